@@ -1,0 +1,61 @@
+# voicecap-operator. `make help` lists the targets; `make test` needs no cluster.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Monday 08:55 in New York, five minutes inside healthcare's lead time.
+DEMO_AT ?= 2026-11-23T08:55:00-05:00
+
+.PHONY: help install lint typecheck importlint test check crds crds-check demo plan clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test,dev]'
+	touch $@
+
+install: $(STAMP) ## create .venv and install the operator with its test and dev tools
+
+lint: $(STAMP) ## ruff: style and common bugs
+	$(BIN)/ruff check operator tests bench
+	$(BIN)/ruff format --check operator tests bench
+
+typecheck: $(STAMP) ## mypy --strict with the pydantic plugin
+	$(BIN)/mypy
+
+importlint: $(STAMP) ## import-linter: the core and API models import no I/O library
+	$(BIN)/lint-imports
+
+test: $(STAMP) ## unit and integration tests (no cluster needed)
+	$(BIN)/pytest -q
+
+check: lint typecheck importlint test crds-check ## everything CI runs
+
+crds: $(STAMP) ## regenerate crds/ from the models
+	$(BIN)/voicecap crds --output-dir crds
+
+crds-check: $(STAMP) ## fail when crds/ differs from what the models generate
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(BIN)/voicecap crds --output-dir "$$tmp"; \
+	diff -ru crds "$$tmp" || { echo "crds/ is stale: run 'make crds'"; exit 1; }
+
+demo: $(STAMP) ## plan the example verticals through a Monday morning (no cluster needed)
+	@for at in 2026-11-22T15:00:00-05:00 $(DEMO_AT) 2026-11-23T10:00:00-05:00 2026-11-23T19:30:00+00:00; do \
+	  echo "== voicecap plan examples/*.yaml --at $$at"; \
+	  $(BIN)/voicecap plan examples/*.yaml --at "$$at" \
+	    --sessions healthcare=300 --sessions sales=200 --sessions real-estate=80 --sessions after-hours=150; \
+	  echo; \
+	done
+
+plan: $(STAMP) ## plan the examples now (AT=..., JSON with OUTPUT=json)
+	$(BIN)/voicecap plan examples/*.yaml $(if $(AT),--at $(AT)) --output $(or $(OUTPUT),table)
+
+clean: ## remove the virtual environment and caches
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis

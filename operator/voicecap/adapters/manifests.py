@@ -1,0 +1,135 @@
+"""Read VoiceCapacity and TokenBudget objects from YAML files, with errors a person can act on.
+
+Every problem is collected (not just the first), and each names the file, the document, the
+object and the field path, e.g.
+    bad.yaml: document 2 (VoiceCapacity voice/sales): spec.replicas: min (5) must not exceed max (3)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from voicecap.api.models import TokenBudget, VoiceCapacity
+
+KINDS: dict[str, type[VoiceCapacity] | type[TokenBudget]] = {
+    "VoiceCapacity": VoiceCapacity,
+    "TokenBudget": TokenBudget,
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    source: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.source}: {self.field}" if self.field else self.source
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class Manifests:
+    capacities: list[VoiceCapacity] = field(default_factory=list)
+    budgets: list[TokenBudget] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def field_path(location: Iterable[int | str]) -> str:
+    """('spec', 'peaks', 0, 'timeZone') -> 'spec.peaks[0].timeZone'."""
+    path = ""
+    for part in location:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def validation_problems(source: str, error: ValidationError) -> list[Problem]:
+    problems = []
+    for detail in error.errors(include_url=False):
+        message = detail["msg"].removeprefix("Value error, ")
+        if detail["type"] == "extra_forbidden":
+            message = "unknown field"
+        problems.append(Problem(source, field_path(detail["loc"]), message))
+    return problems
+
+
+def parse_object(body: Any, source: str) -> VoiceCapacity | TokenBudget | Problem | list[Problem]:
+    """One object body (a mapping) -> the typed object, or what is wrong with it."""
+    if not isinstance(body, dict):
+        return Problem(source, "", f"expected a mapping, got {type(body).__name__}")
+    kind = body.get("kind")
+    model = KINDS.get(kind) if isinstance(kind, str) else None
+    if model is None:
+        return Problem(
+            source, "kind", f"unsupported kind {kind!r}; expected one of {sorted(KINDS)}"
+        )
+    metadata = body.get("metadata") or {}
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    namespace = metadata.get("namespace") if isinstance(metadata, dict) else None
+    label = f"{kind} {namespace + '/' if namespace and kind == 'VoiceCapacity' else ''}{name}"
+    try:
+        return model.model_validate(body)
+    except ValidationError as error:
+        return validation_problems(f"{source} ({label})", error)
+
+
+def _documents(path: Path) -> Iterator[tuple[str, Any]]:
+    text = path.read_text(encoding="utf-8")
+    for index, document in enumerate(yaml.safe_load_all(text), start=1):
+        if document is None:
+            continue
+        if isinstance(document, dict) and document.get("kind") == "List":
+            for item_index, item in enumerate(document.get("items") or [], start=1):
+                yield f"{path}: document {index} item {item_index}", item
+        else:
+            yield f"{path}: document {index}", document
+
+
+def load(paths: Iterable[str | Path]) -> Manifests:
+    manifests = Manifests()
+    seen: dict[tuple[str, str, str], str] = {}
+    for raw in paths:
+        path = Path(raw)
+        try:
+            documents = list(_documents(path))
+        except OSError as error:
+            manifests.problems.append(Problem(str(path), "", error.strerror or str(error)))
+            continue
+        except yaml.YAMLError as error:
+            manifests.problems.append(
+                Problem(str(path), "", f"invalid YAML: {_yaml_message(error)}")
+            )
+            continue
+        for source, body in documents:
+            parsed = parse_object(body, source)
+            if isinstance(parsed, Problem):
+                manifests.problems.append(parsed)
+            elif isinstance(parsed, list):
+                manifests.problems.extend(parsed)
+            else:
+                identity = (parsed.kind, parsed.metadata.namespace or "", parsed.metadata.name)
+                if identity in seen:
+                    manifests.problems.append(
+                        Problem(source, "metadata.name", f"also defined in {seen[identity]}")
+                    )
+                    continue
+                seen[identity] = source
+                if isinstance(parsed, VoiceCapacity):
+                    manifests.capacities.append(parsed)
+                else:
+                    manifests.budgets.append(parsed)
+    return manifests
+
+
+def _yaml_message(error: yaml.YAMLError) -> str:
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error)
+    if mark is not None:
+        return f"{problem} at line {mark.line + 1}, column {mark.column + 1}"
+    return str(problem)

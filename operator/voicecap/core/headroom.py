@@ -1,0 +1,64 @@
+"""Headroom levels with the sustained-for rule, as Prometheus' `for:` counts them.
+
+A level counts once utilization has stayed at or above its threshold for `headroom.for`.
+Named policy GapKeepsClock: while utilization is unknown (no session data, no ready count) the
+tracker neither starts nor resets its clocks; the floor is protected by the outage policy then.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+Level = Literal["Normal", "Warning", "Critical"]
+
+
+@dataclass(frozen=True)
+class HeadroomState:
+    warning_since: datetime | None = None
+    critical_since: datetime | None = None
+
+
+@dataclass(frozen=True)
+class HeadroomVerdict:
+    level: Level  # sustained for `for`: what counts
+    instantaneous: Level  # right now, maybe not yet sustained
+    state: HeadroomState
+
+
+def evaluate(
+    utilization: float | None,
+    *,
+    warning: float,
+    critical: float,
+    sustain: timedelta,
+    previous: HeadroomState,
+    now: datetime,
+) -> HeadroomVerdict:
+    if utilization is None:
+        state = previous
+        instantaneous = _level_of(state, now, timedelta(0))
+    else:
+        state = HeadroomState(
+            warning_since=(previous.warning_since or now) if utilization >= warning else None,
+            critical_since=(previous.critical_since or now) if utilization >= critical else None,
+        )
+        instantaneous = (
+            "Critical"
+            if utilization >= critical
+            else "Warning"
+            if utilization >= warning
+            else "Normal"
+        )
+    return HeadroomVerdict(
+        level=_level_of(state, now, sustain), instantaneous=instantaneous, state=state
+    )
+
+
+def _level_of(state: HeadroomState, now: datetime, sustain: timedelta) -> Level:
+    if state.critical_since is not None and now - state.critical_since >= sustain:
+        return "Critical"
+    if state.warning_since is not None and now - state.warning_since >= sustain:
+        return "Warning"
+    return "Normal"

@@ -1,0 +1,113 @@
+"""Peak windows from cron schedules in IANA time zones.
+
+A window starts at each cron match of `schedule` in `timeZone` wall time and lasts `duration`
+of elapsed time; the floor is raised from `leadTime` before the start. Membership is computed
+from the clock at every evaluation (level-triggered), so a restart or a missed tick inside a
+window changes nothing.
+
+Named policies for wall times that DST makes odd (PEP 495, fold=0):
+- GapShiftsForward: a start in a spring-forward gap (02:30 on 2026-03-08 in New York) happens
+  at the same wall time shifted by the gap (03:30 EDT).
+- AmbiguousTakesFirst: a start in a fall-back repeated hour (01:30 on 2026-11-01 in New York)
+  happens once, at its first occurrence (01:30 EDT).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from croniter import croniter
+
+from voicecap.api.models import Peak
+
+# Larger than any UTC-offset change at a DST transition (the largest in use is 2h), so that
+# scanning this far beyond a wall time finds every start whose instant is on the other side.
+_SLACK = timedelta(hours=3)
+# A bound on cron steps per search; a 5-field cron matches at least once in four years.
+_MAX_STEPS = 100_000
+
+
+@dataclass(frozen=True)
+class Window:
+    peak: Peak
+    start: datetime
+    end: datetime
+
+    @property
+    def raised_from(self) -> datetime:
+        return self.start - self.peak.lead_time
+
+
+@lru_cache(maxsize=512)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _instant(wall_time: datetime, zone: ZoneInfo) -> datetime:
+    """A wall time in `zone` as a UTC instant (fold=0: GapShiftsForward, AmbiguousTakesFirst)."""
+    return wall_time.replace(tzinfo=zone).astimezone(UTC)
+
+
+def _wall_time(instant: datetime, zone: ZoneInfo) -> datetime:
+    return instant.astimezone(zone).replace(tzinfo=None)
+
+
+def latest_start(schedule: str, time_zone: str, at: datetime) -> datetime | None:
+    """The latest window start at or before `at` (UTC)."""
+    zone = _zone(time_zone)
+    steps = croniter(schedule, _wall_time(at, zone) + _SLACK)
+    best: datetime | None = None
+    best_wall: datetime | None = None
+    for _ in range(_MAX_STEPS):
+        wall = steps.get_prev(datetime)
+        # Offsets differ by less than _SLACK, so wall times this much earlier are earlier instants.
+        if best_wall is not None and wall < best_wall - _SLACK:
+            break
+        start = _instant(wall, zone)
+        if start <= at and (best is None or start > best):
+            best, best_wall = start, wall
+    return best
+
+
+def earliest_start_after(schedule: str, time_zone: str, at: datetime) -> datetime | None:
+    """The earliest window start strictly after `at` (UTC)."""
+    zone = _zone(time_zone)
+    steps = croniter(schedule, _wall_time(at, zone) - _SLACK)
+    best: datetime | None = None
+    best_wall: datetime | None = None
+    for _ in range(_MAX_STEPS):
+        wall = steps.get_next(datetime)
+        if best_wall is not None and wall > best_wall + _SLACK:
+            break
+        start = _instant(wall, zone)
+        if start > at and (best is None or start < best):
+            best, best_wall = start, wall
+    return best
+
+
+def active_window(peak: Peak, now: datetime) -> Window | None:
+    """The window whose raised span [start - leadTime, start + duration) contains `now`.
+
+    Only the latest start at or before now + leadTime can qualify: every earlier start has
+    an earlier end, so if the latest window is over, all of them are.
+    """
+    start = latest_start(peak.schedule, peak.time_zone, now + peak.lead_time)
+    if start is None:
+        return None
+    window = Window(peak=peak, start=start, end=start + peak.duration)
+    if window.raised_from <= now < window.end:
+        return window
+    return None
+
+
+def next_start(peaks: list[Peak], now: datetime) -> tuple[Peak, datetime] | None:
+    """The peak whose next window starts soonest after `now` (list order breaks ties)."""
+    best: tuple[Peak, datetime] | None = None
+    for peak in peaks:
+        start = earliest_start_after(peak.schedule, peak.time_zone, now)
+        if start is not None and (best is None or start < best[1]):
+            best = (peak, start)
+    return best

@@ -1,0 +1,85 @@
+"""Deterministic, level-based TokenBudget allocation.
+
+Reservations are granted in a total order (priority high first, then creationTimestamp, then
+namespace/name), each getting min(requested, what is left) of the pool
+floor(tokensPerMinute x (1 + overcommit)). The same inputs always give the same grants, so
+concurrent creates and restarts converge; the sum of grants never exceeds the pool.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from voicecap.core.sizing import exact
+
+_UNKNOWN_CREATION = datetime.max.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class TokenRequest:
+    namespace: str
+    name: str
+    requested: int
+    priority: int = 0
+    created: datetime | None = None
+
+    @property
+    def order(self) -> tuple[int, datetime, str, str]:
+        return (-self.priority, self.created or _UNKNOWN_CREATION, self.namespace, self.name)
+
+
+@dataclass(frozen=True)
+class Grant:
+    request: TokenRequest
+    granted: int
+
+    @property
+    def short(self) -> bool:
+        return self.granted < self.request.requested
+
+
+@dataclass(frozen=True)
+class Allocation:
+    tokens_per_minute: int
+    pool: int
+    grants: tuple[Grant, ...]
+
+    @property
+    def requested(self) -> int:
+        return sum(grant.request.requested for grant in self.grants)
+
+    @property
+    def granted(self) -> int:
+        return sum(grant.granted for grant in self.grants)
+
+    @property
+    def available(self) -> int:
+        return self.pool - self.granted
+
+    @property
+    def overcommitted(self) -> bool:
+        """Grants add up to more than the provider's cap (allowed up to the pool)."""
+        return self.granted > self.tokens_per_minute
+
+    def grant_for(self, namespace: str, name: str) -> Grant | None:
+        for grant in self.grants:
+            if (grant.request.namespace, grant.request.name) == (namespace, name):
+                return grant
+        return None
+
+
+def pool_size(tokens_per_minute: int, overcommit: float) -> int:
+    return math.floor(tokens_per_minute * (1 + exact(overcommit)))
+
+
+def allocate(tokens_per_minute: int, overcommit: float, requests: list[TokenRequest]) -> Allocation:
+    pool = pool_size(tokens_per_minute, overcommit)
+    left = pool
+    grants = []
+    for request in sorted(requests, key=lambda r: r.order):
+        granted = min(request.requested, left)
+        left -= granted
+        grants.append(Grant(request, granted))
+    return Allocation(tokens_per_minute=tokens_per_minute, pool=pool, grants=tuple(grants))

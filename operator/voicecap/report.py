@@ -1,0 +1,120 @@
+"""Plans as people read them: a JSON document per plan, or one table row per vertical."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from voicecap.core.plan import Plan
+
+
+def iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def plan_to_json(plan: Plan) -> dict[str, Any]:
+    return {
+        "namespace": plan.namespace,
+        "name": plan.name,
+        "vertical": plan.vertical,
+        "mode": plan.mode,
+        "floor": plan.floor,
+        "ceiling": plan.ceiling,
+        "wanted": plan.wanted,
+        "capacityLimited": plan.capacity_limited,
+        "ceilingSource": plan.ceiling_source,
+        "sessionReplicas": plan.session_replicas,
+        "peakFloor": plan.peak_floor,
+        "headroomFloor": plan.headroom_floor,
+        "outageHold": plan.outage_hold,
+        "activePeak": plan.active_peak,
+        "nextPeak": (
+            {"name": plan.next_peak[0], "startsAt": iso(plan.next_peak[1])}
+            if plan.next_peak
+            else None
+        ),
+        "sessions": {
+            "active": plan.sessions,
+            "state": plan.sessions_state,
+            "capacity": plan.capacity,
+        },
+        "utilization": None if plan.utilization is None else round(plan.utilization, 4),
+        "utilizationBasis": plan.utilization_basis,
+        "headroom": {"level": plan.headroom_level, "now": plan.headroom_now},
+        "tpm": {
+            "requested": plan.tpm.requested,
+            "granted": plan.tpm.granted,
+            "projected": plan.tpm.projected,
+            "ceilingSessions": plan.tpm.ceiling_sessions,
+        },
+        "sizing": {
+            "cpuPerPod": _cores(plan.sizing.cpu_per_pod),
+            "memoryPerPod": _gibibytes(plan.sizing.memory_per_pod),
+            "cpuAtFloor": _cores(plan.sizing.cpu_at_floor),
+            "memoryAtFloor": _gibibytes(plan.sizing.memory_at_floor),
+        },
+        "reasons": dict(plan.reasons),
+    }
+
+
+_COLUMNS = (
+    "NAMESPACE",
+    "VERTICAL",
+    "MODE",
+    "SESSIONS",
+    "UTIL",
+    "FLOOR",
+    "CEILING",
+    "PEAK",
+    "NEXT-PEAK",
+    "TPM-GRANTED",
+    "TPM-CALLS",
+)
+
+
+def plans_table(plans: Sequence[Plan]) -> str:
+    rows = [_COLUMNS] + [_row(plan) for plan in plans]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS))]
+    return "\n".join(
+        "   ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )
+
+
+def _row(plan: Plan) -> tuple[str, ...]:
+    floor = f"{plan.floor}*" if plan.capacity_limited else str(plan.floor)
+    return (
+        plan.namespace,
+        plan.vertical,
+        plan.mode,
+        "?" if plan.sessions is None else f"{plan.sessions:g}",
+        "-" if plan.utilization is None else f"{plan.utilization:.0%}",
+        floor,
+        f"{plan.ceiling} ({plan.ceiling_source})"
+        if plan.ceiling_source != "MaxReplicas"
+        else str(plan.ceiling),
+        plan.active_peak or "-",
+        f"{plan.next_peak[0]} {iso(plan.next_peak[1])}" if plan.next_peak else "-",
+        _tpm(plan.tpm.granted),
+        "-" if plan.tpm.ceiling_sessions is None else str(plan.tpm.ceiling_sessions),
+    )
+
+
+def _tpm(value: int | None) -> str:
+    if value is None:
+        return "-"
+    if value >= 1_000_000:
+        return f"{value / 1_000_000:g}M"
+    if value >= 1000:
+        return f"{value / 1000:g}k"
+    return str(value)
+
+
+def _cores(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value.normalize():f}"
+
+
+def _gibibytes(value: Decimal | None) -> str | None:
+    return None if value is None else f"{(value / 2**30).quantize(Decimal('0.01'))}Gi"
