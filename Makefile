@@ -24,8 +24,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## create .venv and install the operator with its test and dev tools
 
 lint: $(STAMP) ## ruff: style and common bugs
-	$(BIN)/ruff check operator tests bench
-	$(BIN)/ruff format --check operator tests bench
+	$(BIN)/ruff check operator tests
+	$(BIN)/ruff format --check operator tests
 
 typecheck: $(STAMP) ## mypy --strict with the pydantic plugin
 	$(BIN)/mypy

@@ -77,10 +77,13 @@ _COLUMNS = (
 def plans_table(plans: Sequence[Plan]) -> str:
     rows = [_COLUMNS] + [_row(plan) for plan in plans]
     widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS))]
-    return "\n".join(
+    lines = [
         "   ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         for row in rows
-    )
+    ]
+    if any(plan.capacity_limited for plan in plans):
+        lines.append("* capped at the ceiling: the plan wants more (see --output json reasons)")
+    return "\n".join(lines)
 
 
 def _row(plan: Plan) -> tuple[str, ...]:

@@ -147,6 +147,18 @@ class SessionCost(Model):
 
 
 class ScaleDown(Model):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                _cel(
+                    "duration(self.stabilization) <= duration('1h')",
+                    "must be at most 1h",
+                    field_path=".stabilization",
+                )
+            ]
+        }
+    )
+
     stabilization: Duration = _duration_field(
         "10m", "The floor never drops below its highest value within this window (max 1h)."
     )
@@ -160,6 +172,18 @@ class ScaleDown(Model):
 
 
 class Peak(Model):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                _cel(
+                    "duration(self.duration) > duration('0s')",
+                    "must be longer than 0s",
+                    field_path=".duration",
+                )
+            ]
+        }
+    )
+
     name: str = Field(
         min_length=1,
         max_length=63,

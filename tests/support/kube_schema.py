@@ -1,0 +1,146 @@
+"""What the API server does with a CRD's schema on `kubectl apply`, for tests that have no server.
+
+1. structural defaulting (fill `default` into absent properties, recursively),
+2. OpenAPI v3.0 validation (JSON Schema draft 4 semantics: boolean exclusiveMinimum),
+3. the x-kubernetes-validations CEL rules, evaluated with cel-python on the defaulted object.
+Errors come back as "<field path>: <message>" the way the server reports them.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import celpy
+import jsonschema
+
+
+def apply_defaults(schema: dict[str, Any], value: Any) -> Any:
+    value = copy.deepcopy(value)
+    _default_into(schema, value)
+    return value
+
+
+def _default_into(schema: dict[str, Any], value: Any) -> None:
+    if isinstance(value, dict):
+        for name, sub in schema.get("properties", {}).items():
+            if name not in value and "default" in sub:
+                value[name] = copy.deepcopy(sub["default"])
+            if name in value:
+                _default_into(sub, value[name])
+        extra = schema.get("additionalProperties")
+        if isinstance(extra, dict):
+            for item in value.values():
+                _default_into(extra, item)
+    elif isinstance(value, list) and "items" in schema:
+        for item in value:
+            _default_into(schema["items"], item)
+
+
+def schema_errors(schema: dict[str, Any], value: Any) -> list[str]:
+    validator = jsonschema.Draft4Validator(schema)
+    errors = []
+    for error in sorted(
+        validator.iter_errors(value), key=lambda e: list(map(str, e.absolute_path))
+    ):
+        if error.validator == "required":  # the server points at the missing field itself
+            for name in error.validator_value:
+                if name not in error.instance:
+                    errors.append(f"{_path([*error.absolute_path, name])}: Required value")
+        else:
+            errors.append(f"{_path(error.absolute_path)}: {error.message}")
+    return errors
+
+
+def cel_errors(schema: dict[str, Any], value: Any, path: tuple[Any, ...] = ()) -> list[str]:
+    errors = []
+    for rule in schema.get("x-kubernetes-validations", []):
+        if not evaluate(rule["rule"], _as_cel_json(schema, value)):
+            where = _path(path) + rule.get("fieldPath", "")
+            errors.append(f"{where}: {rule['message']}")
+    if isinstance(value, dict):
+        for name, sub in schema.get("properties", {}).items():
+            if name in value:
+                errors += cel_errors(sub, value[name], (*path, name))
+    elif isinstance(value, list) and "items" in schema:
+        for index, item in enumerate(value):
+            errors += cel_errors(schema["items"], item, (*path, index))
+    return errors
+
+
+def unknown_fields(schema: dict[str, Any], value: Any, path: tuple[Any, ...] = ()) -> list[str]:
+    """What strict field validation (kubectl's default since 1.27) rejects instead of pruning."""
+    errors = []
+    if isinstance(value, dict) and "properties" in schema:
+        for name, item in value.items():
+            sub = schema["properties"].get(name)
+            if sub is None:
+                errors.append(f"{_path((*path, name))}: unknown field")
+            elif path or name != "metadata":
+                errors += unknown_fields(sub, item, (*path, name))
+    elif isinstance(value, list) and "items" in schema:
+        for index, item in enumerate(value):
+            errors += unknown_fields(schema["items"], item, (*path, index))
+    return errors
+
+
+def list_map_errors(schema: dict[str, Any], value: Any, path: tuple[Any, ...] = ()) -> list[str]:
+    """x-kubernetes-list-type: map makes the map keys unique ("Duplicate value")."""
+    errors = []
+    if isinstance(value, list):
+        keys = schema.get("x-kubernetes-list-map-keys")
+        if schema.get("x-kubernetes-list-type") == "map" and keys:
+            seen = set()
+            for index, item in enumerate(value):
+                key = tuple(item.get(k) for k in keys) if isinstance(item, dict) else None
+                if key in seen:
+                    errors.append(f"{_path((*path, index))}: Duplicate value: {key}")
+                seen.add(key)
+        for index, item in enumerate(value):
+            errors += list_map_errors(schema.get("items", {}), item, (*path, index))
+    elif isinstance(value, dict):
+        for name, sub in schema.get("properties", {}).items():
+            if name in value:
+                errors += list_map_errors(sub, value[name], (*path, name))
+    return errors
+
+
+def admission_errors(crd: dict[str, Any], body: dict[str, Any]) -> list[str]:
+    """All the errors `kubectl apply` of `body` would get from a server with `crd` installed."""
+    schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    defaulted = apply_defaults(schema, body)
+    errors = unknown_fields(schema, defaulted) + schema_errors(schema, defaulted)
+    errors += list_map_errors(schema, defaulted)
+    if errors:  # the server runs CEL only on objects that pass the schema
+        return errors
+    return cel_errors(schema, defaulted)
+
+
+_ENVIRONMENT = celpy.Environment()
+_PROGRAMS: dict[str, Any] = {}
+
+
+def evaluate(rule: str, value: Any) -> bool:
+    program = _PROGRAMS.get(rule)
+    if program is None:
+        program = _PROGRAMS[rule] = _ENVIRONMENT.program(_ENVIRONMENT.compile(rule))
+    return bool(program.evaluate({"self": celpy.json_to_cel(value)}))
+
+
+def _as_cel_json(schema: dict[str, Any], value: Any) -> Any:
+    """In Kubernetes CEL a `number` field is always a double, even when written as 1."""
+    if schema.get("type") == "number" and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, dict):
+        properties = schema.get("properties", {})
+        return {k: _as_cel_json(properties.get(k, {}), v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_cel_json(schema.get("items", {}), item) for item in value]
+    return value
+
+
+def _path(parts: Any) -> str:
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "<root>"

@@ -1,0 +1,255 @@
+"""Objects the tests share: the examples, a valid VoiceCapacity, and a corpus of broken ones."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+
+BASE_CAPACITY: dict[str, Any] = {
+    "apiVersion": "voicecap.io/v1alpha1",
+    "kind": "VoiceCapacity",
+    "metadata": {"name": "healthcare", "namespace": "voice"},
+    "spec": {
+        "targetRef": {"kind": "Deployment", "name": "healthcare-agent"},
+        "sessions": {"perPod": 200, "targetUtilization": 0.7},
+        "replicas": {"min": 2, "max": 40},
+        "peaks": [
+            {
+                "name": "monday-morning",
+                "schedule": "0 9 * * MON",
+                "duration": "2h",
+                "timeZone": "America/New_York",
+                "factor": 1.5,
+                "leadTime": "10m",
+                "expectedSessions": 600,
+            }
+        ],
+        "model": {"budgetRef": "openai-realtime", "reservedTPM": 4800000},
+    },
+}
+
+
+def capacity_body(**spec_overrides: Any) -> dict[str, Any]:
+    body = copy.deepcopy(BASE_CAPACITY)
+    body["spec"].update(copy.deepcopy(spec_overrides))
+    return body
+
+
+def example_documents() -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (f"{path.name}#{index}", document)
+        for path in EXAMPLES
+        for index, document in enumerate(yaml.safe_load_all(path.read_text()))
+        if document
+    ]
+
+
+_DELETE = object()
+
+
+@dataclass(frozen=True)
+class Broken:
+    """One broken VoiceCapacity: what to change, where the error must point, and who catches it.
+
+    caught_at: "apply" when the CRD schema (OpenAPI, CEL, strict fields, list-map keys) rejects
+    it at kubectl apply; "reconcile" when only the operator's models can (Ready=False InvalidSpec).
+    """
+
+    id: str
+    path: str
+    value: Any
+    field: str
+    fragment: str
+    caught_at: Literal["apply", "reconcile"] = "apply"
+
+    def body(self) -> dict[str, Any]:
+        body = copy.deepcopy(BASE_CAPACITY)
+        *parents, last = self.path.split(".")
+        node: Any = body
+        for part in parents:
+            node = node[int(part)] if part.isdigit() else node.setdefault(part, {})
+        if self.value is _DELETE:
+            del node[last]
+        elif isinstance(node, list) and int(last) == len(node):
+            node.append(copy.deepcopy(self.value))
+        else:
+            node[int(last) if last.isdigit() else last] = copy.deepcopy(self.value)
+        return body
+
+
+BROKEN = [
+    Broken(
+        "min-above-max", "spec.replicas", {"min": 50, "max": 40}, "spec.replicas", "must not exceed"
+    ),
+    Broken("max-missing", "spec.replicas", {"min": 2}, "spec.replicas.max", "required"),
+    Broken(
+        "per-pod-zero",
+        "spec.sessions.perPod",
+        0,
+        "spec.sessions.perPod",
+        "greater than or equal to 1",
+    ),
+    Broken("per-pod-text", "spec.sessions.perPod", "lots", "spec.sessions.perPod", "integer"),
+    Broken(
+        "utilization-zero",
+        "spec.sessions.targetUtilization",
+        0,
+        "spec.sessions.targetUtilization",
+        "greater than 0",
+    ),
+    Broken(
+        "utilization-above-one",
+        "spec.sessions.targetUtilization",
+        1.5,
+        "spec.sessions.targetUtilization",
+        "less than or equal to 1",
+    ),
+    Broken("target-missing", "spec.targetRef", _DELETE, "spec.targetRef", "required"),
+    Broken(
+        "target-kind",
+        "spec.targetRef.kind",
+        "Pod",
+        "spec.targetRef.kind",
+        "'Deployment' or 'StatefulSet'",
+    ),
+    Broken(
+        "cron-four-fields",
+        "spec.peaks.0.schedule",
+        "0 9 * *",
+        "spec.peaks[0].schedule",
+        "5-field cron",
+    ),
+    Broken(
+        "cron-six-fields",
+        "spec.peaks.0.schedule",
+        "0 0 9 * * MON",
+        "spec.peaks[0].schedule",
+        "5-field cron",
+    ),
+    Broken(
+        "cron-macro", "spec.peaks.0.schedule", "@weekly", "spec.peaks[0].schedule", "5-field cron"
+    ),
+    Broken(
+        "cron-minute-61",
+        "spec.peaks.0.schedule",
+        "61 9 * * MON",
+        "spec.peaks[0].schedule",
+        "invalid cron",
+        "reconcile",
+    ),
+    Broken(
+        "zone-unknown",
+        "spec.peaks.0.timeZone",
+        "America/Nowhere",
+        "spec.peaks[0].timeZone",
+        "unknown IANA time zone",
+        "reconcile",
+    ),
+    Broken(
+        "zone-with-space",
+        "spec.peaks.0.timeZone",
+        "New York",
+        "spec.peaks[0].timeZone",
+        "unknown IANA time zone",
+    ),
+    Broken(
+        "duration-words",
+        "spec.peaks.0.duration",
+        "2 hours",
+        "spec.peaks[0].duration",
+        "expected a duration",
+    ),
+    Broken(
+        "duration-zero", "spec.peaks.0.duration", "0s", "spec.peaks[0].duration", "longer than 0s"
+    ),
+    Broken(
+        "duration-number",
+        "spec.peaks.0.leadTime",
+        600,
+        "spec.peaks[0].leadTime",
+        "expected a duration",
+    ),
+    Broken(
+        "factor-below-one",
+        "spec.peaks.0.factor",
+        0.5,
+        "spec.peaks[0].factor",
+        "greater than or equal to 1",
+    ),
+    Broken(
+        "peak-names-twice",
+        "spec.peaks.1",
+        {"name": "monday-morning", "schedule": "0 9 * * TUE", "duration": "1h"},
+        "spec.peaks",
+        "used twice",
+    ),
+    Broken(
+        "warning-above-critical",
+        "spec.headroom",
+        {"warning": 0.9, "critical": 0.7},
+        "spec.headroom",
+        "must be below critical",
+    ),
+    Broken(
+        "action-unknown",
+        "spec.headroom.action",
+        "Scale",
+        "spec.headroom.action",
+        "'Alert' or 'ScaleUp'",
+    ),
+    Broken(
+        "rule-label-reserved",
+        "spec.headroom.ruleLabels",
+        {"severity": "page"},
+        "spec.headroom.ruleLabels",
+        "set by the operator",
+    ),
+    Broken(
+        "rule-label-name",
+        "spec.headroom.ruleLabels",
+        {"team-name": "x"},
+        "spec.headroom.ruleLabels",
+        "not a Prometheus label name",
+    ),
+    Broken(
+        "stabilization-too-long",
+        "spec.scaleDown.stabilization",
+        "2h",
+        "spec.scaleDown.stabilization",
+        "at most 1h",
+    ),
+    Broken(
+        "reserved-negative",
+        "spec.model.reservedTPM",
+        -1,
+        "spec.model.reservedTPM",
+        "greater than or equal to 0",
+    ),
+    Broken(
+        "budget-missing", "spec.model", {"reservedTPM": 100}, "spec.model.budgetRef", "required"
+    ),
+    Broken(
+        "outage-mode",
+        "spec.metricsOutage.mode",
+        "Zero",
+        "spec.metricsOutage.mode",
+        "'HoldLastKnown' or 'Floor'",
+    ),
+    Broken("vertical-spaces", "spec.vertical", "Health Care", "spec.vertical", "pattern"),
+    Broken(
+        "cost-not-quantity",
+        "spec.sessionCost.cpu",
+        "fifty",
+        "spec.sessionCost.cpu",
+        "Kubernetes quantity",
+    ),
+    Broken("unknown-field", "spec.replicas.maximum", 3, "spec.replicas.maximum", "unknown field"),
+    Broken("unknown-spec-field", "spec.peak", [], "spec.peak", "unknown field"),
+]

@@ -1,0 +1,253 @@
+"""The API contract: models, generated CRDs, and that both reject the same broken objects."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from support.kube_schema import admission_errors, apply_defaults
+from support.objects import BROKEN, ROOT, Broken, capacity_body, example_documents
+from voicecap.adapters.manifests import validation_problems
+from voicecap.api.crd import all_crds, tokenbudget_crd, voicecapacity_crd
+from voicecap.api.models import TokenBudget, VoiceCapacity, dump
+from voicecap.api.types import DURATION_PATTERN, parse_duration
+from voicecap.cli import render_yaml
+
+CRDS = {"VoiceCapacity": voicecapacity_crd(), "TokenBudget": tokenbudget_crd()}
+MODELS: dict[str, Any] = {"VoiceCapacity": VoiceCapacity, "TokenBudget": TokenBudget}
+DURATION = re.compile(DURATION_PATTERN)
+
+
+def _problems(body: dict[str, Any]) -> list[tuple[str, str]]:
+    try:
+        VoiceCapacity.model_validate(body)
+    except ValidationError as error:
+        return [(p.field, p.message) for p in validation_problems("test", error)]
+    return []
+
+
+# ------------------------------------------------------------------ examples
+
+
+@pytest.mark.parametrize(
+    ("where", "body"), example_documents(), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_every_example_parses_and_would_be_admitted(where: str, body: dict[str, Any]) -> None:
+    MODELS[body["kind"]].model_validate(body)
+    assert admission_errors(CRDS[body["kind"]], body) == []
+
+
+@pytest.mark.parametrize(
+    ("where", "body"), example_documents(), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_crd_defaults_agree_with_model_defaults(where: str, body: dict[str, Any]) -> None:
+    """What the API server stores after defaulting is what the operator parses, unchanged."""
+    crd_schema = CRDS[body["kind"]]["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    defaulted_by_server = apply_defaults(crd_schema, body)["spec"]
+    parsed = MODELS[body["kind"]].model_validate(body)
+    _assert_agree(dump(parsed.spec), defaulted_by_server, "spec")
+    assert MODELS[body["kind"]].model_validate({**body, "spec": defaulted_by_server}) == parsed
+
+
+def _assert_agree(model: Any, server: Any, path: str) -> None:
+    """Same values everywhere; the model may add only empty collections the CRD leaves absent."""
+    if isinstance(model, dict) and isinstance(server, dict):
+        for key in server.keys() | model.keys():
+            if key not in server:
+                assert model[key] in ([], {}), f"{path}.{key}: model default {model[key]!r}"
+            elif key not in model:
+                assert server[key] is None, f"{path}.{key}: only the CRD sets {server[key]!r}"
+            else:
+                _assert_agree(model[key], server[key], f"{path}.{key}")
+    elif isinstance(model, list) and isinstance(server, list):
+        assert len(model) == len(server), path
+        for index, (left, right) in enumerate(zip(model, server, strict=True)):
+            _assert_agree(left, right, f"{path}[{index}]")
+    elif isinstance(model, str) and isinstance(server, str) and server and DURATION.match(server):
+        assert parse_duration(model) == parse_duration(server), path  # 90m is 1h30m
+    else:
+        assert model == server, f"{path}: model {model!r} != server {server!r}"
+
+
+def test_minimal_object_gets_documented_defaults() -> None:
+    capacity = VoiceCapacity.model_validate(
+        {
+            "metadata": {"name": "sales"},
+            "spec": {
+                "targetRef": {"name": "sales-agent"},
+                "sessions": {"perPod": 250},
+                "replicas": {"max": 10},
+            },
+        }
+    )
+    spec = capacity.spec
+    assert capacity.vertical == "sales"  # default: metadata.name
+    assert capacity.namespace == "default"
+    assert spec.target_ref.kind == "Deployment"
+    assert spec.sessions.target_utilization == 0.7
+    assert spec.replicas.min == 1
+    assert spec.scale_down.stabilization == timedelta(minutes=10)
+    assert (spec.headroom.warning, spec.headroom.critical) == (0.7, 0.9)
+    assert spec.headroom.for_ == timedelta(minutes=10)
+    assert spec.headroom.action == "Alert"
+    assert spec.metrics_outage.mode == "HoldLastKnown"
+    assert spec.metrics_outage.max_staleness == timedelta(minutes=5)
+    assert spec.model is None and spec.paused is False
+
+
+def test_wire_form_round_trips() -> None:
+    body = capacity_body(headroom={"for": "1h30m", "action": "ScaleUp"})
+    capacity = VoiceCapacity.model_validate(body)
+    wire = dump(capacity)
+    assert wire["spec"]["headroom"]["for"] == "1h30m"
+    assert wire["spec"]["model"]["reservedTPM"] == 4800000
+    assert VoiceCapacity.model_validate(wire) == capacity
+
+
+# ------------------------------------------------------------------ broken objects
+
+
+@pytest.mark.parametrize("case", BROKEN, ids=lambda c: c.id)
+def test_models_reject_broken_objects_naming_the_field(case: Broken) -> None:
+    problems = _problems(case.body())
+    assert problems, f"{case.id} was accepted"
+    assert any(field == case.field and case.fragment in message for field, message in problems), (
+        problems
+    )
+
+
+@pytest.mark.parametrize("case", BROKEN, ids=lambda c: c.id)
+def test_crd_rejects_at_apply_what_it_can_express(case: Broken) -> None:
+    errors = admission_errors(voicecapacity_crd(), case.body())
+    if case.caught_at == "apply":
+        assert errors, f"{case.id} would be admitted by the API server"
+        assert any(error.startswith(case.field) for error in errors), errors
+    else:
+        # Not expressible in OpenAPI/CEL: admitted, then Ready=False InvalidSpec at reconcile.
+        assert errors == []
+
+
+def test_budget_rejects_bad_values() -> None:
+    with pytest.raises(ValidationError, match="tokensPerMinute"):
+        TokenBudget.model_validate({"metadata": {"name": "b"}, "spec": {"tokensPerMinute": 0}})
+    body = {"metadata": {"name": "b"}, "spec": {"tokensPerMinute": 10, "overcommit": 2}}
+    with pytest.raises(ValidationError, match="overcommit"):
+        TokenBudget.model_validate(body)
+    assert admission_errors(tokenbudget_crd(), body)
+
+
+# ------------------------------------------------------------------ CRD shape
+
+
+def test_crds_on_disk_match_the_models() -> None:
+    """The drift check: crds/ is exactly what `voicecap crds` generates (run `make crds`)."""
+    on_disk = {path.name: path.read_text() for path in (ROOT / "crds").glob("*.yaml")}
+    generated = {name: render_yaml(crd) for name, crd in all_crds().items()}
+    assert on_disk == generated
+
+
+def _walk(node: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:
+    found: list[tuple[str, dict[str, Any]]] = []
+    if isinstance(node, dict):
+        found.append((path, node))
+        for key, value in node.get("properties", {}).items():
+            found += _walk(value, f"{path}.{key}")
+        for key in ("items", "additionalProperties"):
+            if isinstance(node.get(key), dict):
+                found += _walk(node[key], f"{path}[{key}]")
+    return found
+
+
+@pytest.mark.parametrize("kind", sorted(CRDS))
+def test_schema_is_structural(kind: str) -> None:
+    schema = CRDS[kind]["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    for path, node in _walk(schema):
+        assert "$ref" not in node and "$defs" not in node, path
+        assert "type" in node or node.get("x-kubernetes-int-or-string"), f"{path} has no type"
+        assert not ("properties" in node and "additionalProperties" in node), path
+        for keyword in ("exclusiveMinimum", "exclusiveMaximum"):
+            assert isinstance(node.get(keyword, False), bool), f"{path}: {keyword} must be boolean"
+        assert node.get("type") != "null", path
+
+
+def test_every_status_field_is_declared() -> None:
+    """A structural schema prunes undeclared fields; the operator's status must survive it."""
+    status = voicecapacity_crd()["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"][
+        "status"
+    ]
+    declared = set(status["properties"])
+    api_md_fields = {
+        "observedGeneration",
+        "mode",
+        "sessions",
+        "replicas",
+        "activePeak",
+        "nextPeak",
+        "tpm",
+        "lastEvaluated",
+        "conditions",
+    }
+    assert api_md_fields <= declared
+    condition = status["properties"]["conditions"]["items"]["properties"]
+    assert {
+        "type",
+        "status",
+        "reason",
+        "message",
+        "lastTransitionTime",
+        "observedGeneration",
+    } <= set(condition)
+
+
+def test_printer_columns_and_names_follow_the_contract() -> None:
+    crd = voicecapacity_crd()
+    version = crd["spec"]["versions"][0]
+    names = [column["name"].upper() for column in version["additionalPrinterColumns"]]
+    assert names == [
+        "VERTICAL",
+        "MODE",
+        "SESSIONS",
+        "CAPACITY",
+        "UTIL",
+        "FLOOR",
+        "CEILING",
+        "REPLICAS",
+        "NEXT-PEAK",
+        "READY",
+        "AGE",
+    ]
+    assert crd["spec"]["names"]["shortNames"] == ["vcap"]
+    assert crd["spec"]["scope"] == "Namespaced"
+    assert version["subresources"] == {"status": {}}
+    budget = tokenbudget_crd()
+    assert budget["spec"]["names"]["shortNames"] == ["tb"]
+    assert budget["spec"]["scope"] == "Cluster"
+    assert "voicecap" in crd["spec"]["names"]["categories"]
+
+
+def test_printer_column_paths_exist_in_the_schema() -> None:
+    for crd in CRDS.values():
+        version = crd["spec"]["versions"][0]
+        schema = version["schema"]["openAPIV3Schema"]
+        for column in version["additionalPrinterColumns"]:
+            node = schema
+            for part in column["jsonPath"].split("[?")[0].strip(".").split("."):
+                node = (
+                    node["properties"][part] if part != "metadata" or "properties" in node else node
+                )
+                if part == "metadata":
+                    break
+            assert node, column
+
+
+def test_crd_files_are_valid_yaml_with_one_document_each() -> None:
+    for path in Path(ROOT / "crds").glob("*.yaml"):
+        documents = list(yaml.safe_load_all(path.read_text()))
+        assert len(documents) == 1
+        assert documents[0]["kind"] == "CustomResourceDefinition"

@@ -1,0 +1,246 @@
+"""`voicecap plan` and `voicecap crds` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from support.objects import EXAMPLES, ROOT, capacity_body
+from voicecap.cli import main
+
+MONDAY_0855_NEW_YORK = "2026-11-23T08:55:00-05:00"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def plan_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, dict[str, Any]]:
+    code, out, err = run(capsys, "plan", *map(str, EXAMPLES), "--output", "json", *argv)
+    assert code == 0, err
+    return {item["vertical"]: item for item in json.loads(out)}
+
+
+def test_monday_0855_new_york_raises_the_monday_floor_by_the_lead_time(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    plans = plan_json(capsys, "--at", MONDAY_0855_NEW_YORK)
+    healthcare = plans["healthcare"]
+    assert healthcare["activePeak"] == "monday-morning"
+    assert healthcare["peakFloor"] == 8 and healthcare["floor"] == 8
+    assert healthcare["nextPeak"] == {"name": "monday-morning", "startsAt": "2026-11-23T14:00:00Z"}
+    assert "lead time" in healthcare["reasons"]["peakFloor"]
+    # Chicago and Los Angeles are not yet within their lead times.
+    assert plans["sales"]["activePeak"] is None and plans["real-estate"]["activePeak"] is None
+    ten_minutes_earlier = plan_json(capsys, "--at", "2026-11-23T08:45:00-05:00")
+    assert ten_minutes_earlier["healthcare"]["activePeak"] is None
+    assert ten_minutes_earlier["healthcare"]["floor"] == 2
+
+
+def test_json_has_the_contract_keys(capsys: pytest.CaptureFixture[str]) -> None:
+    plans = plan_json(capsys, "--at", MONDAY_0855_NEW_YORK, "--sessions", "healthcare=300")
+    for item in plans.values():
+        for key in (
+            "vertical",
+            "mode",
+            "floor",
+            "ceiling",
+            "sessionReplicas",
+            "peakFloor",
+            "activePeak",
+            "utilization",
+            "reasons",
+        ):
+            assert key in item
+        assert {"granted", "ceilingSessions"} <= set(item["tpm"])
+    healthcare = plans["healthcare"]
+    assert healthcare["sessionReplicas"] == 3 and healthcare["sessions"]["state"] == "Known"
+    assert plans["sales"]["sessions"]["state"] == "NoData" and plans["sales"]["mode"] == "Degraded"
+
+
+def test_budget_is_shared_by_priority(capsys: pytest.CaptureFixture[str]) -> None:
+    plans = plan_json(capsys, "--at", "2026-11-23T19:30:00Z", "--sessions", "after-hours=400")
+    granted = {name: item["tpm"]["granted"] for name, item in plans.items()}
+    assert granted == {
+        "after-hours": 3_400_000,
+        "healthcare": 9_600_000,
+        "real-estate": 3_000_000,
+        "sales": 6_000_000,
+    }
+    after_hours = plans["after-hours"]
+    assert after_hours["tpm"]["ceilingSessions"] == 566
+    assert after_hours["ceiling"] == 2 and after_hours["ceilingSource"] == "TPM"
+    assert after_hours["capacityLimited"] is True  # the evening peak wants 3 pods
+
+
+def test_without_the_budget_file_there_is_no_tpm_ceiling(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(
+        capsys,
+        "plan",
+        str(ROOT / "examples/healthcare.yaml"),
+        "-o",
+        "json",
+        "--at",
+        MONDAY_0855_NEW_YORK,
+    )
+    assert code == 0
+    (item,) = json.loads(out)
+    assert item["tpm"]["granted"] is None and item["ceiling"] == 40
+
+
+def test_table_has_one_row_per_vertical(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys,
+        "plan",
+        *map(str, EXAMPLES),
+        "--at",
+        MONDAY_0855_NEW_YORK,
+        "--sessions",
+        "healthcare=300",
+        "--ready",
+        "healthcare=3",
+    )
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split()[:7] == [
+        "NAMESPACE",
+        "VERTICAL",
+        "MODE",
+        "SESSIONS",
+        "UTIL",
+        "FLOOR",
+        "CEILING",
+    ]
+    rows = {
+        line.split()[1]: line.split() for line in lines[1:] if line and not line.startswith("*")
+    }
+    assert set(rows) == {"healthcare", "sales", "real-estate", "after-hours"}
+    assert rows["healthcare"][2:6] == ["Peak", "300", "50%", "8"]
+
+
+def _write(tmp_path: Path, name: str, *documents: Any) -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump_all(documents))
+    return path
+
+
+def test_invalid_input_lists_every_problem_with_file_and_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad_replicas = capacity_body(replicas={"min": 5, "max": 3})
+    bad_zone = capacity_body()
+    bad_zone["metadata"]["name"] = "sales"
+    bad_zone["spec"]["peaks"][0]["timeZone"] = "Mars/Olympus_Mons"
+    path = _write(
+        tmp_path,
+        "bad.yaml",
+        bad_replicas,
+        bad_zone,
+        {"kind": "Deployment", "metadata": {"name": "x"}},
+    )
+    code, out, err = run(capsys, "plan", str(path))
+    assert code == 2 and out == ""
+    lines = err.splitlines()
+    assert (
+        f"voicecap: {path}: document 1 (VoiceCapacity voice/healthcare): spec.replicas: min (5) must not exceed max (3)"
+        in lines
+    )
+    assert (
+        f"voicecap: {path}: document 2 (VoiceCapacity voice/sales): spec.peaks[0].timeZone: unknown IANA time zone 'Mars/Olympus_Mons'"
+        in lines
+    )
+    assert any("document 3: kind: unsupported kind 'Deployment'" in line for line in lines)
+    assert "Traceback" not in err
+
+
+def test_one_bad_object_does_not_hide_the_others_problems(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = _write(tmp_path, "good.yaml", capacity_body())
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("kind: VoiceCapacity\nmetadata: {name: x\n")
+    code, _, err = run(capsys, "plan", str(good), str(broken), str(tmp_path / "missing.yaml"))
+    assert code == 2
+    assert f"{broken}: invalid YAML" in err and "line 3" in err
+    assert f"{tmp_path / 'missing.yaml'}: No such file or directory" in err
+
+
+def test_same_object_twice_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _write(tmp_path, "twice.yaml", capacity_body(), capacity_body())
+    code, _, err = run(capsys, "plan", str(path))
+    assert code == 2 and "also defined in" in err
+
+
+def test_list_documents_are_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _write(
+        tmp_path, "list.yaml", {"apiVersion": "v1", "kind": "List", "items": [capacity_body()]}
+    )
+    code, out, _ = run(capsys, "plan", str(path), "-o", "json", "--at", MONDAY_0855_NEW_YORK)
+    assert code == 0 and json.loads(out)[0]["floor"] == 8
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--sessions", "dentistry=5"], "no VoiceCapacity has vertical 'dentistry'"),
+        (["--sessions", "healthcare=many"], "expected VERTICAL=N"),
+        (["--sessions", "healthcare=-3"], "must not be negative"),
+    ],
+)
+def test_bad_session_arguments(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    code, _, err = run(capsys, "plan", *map(str, EXAMPLES), *argv)
+    assert code == 2 and message in err
+
+
+def test_at_needs_an_offset(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["plan", str(EXAMPLES[0]), "--at", "2026-11-23T08:55:00"])
+    assert exit_info.value.code == 2
+    assert "has no UTC offset" in capsys.readouterr().err
+
+
+def test_namespaced_session_argument(capsys: pytest.CaptureFixture[str]) -> None:
+    plans = plan_json(capsys, "--at", MONDAY_0855_NEW_YORK, "--sessions", "voice/sales=500")
+    assert plans["sales"]["sessions"]["active"] == 500
+
+
+def test_crds_command_prints_what_crds_holds(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "crds")
+    assert code == 0
+    printed = list(yaml.safe_load_all(out))
+    on_disk = [yaml.safe_load(path.read_text()) for path in sorted((ROOT / "crds").glob("*.yaml"))]
+    assert sorted(printed, key=lambda d: d["metadata"]["name"]) == sorted(
+        on_disk, key=lambda d: d["metadata"]["name"]
+    )
+
+
+def test_console_script_runs_as_a_process() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "voicecap.cli",
+            "plan",
+            *map(str, EXAMPLES),
+            "--at",
+            MONDAY_0855_NEW_YORK,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "monday-morning" in result.stdout
