@@ -10,7 +10,10 @@ STAMP := $(VENV)/.installed
 # Monday 08:55 in New York, five minutes inside healthcare's lead time.
 DEMO_AT ?= 2026-11-23T08:55:00-05:00
 
-.PHONY: help install lint typecheck importlint test check crds crds-check demo plan clean
+# Debian packages the integration tests run for real.
+SYSTEM_PACKAGES := prometheus
+
+.PHONY: help install system-deps lint typecheck importlint test check crds crds-check demo plan clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -23,6 +26,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install the operator with its test and dev tools
 
+system-deps: ## install the Debian packages the integration tests run (prometheus, promtool)
+	@if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  echo "installing $(SYSTEM_PACKAGES) with apt-get"; \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq; \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null; \
+	fi
+
 lint: $(STAMP) ## ruff: style and common bugs
 	$(BIN)/ruff check operator tests
 	$(BIN)/ruff format --check operator tests
@@ -33,7 +44,7 @@ typecheck: $(STAMP) ## mypy --strict with the pydantic plugin
 importlint: $(STAMP) ## import-linter: the core and API models import no I/O library
 	$(BIN)/lint-imports
 
-test: $(STAMP) ## unit and integration tests (no cluster needed)
+test: $(STAMP) system-deps ## unit and integration tests (no cluster needed; real Prometheus)
 	$(BIN)/pytest -q
 
 check: lint typecheck importlint test crds-check ## everything CI runs

@@ -1,0 +1,174 @@
+"""Session metrics from Prometheus, batched so that queries per cycle do not grow with objects.
+
+Per evaluation cycle:
+- one query for every VoiceCapacity on the default query:
+      sum by (namespace, vertical) (voice_active_sessions)
+- one query for the newest sample time of each of those verticals (for maxStaleness):
+      max by (namespace, vertical) (timestamp(voice_active_sessions))
+- one query per distinct override (`spec.sessions.query`), shared by every object that uses it.
+Every call has a timeout. Foreign errors become the core's named session states: nothing here
+decides what a value means (NaN, negative and stale values are judged by the core).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+from prometheus_api_client import PrometheusConnect
+from prometheus_api_client.exceptions import PrometheusApiClientException
+from urllib3.util.retry import Retry
+
+from voicecap.core.plan import Observation, SessionsState
+
+SESSIONS_METRIC = "voice_active_sessions"
+DEFAULT_QUERY = f"sum by (namespace, vertical) ({SESSIONS_METRIC})"
+FRESHNESS_QUERY = f"max by (namespace, vertical) (timestamp({SESSIONS_METRIC}))"
+DEFAULT_TIMEOUT_SECONDS = 3.0
+
+
+def default_query_for(namespace: str, vertical: str) -> str:
+    """What the batched query answers for one vertical (for docs and `voicecap rules`)."""
+    return f'sum({SESSIONS_METRIC}{{namespace="{namespace}", vertical="{vertical}"}})'
+
+
+@dataclass(frozen=True)
+class SessionSource:
+    """Where one VoiceCapacity's sessions come from."""
+
+    key: str  # namespace/name
+    namespace: str
+    vertical: str
+    query: str = ""  # empty: the default, batched
+
+
+@dataclass(frozen=True)
+class QueryRecord:
+    query: str
+    seconds: float
+    outcome: str  # "ok" or a SessionsState naming the failure
+
+
+class QueryFailedError(Exception):
+    def __init__(self, state: SessionsState, detail: str) -> None:
+        super().__init__(detail)
+        self.state = state
+
+
+class PrometheusSessions:
+    """Reads active sessions for many VoiceCapacities with a constant number of queries."""
+
+    def __init__(self, url: str, *, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> None:
+        self.url = url
+        self.timeout = timeout
+        # No retries inside a cycle: the next cycle is the retry, and a blind cycle holds the floor.
+        self._client = PrometheusConnect(url=url, disable_ssl=False, retry=Retry(total=0))
+        self.history: list[QueryRecord] = []
+
+    def close(self) -> None:
+        self._client._session.close()
+
+    def observe(self, sources: Iterable[SessionSource]) -> dict[str, Observation]:
+        sources = list(sources)
+        self.history.clear()
+        observations: dict[str, Observation] = {}
+        defaults = [source for source in sources if not source.query]
+        if defaults:
+            observations.update(self._observe_defaults(defaults))
+        overrides: dict[str, list[SessionSource]] = {}
+        for source in sources:
+            if source.query:
+                overrides.setdefault(source.query, []).append(source)
+        for query, group in overrides.items():
+            observation = self._observe_override(query)
+            observations.update({source.key: observation for source in group})
+        return observations
+
+    def _observe_defaults(self, sources: list[SessionSource]) -> dict[str, Observation]:
+        try:
+            sums = _by_vertical(self._query(DEFAULT_QUERY))
+            newest = _by_vertical(self._query(FRESHNESS_QUERY))
+        except QueryFailedError as failure:
+            return {source.key: Observation(failure=failure.state) for source in sources}
+        observations = {}
+        for source in sources:
+            sample = sums.get((source.namespace, source.vertical))
+            if sample is None:
+                observations[source.key] = Observation(failure="NoData")
+                continue
+            value, evaluated_at = sample
+            sampled = newest.get((source.namespace, source.vertical))
+            sampled_at = (
+                _instant(sampled[0]) if sampled and math.isfinite(sampled[0]) else evaluated_at
+            )
+            observations[source.key] = Observation(sessions=value, sampled_at=sampled_at)
+        return observations
+
+    def _observe_override(self, query: str) -> Observation:
+        """An override must answer one number: a scalar or a one-series vector."""
+        try:
+            result = self._query(query)
+        except QueryFailedError as failure:
+            return Observation(failure=failure.state)
+        if _is_scalar(result):
+            value, evaluated_at = _sample(result)
+            return Observation(sessions=value, sampled_at=evaluated_at)
+        if not result:
+            return Observation(failure="NoData")
+        if len(result) > 1:
+            return Observation(failure="MultipleSeries")
+        value, evaluated_at = _sample(result[0]["value"])
+        return Observation(sessions=value, sampled_at=evaluated_at)
+
+    def _query(self, query: str) -> Any:
+        started = time.monotonic()
+        outcome = "ok"
+        try:
+            return self._client.custom_query(query, timeout=self.timeout)
+        except (requests.ConnectionError, requests.Timeout) as error:
+            outcome = "PrometheusUnreachable"
+            raise QueryFailedError("PrometheusUnreachable", str(error)) from error
+        except PrometheusApiClientException as error:
+            state: SessionsState = (
+                "PrometheusUnreachable" if _is_server_error(error) else "QueryError"
+            )
+            outcome = state
+            raise QueryFailedError(state, str(error)) from error
+        except (ValueError, KeyError) as error:  # a body that is not Prometheus' JSON
+            outcome = "QueryError"
+            raise QueryFailedError("QueryError", f"unexpected answer: {error}") from error
+        finally:
+            self.history.append(QueryRecord(query, time.monotonic() - started, outcome))
+
+
+def _is_scalar(result: Any) -> bool:
+    """A scalar answer is a bare [time, "value"] pair; a vector is a list of series."""
+    return isinstance(result, list) and len(result) == 2 and not isinstance(result[0], dict)
+
+
+def _by_vertical(result: Any) -> Mapping[tuple[str, str], tuple[float, datetime]]:
+    samples: dict[tuple[str, str], tuple[float, datetime]] = {}
+    for series in result or []:
+        labels = series.get("metric", {})
+        key = (labels.get("namespace", ""), labels.get("vertical", ""))
+        samples[key] = _sample(series["value"])
+    return samples
+
+
+def _sample(pair: list[Any]) -> tuple[float, datetime]:
+    """Prometheus' [unix time, "value"] pair; "NaN" and "+Inf" parse, and the core rejects them."""
+    return float(pair[1]), _instant(float(pair[0]))
+
+
+def _instant(unix_seconds: float) -> datetime:
+    return datetime.fromtimestamp(unix_seconds, tz=UTC)
+
+
+def _is_server_error(error: PrometheusApiClientException) -> bool:
+    """The client only says 'HTTP Status Code 503 (...)': 5xx is an outage, 4xx a bad query."""
+    return str(error).startswith("HTTP Status Code 5")
