@@ -64,7 +64,7 @@ def test_default_queries_are_batched_per_cycle(prometheus: Prometheus) -> None:
     )  # summed over pods, per namespace
     assert _judged(observations[SALES.key]) == (30.0, "Known")
     assert _judged(observations[DENTISTRY.key]) == (None, "NoData")  # empty is unknown, not zero
-    assert [record.query for record in adapter.history][0] == DEFAULT_QUERY
+    assert adapter.history[0].query == DEFAULT_QUERY
     assert len(adapter.history) == 2
     many = [SessionSource(f"voice/v{index}", "voice", f"v{index}") for index in range(500)]
     _, adapter = observe(prometheus.url, HEALTHCARE, *many)
