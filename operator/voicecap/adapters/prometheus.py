@@ -32,11 +32,6 @@ FRESHNESS_QUERY = f"max by (namespace, vertical) (timestamp({SESSIONS_METRIC}))"
 DEFAULT_TIMEOUT_SECONDS = 3.0
 
 
-def default_query_for(namespace: str, vertical: str) -> str:
-    """What the batched query answers for one vertical (for docs and `voicecap rules`)."""
-    return f'sum({SESSIONS_METRIC}{{namespace="{namespace}", vertical="{vertical}"}})'
-
-
 @dataclass(frozen=True)
 class SessionSource:
     """Where one VoiceCapacity's sessions come from."""
