@@ -13,7 +13,7 @@ DEMO_AT ?= 2026-11-23T08:55:00-05:00
 # Debian packages the integration tests run for real.
 SYSTEM_PACKAGES := prometheus
 
-.PHONY: help install system-deps lint typecheck importlint test check crds crds-check demo plan clean
+.PHONY: bench help install system-deps lint typecheck importlint test check crds crds-check demo plan clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -35,8 +35,8 @@ system-deps: ## install the Debian packages the integration tests run (prometheu
 	fi
 
 lint: $(STAMP) ## ruff: style and common bugs
-	$(BIN)/ruff check operator tests
-	$(BIN)/ruff format --check operator tests
+	$(BIN)/ruff check operator tests bench
+	$(BIN)/ruff format --check operator tests bench
 
 typecheck: $(STAMP) ## mypy --strict with the pydantic plugin
 	$(BIN)/mypy
@@ -67,6 +67,9 @@ demo: $(STAMP) ## plan the example verticals through a Monday morning (no cluste
 
 plan: $(STAMP) ## plan the examples now (AT=..., JSON with OUTPUT=json)
 	$(BIN)/voicecap plan examples/*.yaml $(if $(AT),--at $(AT)) --output $(or $(OUTPUT),table)
+
+bench: $(STAMP) ## print how fast the core plans (plans per second at 100, 1000, 5000 objects)
+	$(BIN)/python bench/core_plans.py
 
 clean: ## remove the virtual environment and caches
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -159,3 +159,14 @@ def test_membership_is_a_function_of_the_clock_alone() -> None:
     for minutes in range(-10, 120, 7):
         window = active_window(MONDAY_MORNING, start + timedelta(minutes=minutes))
         assert window is not None and window.start == start
+
+
+def test_seconds_within_a_minute_do_not_change_the_answer() -> None:
+    """The memoization key is the minute; a cron cannot start between two whole minutes."""
+    for second in (0, 1, 30, 59):
+        at = utc(2026, 11, 23, 14, 0, second)
+        assert latest_start("0 9 * * MON", "America/New_York", at) == utc(2026, 11, 23, 14)
+        assert earliest_start_after("0 9 * * MON", "America/New_York", at) == utc(2026, 11, 30, 14)
+    assert latest_start("0 9 * * MON", "America/New_York", utc(2026, 11, 23, 13, 59, 59)) == utc(
+        2026, 11, 16, 14
+    )

@@ -55,8 +55,24 @@ def _wall_time(instant: datetime, zone: ZoneInfo) -> datetime:
     return instant.astimezone(zone).replace(tzinfo=None)
 
 
+def _minute(at: datetime) -> datetime:
+    return at.replace(second=0, microsecond=0)
+
+
 def latest_start(schedule: str, time_zone: str, at: datetime) -> datetime | None:
     """The latest window start at or before `at` (UTC)."""
+    # A 5-field cron matches whole minutes only, so the answer is the same for the whole minute:
+    # memoizing on the minute serves every object that shares a schedule in this cycle.
+    return _latest_start(schedule, time_zone, _minute(at))
+
+
+def earliest_start_after(schedule: str, time_zone: str, at: datetime) -> datetime | None:
+    """The earliest window start strictly after `at` (UTC)."""
+    return _earliest_start_after(schedule, time_zone, _minute(at))
+
+
+@lru_cache(maxsize=8192)
+def _latest_start(schedule: str, time_zone: str, at: datetime) -> datetime | None:
     zone = _zone(time_zone)
     steps = croniter(schedule, _wall_time(at, zone) + _SLACK)
     best: datetime | None = None
@@ -72,8 +88,8 @@ def latest_start(schedule: str, time_zone: str, at: datetime) -> datetime | None
     return best
 
 
-def earliest_start_after(schedule: str, time_zone: str, at: datetime) -> datetime | None:
-    """The earliest window start strictly after `at` (UTC)."""
+@lru_cache(maxsize=8192)
+def _earliest_start_after(schedule: str, time_zone: str, at: datetime) -> datetime | None:
     zone = _zone(time_zone)
     steps = croniter(schedule, _wall_time(at, zone) - _SLACK)
     best: datetime | None = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 
 from voicecap.core.sizing import exact
 
@@ -63,11 +64,12 @@ class Allocation:
         """Grants add up to more than the provider's cap (allowed up to the pool)."""
         return self.granted > self.tokens_per_minute
 
+    @cached_property
+    def _by_object(self) -> dict[tuple[str, str], Grant]:
+        return {(grant.request.namespace, grant.request.name): grant for grant in self.grants}
+
     def grant_for(self, namespace: str, name: str) -> Grant | None:
-        for grant in self.grants:
-            if (grant.request.namespace, grant.request.name) == (namespace, name):
-                return grant
-        return None
+        return self._by_object.get((namespace, name))
 
 
 def pool_size(tokens_per_minute: int, overcommit: float) -> int:
