@@ -9,32 +9,47 @@ Errors come back as "<field path>: <message>" the way the server reports them.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from typing import Any
 
 import celpy
 import jsonschema
 
+Node = tuple[dict[str, Any], Any, tuple[Any, ...]]  # (its schema, the value, its field path)
+
+
+def openapi_schema(crd: dict[str, Any]) -> dict[str, Any]:
+    schema: dict[str, Any] = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    return schema
+
+
+def nodes(schema: dict[str, Any], value: Any, path: tuple[Any, ...] = ()) -> Iterator[Node]:
+    """Every value in the object with the schema that governs it, parents before children.
+
+    A parent's children are read only after the parent is yielded, so a caller may add keys
+    to it (defaulting does) and see them walked.
+    """
+    yield schema, value, path
+    if isinstance(value, dict):
+        properties = schema.get("properties", {})
+        extra = schema.get("additionalProperties")
+        for name, item in value.items():
+            sub = properties.get(name, extra if isinstance(extra, dict) else None)
+            if sub is not None:
+                yield from nodes(sub, item, (*path, name))
+    elif isinstance(value, list) and "items" in schema:
+        for index, item in enumerate(value):
+            yield from nodes(schema["items"], item, (*path, index))
+
 
 def apply_defaults(schema: dict[str, Any], value: Any) -> Any:
     value = copy.deepcopy(value)
-    _default_into(schema, value)
+    for node_schema, node, _ in nodes(schema, value):
+        if isinstance(node, dict):
+            for name, sub in node_schema.get("properties", {}).items():
+                if name not in node and "default" in sub:
+                    node[name] = copy.deepcopy(sub["default"])
     return value
-
-
-def _default_into(schema: dict[str, Any], value: Any) -> None:
-    if isinstance(value, dict):
-        for name, sub in schema.get("properties", {}).items():
-            if name not in value and "default" in sub:
-                value[name] = copy.deepcopy(sub["default"])
-            if name in value:
-                _default_into(sub, value[name])
-        extra = schema.get("additionalProperties")
-        if isinstance(extra, dict):
-            for item in value.values():
-                _default_into(extra, item)
-    elif isinstance(value, list) and "items" in schema:
-        for item in value:
-            _default_into(schema["items"], item)
 
 
 def schema_errors(schema: dict[str, Any], value: Any) -> list[str]:
@@ -52,62 +67,47 @@ def schema_errors(schema: dict[str, Any], value: Any) -> list[str]:
     return errors
 
 
-def cel_errors(schema: dict[str, Any], value: Any, path: tuple[Any, ...] = ()) -> list[str]:
+def cel_errors(schema: dict[str, Any], value: Any) -> list[str]:
     errors = []
-    for rule in schema.get("x-kubernetes-validations", []):
-        if not evaluate(rule["rule"], _as_cel_json(schema, value)):
-            where = _path(path) + rule.get("fieldPath", "")
-            errors.append(f"{where}: {rule['message']}")
-    if isinstance(value, dict):
-        for name, sub in schema.get("properties", {}).items():
-            if name in value:
-                errors += cel_errors(sub, value[name], (*path, name))
-    elif isinstance(value, list) and "items" in schema:
-        for index, item in enumerate(value):
-            errors += cel_errors(schema["items"], item, (*path, index))
+    for node_schema, node, path in nodes(schema, value):
+        for rule in node_schema.get("x-kubernetes-validations", []):
+            if not evaluate(rule["rule"], _as_cel_json(node_schema, node)):
+                errors.append(f"{_path(path)}{rule.get('fieldPath', '')}: {rule['message']}")
     return errors
 
 
-def unknown_fields(schema: dict[str, Any], value: Any, path: tuple[Any, ...] = ()) -> list[str]:
+def unknown_fields(schema: dict[str, Any], value: Any) -> list[str]:
     """What strict field validation (kubectl's default since 1.27) rejects instead of pruning."""
-    errors = []
-    if isinstance(value, dict) and "properties" in schema:
-        for name, item in value.items():
-            sub = schema["properties"].get(name)
-            if sub is None:
-                errors.append(f"{_path((*path, name))}: unknown field")
-            elif path or name != "metadata":
-                errors += unknown_fields(sub, item, (*path, name))
-    elif isinstance(value, list) and "items" in schema:
-        for index, item in enumerate(value):
-            errors += unknown_fields(schema["items"], item, (*path, index))
-    return errors
+    return [
+        f"{_path((*path, name))}: unknown field"
+        for node_schema, node, path in nodes(schema, value)
+        if isinstance(node, dict) and "properties" in node_schema
+        for name in node
+        if name not in node_schema["properties"]
+    ]
 
 
-def list_map_errors(schema: dict[str, Any], value: Any, path: tuple[Any, ...] = ()) -> list[str]:
+def list_map_errors(schema: dict[str, Any], value: Any) -> list[str]:
     """x-kubernetes-list-type: map makes the map keys unique ("Duplicate value")."""
     errors = []
-    if isinstance(value, list):
-        keys = schema.get("x-kubernetes-list-map-keys")
-        if schema.get("x-kubernetes-list-type") == "map" and keys:
-            seen = set()
-            for index, item in enumerate(value):
-                key = tuple(item.get(k) for k in keys) if isinstance(item, dict) else None
-                if key in seen:
-                    errors.append(f"{_path((*path, index))}: Duplicate value: {key}")
-                seen.add(key)
-        for index, item in enumerate(value):
-            errors += list_map_errors(schema.get("items", {}), item, (*path, index))
-    elif isinstance(value, dict):
-        for name, sub in schema.get("properties", {}).items():
-            if name in value:
-                errors += list_map_errors(sub, value[name], (*path, name))
+    for node_schema, node, path in nodes(schema, value):
+        keys = node_schema.get("x-kubernetes-list-map-keys")
+        if not (
+            isinstance(node, list) and node_schema.get("x-kubernetes-list-type") == "map" and keys
+        ):
+            continue
+        seen = set()
+        for index, item in enumerate(node):
+            key = tuple(item.get(k) for k in keys) if isinstance(item, dict) else None
+            if key in seen:
+                errors.append(f"{_path((*path, index))}: Duplicate value: {key}")
+            seen.add(key)
     return errors
 
 
 def admission_errors(crd: dict[str, Any], body: dict[str, Any]) -> list[str]:
     """All the errors `kubectl apply` of `body` would get from a server with `crd` installed."""
-    schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    schema = openapi_schema(crd)
     defaulted = apply_defaults(schema, body)
     errors = unknown_fields(schema, defaulted) + schema_errors(schema, defaulted)
     errors += list_map_errors(schema, defaulted)
