@@ -62,11 +62,11 @@ class PrometheusSessions:
         self.url = url
         self.timeout = timeout
         # No retries inside a cycle: the next cycle is the retry, and a blind cycle holds the floor.
-        self._client = PrometheusConnect(url=url, disable_ssl=False, retry=Retry(total=0))
+        self._client = PrometheusConnect(url=url, retry=Retry(total=0))
         self.history: list[QueryRecord] = []
 
     def close(self) -> None:
-        self._client._session.close()
+        self._client.close()
 
     def observe(self, sources: Iterable[SessionSource]) -> dict[str, Observation]:
         sources = list(sources)
