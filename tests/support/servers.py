@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+import os
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -90,11 +92,17 @@ class SessionExporter:
 class Prometheus:
     """The Debian package's Prometheus, scraping the given targets every `scrape_interval`."""
 
-    def __init__(self, workdir: Path, targets: list[str], scrape_interval: str = "1s") -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        targets: list[str],
+        scrape_interval: str = "1s",
+        port: int | None = None,  # reuse a port to restart "the same" Prometheus
+    ) -> None:
         binary = shutil.which("prometheus")
         if binary is None:
             raise RuntimeError("prometheus is not installed: `make test` installs it (apt-get)")
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = workdir / "prometheus.yml"
         target_list = ", ".join(f"'{target}'" for target in targets)
@@ -173,3 +181,81 @@ def silent_listener() -> Iterator[str]:
         listener.bind(("127.0.0.1", 0))
         listener.listen(16)
         yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+
+class OperatorProcess:
+    """`voicecap run` as a real process against an emulated cluster; stopped by PID."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        kubeconfig: Path,
+        prometheus_url: str,
+        interval: str = "1s",
+        extra: list[str] | None = None,
+        name: str = "operator",
+    ) -> None:
+        binary = Path(sys.executable).with_name("voicecap")
+        self.metrics_port = free_port()
+        self.health_port = free_port()
+        self.log_path = workdir / f"{name}.log"
+        self._log = self.log_path.open("w")
+        env = {**os.environ, "KUBECONFIG": str(kubeconfig)}
+        env.pop("KUBERNETES_SERVICE_HOST", None)
+        self.process = subprocess.Popen(
+            [
+                str(binary),
+                "run",
+                "--all-namespaces",
+                f"--prometheus-url={prometheus_url}",
+                f"--interval={interval}",
+                f"--metrics-port={self.metrics_port}",
+                f"--health-port={self.health_port}",
+                "--bind-address=127.0.0.1",
+                *(extra or []),
+            ],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        try:
+            wait_until(self._healthy, timeout=30, what="operator healthy")
+        except BaseException:
+            self.stop()
+            raise
+
+    def _healthy(self) -> bool:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"voicecap run exited with {self.process.returncode}:\n{self.log()}")
+        try:
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{self.health_port}/healthz", timeout=1
+            ) as response:
+                return bool(response.status == 200)
+        except OSError:
+            return False
+
+    def metrics(self) -> str:
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5
+        ) as response:
+            return str(response.read().decode())
+
+    def log(self) -> str:
+        if not self._log.closed:
+            self._log.flush()
+        return self.log_path.read_text()
+
+    def stop(self, *, kill: bool = False) -> None:
+        if self.process.poll() is None:
+            if kill:
+                self.process.kill()
+            else:
+                self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        self._log.close()

@@ -71,13 +71,26 @@ def test_floor_never_drops_within_the_window() -> None:
     window = timedelta(minutes=10)
     floor, history = stabilize(10, (), window=window, now=T0)
     assert floor == 10
+    # 10 stays the recommendation until +5m, so the window runs from +5m to +15m.
     floor, history = stabilize(4, history, window=window, now=T0 + timedelta(minutes=5))
     assert floor == 10
-    floor, history = stabilize(4, history, window=window, now=T0 + timedelta(minutes=9, seconds=59))
+    floor, history = stabilize(
+        4, history, window=window, now=T0 + timedelta(minutes=14, seconds=59)
+    )
     assert floor == 10
-    floor, history = stabilize(4, history, window=window, now=T0 + timedelta(minutes=10))
+    floor, history = stabilize(4, history, window=window, now=T0 + timedelta(minutes=15))
     assert floor == 4
-    assert history == (Recommendation(T0 + timedelta(minutes=10), 4),)
+    assert history == (Recommendation(T0 + timedelta(minutes=5), 4),)
+
+
+def test_a_steady_recommendation_leaves_the_history_unchanged() -> None:
+    """The history lives in status: a cycle that changes nothing must not rewrite it."""
+    window = timedelta(minutes=10)
+    _, history = stabilize(10, (), window=window, now=T0)
+    _, history = stabilize(6, history, window=window, now=T0 + timedelta(minutes=1))
+    for minutes in range(2, 11):
+        floor, again = stabilize(6, history, window=window, now=T0 + timedelta(minutes=minutes))
+        assert (floor, again) == (10, history)
 
 
 def test_steps_down_through_intermediate_recommendations() -> None:
@@ -85,8 +98,10 @@ def test_steps_down_through_intermediate_recommendations() -> None:
     _, history = stabilize(10, (), window=window, now=T0)
     _, history = stabilize(7, history, window=window, now=T0 + timedelta(minutes=4))
     floor, history = stabilize(3, history, window=window, now=T0 + timedelta(minutes=11))
-    assert floor == 7  # 10 expired, 7 (at +4m) still in the window
-    floor, _ = stabilize(3, history, window=window, now=T0 + timedelta(minutes=14))
+    assert floor == 10  # 10 was recommended until +4m: held until +14m
+    floor, history = stabilize(3, history, window=window, now=T0 + timedelta(minutes=14))
+    assert floor == 7  # 7 was recommended until +11m
+    floor, _ = stabilize(3, history, window=window, now=T0 + timedelta(minutes=21))
     assert floor == 3
 
 

@@ -350,9 +350,6 @@ class SessionsStatus(Model):
     active: float | None = Field(None, description="Active calls, last known.")
     capacity: int | None = Field(None, description="Ready pods x perPod.")
     utilization: float | None = Field(None, description="active / capacity.")
-    observed_at: Timestamp | None = Field(
-        None, description="Time of the last known session sample."
-    )
 
 
 class ReplicasStatus(Model):
@@ -376,6 +373,8 @@ class TPMStatus(Model):
 
 
 class Recommendation(Model):
+    """A floor scale-down stabilization remembers (see core/stabilization.py for `at`)."""
+
     at: Timestamp
     floor: int
 

@@ -105,6 +105,7 @@ class Plan:
     next_peak: tuple[str, datetime] | None
     sessions: float | None  # last known
     sessions_state: SessionsState
+    ready_replicas: int | None
     capacity: int | None
     utilization: float | None
     utilization_basis: Literal["ReadyReplicas", "Floor"]
@@ -225,6 +226,7 @@ def plan(
         next_peak=(upcoming[0].name, upcoming[1]) if upcoming else None,
         sessions=last_known,
         sessions_state=state,
+        ready_replicas=observation.ready_replicas,
         capacity=capacity_sessions,
         utilization=utilization,
         utilization_basis=basis,

@@ -1,0 +1,207 @@
+"""What the operator owns, rendered as Kubernetes objects, and the smallest change to reach it.
+
+The HPA is named like its VoiceCapacity (read by name, never found by a label selector), owned
+through an ownerReference (garbage-collected with it: no finalizer), and carries only
+allow-listed labels: Argo CD prunes children that carry its tracking label, so
+app.kubernetes.io/instance is never copied.
+
+`hpa_patch` compares only the fields the operator sets (a subset test), so an API server that
+fills in defaults (behavior policies, selectPolicy) never makes a steady cycle write.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from voicecap.api.models import ObjectMeta, VoiceCapacity
+from voicecap.core import sizing
+from voicecap.core.plan import Plan
+from voicecap.core.status import Transition
+
+HPA_API_VERSION = "autoscaling/v2"
+PODS_METRIC = "voice_active_sessions_per_pod"
+MANAGED_BY = "voicecap-operator"
+COMPONENT = "voicecap.io/operator"
+# Labels copied from a VoiceCapacity to what it owns. Never app.kubernetes.io/instance (Argo CD).
+COPIED_LABELS = frozenset(
+    {"app.kubernetes.io/part-of", "app.kubernetes.io/component", "app.kubernetes.io/version"}
+)
+
+
+def hpa_name(capacity: VoiceCapacity) -> str:
+    return capacity.metadata.name
+
+
+def owner_reference(capacity: VoiceCapacity) -> dict[str, Any]:
+    reference: dict[str, Any] = {
+        "apiVersion": capacity.api_version,
+        "kind": capacity.kind,
+        "name": capacity.metadata.name,
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+    if capacity.metadata.uid:
+        reference["uid"] = capacity.metadata.uid
+    return reference
+
+
+def child_labels(capacity: VoiceCapacity) -> dict[str, str]:
+    copied = {k: v for k, v in capacity.metadata.labels.items() if k in COPIED_LABELS}
+    return {
+        **copied,
+        "app.kubernetes.io/managed-by": MANAGED_BY,
+        "voicecap.io/capacity": capacity.metadata.name,
+        "voicecap.io/vertical": capacity.vertical,
+    }
+
+
+def render_hpa(capacity: VoiceCapacity, plan: Plan) -> dict[str, Any]:
+    spec = capacity.spec
+    planned = sizing.planned_per_pod(spec.sessions.per_pod, spec.sessions.target_utilization)
+    return {
+        "apiVersion": HPA_API_VERSION,
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {
+            "name": hpa_name(capacity),
+            "namespace": capacity.namespace,
+            "labels": child_labels(capacity),
+            "ownerReferences": [owner_reference(capacity)],
+        },
+        "spec": {
+            "scaleTargetRef": {
+                "apiVersion": spec.target_ref.api_version,
+                "kind": spec.target_ref.kind,
+                "name": spec.target_ref.name,
+            },
+            "minReplicas": max(plan.floor, 1),
+            "maxReplicas": max(plan.ceiling, plan.floor, 1),
+            "metrics": [
+                {
+                    "type": "Pods",
+                    "pods": {
+                        "metric": {"name": PODS_METRIC},
+                        "target": {"type": "AverageValue", "averageValue": quantity(planned)},
+                    },
+                }
+            ],
+            "behavior": {
+                "scaleDown": {
+                    "stabilizationWindowSeconds": int(spec.scale_down.stabilization.total_seconds())
+                },
+                "scaleUp": {"stabilizationWindowSeconds": 0},
+            },
+        },
+    }
+
+
+def quantity(value: Fraction | Decimal | float) -> str:
+    """A Kubernetes quantity in canonical form: whole numbers bare, else milli-units."""
+    exact = Fraction(value) if not isinstance(value, Fraction) else value
+    if exact.denominator == 1:
+        return str(exact.numerator)
+    milli = exact * 1000
+    return f"{milli.numerator // milli.denominator}m"
+
+
+def is_owned_by(obj: Mapping[str, Any], capacity: VoiceCapacity) -> bool:
+    for reference in obj.get("metadata", {}).get("ownerReferences") or ():
+        if (
+            reference.get("kind") != capacity.kind
+            or reference.get("name") != capacity.metadata.name
+        ):
+            continue
+        uid = reference.get("uid")
+        if uid is None or capacity.metadata.uid is None or uid == capacity.metadata.uid:
+            return True
+    return False
+
+
+def hpa_patch(desired: Mapping[str, Any], live: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The merge patch that brings the live HPA to the desired one, or None when it is right."""
+    patch: dict[str, Any] = {}
+    live_meta = live.get("metadata", {})
+    labels = desired["metadata"]["labels"]
+    if not contains(live_meta.get("labels") or {}, labels):
+        patch.setdefault("metadata", {})["labels"] = labels
+    owners = desired["metadata"]["ownerReferences"]
+    if not contains(live_meta.get("ownerReferences") or [], owners):
+        patch.setdefault("metadata", {})["ownerReferences"] = owners
+    spec = {
+        key: value
+        for key, value in desired["spec"].items()
+        if not contains(live.get("spec", {}).get(key), value)
+    }
+    if spec:
+        patch["spec"] = spec
+    return patch or None
+
+
+def contains(live: Any, wanted: Any) -> bool:
+    """Whether `live` has every field of `wanted` (dicts by key; lists item by item)."""
+    if isinstance(wanted, Mapping):
+        return isinstance(live, Mapping) and all(
+            contains(live.get(key), value) for key, value in wanted.items()
+        )
+    if isinstance(wanted, list):
+        return (
+            isinstance(live, list)
+            and len(live) == len(wanted)
+            and all(contains(a, b) for a, b in zip(live, wanted, strict=True))
+        )
+    return bool(live == wanted)
+
+
+def merge_patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """RFC 7386: the JSON merge patch that turns `old` into `new` (lists are replaced whole)."""
+    patch: dict[str, Any] = {}
+    for key in old.keys() - new.keys():
+        patch[key] = None
+    for key, value in new.items():
+        before = old.get(key)
+        if isinstance(value, Mapping) and isinstance(before, Mapping):
+            nested = merge_patch(before, value)
+            if nested:
+                patch[key] = nested
+        elif key not in old or before != value:
+            patch[key] = value
+    return patch
+
+
+def render_event(
+    meta: ObjectMeta,
+    transition: Transition,
+    *,
+    now: datetime,
+    instance: str,
+) -> dict[str, Any]:
+    """An events.k8s.io/v1 Event about a VoiceCapacity, named the way client-go names them."""
+    namespace = meta.namespace or "default"
+    return {
+        "apiVersion": "events.k8s.io/v1",
+        "kind": "Event",
+        "metadata": {
+            # <object>.<unique hex>: unique without relying on generateName.
+            "name": f"{meta.name}.{int(now.timestamp() * 1e9):x}{secrets.token_hex(2)}",
+            "namespace": namespace,
+            "labels": {"app.kubernetes.io/managed-by": MANAGED_BY},
+        },
+        "eventTime": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "type": transition.type,
+        "reason": transition.reason,
+        "note": transition.message[:1024],
+        "action": "Reconcile",
+        "reportingController": COMPONENT,
+        "reportingInstance": instance[:128],
+        "regarding": {
+            "apiVersion": "voicecap.io/v1alpha1",
+            "kind": "VoiceCapacity",
+            "name": meta.name,
+            "namespace": namespace,
+            **({"uid": meta.uid} if meta.uid else {}),
+        },
+    }

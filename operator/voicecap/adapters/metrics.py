@@ -1,0 +1,174 @@
+"""The operator's own /metrics (API.md "Metrics contract"), with prometheus_client.
+
+Per-vertical gauges carry `namespace` and `vertical`, and are removed when their VoiceCapacity
+goes away, so the series count follows the object count and never grows on its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client.exposition import generate_latest
+
+from voicecap.core.plan import Plan
+
+_VERTICAL = ("namespace", "vertical")
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+
+class OperatorMetrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.capacity_sessions = Gauge(
+            "voicecap_capacity_sessions", "Ready pods x perPod.", _VERTICAL, registry=r
+        )
+        self.active_sessions = Gauge(
+            "voicecap_active_sessions", "Active sessions, last known.", _VERTICAL, registry=r
+        )
+        self.utilization = Gauge(
+            "voicecap_utilization_ratio", "Active sessions / capacity.", _VERTICAL, registry=r
+        )
+        self.floor = Gauge(
+            "voicecap_floor_replicas",
+            "Planned floor (the HPA's minReplicas).",
+            _VERTICAL,
+            registry=r,
+        )
+        self.ceiling = Gauge(
+            "voicecap_ceiling_replicas",
+            "Planned ceiling (the HPA's maxReplicas).",
+            _VERTICAL,
+            registry=r,
+        )
+        self.wanted = Gauge(
+            "voicecap_wanted_replicas",
+            "The floor the plan wants before the ceiling clamps it.",
+            _VERTICAL,
+            registry=r,
+        )
+        self.tpm_granted = Gauge(
+            "voicecap_tpm_granted", "Model TPM granted by the TokenBudget.", _VERTICAL, registry=r
+        )
+        self.tpm_projected = Gauge(
+            "voicecap_tpm_projected",
+            "Active sessions x tokensPerSessionMinute.",
+            _VERTICAL,
+            registry=r,
+        )
+        self.sessions_known = Gauge(
+            "voicecap_sessions_known",
+            "1 when session data is known, 0 while it is unknown.",
+            _VERTICAL,
+            registry=r,
+        )
+        self.last_evaluation = Gauge(
+            "voicecap_last_evaluation_timestamp_seconds",
+            "When the VoiceCapacity was last evaluated.",
+            _VERTICAL,
+            registry=r,
+        )
+        self.reconcile_duration = Histogram(
+            "voicecap_reconcile_duration_seconds",
+            "One VoiceCapacity's reconcile: observe, plan, apply, status.",
+            ("trigger",),
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.reconcile_errors = Counter(
+            "voicecap_reconcile_errors_total",
+            "Reconciles that did not finish, by reason.",
+            ("reason",),
+            registry=r,
+        )
+        self.cycle_duration = Histogram(
+            "voicecap_cycle_duration_seconds",
+            "One periodic evaluation of every VoiceCapacity.",
+            buckets=(*_LATENCY_BUCKETS, 30, 60),
+            registry=r,
+        )
+        self.objects = Gauge(
+            "voicecap_objects",
+            "VoiceCapacities known to the operator, by validity.",
+            ("valid",),
+            registry=r,
+        )
+        self.query_duration = Histogram(
+            "voicecap_prometheus_query_duration_seconds",
+            "Prometheus query latency.",
+            ("kind",),
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.query_failures = Counter(
+            "voicecap_prometheus_query_failures_total",
+            "Prometheus queries that gave no usable answer, by reason.",
+            ("reason",),
+            registry=r,
+        )
+        self.api_writes = Counter(
+            "voicecap_kube_writes_total",
+            "Writes to the Kubernetes API, by resource and verb.",
+            ("resource", "verb"),
+            registry=r,
+        )
+        self.events = Counter(
+            "voicecap_events_total", "Kubernetes Events posted, by reason.", ("reason",), registry=r
+        )
+        self._per_vertical = (
+            self.capacity_sessions,
+            self.active_sessions,
+            self.utilization,
+            self.floor,
+            self.ceiling,
+            self.wanted,
+            self.tpm_granted,
+            self.tpm_projected,
+            self.sessions_known,
+            self.last_evaluation,
+        )
+        self._series: dict[str, tuple[str, str]] = {}  # key -> labels in use
+
+    def serve(self, port: int, address: str = "0.0.0.0") -> None:
+        start_http_server(port, addr=address, registry=self.registry)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+    def observe_plan(self, key: str, plan: Plan, evaluated_at: float) -> None:
+        labels = (plan.namespace, plan.vertical)
+        previous = self._series.get(key)
+        if previous is not None and previous != labels:
+            self._remove(previous)
+        self._series[key] = labels
+        self._set(self.capacity_sessions, labels, plan.capacity)
+        self._set(self.active_sessions, labels, plan.sessions)
+        self._set(self.utilization, labels, plan.utilization)
+        self.floor.labels(*labels).set(plan.floor)
+        self.ceiling.labels(*labels).set(plan.ceiling)
+        self.wanted.labels(*labels).set(plan.wanted)
+        self._set(self.tpm_granted, labels, plan.tpm.granted)
+        self._set(self.tpm_projected, labels, plan.tpm.projected)
+        self.sessions_known.labels(*labels).set(1 if plan.sessions_known else 0)
+        self.last_evaluation.labels(*labels).set(evaluated_at)
+
+    def forget(self, key: str) -> None:
+        labels = self._series.pop(key, None)
+        if labels is not None and labels not in self._series.values():
+            self._remove(labels)
+
+    def known_keys(self) -> set[str]:
+        return set(self._series)
+
+    def _set(self, gauge: Gauge, labels: tuple[str, str], value: float | None) -> None:
+        if value is None:
+            with contextlib.suppress(KeyError):
+                gauge.remove(*labels)
+        else:
+            gauge.labels(*labels).set(value)
+
+    def _remove(self, labels: tuple[str, str]) -> None:
+        for gauge in self._per_vertical:
+            with contextlib.suppress(KeyError):
+                gauge.remove(*labels)
