@@ -13,7 +13,7 @@ DEMO_AT ?= 2026-11-23T08:55:00-05:00
 # Debian packages the integration tests run for real.
 SYSTEM_PACKAGES := prometheus
 
-.PHONY: bench help install system-deps lint typecheck importlint test check crds crds-check demo plan clean
+.PHONY: bench bench-operator help install system-deps lint typecheck importlint test check crds crds-check demo plan run clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -70,6 +70,12 @@ plan: $(STAMP) ## plan the examples now (AT=..., JSON with OUTPUT=json)
 
 bench: $(STAMP) ## print how fast the core plans (plans per second at 100, 1000, 5000 objects)
 	$(BIN)/python bench/core_plans.py
+
+bench-operator: $(STAMP) system-deps ## the operator at 1000 and 5000 objects: queries, writes, RSS, latency (minutes)
+	$(BIN)/python bench/operator_fleet.py
+
+run: $(STAMP) ## run the operator against your kubeconfig (PROMETHEUS_URL=... or $$VOICECAP_PROMETHEUS_URL)
+	$(BIN)/voicecap run $(if $(PROMETHEUS_URL),--prometheus-url $(PROMETHEUS_URL)) $(ARGS)
 
 clean: ## remove the virtual environment and caches
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -244,3 +244,26 @@ def test_console_script_runs_as_a_process() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "monday-morning" in result.stdout
+
+
+def test_run_without_a_prometheus_url_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("VOICECAP_PROMETHEUS_URL", raising=False)
+    code, _, err = run(capsys, "run")
+    assert code == 2
+    assert "pass --prometheus-url or set VOICECAP_PROMETHEUS_URL" in err
+
+
+@pytest.mark.parametrize("interval", ["0s", "soon", "-5s"])
+def test_run_rejects_a_bad_interval(capsys: pytest.CaptureFixture[str], interval: str) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["run", "--prometheus-url", "http://127.0.0.1:9", f"--interval={interval}"])
+    assert exited.value.code == 2
+    assert "--interval" in capsys.readouterr().err
+
+
+def test_run_takes_one_of_namespaces_or_all(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["run", "--prometheus-url", "http://x", "--namespace", "voice", "--all-namespaces"])
+    assert "not allowed with argument" in capsys.readouterr().err
