@@ -34,6 +34,13 @@ def cluster() -> Iterator[EmulatedCluster]:
         yield emulated
 
 
+@pytest.fixture
+def own_cluster() -> Iterator[EmulatedCluster]:
+    """A cluster of its own, for tests that run their own operator (no second writer)."""
+    with emulated_cluster() as emulated:
+        yield emulated
+
+
 @pytest.fixture(scope="module")
 def operator(
     cluster: EmulatedCluster, prometheus: Prometheus, tmp_path_factory: pytest.TempPathFactory
@@ -392,15 +399,9 @@ def test_operator_metrics_follow_the_contract(
 
 
 def test_steady_state_makes_no_writes_and_a_restart_makes_none_either(
-    exporter: SessionExporter, prometheus: Prometheus, tmp_path: Path
+    own_cluster: EmulatedCluster, exporter: SessionExporter, prometheus: Prometheus, tmp_path: Path
 ) -> None:
-    with emulated_cluster() as cluster:
-        _steady_and_restart(cluster, exporter, prometheus, tmp_path)
-
-
-def _steady_and_restart(
-    cluster: EmulatedCluster, exporter: SessionExporter, prometheus: Prometheus, tmp_path: Path
-) -> None:
+    cluster = own_cluster
     k = cluster.kubectl
     for name, sessions in (("alpha", 150), ("beta", 900)):
         exporter.set("steady", name, "p1", sessions)
@@ -498,16 +499,10 @@ def test_prometheus_outage_holds_the_floor_warns_once_and_recovers(
 
 
 def test_a_peak_is_prescaled_before_it_starts(
-    exporter: SessionExporter, prometheus: Prometheus, tmp_path: Path
+    own_cluster: EmulatedCluster, exporter: SessionExporter, prometheus: Prometheus, tmp_path: Path
 ) -> None:
     """Injected clock: Monday 2026-11-23 08:48 in New York, 60x speed (lead time 10m from 08:50)."""
-    with emulated_cluster() as cluster:
-        _prescaled(cluster, exporter, prometheus, tmp_path)
-
-
-def _prescaled(
-    cluster: EmulatedCluster, exporter: SessionExporter, prometheus: Prometheus, tmp_path: Path
-) -> None:
+    cluster = own_cluster
     k = cluster.kubectl
     exporter.set("peak", "healthcare", "p1", 100)
     workload(k, "peak", "healthcare-agent", ready=2)

@@ -144,31 +144,16 @@ class KubeApi:
 
     async def patch(self, ref: Ref, patch: dict[str, Any]) -> dict[str, Any]:
         """JSON merge patch of the object (without its status)."""
-        method = (
-            self._objects.patch_namespaced_custom_object
-            if ref.namespace
-            else self._objects.patch_cluster_custom_object
-        )
-        where = (ref.namespace,) if ref.namespace else ()
-        return await self._call(
-            method,
-            ref.group,
-            ref.version,
-            *where,
-            ref.plural,
-            ref.name,
-            patch,
-            field_manager=FIELD_MANAGER,
-            _content_type=MERGE_PATCH,
-        )
+        return await self._merge_patch(ref, patch, status=False)
 
     async def patch_status(self, ref: Ref, status: dict[str, Any]) -> dict[str, Any]:
         """JSON merge patch of the status subresource."""
-        method = (
-            self._objects.patch_namespaced_custom_object_status
-            if ref.namespace
-            else self._objects.patch_cluster_custom_object_status
-        )
+        return await self._merge_patch(ref, {"status": status}, status=True)
+
+    async def _merge_patch(self, ref: Ref, body: dict[str, Any], *, status: bool) -> dict[str, Any]:
+        scope = "namespaced" if ref.namespace else "cluster"
+        suffix = "_status" if status else ""
+        method = getattr(self._objects, f"patch_{scope}_custom_object{suffix}")
         where = (ref.namespace,) if ref.namespace else ()
         return await self._call(
             method,
@@ -177,7 +162,7 @@ class KubeApi:
             *where,
             ref.plural,
             ref.name,
-            {"status": status},
+            body,
             field_manager=FIELD_MANAGER,
             _content_type=MERGE_PATCH,
         )
