@@ -121,7 +121,7 @@ def measure(size: int, workdir: Path) -> dict[str, float]:  # noqa: PLR0915  (on
             )
             try:
                 wait_until(
-                    lambda: hpa_count(cluster) >= size, timeout=900, interval=1, what="all HPAs"
+                    lambda: hpa_count(cluster) >= size, timeout=1800, interval=1, what="all HPAs"
                 )
                 # Converged: two full cycles in a row without a write.
                 last = len(cluster.writes)
@@ -130,8 +130,8 @@ def measure(size: int, workdir: Path) -> dict[str, float]:  # noqa: PLR0915  (on
                     time.sleep(1)
                     if len(cluster.writes) != last:
                         last, quiet_since = len(cluster.writes), time.monotonic()
-                    if time.monotonic() - started > 900:
-                        raise TimeoutError("no steady state within 900s")
+                    if time.monotonic() - started > 1800:
+                        raise TimeoutError("no steady state within 1800s")
                 converged = quiet_since - started
                 before = operator.metrics()
                 since = len(cluster.writes)
