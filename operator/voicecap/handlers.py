@@ -132,7 +132,6 @@ async def startup(
         priority=config.priority,
         identity=config.identity,
         namespaces=list(config.namespaces),
-        clock=config.clock,
     )
     memo.kube, memo.prometheus, memo.reconciler = kube, prometheus, reconciler
     memo.indexed, memo.stop = asyncio.Event(), asyncio.Event()

@@ -109,7 +109,6 @@ class SessionCache:
         self._metrics = metrics
         self._observations: dict[str, Observation] = {}
         self._lock = asyncio.Lock()
-        self.queries_last_refresh = 0
 
     async def refresh(self, sources: list[SessionSource]) -> None:
         async with self._lock:
@@ -127,9 +126,7 @@ class SessionCache:
 
     def _observe(self, sources: list[SessionSource]) -> dict[str, Observation]:
         observed = self._prometheus.observe(sources)
-        records = list(self._prometheus.history)
-        self.queries_last_refresh = len(records)
-        for record in records:
+        for record in self._prometheus.history:
             kind = "default" if "voice_active_sessions" in record.query else "override"
             self._metrics.query_duration.labels(kind).observe(record.seconds)
             if record.outcome != "ok":
@@ -138,9 +135,6 @@ class SessionCache:
             key: replace(value, sampled_at=self._clock.sampled(value.sampled_at))
             for key, value in observed.items()
         }
-
-    def forget(self, key: str) -> None:
-        self._observations.pop(key, None)
 
 
 @dataclass
@@ -167,13 +161,8 @@ class Reconciler:
 
     # ------------------------------------------------------------ the fleet
 
-    def refresh_budgets(self) -> None:
-        """Grants from every VoiceCapacity against every TokenBudget (level-based)."""
-        capacities = [
-            c
-            for c in (self._parse(k, b) for k, b in self.world.capacities())
-            if not isinstance(c, str)
-        ]
+    def refresh_budgets(self, capacities: list[VoiceCapacity]) -> None:
+        """Grants from every valid VoiceCapacity against every TokenBudget (level-based)."""
         budgets = []
         for raw in self.world.budgets():
             try:
@@ -188,9 +177,9 @@ class Reconciler:
         entries = list(self.world.capacities())
         keys = {key for key, _ in entries}
         self._forget_except(keys)
-        self.refresh_budgets()
         parsed = [(key, body, self._parse(key, body)) for key, body in entries]
         valid = [c for _, _, c in parsed if not isinstance(c, str)]
+        self.refresh_budgets(valid)
         self.metrics.objects.labels("true").set(len(valid))
         self.metrics.objects.labels("false").set(len(parsed) - len(valid))
         await self.sessions.refresh([_source(c) for c in valid])
@@ -242,7 +231,8 @@ class Reconciler:
             return None
 
         if self._grant_is_stale(capacity):
-            self.refresh_budgets()
+            parsed = (self._parse(k, b) for k, b in self.world.capacities())
+            self.refresh_budgets([c for c in parsed if not isinstance(c, str)])
         observation = replace(
             await self.sessions.observation(_source(capacity)),
             ready_replicas=self.world.ready_replicas(
@@ -270,7 +260,7 @@ class Reconciler:
             return Outcome(
                 "Paused", f"paused: planned {planned}; children left as they are", budget_found
             ), []
-        if self.world.ready_replicas(capacity.namespace, target.kind, target.name) is None:
+        if decided.ready_replicas is None:  # the watch cache has no such workload
             return Outcome(
                 "TargetNotFound",
                 f"{target.kind} {capacity.namespace}/{target.name} not found; planned {planned}",
@@ -428,8 +418,7 @@ class Reconciler:
         for key in set(self._backoff) - keys:
             del self._backoff[key]
         for key in self.metrics.known_keys() - keys:
-            self.metrics.forget(key)
-            self.sessions.forget(key)
+            self.metrics.forget(key)  # session observations are replaced wholesale each cycle
 
 
 class PeeringGate:
@@ -447,14 +436,12 @@ class PeeringGate:
         priority: int,
         identity: str,
         namespaces: list[str],
-        clock: Clock,
     ) -> None:
         self._kube = kube
         self._name = name
         self._priority = priority
         self._identity = identity
         self._namespaces = namespaces
-        self._clock = clock
         self._last = True
 
     async def may_write(self) -> bool:
@@ -471,7 +458,7 @@ class PeeringGate:
             return self._last  # keep the last answer while the API is unreachable
         except KubeError:
             bodies = []  # no peering CRD: Kopf runs standalone, and so do we
-        now = datetime.now(UTC)
+        now = datetime.now(UTC)  # peers stamp lastseen in real time, whatever our Clock says
         self._last = all(
             writer_allowed((body or {}).get("status") or {}, self._identity, self._priority, now)
             for body in bodies

@@ -82,7 +82,6 @@ class KubeApi:
     def __init__(self, api_client: client.ApiClient) -> None:
         self._api_client = api_client
         self._objects = client.CustomObjectsApi(api_client)
-        self.calls = 0  # every request, for the operator's own metrics
 
     @classmethod
     async def connect(cls, *, max_connections: int = 16) -> KubeApi:
@@ -103,72 +102,41 @@ class KubeApi:
 
     async def get(self, ref: Ref) -> dict[str, Any] | None:
         try:
-            if ref.namespace:
-                return await self._call(
-                    self._objects.get_namespaced_custom_object,
-                    ref.group,
-                    ref.version,
-                    ref.namespace,
-                    ref.plural,
-                    ref.name,
-                )
-            return await self._call(
-                self._objects.get_cluster_custom_object,
-                ref.group,
-                ref.version,
-                ref.plural,
-                ref.name,
-            )
+            return await self._scoped("get", ref, ref.name)
         except NotFoundError:
             return None
 
     async def create(self, ref: Ref, body: dict[str, Any]) -> dict[str, Any]:
-        if ref.namespace:
-            return await self._call(
-                self._objects.create_namespaced_custom_object,
-                ref.group,
-                ref.version,
-                ref.namespace,
-                ref.plural,
-                body,
-                field_manager=FIELD_MANAGER,
-            )
-        return await self._call(
-            self._objects.create_cluster_custom_object,
-            ref.group,
-            ref.version,
-            ref.plural,
-            body,
-            field_manager=FIELD_MANAGER,
-        )
+        return await self._scoped("create", ref, body, field_manager=FIELD_MANAGER)
 
     async def patch(self, ref: Ref, patch: dict[str, Any]) -> dict[str, Any]:
         """JSON merge patch of the object (without its status)."""
-        return await self._merge_patch(ref, patch, status=False)
+        return await self._scoped(
+            "patch", ref, ref.name, patch, field_manager=FIELD_MANAGER, _content_type=MERGE_PATCH
+        )
 
     async def patch_status(self, ref: Ref, status: dict[str, Any]) -> dict[str, Any]:
         """JSON merge patch of the status subresource."""
-        return await self._merge_patch(ref, {"status": status}, status=True)
-
-    async def _merge_patch(self, ref: Ref, body: dict[str, Any], *, status: bool) -> dict[str, Any]:
-        scope = "namespaced" if ref.namespace else "cluster"
-        suffix = "_status" if status else ""
-        method = getattr(self._objects, f"patch_{scope}_custom_object{suffix}")
-        where = (ref.namespace,) if ref.namespace else ()
-        return await self._call(
-            method,
-            ref.group,
-            ref.version,
-            *where,
-            ref.plural,
+        return await self._scoped(
+            "patch",
+            ref,
             ref.name,
-            body,
+            {"status": status},
+            suffix="_status",
             field_manager=FIELD_MANAGER,
             _content_type=MERGE_PATCH,
         )
 
+    async def _scoped(
+        self, verb: str, ref: Ref, *args: Any, suffix: str = "", **kwargs: Any
+    ) -> dict[str, Any]:
+        """Call {verb}_{namespaced or cluster}_custom_object{suffix} for where `ref` lives."""
+        scope = "namespaced" if ref.namespace else "cluster"
+        method = getattr(self._objects, f"{verb}_{scope}_custom_object{suffix}")
+        where = (ref.namespace,) if ref.namespace else ()
+        return await self._call(method, ref.group, ref.version, *where, ref.plural, *args, **kwargs)
+
     async def _call(self, method: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        self.calls += 1
         try:
             result = await method(*args, _request_timeout=REQUEST_TIMEOUT_SECONDS, **kwargs)
         except ApiException as error:
