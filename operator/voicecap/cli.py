@@ -13,12 +13,13 @@ from typing import TypeVar
 
 import yaml
 
-from voicecap.adapters import manifests
+from voicecap.adapters import children, manifests
 from voicecap.api.crd import all_crds
 from voicecap.api.models import VoiceCapacity
 from voicecap.api.types import parse_duration
 from voicecap.core.fleet import plan_fleet
 from voicecap.core.plan import Observation
+from voicecap.core.rules import rule_file
 from voicecap.report import plan_to_json, plans_table
 
 EXIT_INVALID = 2
@@ -79,6 +80,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     plan.add_argument("--output", "-o", choices=("table", "json"), default="table")
     plan.set_defaults(handler=_plan)
+
+    rules = commands.add_parser(
+        "rules",
+        help="print the Prometheus rules the operator would apply for VoiceCapacity YAML files",
+        description="Print the recording and alert rules the operator applies for each "
+        "VoiceCapacity: by default one rule file (`voicecap rules vcaps.yaml > r.yaml && "
+        "promtool check rules r.yaml`), or the PrometheusRule / ConfigMap objects themselves.",
+    )
+    rules.add_argument("files", nargs="+", metavar="FILE")
+    rules.add_argument(
+        "--output",
+        "-o",
+        choices=("rulefile", "prometheusrule", "configmap"),
+        default="rulefile",
+        help="rulefile: a Prometheus rule file; prometheusrule/configmap: the objects the "
+        "operator applies with and without prometheus-operator",
+    )
+    rules.set_defaults(handler=_rules)
 
     crds = commands.add_parser(
         "crds", help="print the CustomResourceDefinitions generated from the models"
@@ -266,6 +285,21 @@ def _per_vertical(
     if problems:
         raise UsageError("\n".join(problems))
     return values
+
+
+def _rules(args: argparse.Namespace) -> int:
+    loaded = manifests.load(args.files)
+    if loaded.problems:
+        raise UsageError("\n".join(str(problem) for problem in loaded.problems))
+    if not loaded.capacities:
+        raise UsageError("no VoiceCapacity objects in " + ", ".join(args.files))
+    if args.output == "rulefile":
+        print(children.rules_yaml(rule_file(loaded.capacities)), end="")
+        return 0
+    kind: children.RulesKind = "PrometheusRule" if args.output == "prometheusrule" else "ConfigMap"
+    objects = [children.render_rules(capacity, kind) for capacity in loaded.capacities]
+    print(children.manifests_yaml(objects), end="")
+    return 0
 
 
 def _crds(args: argparse.Namespace) -> int:

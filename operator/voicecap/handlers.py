@@ -18,6 +18,7 @@ from typing import Any
 
 import kopf
 
+from voicecap.adapters.children import MANAGED_BY, RulesKind
 from voicecap.adapters.kube import KubeApi
 from voicecap.adapters.metrics import OperatorMetrics
 from voicecap.adapters.prometheus import PrometheusSessions
@@ -32,6 +33,9 @@ from voicecap.service import (
 
 GROUP, VERSION = "voicecap.io", "v1alpha1"
 PREFIX = "voicecap.io"
+PROMETHEUS_RULE_CRD = "prometheusrules.monitoring.coreos.com"
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+OWNED_SELECTOR = f"{MANAGED_BY_LABEL}={MANAGED_BY}"
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,14 @@ class KopfWorld:
         hpa: Mapping[str, Any] | None = _first(self._i["hpa_index"], (namespace, name))
         return hpa
 
+    def rules_kind(self) -> RulesKind:
+        served = _first(self._i["prometheusrule_crd_index"], PROMETHEUS_RULE_CRD)
+        return "PrometheusRule" if served else "ConfigMap"
+
+    def rules(self, namespace: str, kind: RulesKind, name: str) -> Mapping[str, Any] | None:
+        found: Mapping[str, Any] | None = _first(self._i["rules_index"], (namespace, kind, name))
+        return found
+
     def autoscalers(self, namespace: str, kind: str, name: str) -> list[tuple[str, str]]:
         key = (namespace, kind, name)
         found: list[tuple[str, str]] = []
@@ -103,6 +115,11 @@ async def startup(
         prefix=PREFIX, key="last-handled-configuration"
     )
     settings.persistence.finalizer = f"{PREFIX}/finalizer"
+    # Watch only our own rule children (the emulator ignores selectors; the index filters too).
+    settings.watching.label_selectors["", "v1", "configmaps"] = OWNED_SELECTOR
+    settings.watching.label_selectors["monitoring.coreos.com", "v1", "prometheusrules"] = (
+        OWNED_SELECTOR
+    )
     settings.posting.level = logging.WARNING
     # A silent watch stream is reconnected (F7); the fleet cycle re-evaluates regardless.
     settings.watching.server_timeout = 300
@@ -196,6 +213,27 @@ def hpa_index(namespace: str | None, name: str, body: kopf.Body, **_: Any) -> An
 def hpa_target_index(namespace: str | None, name: str, spec: kopf.Spec, **_: Any) -> Any:
     target = spec.get("scaleTargetRef") or {}
     return {(namespace, target.get("kind"), target.get("name")): ("HorizontalPodAutoscaler", name)}
+
+
+@kopf.index(
+    "apiextensions.k8s.io",
+    "v1",
+    "customresourcedefinitions",
+    field="metadata.name",
+    value=PROMETHEUS_RULE_CRD,
+)
+def prometheusrule_crd_index(name: str, spec: kopf.Spec, **_: Any) -> Any:
+    """Whether prometheus-operator serves monitoring.coreos.com/v1 PrometheusRules."""
+    served = any(v.get("name") == "v1" and v.get("served") for v in spec.get("versions") or [])
+    return {name: served}
+
+
+@kopf.index("", "v1", "configmaps", labels={MANAGED_BY_LABEL: MANAGED_BY})
+@kopf.index("monitoring.coreos.com", "v1", "prometheusrules", labels={MANAGED_BY_LABEL: MANAGED_BY})
+def rules_index(
+    namespace: str | None, name: str, body: kopf.Body, resource: kopf.Resource, **_: Any
+) -> Any:
+    return {(namespace, resource.kind, name): body}
 
 
 @kopf.index("keda.sh", "v1alpha1", "scaledobjects")

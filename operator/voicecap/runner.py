@@ -13,6 +13,7 @@ from datetime import datetime
 import kopf
 
 from voicecap import handlers  # registers the handlers with Kopf's default registry
+from voicecap.adapters import kopf_toggles
 from voicecap.service import Clock
 
 
@@ -49,6 +50,7 @@ def run(options: RunOptions) -> int:
         }[options.log_format],
     )
     logging.getLogger("voicecap").setLevel(logging.DEBUG if options.verbose else logging.INFO)
+    kopf_toggles.install()  # linear start-up with thousands of objects (see the module)
     me = identity()
     config = handlers.RunConfig(
         prometheus_url=options.prometheus_url,

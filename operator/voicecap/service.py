@@ -40,21 +40,31 @@ from voicecap.adapters.prometheus import PrometheusSessions, SessionSource
 from voicecap.api.models import ObjectMeta, TokenBudget, VoiceCapacity, dump
 from voicecap.core.fleet import allocate_budgets, granted_tpm
 from voicecap.core.plan import Observation, Plan, plan
+from voicecap.core.rules import rule_group
 from voicecap.core.status import (
     Outcome,
+    RulesOutcome,
     Transition,
+    budget_status,
     build_status,
+    invalid_budget_status,
     invalid_status,
     memory_from_status,
+    parse_budget_status,
     parse_status,
     transitions,
 )
-from voicecap.core.tokens import Allocation
+from voicecap.core.tokens import Allocation, GrantLedger
 
 log = logging.getLogger("voicecap")
 
 VOICECAPACITIES = ("voicecap.io/v1alpha1", "voicecapacities")
 HPAS = (children.HPA_API_VERSION, "horizontalpodautoscalers")
+TOKENBUDGETS = ("voicecap.io/v1alpha1", "tokenbudgets")
+RULE_OBJECTS: dict[children.RulesKind, tuple[str, str]] = {
+    "PrometheusRule": (children.PROMETHEUS_RULE_API_VERSION, "prometheusrules"),
+    "ConfigMap": ("v1", "configmaps"),
+}
 EVENTS = ("events.k8s.io/v1", "events")
 
 
@@ -74,6 +84,10 @@ class World(Protocol):
     def ready_replicas(self, namespace: str, kind: str, name: str) -> int | None: ...
     def hpa(self, namespace: str, name: str) -> Mapping[str, Any] | None: ...
     def autoscalers(self, namespace: str, kind: str, name: str) -> list[tuple[str, str]]: ...
+    def rules_kind(self) -> children.RulesKind: ...
+    def rules(
+        self, namespace: str, kind: children.RulesKind, name: str
+    ) -> Mapping[str, Any] | None: ...
 
 
 class Clock:
@@ -108,6 +122,7 @@ class SessionCache:
         self._clock = clock
         self._metrics = metrics
         self._observations: dict[str, Observation] = {}
+        self._pending: dict[str, SessionSource] = {}
         self._lock = asyncio.Lock()
 
     async def refresh(self, sources: list[SessionSource]) -> None:
@@ -116,13 +131,20 @@ class SessionCache:
             self._observations = observed
 
     async def observation(self, source: SessionSource) -> Observation:
+        """The cycle's observation; a miss (an object newer than the last cycle) is batched:
+        misses that arrive while a query is in flight are answered together by the next one, so
+        thousands of objects at start-up cost a few fleet queries, not one each."""
         cached = self._observations.get(source.key)
         if cached is not None:
             return cached
+        self._pending[source.key] = source
         async with self._lock:
-            observed = await asyncio.to_thread(self._observe, [source])
-        self._observations.update(observed)
-        return observed.get(source.key, Observation(failure="NoData"))
+            if source.key in self._pending and source.key not in self._observations:
+                batch, self._pending = self._pending, {}
+                observed = await asyncio.to_thread(self._observe, list(batch.values()))
+                self._observations.update(observed)
+            self._pending.pop(source.key, None)
+        return self._observations.get(source.key, Observation(failure="NoData"))
 
     def _observe(self, sources: list[SessionSource]) -> dict[str, Observation]:
         observed = self._prometheus.observe(sources)
@@ -154,6 +176,8 @@ class Reconciler:
     backoff_base: float = 1.0
     backoff_cap: float = 300.0
     _allocations: dict[str, Allocation] = field(default_factory=dict)
+    _ledger: GrantLedger = field(default_factory=GrantLedger)
+    _ledger_seeded: bool = False
     _budget_names: set[str] = field(default_factory=set)
     _parsed: dict[str, tuple[str, VoiceCapacity | str]] = field(default_factory=dict)
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
@@ -180,6 +204,7 @@ class Reconciler:
         parsed = [(key, body, self._parse(key, body)) for key, body in entries]
         valid = [c for _, _, c in parsed if not isinstance(c, str)]
         self.refresh_budgets(valid)
+        await self._write_budget_statuses()
         self.metrics.objects.labels("true").set(len(valid))
         self.metrics.objects.labels("false").set(len(parsed) - len(valid))
         await self.sessions.refresh([_source(c) for c in valid])
@@ -238,12 +263,15 @@ class Reconciler:
             ready_replicas=self.world.ready_replicas(
                 capacity.namespace, capacity.spec.target_ref.kind, capacity.spec.target_ref.name
             ),
-            granted_tpm=granted_tpm(capacity, self._allocations),
+            granted_tpm=self._take_grant(key, capacity),
         )
         decided = plan(capacity, observation, now, memory_from_status(previous))
         outcome, applied = await self._apply(capacity, decided)
+        outcome = replace(outcome, rules=await self._apply_rules(capacity))
         status = build_status(decided, outcome, previous=previous, generation=generation, now=now)
         await self._write_status(key, body, previous_raw, dump(status), now)
+        if outcome.result == "Reconciled":
+            self._settle_grant(key, capacity, observation.granted_tpm)
         await self._post_events(body, [*applied, *transitions(previous, status)], now)
         self.metrics.observe_plan(key, decided, now.timestamp())
         return decided
@@ -290,13 +318,15 @@ class Reconciler:
         ref = Ref(*HPAS, capacity.namespace, name)
         events: list[Transition] = []
         try:
-            if live is None:
-                events = await self._create_hpa(ref, desired, decided)
-            else:
-                patch = children.hpa_patch(desired, live)
-                if patch is not None:
-                    await self.kube.patch(ref, patch)
-                    self.metrics.api_writes.labels("horizontalpodautoscalers", "patch").inc()
+            if await self._converge(ref, desired, live):
+                events = [
+                    Transition(
+                        "Normal",
+                        "HPACreated",
+                        f"HorizontalPodAutoscaler {name}: minReplicas {decided.floor}, "
+                        f"maxReplicas {decided.ceiling}",
+                    )
+                ]
         except (RejectedError, NotFoundError) as error:
             self.metrics.reconcile_errors.labels("ApplyFailed").inc()
             return Outcome(
@@ -309,28 +339,64 @@ class Reconciler:
             budget_found,
         ), events
 
-    async def _create_hpa(
-        self, ref: Ref, desired: dict[str, Any], decided: Plan
-    ) -> list[Transition]:
+    async def _converge(
+        self, ref: Ref, desired: dict[str, Any], live: Mapping[str, Any] | None
+    ) -> bool:
+        """Create the child or patch what differs; True when it was created."""
+        if live is not None:
+            await self._patch_child(ref, desired, live)
+            return False
         try:
             await self.kube.create(ref, desired)
         except ConflictError:
             # Created meanwhile (by our previous run, not yet in the watch cache): converge it.
-            live = await self.kube.get(ref)
-            patch = children.hpa_patch(desired, live or {})
-            if patch is not None:
-                await self.kube.patch(ref, patch)
-                self.metrics.api_writes.labels("horizontalpodautoscalers", "patch").inc()
-            return []
-        self.metrics.api_writes.labels("horizontalpodautoscalers", "create").inc()
-        return [
-            Transition(
-                "Normal",
-                "HPACreated",
-                f"HorizontalPodAutoscaler {ref.name}: minReplicas {decided.floor}, "
-                f"maxReplicas {decided.ceiling}",
+            await self._patch_child(ref, desired, await self.kube.get(ref) or {})
+            return False
+        self.metrics.api_writes.labels(ref.plural, "create").inc()
+        return True
+
+    async def _patch_child(
+        self, ref: Ref, desired: dict[str, Any], live: Mapping[str, Any]
+    ) -> None:
+        patch = children.child_patch(desired, live)
+        if patch is not None:
+            await self.kube.patch(ref, patch)
+            self.metrics.api_writes.labels(ref.plural, "patch").inc()
+
+    async def _apply_rules(self, capacity: VoiceCapacity) -> RulesOutcome:
+        """The alert rules: a PrometheusRule where prometheus-operator is installed, else a
+        ConfigMap with the rule file (and the other form, once replaced, is removed)."""
+        kind = self.world.rules_kind()
+        name = children.rules_name(capacity, kind)
+        if capacity.spec.paused:
+            return RulesOutcome(None, "Paused", f"paused: {kind} {name} left as it is")
+        live = self.world.rules(capacity.namespace, kind, name)
+        if live is not None and not children.is_owned_by(live, capacity):
+            return RulesOutcome(
+                False, "NameTaken", f"{kind} {name} exists and is not owned by this VoiceCapacity"
             )
-        ]
+        desired = children.render_rules(capacity, kind)
+        try:
+            await self._converge(Ref(*RULE_OBJECTS[kind], capacity.namespace, name), desired, live)
+            await self._remove_replaced_rules(capacity, kind)
+        except (RejectedError, NotFoundError) as error:
+            self.metrics.reconcile_errors.labels("RulesFailed").inc()
+            return RulesOutcome(False, "ApplyFailed", f"{kind} {name}: {error}")
+        group = rule_group(capacity)["rules"]
+        alerts = sum(1 for rule in group if "alert" in rule)
+        return RulesOutcome(
+            True, kind, f"{kind} {name}: {alerts} alerts, {len(group) - alerts} recording rules"
+        )
+
+    async def _remove_replaced_rules(
+        self, capacity: VoiceCapacity, kind: children.RulesKind
+    ) -> None:
+        other: children.RulesKind = "ConfigMap" if kind == "PrometheusRule" else "PrometheusRule"
+        name = children.rules_name(capacity, other)
+        live = self.world.rules(capacity.namespace, other, name)
+        if live is not None and children.is_owned_by(live, capacity):
+            await self.kube.delete(Ref(*RULE_OBJECTS[other], capacity.namespace, name))
+            self.metrics.api_writes.labels(RULE_OBJECTS[other][1], "delete").inc()
 
     async def _write_status(
         self,
@@ -401,6 +467,70 @@ class Reconciler:
             model.priority,
         )
 
+    def _take_grant(self, key: str, capacity: VoiceCapacity) -> int | None:
+        """The TPM grant this reconcile may put in effect: the allocation's, as far as the
+        others' grants in effect leave room (GrantLedger); held before anything is written."""
+        if not self._ledger_seeded:
+            self._seed_ledger()
+        target = granted_tpm(capacity, self._allocations)
+        model = capacity.spec.model
+        if model is None or target is None:
+            return target
+        pool = self._allocations[model.budget_ref].pool
+        granted = self._ledger.effective(key, model.budget_ref, target, pool)
+        holding = self._ledger.holding(key, model.budget_ref)
+        self._ledger.hold(key, model.budget_ref, max(granted, holding))  # increases: before
+        return granted
+
+    def _settle_grant(self, key: str, capacity: VoiceCapacity, granted: int | None) -> None:
+        """The HPA now carries `granted`: decreases are released only now."""
+        if capacity.spec.model is None or granted is None:
+            self._ledger.release(key)
+        else:
+            self._ledger.hold(key, capacity.spec.model.budget_ref, granted)
+
+    def _seed_ledger(self) -> None:
+        """After a restart, the grants in effect are the ones each status last reported."""
+        for key, body in self.world.capacities():
+            budget = ((body.get("spec") or {}).get("model") or {}).get("budgetRef")
+            granted = ((body.get("status") or {}).get("tpm") or {}).get("granted")
+            if isinstance(budget, str) and isinstance(granted, int):
+                self._ledger.hold(key, budget, granted)
+        self._ledger_seeded = True
+
+    async def _write_budget_statuses(self) -> None:
+        """Each TokenBudget's status: its reservations in grant order, or why it is invalid."""
+        now = self.clock.now()
+        for raw in self.world.budgets():
+            meta = raw.get("metadata", {})
+            name, generation = meta.get("name", ""), meta.get("generation")
+            previous_raw = dict(raw.get("status") or {})
+            previous = parse_budget_status(previous_raw)
+            allocation = self._allocations.get(name)
+            if allocation is not None:
+                status = budget_status(
+                    allocation, previous=previous, generation=generation, now=now
+                )
+            else:
+                try:
+                    TokenBudget.model_validate(_without_status(raw))
+                    continue  # valid but not allocated yet: the next cycle writes it
+                except ValidationError as error:
+                    status = invalid_budget_status(
+                        _invalid_message(error), previous=previous, generation=generation, now=now
+                    )
+            patch = children.merge_patch(previous_raw, dump(status))
+            if not patch:
+                continue
+            try:
+                await self.kube.patch_status(Ref(*TOKENBUDGETS, None, name), patch)
+            except NotFoundError:
+                continue
+            except KubeError as error:
+                log.warning("TokenBudget %s: could not write status: %s", name, error)
+                continue
+            self.metrics.api_writes.labels("tokenbudgets/status", "patch").inc()
+
     def _schedule_retry(self, key: str, retry_after: float | None) -> float:
         state = self._backoff.setdefault(key, _Backoff())
         state.attempts += 1
@@ -417,6 +547,9 @@ class Reconciler:
                 del self._locks[key]
         for key in set(self._backoff) - keys:
             del self._backoff[key]
+        if self._ledger_seeded:
+            for key in self._ledger.keys() - keys:
+                self._ledger.release(key)  # deleted: its HPA is gone with it
         for key in self.metrics.known_keys() - keys:
             self.metrics.forget(key)  # session observations are replaced wholesale each cycle
 

@@ -59,6 +59,7 @@ RESOURCES: dict[str, dict[str, Any]] = {
     "apps/v1/deployments": {"kind": "Deployment", "namespaced": True, "subresources": {"status"}},
     "apps/v1/statefulsets": {"kind": "StatefulSet", "namespaced": True, "subresources": {"status"}},
     "v1/events": {"kind": "Event", "namespaced": True},
+    "v1/configmaps": {"kind": "ConfigMap", "namespaced": True},
     # Kopf waits for the namespaces resource to be served, even when watching cluster-wide.
     "v1/namespaces": {"kind": "Namespace", "namespaced": False},
     "events.k8s.io/v1/events": {"kind": "Event", "namespaced": True},
@@ -73,6 +74,21 @@ KEDA = {
         "namespaced": True,
         "subresources": {"status"},
     }
+}
+# prometheus-operator: its API, and the CRD object the operator looks for to choose PrometheusRule.
+PROMETHEUS_OPERATOR = {
+    "monitoring.coreos.com/v1/prometheusrules": {"kind": "PrometheusRule", "namespaced": True}
+}
+PROMETHEUS_RULE_CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {"name": "prometheusrules.monitoring.coreos.com"},
+    "spec": {
+        "group": "monitoring.coreos.com",
+        "names": {"kind": "PrometheusRule", "plural": "prometheusrules"},
+        "scope": "Namespaced",
+        "versions": [{"name": "v1", "served": True, "storage": True}],
+    },
 }
 PEERING = {
     "kopf.dev/v1/clusterkopfpeerings": {"kind": "ClusterKopfPeering", "namespaced": False},
@@ -228,12 +244,15 @@ def _now() -> str:
 class EmulatedCluster:
     """A StampingEmulator on 127.0.0.1 in a background thread, with our CRDs installed."""
 
-    def __init__(self, *, keda: bool = False, peering: bool = False) -> None:
+    def __init__(
+        self, *, keda: bool = False, peering: bool = False, prometheus_operator: bool = False
+    ) -> None:
         self.emulator = StampingEmulator()
         for key, info in {
             **RESOURCES,
             **(KEDA if keda else {}),
             **(PEERING if peering else {}),
+            **(PROMETHEUS_OPERATOR if prometheus_operator else {}),
         }.items():
             self.emulator.resources[key] = kmock.ResourceInfo(verbs=VERBS, **info)
         self._loop = asyncio.new_event_loop()
@@ -246,6 +265,8 @@ class EmulatedCluster:
         self.kubectl = Kubectl(self.url)
         for path in sorted((ROOT / "crds").glob("*.yaml")):
             self.kubectl.create(yaml.safe_load(path.read_text()))
+        if prometheus_operator:
+            self.kubectl.create(PROMETHEUS_RULE_CRD)
 
     def _serve(self) -> None:
         asyncio.set_event_loop(self._loop)

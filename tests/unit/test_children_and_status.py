@@ -94,7 +94,7 @@ def test_an_hpa_with_server_defaults_needs_no_patch() -> None:
         selectPolicy="Max", policies=[{"type": "Percent", "value": 100, "periodSeconds": 15}]
     )
     live["status"] = {"currentReplicas": 3}
-    assert children.hpa_patch(desired, live) is None
+    assert children.child_patch(desired, live) is None
 
 
 def test_an_hpa_patch_carries_only_what_differs() -> None:
@@ -102,7 +102,7 @@ def test_an_hpa_patch_carries_only_what_differs() -> None:
     desired = children.render_hpa(vcap, evaluate(vcap, 1000))
     live = children.render_hpa(vcap, evaluate(vcap, 300))
     live["metadata"]["labels"].pop("voicecap.io/vertical")
-    assert children.hpa_patch(desired, live) == {
+    assert children.child_patch(desired, live) == {
         "metadata": {"labels": desired["metadata"]["labels"]},
         "spec": {"minReplicas": 8},
     }

@@ -5,25 +5,32 @@ through an ownerReference (garbage-collected with it: no finalizer), and carries
 allow-listed labels: Argo CD prunes children that carry its tracking label, so
 app.kubernetes.io/instance is never copied.
 
-`hpa_patch` compares only the fields the operator sets (a subset test), so an API server that
+The alert rules are a PrometheusRule `voicecap-<name>` where prometheus-operator serves that API,
+else a ConfigMap `voicecap-<name>-rules` holding the same rule file.
+
+`child_patch` compares only the fields the operator sets (a subset test), so an API server that
 fills in defaults (behavior policies, selectPolicy) never makes a steady cycle write.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, Literal
+
+import yaml
 
 from voicecap.api.models import ObjectMeta, VoiceCapacity
-from voicecap.core import sizing
+from voicecap.core import rules, sizing
 from voicecap.core.plan import Plan
 from voicecap.core.status import Transition
 
 HPA_API_VERSION = "autoscaling/v2"
+PROMETHEUS_RULE_API_VERSION = "monitoring.coreos.com/v1"
+RulesKind = Literal["PrometheusRule", "ConfigMap"]
 PODS_METRIC = "voice_active_sessions_per_pod"
 MANAGED_BY = "voicecap-operator"
 COMPONENT = "voicecap.io/operator"
@@ -121,8 +128,10 @@ def is_owned_by(obj: Mapping[str, Any], capacity: VoiceCapacity) -> bool:
     return False
 
 
-def hpa_patch(desired: Mapping[str, Any], live: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The merge patch that brings the live HPA to the desired one, or None when it is right."""
+def child_patch(desired: Mapping[str, Any], live: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The merge patch that brings a live child to the desired one, or None when it is right.
+
+    Compares labels, owners and each top-level body field (`spec`, `data`) field by field."""
     patch: dict[str, Any] = {}
     live_meta = live.get("metadata", {})
     labels = desired["metadata"]["labels"]
@@ -131,13 +140,14 @@ def hpa_patch(desired: Mapping[str, Any], live: Mapping[str, Any]) -> dict[str, 
     owners = desired["metadata"]["ownerReferences"]
     if not contains(live_meta.get("ownerReferences") or [], owners):
         patch.setdefault("metadata", {})["ownerReferences"] = owners
-    spec = {
-        key: value
-        for key, value in desired["spec"].items()
-        if not contains(live.get("spec", {}).get(key), value)
-    }
-    if spec:
-        patch["spec"] = spec
+    for part in desired.keys() - {"apiVersion", "kind", "metadata"}:
+        changed = {
+            key: value
+            for key, value in desired[part].items()
+            if not contains((live.get(part) or {}).get(key), value)
+        }
+        if changed:
+            patch[part] = changed
     return patch or None
 
 
@@ -170,6 +180,66 @@ def merge_patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any
         elif key not in old or before != value:
             patch[key] = value
     return patch
+
+
+def rules_name(capacity: VoiceCapacity, kind: RulesKind) -> str:
+    suffix = "" if kind == "PrometheusRule" else "-rules"
+    return f"voicecap-{capacity.metadata.name}{suffix}"
+
+
+def rules_file_name(capacity: VoiceCapacity) -> str:
+    """Unique across VoiceCapacities, so many ConfigMaps can be mounted into one rules directory."""
+    return f"voicecap-{capacity.namespace}-{capacity.metadata.name}.rules.yaml"
+
+
+def render_rules(capacity: VoiceCapacity, kind: RulesKind) -> dict[str, Any]:
+    """The owned PrometheusRule (prometheus-operator) or, without it, a ConfigMap with the file.
+
+    headroom.ruleLabels go on the object too: a Prometheus ruleSelector matches object labels."""
+    metadata = {
+        "name": rules_name(capacity, kind),
+        "namespace": capacity.namespace,
+        "labels": {**capacity.spec.headroom.rule_labels, **child_labels(capacity)},
+        "ownerReferences": [owner_reference(capacity)],
+    }
+    if kind == "PrometheusRule":
+        return {
+            "apiVersion": PROMETHEUS_RULE_API_VERSION,
+            "kind": "PrometheusRule",
+            "metadata": metadata,
+            "spec": {"groups": [rules.rule_group(capacity)]},
+        }
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": metadata,
+        "data": {rules_file_name(capacity): rules_yaml(rules.rule_file([capacity]))},
+    }
+
+
+def rules_yaml(document: Mapping[str, Any]) -> str:
+    """A rule file as Prometheus and promtool read it; stable text, so equal rules compare equal."""
+    return yaml.dump(document, Dumper=_PlainDumper, sort_keys=False, width=1000)
+
+
+def manifests_yaml(documents: Sequence[Mapping[str, Any]]) -> str:
+    """Objects as a multi-document YAML stream, multi-line strings (rule files) as blocks."""
+    return yaml.dump_all(documents, Dumper=_PlainDumper, sort_keys=False, width=1000)
+
+
+class _PlainDumper(yaml.SafeDumper):
+    """No &anchors/*aliases and multi-line strings as | blocks: rule files are read by people."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_PlainDumper.add_representer(str, _text)
 
 
 def render_event(

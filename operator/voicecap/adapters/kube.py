@@ -1,8 +1,9 @@
 """The Kubernetes API, narrowed to what the operator writes: creates, JSON merge patches, reads.
 
-Built on the asyncio client of the official `kubernetes` package (kubernetes.aio). Every path
-the operator touches lives under /apis (autoscaling/v2, events.k8s.io/v1, voicecap.io, kopf.dev),
-so one generic object API serves them all and the bodies stay plain dicts. No strategic merge
+Built on the asyncio client of the official `kubernetes` package (kubernetes.aio). The paths
+under /apis (autoscaling/v2, events.k8s.io/v1, monitoring.coreos.com, voicecap.io, kopf.dev) go
+through the generic object API, the one core kind (ConfigMaps) through the same client's raw
+request, so the bodies stay plain dicts. No strategic merge
 patch, no server-side apply, no PUT: merge patches of fields the operator owns work the same on
 every API server. Foreign errors become the project's own:
 - TransientError (429, 5xx, connection trouble), with the server's Retry-After when it gave one;
@@ -11,6 +12,7 @@ every API server. Foreign errors become the project's own:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass
@@ -65,15 +67,17 @@ class Ref:
 
     @property
     def group(self) -> str:
-        return self.api_version.split("/", 1)[0]
+        """ "" for the core API (apiVersion v1)."""
+        return self.api_version.rpartition("/")[0]
 
     @property
     def version(self) -> str:
-        return self.api_version.split("/", 1)[1]
+        return self.api_version.rpartition("/")[2]
 
     def __str__(self) -> str:
         where = f"{self.namespace}/" if self.namespace else ""
-        return f"{self.plural}.{self.group} {where}{self.name or ''}".rstrip()
+        kind = f"{self.plural}.{self.group}" if self.group else self.plural
+        return f"{kind} {where}{self.name or ''}".rstrip()
 
 
 class KubeApi:
@@ -127,14 +131,56 @@ class KubeApi:
             _content_type=MERGE_PATCH,
         )
 
+    async def delete(self, ref: Ref) -> None:
+        """Delete the object; one that is already gone is fine."""
+        with contextlib.suppress(NotFoundError):
+            await self._scoped("delete", ref, ref.name)
+
     async def _scoped(
         self, verb: str, ref: Ref, *args: Any, suffix: str = "", **kwargs: Any
     ) -> dict[str, Any]:
         """Call {verb}_{namespaced or cluster}_custom_object{suffix} for where `ref` lives."""
+        if not ref.group:
+            return await self._call(self._core, verb, ref, *args, **kwargs)
         scope = "namespaced" if ref.namespace else "cluster"
         method = getattr(self._objects, f"{verb}_{scope}_custom_object{suffix}")
         where = (ref.namespace,) if ref.namespace else ()
         return await self._call(method, ref.group, ref.version, *where, ref.plural, *args, **kwargs)
+
+    async def _core(
+        self,
+        verb: str,
+        ref: Ref,
+        *args: Any,
+        field_manager: str | None = None,
+        _content_type: str = "application/json",
+        _request_timeout: float,
+    ) -> Any:
+        """The same verbs on the core API (/api/v1: ConfigMaps), through the same client."""
+        path = f"/api/{ref.version}/namespaces/{ref.namespace}/{ref.plural}"
+        method, body = _CORE_VERBS[verb], None
+        if verb == "create":
+            (body,) = args
+        else:
+            path += f"/{args[0]}"
+            body = args[1] if len(args) > 1 else None
+        headers = {"Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = _content_type
+        query = [("fieldManager", field_manager)] if field_manager else []
+        request = await self._api_client.param_serialize(
+            method=method,
+            resource_path=path,
+            query_params=query,
+            header_params=headers,
+            body=body,
+            auth_settings=["BearerToken"],
+        )
+        response = await self._api_client.call_api(*request, _request_timeout=_request_timeout)
+        await response.read()
+        return self._api_client.response_deserialize(
+            response_data=response, response_types_map={"200": "object", "201": "object"}
+        ).data
 
     async def _call(self, method: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
         try:
@@ -144,6 +190,9 @@ class KubeApi:
         except (TimeoutError, aiohttp.ClientError, OSError) as error:
             raise TransientError(f"Kubernetes API unreachable: {error!r}") from error
         return result if isinstance(result, dict) else {}
+
+
+_CORE_VERBS = {"get": "GET", "create": "POST", "patch": "PATCH", "delete": "DELETE"}
 
 
 def _translate(error: ApiException) -> KubeError:

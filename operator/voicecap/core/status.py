@@ -22,7 +22,9 @@ from voicecap.api.models import (
     HeadroomStatus,
     NextPeak,
     ReplicasStatus,
+    Reservation,
     SessionsStatus,
+    TokenBudgetStatus,
     TPMStatus,
     VoiceCapacityStatus,
 )
@@ -30,6 +32,7 @@ from voicecap.api.models import Recommendation as RecommendationStatus
 from voicecap.core.headroom import HeadroomState
 from voicecap.core.plan import Memory, Plan
 from voicecap.core.stabilization import Recommendation
+from voicecap.core.tokens import Allocation
 
 CONDITION_TYPES = (
     "Ready",
@@ -38,6 +41,7 @@ CONDITION_TYPES = (
     "HeadroomLow",
     "CapacityLimited",
     "BudgetGranted",
+    "RulesApplied",
 )
 
 # Why Ready is False (or True) after applying a plan.
@@ -58,6 +62,16 @@ class Outcome:
     result: ApplyResult
     message: str
     budget_found: bool = True  # False: spec.model.budgetRef names no TokenBudget
+    rules: RulesOutcome | None = None  # None: rules were not looked at (invalid spec)
+
+
+@dataclass(frozen=True)
+class RulesOutcome:
+    """Whether the generated alert rules are in place: True, False, or None (not attempted)."""
+
+    applied: bool | None
+    reason: str  # PrometheusRule | ConfigMap | ApplyFailed | Paused
+    message: str
 
 
 @dataclass(frozen=True)
@@ -87,6 +101,8 @@ def build_status(
     budget = _budget(plan, outcome)
     if budget is not None:
         conditions.append(budget)
+    if outcome.rules is not None:
+        conditions.append(_rules(outcome.rules))
     memory = plan.memory
     return VoiceCapacityStatus(
         observed_generation=generation,
@@ -173,7 +189,9 @@ def memory_from_status(status: VoiceCapacityStatus | None) -> Memory:
     )
 
 
-def condition(status: VoiceCapacityStatus | None, kind: str) -> Condition | None:
+def condition(
+    status: VoiceCapacityStatus | TokenBudgetStatus | None, kind: str
+) -> Condition | None:
     for item in status.conditions if status else ():
         if item.type == kind:
             return item
@@ -287,9 +305,16 @@ def _budget(plan: Plan, outcome: Outcome) -> Condition | None:
     )
 
 
+def _rules(rules: RulesOutcome) -> Condition:
+    status: Literal["True", "False", "Unknown"] = (
+        "Unknown" if rules.applied is None else "True" if rules.applied else "False"
+    )
+    return Condition(type="RulesApplied", status=status, reason=rules.reason, message=rules.message)
+
+
 def _dated(
     conditions: Sequence[Condition],
-    previous: VoiceCapacityStatus | None,
+    previous: VoiceCapacityStatus | TokenBudgetStatus | None,
     generation: int | None,
     now: datetime,
 ) -> list[Condition]:
@@ -310,6 +335,82 @@ def _dated(
     return dated
 
 
+# ---------------------------------------------------------------- TokenBudget
+
+
+def budget_status(
+    allocation: Allocation,
+    *,
+    previous: TokenBudgetStatus | None,
+    generation: int | None,
+    now: datetime,
+) -> TokenBudgetStatus:
+    """What a TokenBudget shows: every reservation in grant order, and whether it is short."""
+    short = [grant for grant in allocation.grants if grant.short]
+    shortfall = (
+        f"; {len(short)} short: "
+        + ", ".join(
+            f"{g.request.namespace}/{g.request.name} {g.granted}/{g.request.requested}"
+            for g in short[:5]
+        )
+        + (" ..." if len(short) > 5 else "")
+        if short
+        else ""
+    )
+    ready = Condition(
+        type="Ready",
+        status="True",
+        reason="Allocated",
+        message=f"{len(allocation.grants)} reservations: granted {allocation.granted} of "
+        f"{allocation.requested} requested, pool {allocation.pool}{shortfall}",
+    )
+    over = allocation.overcommitted
+    overcommitted = Condition(
+        type="Overcommitted",
+        status="True" if over else "False",
+        reason="GrantsAboveCap" if over else "WithinCap",
+        message=f"grants {allocation.granted} {'above' if over else 'within'} the provider cap "
+        f"{allocation.tokens_per_minute} tokens per minute",
+    )
+    return TokenBudgetStatus(
+        observed_generation=generation,
+        requested=allocation.requested,
+        granted=allocation.granted,
+        available=allocation.available,
+        reservations=[
+            Reservation(
+                namespace=g.request.namespace,
+                name=g.request.name,
+                requested=g.request.requested,
+                granted=g.granted,
+                priority=g.request.priority,
+            )
+            for g in allocation.grants
+        ],
+        conditions=_dated([ready, overcommitted], previous, generation, now),
+    )
+
+
+def invalid_budget_status(
+    message: str, *, previous: TokenBudgetStatus | None, generation: int | None, now: datetime
+) -> TokenBudgetStatus:
+    """Ready=False InvalidSpec; the budget grants nothing until it is fixed."""
+    ready = Condition(type="Ready", status="False", reason="InvalidSpec", message=message)
+    return TokenBudgetStatus(
+        observed_generation=generation,
+        conditions=_dated([ready], previous, generation, now),
+    )
+
+
+def parse_budget_status(raw: Mapping[str, Any] | None) -> TokenBudgetStatus | None:
+    if not raw:
+        return None
+    try:
+        return TokenBudgetStatus.model_validate(raw)
+    except ValidationError:
+        return None
+
+
 # ---------------------------------------------------------------- events
 
 _PROBLEMS: dict[str, tuple[str, str]] = {
@@ -317,6 +418,7 @@ _PROBLEMS: dict[str, tuple[str, str]] = {
     "MetricsAvailable": ("MetricsLost", "MetricsRestored"),
     "CapacityLimited": ("CapacityLimited", "CapacityRestored"),
     "BudgetGranted": ("BudgetShort", "BudgetGranted"),
+    "RulesApplied": ("RulesNotApplied", "RulesApplied"),
 }
 
 
@@ -333,6 +435,8 @@ def _event_for(new: Condition, old: Condition | None) -> Transition | None:
         if new.status == "False":
             return Transition("Warning", new.reason, new.message)
         return Transition("Normal", new.reason, new.message) if old is not None else None
+    if new.status == "Unknown":
+        return None  # not attempted (paused): nothing happened worth an Event
     bad_when = "True" if new.type == "CapacityLimited" else "False"
     lost, back = _PROBLEMS[new.type]
     if new.status == bad_when:

@@ -85,3 +85,44 @@ def allocate(tokens_per_minute: int, overcommit: float, requests: list[TokenRequ
         left -= granted
         grants.append(Grant(request, granted))
     return Allocation(tokens_per_minute=tokens_per_minute, pool=pool, grants=tuple(grants))
+
+
+class GrantLedger:
+    """The grants in effect (written to each VoiceCapacity's HPA ceiling), per budget.
+
+    An allocation says who should hold what; the ledger says who holds what now. A VoiceCapacity
+    takes at most what the pool has left after everyone else's grant in effect, so the grants in
+    effect never add up to more than the pool, even while a reorder (a new high-priority
+    reservation, a shrunken budget) is under way: decreases apply at once, and an increase waits
+    for the holders to release, one reconcile later.
+    """
+
+    def __init__(self) -> None:
+        self._held: dict[str, tuple[str, int]] = {}  # object key -> (budget, granted)
+        self._totals: dict[str, int] = {}
+
+    def effective(self, key: str, budget: str, target: int, pool: int) -> int:
+        """What `key` may hold of `budget` now, given its target grant."""
+        total = self._totals.get(budget, 0)
+        mine = self.holding(key, budget)
+        return max(0, min(target, pool - (total - mine)))
+
+    def holding(self, key: str, budget: str) -> int:
+        held = self._held.get(key)
+        return held[1] if held is not None and held[0] == budget else 0
+
+    def hold(self, key: str, budget: str, granted: int) -> None:
+        self.release(key)
+        self._held[key] = (budget, granted)
+        self._totals[budget] = self._totals.get(budget, 0) + granted
+
+    def release(self, key: str) -> None:
+        held = self._held.pop(key, None)
+        if held is not None:
+            self._totals[held[0]] -= held[1]
+
+    def keys(self) -> set[str]:
+        return set(self._held)
+
+    def total(self, budget: str) -> int:
+        return self._totals.get(budget, 0)

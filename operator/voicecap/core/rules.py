@@ -1,0 +1,194 @@
+"""The Prometheus rules of one VoiceCapacity: what `voicecap rules` prints, the operator applies.
+
+One rule group per VoiceCapacity, evaluated top to bottom (so the alerts read this evaluation's
+recordings):
+
+    namespace_vertical:voice_active_sessions:sum        the session query (default or override)
+    namespace_vertical:voicecap_capacity_sessions:max   ready pods x perPod, from the operator
+    namespace_vertical:voicecap_utilization:ratio       the two above, where capacity > 0
+
+    VoiceCapacityHeadroomWarning   utilization >= headroom.warning   for headroom.for
+    VoiceCapacityHeadroomCritical  utilization >= headroom.critical  for headroom.for
+    VoiceCapacityAtCeiling         wanted replicas > ceiling         for headroom.for
+    VoiceCapacityTPMNearLimit      projected TPM >= 90 % of granted  for headroom.for (spec.model)
+    VoiceCapacitySessionsAbsent    no session recording               for metricsOutage.maxStaleness
+
+Every rule carries `namespace` and `vertical`; alerts also `severity` and headroom.ruleLabels.
+A Warning alert keeps firing while Critical fires too (as kube-prometheus does); route or inhibit
+in Alertmanager (README "Alerts").
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from voicecap.api.models import VoiceCapacity
+from voicecap.api.types import format_duration
+
+SESSIONS = "namespace_vertical:voice_active_sessions:sum"
+CAPACITY = "namespace_vertical:voicecap_capacity_sessions:max"
+UTILIZATION = "namespace_vertical:voicecap_utilization:ratio"
+TPM_NEAR_LIMIT = 0.9  # projected / granted that counts as near the limit
+
+ALERTS = (
+    "VoiceCapacityHeadroomWarning",
+    "VoiceCapacityHeadroomCritical",
+    "VoiceCapacityAtCeiling",
+    "VoiceCapacityTPMNearLimit",
+    "VoiceCapacitySessionsAbsent",
+)
+
+
+def group_name(capacity: VoiceCapacity) -> str:
+    return f"voicecap.{capacity.namespace}.{capacity.metadata.name}"
+
+
+def rule_file(capacities: list[VoiceCapacity]) -> dict[str, Any]:
+    """A Prometheus rule file (`promtool check rules` reads it) with one group per object."""
+    return {"groups": [rule_group(capacity) for capacity in capacities]}
+
+
+def rule_group(capacity: VoiceCapacity) -> dict[str, Any]:
+    spec = capacity.spec
+    where = _selector(capacity)
+    identity = {"namespace": capacity.namespace, "vertical": capacity.vertical}
+    sessions = spec.sessions.query or f"sum(voice_active_sessions{where})"
+    rules: list[dict[str, Any]] = [
+        {"record": SESSIONS, "expr": sessions, "labels": dict(identity)},
+        {
+            "record": CAPACITY,
+            "expr": f"max(voicecap_capacity_sessions{where})",
+            "labels": dict(identity),
+        },
+        {
+            "record": UTILIZATION,
+            "expr": f"{SESSIONS}{where} / ({CAPACITY}{where} > 0)",
+            "labels": dict(identity),
+        },
+    ]
+    name = f"{capacity.namespace}/{capacity.metadata.name}"
+    show = f"kubectl -n {capacity.namespace} get vcap {capacity.metadata.name}"
+    sustain = format_duration(spec.headroom.for_)
+    for level, threshold in (
+        ("warning", spec.headroom.warning),
+        ("critical", spec.headroom.critical),
+    ):
+        rules.append(
+            _alert(
+                capacity,
+                f"VoiceCapacityHeadroom{level.title()}",
+                expr=f"{UTILIZATION}{where} >= {_number(threshold)}",
+                sustain=sustain,
+                severity=level,
+                summary=f"{name}: calls use {{{{ $value | humanizePercentage }}}} of capacity",
+                description=(
+                    f"Active calls of vertical {capacity.vertical} have stayed at or above "
+                    f"{threshold:.0%} of ready capacity (ready pods x {spec.sessions.per_pod} "
+                    f"calls) for {sustain}. New calls may hear busy signals."
+                ),
+                action=(
+                    f"`{show}`: if FLOOR is at CEILING raise replicas.max or the TPM "
+                    "reservation; if pods are not ready, look at the Deployment; "
+                    "headroom.action: ScaleUp lets the operator raise the floor itself."
+                ),
+            )
+        )
+    rules.append(
+        _alert(
+            capacity,
+            "VoiceCapacityAtCeiling",
+            expr=f"max(voicecap_wanted_replicas{where}) > max(voicecap_ceiling_replicas{where})",
+            sustain=sustain,
+            severity="warning",
+            summary=f"{name}: the plan wants more replicas than the ceiling allows",
+            description=(
+                "The plan wants {{ $value }} replicas for the current load, peaks and headroom, "
+                "but the ceiling (replicas.max or the granted TPM) has held it back for "
+                f"{sustain}; "
+                "condition CapacityLimited says which ceiling."
+            ),
+            action=f"`{show}` and its CapacityLimited condition; raise that ceiling.",
+        )
+    )
+    if spec.model is not None:
+        rules.append(
+            _alert(
+                capacity,
+                "VoiceCapacityTPMNearLimit",
+                expr=(
+                    f"max(voicecap_tpm_projected{where}) >= {TPM_NEAR_LIMIT} * "
+                    f"(max(voicecap_tpm_granted{where}) > 0)"
+                ),
+                sustain=sustain,
+                severity="warning",
+                summary=f"{name}: projected model TPM is near the granted TPM",
+                description=(
+                    f"Active calls x {spec.model.tokens_per_session_minute} tokens per call-minute "
+                    f"have stayed at or above {TPM_NEAR_LIMIT:.0%} of the TPM granted by "
+                    f"TokenBudget {spec.model.budget_ref} for {sustain}; at 100 % the model "
+                    "provider starts rejecting requests."
+                ),
+                action=(
+                    f"Raise model.reservedTPM (or its priority) or the TokenBudget "
+                    f"{spec.model.budget_ref}; `kubectl get tb {spec.model.budget_ref}` shows "
+                    "who holds the grants."
+                ),
+            )
+        )
+    staleness = format_duration(spec.metrics_outage.max_staleness)
+    rules.append(
+        _alert(
+            capacity,
+            "VoiceCapacitySessionsAbsent",
+            expr=f"absent({SESSIONS}{where})",
+            sustain=staleness,
+            severity="warning",
+            summary=f"{name}: no session data",
+            description=(
+                f"The session query of vertical {capacity.vertical} has answered nothing for "
+                f"{staleness}: the operator holds the floor ({spec.metrics_outage.mode}) and "
+                "cannot follow the load."
+            ),
+            action=(
+                "Check that the voice pods expose voice_active_sessions with namespace and "
+                "vertical labels, that Prometheus scrapes them, and spec.sessions.query."
+            ),
+        )
+    )
+    return {"name": group_name(capacity), "rules": rules}
+
+
+def _alert(
+    capacity: VoiceCapacity,
+    name: str,
+    *,
+    expr: str,
+    sustain: str,
+    severity: str,
+    summary: str,
+    description: str,
+    action: str,
+) -> dict[str, Any]:
+    return {
+        "alert": name,
+        "expr": expr,
+        "for": sustain,
+        "labels": {
+            **capacity.spec.headroom.rule_labels,
+            "severity": severity,
+            "namespace": capacity.namespace,
+            "vertical": capacity.vertical,
+        },
+        "annotations": {"summary": summary, "description": description, "action": action},
+    }
+
+
+def _selector(capacity: VoiceCapacity) -> str:
+    """A label matcher for this vertical; values are quoted as PromQL strings."""
+    namespace, vertical = json.dumps(capacity.namespace), json.dumps(capacity.vertical)
+    return f"{{namespace={namespace}, vertical={vertical}}}"
+
+
+def _number(value: float) -> str:
+    return repr(float(value))

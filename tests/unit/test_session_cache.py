@@ -1,0 +1,65 @@
+"""SessionCache: one batched Prometheus observation per cycle, and batched misses in between."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from voicecap.adapters.metrics import OperatorMetrics
+from voicecap.adapters.prometheus import SessionSource
+from voicecap.core.plan import Observation
+from voicecap.service import Clock, SessionCache
+
+
+class CountingPrometheus:
+    """Answers every source with its index as the session count, slowly, and counts calls."""
+
+    def __init__(self, delay: float = 0.05) -> None:
+        self.calls: list[list[str]] = []
+        self.history: list = []
+        self._delay = delay
+        self._mutex = threading.Lock()
+
+    def observe(self, sources):
+        sources = list(sources)
+        with self._mutex:
+            self.calls.append([s.key for s in sources])
+        time.sleep(self._delay)
+        now = datetime.now(UTC)
+        return {s.key: Observation(sessions=float(s.vertical), sampled_at=now) for s in sources}
+
+
+def source(index: int) -> SessionSource:
+    return SessionSource(key=f"ns/v{index}", namespace="ns", vertical=str(index))
+
+
+def cache(prometheus: CountingPrometheus) -> SessionCache:
+    return SessionCache(prometheus, Clock(None, 1.0), OperatorMetrics())  # type: ignore[arg-type]
+
+
+@pytest.mark.asyncio
+async def test_a_storm_of_misses_costs_a_few_queries_not_one_each() -> None:
+    prometheus = CountingPrometheus()
+    sessions = cache(prometheus)
+    answers = await asyncio.gather(*(sessions.observation(source(i)) for i in range(500)))
+    assert [a.sessions for a in answers] == [float(i) for i in range(500)]
+    assert len(prometheus.calls) <= 3, f"{len(prometheus.calls)} observations for one storm"
+    assert sorted(key for call in prometheus.calls for key in call) == sorted(
+        source(i).key for i in range(500)
+    ), "every source observed exactly once"
+
+
+@pytest.mark.asyncio
+async def test_a_refresh_answers_later_lookups_without_a_query() -> None:
+    prometheus = CountingPrometheus(delay=0)
+    sessions = cache(prometheus)
+    await sessions.refresh([source(i) for i in range(10)])
+    assert (await sessions.observation(source(7))).sessions == 7.0
+    assert len(prometheus.calls) == 1
+    missing = await sessions.observation(source(11))  # an object newer than the cycle
+    assert missing.sessions == 11.0
+    assert prometheus.calls[-1] == [source(11).key]
