@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 DEMO_AT ?= 2026-11-23T08:55:00-05:00
 
 # Debian packages the integration tests run for real.
-SYSTEM_PACKAGES := prometheus
+SYSTEM_PACKAGES := prometheus prometheus-alertmanager
 
 .PHONY: bench bench-operator help install system-deps lint typecheck importlint test check crds crds-check demo plan run clean
 
@@ -26,8 +26,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install the operator with its test and dev tools
 
-system-deps: ## install the Debian packages the integration tests run (prometheus, promtool)
-	@if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then \
+system-deps: ## install the Debian packages the tests run (prometheus, promtool, alertmanager)
+	@if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null || ! command -v prometheus-alertmanager >/dev/null; then \
 	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  echo "installing $(SYSTEM_PACKAGES) with apt-get"; \
 	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq; \

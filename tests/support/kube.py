@@ -75,7 +75,8 @@ KEDA = {
         "subresources": {"status"},
     }
 }
-# prometheus-operator: its API, and the CRD object the operator looks for to choose PrometheusRule.
+# prometheus-operator: its API, and the CRD object the operator looks for to choose PrometheusRule
+# (tests create it when they want prometheus-operator to be "installed").
 PROMETHEUS_OPERATOR = {
     "monitoring.coreos.com/v1/prometheusrules": {"kind": "PrometheusRule", "namespaced": True}
 }
@@ -265,8 +266,6 @@ class EmulatedCluster:
         self.kubectl = Kubectl(self.url)
         for path in sorted((ROOT / "crds").glob("*.yaml")):
             self.kubectl.create(yaml.safe_load(path.read_text()))
-        if prometheus_operator:
-            self.kubectl.create(PROMETHEUS_RULE_CRD)
 
     def _serve(self) -> None:
         asyncio.set_event_loop(self._loop)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import shutil
@@ -15,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -98,6 +99,8 @@ class Prometheus:
         targets: list[str],
         scrape_interval: str = "1s",
         port: int | None = None,  # reuse a port to restart "the same" Prometheus
+        rule_files: list[Path] | None = None,
+        alertmanager: str | None = None,  # host:port
     ) -> None:
         binary = shutil.which("prometheus")
         if binary is None:
@@ -106,10 +109,19 @@ class Prometheus:
         self.url = f"http://127.0.0.1:{self.port}"
         config = workdir / "prometheus.yml"
         target_list = ", ".join(f"'{target}'" for target in targets)
-        config.write_text(
+        text = (
             f"global: {{scrape_interval: {scrape_interval}, evaluation_interval: {scrape_interval}}}\n"
             f"scrape_configs:\n  - job_name: voice\n    static_configs: [{{targets: [{target_list}]}}]\n"
         )
+        if rule_files:
+            quoted = ", ".join(f"'{path}'" for path in rule_files)
+            text += f"rule_files: [{quoted}]\n"
+        if alertmanager:
+            text += (
+                "alerting:\n  alertmanagers:\n"
+                f"    - static_configs: [{{targets: ['{alertmanager}']}}]\n"
+            )
+        config.write_text(text)
         self.log = (workdir / "prometheus.log").open("w")
         self.process = subprocess.Popen(
             [
@@ -132,6 +144,109 @@ class Prometheus:
     def _ready(self) -> bool:
         if self.process.poll() is not None:
             raise RuntimeError(f"prometheus exited with {self.process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as response:
+                return bool(response.status == 200)
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        self.log.close()
+
+
+class WebhookReceiver:
+    """Records what Alertmanager posts to a webhook receiver (one JSON document per POST)."""
+
+    def __init__(self) -> None:
+        self.posts: list[dict[str, object]] = []
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                document = json.loads(self.rfile.read(length) or b"{}")
+                with receiver._lock:
+                    receiver.posts.append(document)
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/alerts"
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def alerts(self, status: str | None = None) -> list[dict[str, Any]]:
+        """Every alert in every notification so far, optionally only `firing` or `resolved`."""
+        with self._lock:
+            posts = list(self.posts)
+        found = [alert for post in posts for alert in post.get("alerts", [])]  # type: ignore[attr-defined]
+        return [a for a in found if status is None or a.get("status") == status]
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+class Alertmanager:
+    """The Debian package's Alertmanager, routing everything to one webhook, quickly."""
+
+    def __init__(self, workdir: Path, webhook_url: str) -> None:
+        binary = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+        if binary is None:
+            raise RuntimeError(
+                "alertmanager is not installed: `make test` installs prometheus-alertmanager"
+            )
+        self.port = free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        self.url = f"http://{self.address}"
+        config = workdir / "alertmanager.yml"
+        config.write_text(
+            "route:\n"
+            "  receiver: test\n"
+            "  group_by: [alertname, namespace, vertical]\n"
+            "  group_wait: 1s\n"
+            "  group_interval: 1s\n"
+            "  repeat_interval: 1h\n"
+            "receivers:\n"
+            "  - name: test\n"
+            f"    webhook_configs: [{{url: '{webhook_url}', send_resolved: true}}]\n"
+        )
+        (workdir / "alertmanager-data").mkdir(exist_ok=True)
+        self.log = (workdir / "alertmanager.log").open("w")
+        self.process = subprocess.Popen(
+            [
+                binary,
+                f"--config.file={config}",
+                f"--storage.path={workdir / 'alertmanager-data'}",
+                f"--web.listen-address={self.address}",
+                "--cluster.listen-address=",  # no gossip
+            ],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_until(self._ready, timeout=30, what="Alertmanager ready")
+        except BaseException:
+            self.stop()
+            raise
+
+    def _ready(self) -> bool:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"alertmanager exited with {self.process.returncode}")
         try:
             with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as response:
                 return bool(response.status == 200)
