@@ -180,6 +180,9 @@ class Reconciler:
     _ledger_seeded: bool = False
     _budget_names: set[str] = field(default_factory=set)
     _parsed: dict[str, tuple[str, VoiceCapacity | str]] = field(default_factory=dict)
+    _rendered_rules: dict[str, tuple[tuple[Any, ...], dict[str, Any], str]] = field(
+        default_factory=dict
+    )
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     _backoff: dict[str, _Backoff] = field(default_factory=dict)
 
@@ -375,18 +378,30 @@ class Reconciler:
             return RulesOutcome(
                 False, "NameTaken", f"{kind} {name} exists and is not owned by this VoiceCapacity"
             )
-        desired = children.render_rules(capacity, kind)
+        desired, summary = self._render_rules(capacity, kind)
         try:
             await self._converge(Ref(*RULE_OBJECTS[kind], capacity.namespace, name), desired, live)
             await self._remove_replaced_rules(capacity, kind)
         except (RejectedError, NotFoundError) as error:
             self.metrics.reconcile_errors.labels("RulesFailed").inc()
             return RulesOutcome(False, "ApplyFailed", f"{kind} {name}: {error}")
+        return RulesOutcome(True, kind, f"{kind} {name}: {summary}")
+
+    def _render_rules(
+        self, capacity: VoiceCapacity, kind: children.RulesKind
+    ) -> tuple[dict[str, Any], str]:
+        """The rule object and a summary, rendered once per object version (YAML is slow)."""
+        meta = capacity.metadata
+        signature = (meta.uid, meta.resource_version, kind)
+        cached = self._rendered_rules.get(capacity.key)
+        if cached is not None and meta.resource_version is not None and cached[0] == signature:
+            return cached[1], cached[2]
+        desired = children.render_rules(capacity, kind)
         group = rule_group(capacity)["rules"]
         alerts = sum(1 for rule in group if "alert" in rule)
-        return RulesOutcome(
-            True, kind, f"{kind} {name}: {alerts} alerts, {len(group) - alerts} recording rules"
-        )
+        summary = f"{alerts} alerts, {len(group) - alerts} recording rules"
+        self._rendered_rules[capacity.key] = (signature, desired, summary)
+        return desired, summary
 
     async def _remove_replaced_rules(
         self, capacity: VoiceCapacity, kind: children.RulesKind
@@ -542,6 +557,8 @@ class Reconciler:
     def _forget_except(self, keys: set[str]) -> None:
         for key in set(self._parsed) - keys:
             del self._parsed[key]
+        for key in set(self._rendered_rules) - keys:
+            del self._rendered_rules[key]
         for key in set(self._locks) - keys:
             if not self._locks[key].locked():
                 del self._locks[key]
