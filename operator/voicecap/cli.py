@@ -226,12 +226,18 @@ def _instant(text: str) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _plan(args: argparse.Namespace) -> int:
-    loaded = manifests.load(args.files)
+def _load(files: list[str]) -> manifests.Manifests:
+    """The objects in `files`, or a UsageError listing every problem (or saying there are none)."""
+    loaded = manifests.load(files)
     if loaded.problems:
         raise UsageError("\n".join(str(problem) for problem in loaded.problems))
     if not loaded.capacities:
-        raise UsageError("no VoiceCapacity objects in " + ", ".join(args.files))
+        raise UsageError("no VoiceCapacity objects in " + ", ".join(files))
+    return loaded
+
+
+def _plan(args: argparse.Namespace) -> int:
+    loaded = _load(args.files)
     now = args.at or datetime.now(UTC)
     sessions = _per_vertical(args.sessions, "--sessions", loaded.capacities, float)
     ready = _per_vertical(args.ready, "--ready", loaded.capacities, int)
@@ -288,11 +294,7 @@ def _per_vertical(
 
 
 def _rules(args: argparse.Namespace) -> int:
-    loaded = manifests.load(args.files)
-    if loaded.problems:
-        raise UsageError("\n".join(str(problem) for problem in loaded.problems))
-    if not loaded.capacities:
-        raise UsageError("no VoiceCapacity objects in " + ", ".join(args.files))
+    loaded = _load(args.files)
     if args.output == "rulefile":
         print(children.rules_yaml(rule_file(loaded.capacities)), end="")
         return 0

@@ -178,7 +178,7 @@ class Reconciler:
     _allocations: dict[str, Allocation] = field(default_factory=dict)
     _ledger: GrantLedger = field(default_factory=GrantLedger)
     _ledger_seeded: bool = False
-    _budget_names: set[str] = field(default_factory=set)
+    _invalid_budgets: dict[str, str] = field(default_factory=dict)  # name -> why
     _parsed: dict[str, tuple[str, VoiceCapacity | str]] = field(default_factory=dict)
     _rendered_rules: dict[str, tuple[tuple[Any, ...], dict[str, Any], str]] = field(
         default_factory=dict
@@ -190,14 +190,14 @@ class Reconciler:
 
     def refresh_budgets(self, capacities: list[VoiceCapacity]) -> None:
         """Grants from every valid VoiceCapacity against every TokenBudget (level-based)."""
-        budgets = []
+        budgets, invalid = [], {}
         for raw in self.world.budgets():
             try:
                 budgets.append(TokenBudget.model_validate(_without_status(raw)))
-            except ValidationError:
-                continue  # an invalid budget grants nothing; its own status says why
-        self._budget_names = {b.metadata.name for b in budgets}
-        self._allocations = allocate_budgets(capacities, budgets)
+            except ValidationError as error:  # grants nothing; its own status says why
+                invalid[raw.get("metadata", {}).get("name", "")] = _invalid_message(error)
+        self._invalid_budgets = invalid
+        self._allocations = allocate_budgets(capacities, budgets)  # one per valid budget
 
     async def cycle(self, *, concurrency: int = 16) -> int:
         """Evaluate every VoiceCapacity once; returns how many were evaluated."""
@@ -283,7 +283,7 @@ class Reconciler:
         self, capacity: VoiceCapacity, decided: Plan
     ) -> tuple[Outcome, list[Transition]]:
         budget_found = capacity.spec.model is None or (
-            capacity.spec.model.budget_ref in self._budget_names
+            capacity.spec.model.budget_ref in self._allocations
         )
         target = capacity.spec.target_ref
         planned = f"floor {decided.floor}, ceiling {decided.ceiling}"
@@ -526,14 +526,12 @@ class Reconciler:
                 status = budget_status(
                     allocation, previous=previous, generation=generation, now=now
                 )
+            elif name in self._invalid_budgets:
+                status = invalid_budget_status(
+                    self._invalid_budgets[name], previous=previous, generation=generation, now=now
+                )
             else:
-                try:
-                    TokenBudget.model_validate(_without_status(raw))
-                    continue  # valid but not allocated yet: the next cycle writes it
-                except ValidationError as error:
-                    status = invalid_budget_status(
-                        _invalid_message(error), previous=previous, generation=generation, now=now
-                    )
+                continue  # created since the allocation: the next cycle writes it
             patch = children.merge_patch(previous_raw, dump(status))
             if not patch:
                 continue

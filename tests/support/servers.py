@@ -90,7 +90,43 @@ class SessionExporter:
         self._thread.join(timeout=5)
 
 
-class Prometheus:
+class _ReadyServer:
+    """A Prometheus-project binary started by PID: ready when /-/ready answers 200."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+
+    def _launch(self, command: list[str], log_path: Path, what: str) -> None:
+        self.what = what
+        self.log = log_path.open("w")
+        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT)
+        try:
+            wait_until(self._ready, timeout=30, what=f"{what} ready")
+        except BaseException:
+            self.stop()
+            raise
+
+    def _ready(self) -> bool:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"{self.what} exited with {self.process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as response:
+                return bool(response.status == 200)
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        self.log.close()
+
+
+class Prometheus(_ReadyServer):
     """The Debian package's Prometheus, scraping the given targets every `scrape_interval`."""
 
     def __init__(
@@ -122,8 +158,7 @@ class Prometheus:
                 f"    - static_configs: [{{targets: ['{alertmanager}']}}]\n"
             )
         config.write_text(text)
-        self.log = (workdir / "prometheus.log").open("w")
-        self.process = subprocess.Popen(
+        self._launch(
             [
                 binary,
                 f"--config.file={config}",
@@ -132,33 +167,9 @@ class Prometheus:
                 "--web.enable-lifecycle",
                 "--storage.tsdb.retention.time=1h",
             ],
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
+            workdir / "prometheus.log",
+            "Prometheus",
         )
-        try:
-            wait_until(self._ready, timeout=30, what="Prometheus ready")
-        except BaseException:
-            self.stop()
-            raise
-
-    def _ready(self) -> bool:
-        if self.process.poll() is not None:
-            raise RuntimeError(f"prometheus exited with {self.process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as response:
-                return bool(response.status == 200)
-        except OSError:
-            return False
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-        self.log.close()
 
 
 class WebhookReceiver:
@@ -201,7 +212,7 @@ class WebhookReceiver:
         self._thread.join(timeout=5)
 
 
-class Alertmanager:
+class Alertmanager(_ReadyServer):
     """The Debian package's Alertmanager, routing everything to one webhook, quickly."""
 
     def __init__(self, workdir: Path, webhook_url: str) -> None:
@@ -226,8 +237,7 @@ class Alertmanager:
             f"    webhook_configs: [{{url: '{webhook_url}', send_resolved: true}}]\n"
         )
         (workdir / "alertmanager-data").mkdir(exist_ok=True)
-        self.log = (workdir / "alertmanager.log").open("w")
-        self.process = subprocess.Popen(
+        self._launch(
             [
                 binary,
                 f"--config.file={config}",
@@ -235,33 +245,9 @@ class Alertmanager:
                 f"--web.listen-address={self.address}",
                 "--cluster.listen-address=",  # no gossip
             ],
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
+            workdir / "alertmanager.log",
+            "Alertmanager",
         )
-        try:
-            wait_until(self._ready, timeout=30, what="Alertmanager ready")
-        except BaseException:
-            self.stop()
-            raise
-
-    def _ready(self) -> bool:
-        if self.process.poll() is not None:
-            raise RuntimeError(f"alertmanager exited with {self.process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as response:
-                return bool(response.status == 200)
-        except OSError:
-            return False
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-        self.log.close()
 
 
 @contextmanager
