@@ -49,13 +49,17 @@ test: $(STAMP) system-deps ## unit and integration tests (no cluster needed; rea
 
 check: lint typecheck importlint test crds-check ## everything CI runs
 
-crds: $(STAMP) ## regenerate crds/ from the models
+CHART := charts/voicecap-operator
+
+crds: $(STAMP) ## regenerate crds/ (and the chart's copy) from the models
 	$(BIN)/voicecap crds --output-dir crds
+	rm -f $(CHART)/crds/*.yaml && cp crds/*.yaml $(CHART)/crds/
 
 crds-check: $(STAMP) ## fail when crds/ differs from what the models generate
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	$(BIN)/voicecap crds --output-dir "$$tmp"; \
-	diff -ru crds "$$tmp" || { echo "crds/ is stale: run 'make crds'"; exit 1; }
+	diff -ru crds "$$tmp" || { echo "crds/ is stale: run 'make crds'"; exit 1; }; \
+	diff -ru crds $(CHART)/crds || { echo "$(CHART)/crds differs from crds/: run 'make crds'"; exit 1; }
 
 demo: $(STAMP) ## plan the example verticals through a Monday morning (no cluster needed)
 	@for at in 2026-11-22T15:00:00-05:00 $(DEMO_AT) 2026-11-23T10:00:00-05:00 2026-11-23T19:30:00+00:00; do \

