@@ -13,7 +13,7 @@ DEMO_AT ?= 2026-11-23T08:55:00-05:00
 # Debian packages the integration tests run for real.
 SYSTEM_PACKAGES := prometheus prometheus-alertmanager
 
-.PHONY: bench bench-operator help install system-deps lint typecheck importlint test check crds crds-check demo plan run clean
+.PHONY: bench bench-operator help install system-deps lint typecheck importlint test e2e e2e-kind image check crds crds-check demo plan run clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -35,8 +35,8 @@ system-deps: ## install the Debian packages the tests run (prometheus, promtool,
 	fi
 
 lint: $(STAMP) ## ruff: style and common bugs
-	$(BIN)/ruff check operator tests bench
-	$(BIN)/ruff format --check operator tests bench
+	$(BIN)/ruff check operator tests bench demo
+	$(BIN)/ruff format --check operator tests bench demo
 
 typecheck: $(STAMP) ## mypy --strict with the pydantic plugin
 	$(BIN)/mypy
@@ -46,6 +46,15 @@ importlint: $(STAMP) ## import-linter: the core and API models import no I/O lib
 
 test: $(STAMP) system-deps ## unit and integration tests (no cluster needed; real Prometheus)
 	$(BIN)/pytest -q
+
+e2e: $(STAMP) system-deps ## the e2e scenarios against the embedded local stack (no cluster needed)
+	$(BIN)/pytest -q tests/e2e
+
+e2e-kind: $(STAMP) ## the e2e scenarios on a real kind cluster (needs Docker, kind and kubectl)
+	BIN=$(BIN) tests/e2e/kind/run.sh
+
+image: ## build the operator image voicecap-operator:dev (needs Docker)
+	docker build --tag voicecap-operator:$(or $(TAG),dev) .
 
 check: lint typecheck importlint test crds-check ## everything CI runs
 

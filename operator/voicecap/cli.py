@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -139,7 +140,7 @@ def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--interval",
         type=_duration,
         default=15.0,
-        help="re-evaluate every VoiceCapacity this often (default 15s)",
+        help="re-evaluate every VoiceCapacity this often: 15s, 1m, or seconds (0.25); default 15s",
     )
     run.add_argument(
         "--metrics-port", type=int, default=8080, help="port of /metrics (default 8080; 0: off)"
@@ -172,16 +173,26 @@ def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         default=1.0,
         help="demos and tests: run the operator's clock this many times faster",
     )
+    run.add_argument(
+        "--clock-origin",
+        type=float,
+        metavar="UNIX_SECONDS",
+        help="demos and tests: the real time at which the clock reads --clock-start, so other "
+        "processes can share the timeline (default: when the operator starts)",
+    )
     run.set_defaults(handler=_run)
 
 
 def _duration(text: str) -> float:
     try:
-        seconds = parse_duration(text).total_seconds()
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from error
-    if seconds <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be longer than zero")
+        seconds = float(text)  # bare seconds, for sub-second demo intervals
+    except ValueError:
+        try:
+            seconds = parse_duration(text).total_seconds()
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from error
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite time longer than zero")
     return seconds
 
 
@@ -210,6 +221,7 @@ def _run(args: argparse.Namespace) -> int:
             verbose=args.verbose,
             clock_start=args.clock_start,
             clock_speed=args.clock_speed,
+            clock_origin=args.clock_origin,
         )
     )
 

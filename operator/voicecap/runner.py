@@ -32,12 +32,20 @@ class RunOptions:
     verbose: bool = False
     clock_start: datetime | None = None
     clock_speed: float = 1.0
+    clock_origin: float | None = None  # Unix time at which the clock reads clock_start
 
 
 def identity() -> str:
     """Unique per process, readable in peering objects and Events (pod name in a cluster)."""
     host = os.environ.get("POD_NAME") or socket.gethostname()
-    return f"{getpass.getuser()}@{host}/{os.getpid()}"
+    return f"{_user()}@{host}/{os.getpid()}"
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # an image's numeric uid has no passwd entry and no $USER
+        return str(os.getuid())
 
 
 def run(options: RunOptions) -> int:
@@ -61,7 +69,7 @@ def run(options: RunOptions) -> int:
         priority=options.priority,
         metrics_port=options.metrics_port,
         bind_address=options.bind_address,
-        clock=Clock(options.clock_start, options.clock_speed),
+        clock=Clock(options.clock_start, options.clock_speed, options.clock_origin),
     )
     liveness = (
         f"http://{options.bind_address}:{options.health_port}/healthz"

@@ -93,10 +93,12 @@ class World(Protocol):
 class Clock:
     """Wall-clock time, or a compressed/shifted timeline for demos and tests (never in core)."""
 
-    def __init__(self, start: datetime | None = None, speed: float = 1.0) -> None:
+    def __init__(
+        self, start: datetime | None = None, speed: float = 1.0, origin: float | None = None
+    ) -> None:
         self._start = start
         self._speed = speed
-        self._origin = time.time()
+        self._origin = time.time() if origin is None else origin
 
     def now(self) -> datetime:
         real = time.time()

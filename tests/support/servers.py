@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import socket
@@ -18,13 +17,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TypeVar
 
+from support.session_exporter import SessionExporter, free_port
+
+__all__ = ["SessionExporter", "free_port"]  # re-exported: tests import them from here
+
 T = TypeVar("T")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_until(
@@ -39,55 +36,6 @@ def wait_until(
             return last
         time.sleep(interval)
     raise TimeoutError(f"{what} not reached within {timeout}s (last: {last!r})")
-
-
-class SessionExporter:
-    """Serves voice_active_sessions{namespace, vertical, pod} the way voice pods would."""
-
-    def __init__(self) -> None:
-        self.sessions: dict[tuple[str, str, str], float] = {}
-        self._lock = threading.Lock()
-        exporter = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                body = exporter.render().encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/plain; version=0.0.4")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.port = free_port()
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-
-    def set(self, namespace: str, vertical: str, pod: str, value: float) -> None:
-        with self._lock:
-            self.sessions[(namespace, vertical, pod)] = value
-
-    def clear(self) -> None:
-        with self._lock:
-            self.sessions.clear()
-
-    def render(self) -> str:
-        lines = ["# TYPE voice_active_sessions gauge"]
-        with self._lock:
-            for (namespace, vertical, pod), value in sorted(self.sessions.items()):
-                text = "NaN" if math.isnan(value) else repr(float(value))
-                lines.append(
-                    f'voice_active_sessions{{namespace="{namespace}",vertical="{vertical}",pod="{pod}"}} {text}'
-                )
-        return "\n".join(lines) + "\n"
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
 
 
 class _ReadyServer:

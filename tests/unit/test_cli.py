@@ -255,7 +255,7 @@ def test_run_without_a_prometheus_url_is_a_usage_error(
     assert "pass --prometheus-url or set VOICECAP_PROMETHEUS_URL" in err
 
 
-@pytest.mark.parametrize("interval", ["0s", "soon", "-5s"])
+@pytest.mark.parametrize("interval", ["0s", "soon", "-5s", "0", "nan", "inf", "-0.5"])
 def test_run_rejects_a_bad_interval(capsys: pytest.CaptureFixture[str], interval: str) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["run", "--prometheus-url", "http://127.0.0.1:9", f"--interval={interval}"])
@@ -267,3 +267,40 @@ def test_run_takes_one_of_namespaces_or_all(capsys: pytest.CaptureFixture[str]) 
     with pytest.raises(SystemExit):
         main(["run", "--prometheus-url", "http://x", "--namespace", "voice", "--all-namespaces"])
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("interval", "seconds"), [("15s", 15.0), ("1m30s", 90.0), ("0.25", 0.25)])
+def test_run_interval_takes_durations_and_bare_seconds(interval: str, seconds: float) -> None:
+    from voicecap.cli import _duration  # noqa: PLC0415
+
+    assert _duration(interval) == seconds
+
+
+def test_identity_without_a_passwd_entry_uses_the_uid(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An image's `USER 65532` has no passwd entry and no $USER: getpass.getuser() raises."""
+    import os  # noqa: PLC0415
+    import pwd  # noqa: PLC0415
+
+    from voicecap import runner  # noqa: PLC0415
+
+    for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        monkeypatch.delenv(name, raising=False)
+
+    def no_entry(uid: int) -> pwd.struct_passwd:
+        raise KeyError(f"getpwuid(): uid not found: {uid}")
+
+    monkeypatch.setattr(pwd, "getpwuid", no_entry)
+    monkeypatch.setenv("POD_NAME", "voicecap-operator-abc")
+    assert runner.identity() == f"{os.getuid()}@voicecap-operator-abc/{os.getpid()}"
+
+
+def test_clock_origin_puts_two_processes_on_one_timeline() -> None:
+    import time  # noqa: PLC0415
+    from datetime import UTC, datetime, timedelta  # noqa: PLC0415
+
+    from voicecap.service import Clock  # noqa: PLC0415
+
+    start = datetime(2026, 11, 23, 4, tzinfo=UTC)
+    origin = time.time() - 10  # the timeline began 10 real seconds ago, at 60x
+    now = Clock(start, 60, origin).now()
+    assert start + timedelta(seconds=599) <= now <= start + timedelta(seconds=660)

@@ -1,0 +1,285 @@
+"""What a user does, in order, against whatever cluster conftest.py chose (local stack or kind):
+apply examples/, read HPAs, status and `kubectl get vcap` columns; change sessions; enter a peak;
+delete, and see the children go. Only the API and the session exporter are used, never internals.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+import yaml
+
+from e2e.cluster import Cluster, Sessions, path_of
+
+T = TypeVar("T")
+ROOT = Path(__file__).resolve().parents[2]
+NAMESPACE = "voice"
+TIMEOUT = 60.0  # the operator's interval is 1-2 s; a real cluster's watch adds a little
+EXAMPLE_SESSIONS = {"healthcare": 300, "sales": 200, "real-estate": 80, "after-hours": 150}
+PEAK = "e2e-peak"
+
+
+def eventually(check: Callable[[], T], what: str, timeout: float = TIMEOUT) -> T:
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(0.5)
+    raise AssertionError(f"{what}: not within {timeout}s (last: {last!r})")
+
+
+def examples() -> list[dict[str, Any]]:
+    docs = []
+    for path in sorted((ROOT / "examples").glob("*.yaml")):
+        docs.extend(doc for doc in yaml.safe_load_all(path.read_text()) if doc)
+    return docs
+
+
+def agent(name: str) -> dict[str, Any]:
+    """A stand-in voice agent: the pause image, so a real cluster runs it with no registry."""
+    labels = {"app": name}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": NAMESPACE},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "agent",
+                            "image": "registry.k8s.io/pause:3.10",
+                            "resources": {"requests": {"cpu": "1m", "memory": "4Mi"}},
+                        }
+                    ]
+                },
+            },
+        },
+    }
+
+
+def vcap_path(name: str) -> str:
+    return path_of("voicecap.io/v1alpha1", "voicecapacities", NAMESPACE, name)
+
+
+def hpa_path(name: str) -> str:
+    return path_of("autoscaling/v2", "horizontalpodautoscalers", NAMESPACE, name)
+
+
+def status(cluster: Cluster, name: str) -> dict[str, Any]:
+    return (cluster.get(vcap_path(name)) or {}).get("status", {})
+
+
+def condition(cluster: Cluster, name: str, kind: str) -> dict[str, Any]:
+    return next((c for c in status(cluster, name).get("conditions", []) if c["type"] == kind), {})
+
+
+def events(cluster: Cluster, name: str, reason: str) -> list[dict[str, Any]]:
+    found = cluster.items(path_of("events.k8s.io/v1", "events", NAMESPACE))
+    return [
+        e for e in found if e.get("regarding", {}).get("name") == name and e.get("reason") == reason
+    ]
+
+
+@pytest.fixture(scope="module")
+def applied(cluster: Cluster, sessions: Sessions) -> list[dict[str, Any]]:
+    cluster.ensure_namespace(NAMESPACE)
+    docs = examples()
+    for doc in docs:
+        if doc["kind"] == "VoiceCapacity":
+            cluster.apply(agent(doc["spec"]["targetRef"]["name"]))
+    for vertical, count in EXAMPLE_SESSIONS.items():
+        sessions.set(NAMESPACE, vertical, f"{vertical}-agent-0", count)
+    for doc in docs:
+        cluster.apply(doc)
+    return [doc for doc in docs if doc["kind"] == "VoiceCapacity"]
+
+
+def test_examples_get_an_hpa_a_status_and_printer_columns(
+    cluster: Cluster, applied: list[dict[str, Any]]
+) -> None:
+    for doc in applied:
+        name = doc["metadata"]["name"]
+        vertical = doc["spec"].get("vertical", name)
+        eventually(
+            lambda name=name, vertical=vertical: (
+                status(cluster, name).get("sessions", {}).get("active")
+                == EXAMPLE_SESSIONS[vertical]
+            ),
+            f"{name} sees {EXAMPLE_SESSIONS[vertical]} sessions",
+        )
+        assert condition(cluster, name, "Ready")["status"] == "True"
+        assert condition(cluster, name, "MetricsAvailable")["status"] == "True"
+        live = cluster.get(vcap_path(name))
+        assert live is not None
+        current = live["status"]
+        assert current["observedGeneration"] == live["metadata"]["generation"]
+        floor, ceiling = current["replicas"]["floor"], current["replicas"]["ceiling"]
+        assert doc["spec"]["replicas"]["min"] <= floor <= ceiling <= doc["spec"]["replicas"]["max"]
+        hpa = eventually(
+            lambda name=name, floor=floor: (
+                (h := cluster.get(hpa_path(name))) and h["spec"]["minReplicas"] == floor and h
+            ),
+            f"HPA {name} at the floor",
+        )
+        assert hpa["spec"]["maxReplicas"] == ceiling
+        assert hpa["spec"]["scaleTargetRef"] == {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "name": doc["spec"]["targetRef"]["name"],
+        }
+        (owner,) = hpa["metadata"]["ownerReferences"]
+        assert (owner["kind"], owner["name"], owner["uid"]) == (
+            "VoiceCapacity",
+            name,
+            live["metadata"]["uid"],
+        )
+        assert owner["controller"] is True
+
+    rows = cluster.printer_columns("voicecapacities", NAMESPACE)
+    assert set(rows) >= {doc["metadata"]["name"] for doc in applied}
+    healthcare = rows["healthcare"]
+    assert list(healthcare)[1:] == [
+        "Vertical", "Mode", "Sessions", "Capacity", "Util", "Floor", "Ceiling", "Replicas",
+        "Next-Peak", "Ready", "Age",
+    ]  # fmt: skip
+    assert healthcare["Vertical"] == "healthcare"
+    assert float(healthcare["Sessions"]) == 300
+    assert healthcare["Ready"] == "True"
+    assert healthcare["Mode"] in {"Normal", "Peak"}
+    assert healthcare["Next-Peak"] != "<none>"
+
+
+def test_the_token_budget_shows_every_reservation(
+    cluster: Cluster, applied: list[dict[str, Any]]
+) -> None:
+    budget_path = path_of("voicecap.io/v1alpha1", "tokenbudgets", None, "openai-realtime")
+    reserving = {doc["metadata"]["name"] for doc in applied if "model" in doc["spec"]}
+    budget = eventually(
+        lambda: (
+            (b := cluster.get(budget_path))
+            and {r["name"] for r in b.get("status", {}).get("reservations", [])} == reserving
+            and b
+        ),
+        "every reservation in the budget's status",
+    )
+    granted = budget["status"]["granted"]
+    assert granted <= budget["spec"]["tokensPerMinute"] * (1 + budget["spec"].get("overcommit", 0))
+    assert granted == sum(r["granted"] for r in budget["status"]["reservations"])
+    assert condition(cluster, "healthcare", "BudgetGranted")["status"] == "True"
+
+
+def test_more_sessions_raise_the_floor_and_fewer_do_not_drop_it_at_once(
+    cluster: Cluster, sessions: Sessions, applied: list[dict[str, Any]]
+) -> None:
+    # healthcare: 200 per pod at 70 % -> 140 planned per pod; 700 calls need 5 pods (the TPM
+    # ceiling is 8: 9.6M reserved / 6000 per call-minute = 1,600 calls of 200 per pod)
+    sessions.set(NAMESPACE, "healthcare", "healthcare-agent-0", 700)
+    eventually(
+        lambda: (
+            (cluster.get(hpa_path("healthcare")) or {}).get("spec", {}).get("minReplicas", 0)
+            >= math.ceil(700 / 140)
+        ),
+        "HPA floor raised for 700 calls",
+    )
+    raised = status(cluster, "healthcare")
+    assert raised["sessions"]["active"] == 700
+    assert raised["replicas"]["floor"] >= 5
+    assert raised["replicas"]["ceiling"] == 8
+    assert condition(cluster, "healthcare", "CapacityLimited")["status"] == "False"
+    # back to 100 calls: scaleDown.stabilization is 10m, so the floor holds
+    sessions.set(NAMESPACE, "healthcare", "healthcare-agent-0", 100)
+    eventually(lambda: status(cluster, "healthcare")["sessions"]["active"] == 100, "100 calls seen")
+    time.sleep(3)
+    held = status(cluster, "healthcare")
+    assert held["replicas"]["floor"] == raised["replicas"]["floor"]
+    assert cluster.get(hpa_path("healthcare"))["spec"]["minReplicas"] == raised["replicas"]["floor"]  # type: ignore[index]
+
+
+def test_a_peak_is_prescaled_when_its_lead_time_begins(
+    cluster: Cluster, sessions: Sessions, applied: list[dict[str, Any]]
+) -> None:
+    """A daily window whose 1-minute lead time starts 5-65 s from now, in real time."""
+    now = datetime.now(UTC)
+    starts = (now + timedelta(seconds=65)).replace(second=0, microsecond=0) + timedelta(minutes=1)
+    lead_begins = starts - timedelta(minutes=1)
+    cluster.apply(agent(f"{PEAK}-agent"))
+    sessions.set(NAMESPACE, PEAK, f"{PEAK}-agent-0", 100)
+    cluster.apply(
+        {
+            "apiVersion": "voicecap.io/v1alpha1",
+            "kind": "VoiceCapacity",
+            "metadata": {"name": PEAK, "namespace": NAMESPACE},
+            "spec": {
+                "vertical": PEAK,
+                "targetRef": {"kind": "Deployment", "name": f"{PEAK}-agent"},
+                "sessions": {"perPod": 200, "targetUtilization": 0.7},
+                "replicas": {"min": 2, "max": 20},
+                "peaks": [
+                    {
+                        "name": "e2e-window",
+                        "schedule": f"{starts.minute} {starts.hour} * * *",
+                        "timeZone": "UTC",
+                        "duration": "30m",
+                        "leadTime": "1m",
+                        "factor": 1.5,
+                        "expectedSessions": 600,
+                    }
+                ],
+            },
+        }
+    )
+    if datetime.now(UTC) < lead_begins - timedelta(seconds=10):
+        eventually(
+            lambda: status(cluster, PEAK).get("mode") == "Normal", "Normal before the lead time", 8
+        )
+        assert status(cluster, PEAK)["replicas"]["floor"] == 2
+        assert status(cluster, PEAK)["nextPeak"]["name"] == "e2e-window"
+    # ceil(600 / 140) = 5 pods for the expected calls, x1.5 = 8, before the window opens
+    wait = (lead_begins - datetime.now(UTC)).total_seconds() + TIMEOUT
+    eventually(
+        lambda: (cluster.get(hpa_path(PEAK)) or {}).get("spec", {}).get("minReplicas") == 8,
+        "pre-scaled floor of 8",
+        timeout=max(wait, TIMEOUT),
+    )
+    assert datetime.now(UTC) < starts, "pre-scaled only after the window opened"
+    current = status(cluster, PEAK)
+    assert current["mode"] == "Peak"
+    assert current["activePeak"] == "e2e-window"
+    assert condition(cluster, PEAK, "PeakActive")["status"] == "True"
+    assert eventually(lambda: events(cluster, PEAK, "PeakEntered"), "a PeakEntered Event")
+
+
+def test_deleting_a_voicecapacity_removes_its_children(
+    cluster: Cluster, applied: list[dict[str, Any]]
+) -> None:
+    rules = path_of("v1", "configmaps", NAMESPACE, "voicecap-healthcare-rules")
+    eventually(lambda: cluster.get(rules), "the rule ConfigMap exists")
+    cluster.delete(vcap_path("healthcare"))
+    eventually(lambda: cluster.get(hpa_path("healthcare")) is None, "HPA garbage-collected")
+    eventually(lambda: cluster.get(rules) is None, "rule ConfigMap garbage-collected")
+    budget_path = path_of("voicecap.io/v1alpha1", "tokenbudgets", None, "openai-realtime")
+    eventually(
+        lambda: (
+            "healthcare"
+            not in {
+                r["name"]
+                for r in (cluster.get(budget_path) or {}).get("status", {}).get("reservations", [])
+            }
+        ),
+        "the budget released healthcare's reservation",
+    )
+    # the other verticals keep theirs
+    assert cluster.get(hpa_path("sales")) is not None
+    assert condition(cluster, "sales", "Ready")["status"] == "True"

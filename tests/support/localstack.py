@@ -1,0 +1,176 @@
+"""The embedded local stack: what `make demo` and the local e2e run instead of a cluster.
+
+- the Kubernetes API emulator (support.kube), with our CRDs;
+- a session exporter (voice pods' `voice_active_sessions`) and a real Prometheus scraping it;
+- `voicecap run` as a real process against both;
+- a stand-in for the two controllers a cluster would run for us: the HPA controller (it sizes each
+  Deployment from its HPA: desired = ceil(sessions on the target's pods / AverageValue), clamped
+  to [minReplicas, maxReplicas]) and the Deployment controller (every wanted pod is ready at
+  once; there are no pods, so no start-up delay).
+
+Everything it starts it stops by PID in `close()`, in reverse order, even after a failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import threading
+import urllib.error
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from support.kube import EmulatedCluster, Kubectl, path_of
+from support.servers import OperatorProcess, Prometheus, SessionExporter
+
+HPAS = "/apis/autoscaling/v2/horizontalpodautoscalers"
+
+
+def hpa_replicas(hpa: dict[str, Any], sessions: float | None, current: int) -> int:
+    """The HPA's arithmetic for one AverageValue Pods metric (no tolerance band: no flapping
+    pods to smooth here). Without data it keeps the current size inside the bounds."""
+    spec = hpa["spec"]
+    low, high = int(spec.get("minReplicas", 1)), int(spec["maxReplicas"])
+    target = _average_value(spec)
+    wanted = current if sessions is None or target is None else math.ceil(sessions / target)
+    return max(low, min(high, wanted))
+
+
+def _average_value(spec: dict[str, Any]) -> float | None:
+    for metric in spec.get("metrics", []):
+        if metric.get("type") == "Pods":
+            value = str(metric["pods"]["target"]["averageValue"])
+            return float(value[:-1]) / 1000 if value.endswith("m") else float(value)
+    return None
+
+
+class ControllerStandIn:
+    """Applies every HPA to its Deployment every `period` seconds, as kube-controller-manager would."""
+
+    def __init__(
+        self, kubectl: Kubectl, load: Callable[[str, str], float | None], period: float
+    ) -> None:
+        self._kubectl = kubectl
+        self._load = load
+        self._period = period
+        self._stop = threading.Event()
+        self.errors = 0
+        self._thread = threading.Thread(target=self._run, daemon=True, name="controllers")
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._period):
+            try:
+                self.step()
+            except (OSError, urllib.error.URLError, KeyError, ValueError):
+                self.errors += 1  # an object mid-deletion; the next step sees it settled
+
+    def step(self) -> None:
+        for hpa in self._kubectl.items(HPAS):
+            target = hpa["spec"]["scaleTargetRef"]
+            if target.get("kind") != "Deployment":
+                continue
+            namespace = hpa["metadata"]["namespace"]
+            path = path_of("apps/v1", "deployments", namespace, target["name"])
+            deployment = self._kubectl.get(path)
+            if deployment is None:
+                continue
+            current = int(deployment.get("spec", {}).get("replicas", 1))
+            wanted = hpa_replicas(hpa, self._load(namespace, f"{target['name']}-"), current)
+            if wanted != current:
+                self._kubectl.patch(path, {"spec": {"replicas": wanted}})
+            ready = int(deployment.get("status", {}).get("readyReplicas", -1))
+            if ready != wanted:
+                self._kubectl.patch(
+                    path + "/status",
+                    {
+                        "status": {
+                            "replicas": wanted,
+                            "readyReplicas": wanted,
+                            "availableReplicas": wanted,
+                        }
+                    },
+                )
+            hpa_status = hpa.get("status", {})
+            if hpa_status.get("desiredReplicas") != wanted:
+                self._kubectl.patch(
+                    path_of(
+                        "autoscaling/v2",
+                        "horizontalpodautoscalers",
+                        namespace,
+                        hpa["metadata"]["name"],
+                    )
+                    + "/status",
+                    {"status": {"currentReplicas": current, "desiredReplicas": wanted}},
+                )
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
+class LocalStack:
+    """Emulated API + session exporter + real Prometheus + the operator + controller stand-in."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        interval: str = "1s",
+        scrape_interval: str = "1s",
+        controller_period: float = 0.5,
+        clock_start: datetime | None = None,
+        clock_speed: float = 1.0,
+    ) -> None:
+        self.workdir = workdir
+        self._stops: list[Callable[[], None]] = []
+        try:
+            self.cluster = EmulatedCluster()
+            self._stops.append(self.cluster.close)
+            self.kubectl = self.cluster.kubectl
+            self.kubeconfig = self.cluster.kubeconfig(workdir)
+            self.exporter = SessionExporter()
+            self._stops.append(self.exporter.stop)
+            self.prometheus = Prometheus(
+                workdir, [f"127.0.0.1:{self.exporter.port}"], scrape_interval=scrape_interval
+            )
+            self._stops.append(self.prometheus.stop)
+            clock = []
+            if clock_start is not None:
+                clock = [f"--clock-start={clock_start.isoformat()}", f"--clock-speed={clock_speed}"]
+            self.operator = OperatorProcess(
+                workdir,
+                kubeconfig=self.kubeconfig,
+                prometheus_url=self.prometheus.url,
+                interval=interval,
+                extra=["--standalone", *clock],
+            )
+            self._stops.append(self.operator.stop)
+            self.controllers = ControllerStandIn(
+                self.kubectl, self.exporter.pod_total, controller_period
+            )
+            self._stops.append(self.controllers.stop)
+        except BaseException:
+            self.close()
+            raise
+
+    def pids(self) -> list[int]:
+        return [self.prometheus.process.pid, self.operator.process.pid]
+
+    def close(self) -> None:
+        while self._stops:
+            stop = self._stops.pop()
+            with contextlib.suppress(Exception):
+                stop()
+
+
+@contextmanager
+def local_stack(workdir: Path, **options: Any) -> Iterator[LocalStack]:
+    stack = LocalStack(workdir, **options)
+    try:
+        yield stack
+    finally:
+        stack.close()
