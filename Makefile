@@ -9,11 +9,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Monday 08:55 in New York, five minutes inside healthcare's lead time.
 DEMO_AT ?= 2026-11-23T08:55:00-05:00
+# How long `make demo` runs, in real seconds.
+DEMO_SECONDS ?= 60
 
 # Debian packages the integration tests run for real.
 SYSTEM_PACKAGES := prometheus prometheus-alertmanager
 
-.PHONY: bench bench-operator help install system-deps lint typecheck importlint test e2e e2e-kind image check crds crds-check demo plan run clean
+.PHONY: bench bench-operator help install system-deps lint typecheck importlint test e2e e2e-kind image check crds crds-check demo plan-demo plan run clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -21,7 +23,7 @@ help: ## list the targets
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,dev]'
+	$(BIN)/pip install --quiet -e '.[test,dev,demo]'
 	touch $@
 
 install: $(STAMP) ## create .venv and install the operator with its test and dev tools
@@ -70,7 +72,10 @@ crds-check: $(STAMP) ## fail when crds/ differs from what the models generate
 	diff -ru crds "$$tmp" || { echo "crds/ is stale: run 'make crds'"; exit 1; }; \
 	diff -ru crds $(CHART)/crds || { echo "$(CHART)/crds differs from crds/: run 'make crds'"; exit 1; }
 
-demo: $(STAMP) ## plan the example verticals through a Monday morning (no cluster needed)
+demo: $(STAMP) system-deps ## the operator on the embedded local stack, Sunday night to Monday lunch in a minute (PNG in demo-output/)
+	$(BIN)/python -m demo --seconds $(DEMO_SECONDS)
+
+plan-demo: $(STAMP) ## plan the example verticals at four moments of a Monday, no servers at all
 	@for at in 2026-11-22T15:00:00-05:00 $(DEMO_AT) 2026-11-23T10:00:00-05:00 2026-11-23T19:30:00+00:00; do \
 	  echo "== voicecap plan examples/*.yaml --at $$at"; \
 	  $(BIN)/voicecap plan examples/*.yaml --at "$$at" \

@@ -124,6 +124,7 @@ class LocalStack:
         controller_period: float = 0.5,
         clock_start: datetime | None = None,
         clock_speed: float = 1.0,
+        clock_origin: float | None = None,
     ) -> None:
         self.workdir = workdir
         self._stops: list[Callable[[], None]] = []
@@ -141,6 +142,8 @@ class LocalStack:
             clock = []
             if clock_start is not None:
                 clock = [f"--clock-start={clock_start.isoformat()}", f"--clock-speed={clock_speed}"]
+                if clock_origin is not None:
+                    clock.append(f"--clock-origin={clock_origin}")
             self.operator = OperatorProcess(
                 workdir,
                 kubeconfig=self.kubeconfig,

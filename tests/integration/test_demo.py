@@ -1,0 +1,69 @@
+"""`make demo` as a user runs it (shorter): it must pre-scale, draw, and leave nothing running."""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+from support.kube import ROOT
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_the_demo_prescales_draws_a_chart_and_stops_everything(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "demo", "--seconds", "20", "--plain", "--output", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = result.stdout
+    pids = [int(pid) for pid in re.findall(r"pid (\d+)", out)]
+    assert len(pids) == 2  # Prometheus and the operator
+    assert not [pid for pid in pids if alive(pid)]
+    assert "STILL RUNNING" not in out
+
+    # the live table, the pre-scale notice, the summary
+    assert "VERTICAL     LOCAL       CALLS  UTIL  PODS FLOOR  CEIL MODE      NEXT PEAK" in out
+    assert re.search(
+        r"healthcare: PRE-SCALED for monday-morning \d+ min before it opens at 09:00", out
+    )
+    assert re.search(r"^healthcare\s+(Sun|Mon) \d\d:\d\d\s+\d+\s+\d+%\s+\d+", out, re.MULTILINE)
+
+    png = (tmp_path / "voicecap-demo.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])
+    assert width > 1000 and height > 1000
+
+    with (tmp_path / "voicecap-demo.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert {row["vertical"] for row in rows} == {
+        "healthcare",
+        "sales",
+        "real-estate",
+        "after-hours",
+    }
+    healthcare = [row for row in rows if row["vertical"] == "healthcare"]
+    # a quiet night, then the Monday surge: calls rise at least tenfold over the run
+    assert max(float(row["calls"]) for row in healthcare) > 10 * min(
+        float(row["calls"]) for row in healthcare
+    )
+    # the operator raised replicas for the surge: 2 at night, 8 (the TPM ceiling) in the peak
+    assert min(int(row["replicas"]) for row in healthcare) == 2
+    assert max(int(row["replicas"]) for row in healthcare) == 8
+    in_peak = [row for row in healthcare if row["peak"] == "monday-morning"]
+    assert in_peak and all(int(row["floor"]) == 8 for row in in_peak)
