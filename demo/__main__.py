@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
                 print("\ninterrupted: stopping the local stack")
             finally:
                 run.print_table()
+                print(_cycles(stack.operator.metrics()))
         left = [f"{name} ({pid})" for name, pid in pids.items() if _alive(pid)]
         print("stopped the operator, Prometheus, the API emulator and the session exporter"
               + (f"; STILL RUNNING: {', '.join(left)}" if left else ""))  # fmt: skip
@@ -204,9 +205,15 @@ class Run:
         """Say when a peak is raised: ahead of its window (pre-scaled), or late."""
         before = self._statuses.get(name, {})
         peak = status.get("activePeak")
-        if not peak or peak == before.get("activePeak") or not status.get("lastEvaluated"):
+        if not peak or peak == before.get("activePeak"):
             return
-        evaluated = datetime.fromisoformat(status["lastEvaluated"].replace("Z", "+00:00"))
+        entered = next(
+            (c for c in status.get("conditions", []) if c["type"] == "PeakActive"), {}
+        ).get("lastTransitionTime")
+        if not entered:
+            return
+        # when the operator raised the peak, not when this sample happened to see it
+        evaluated = datetime.fromisoformat(entered.replace("Z", "+00:00"))
         spec_peak = next(p for p in self.capacities[name].spec.peaks if p.name == peak)
         window = active_window(spec_peak, evaluated)
         if window is None:
@@ -309,6 +316,22 @@ def _next_peak(status: dict[str, Any], vertical: Vertical, now: datetime) -> str
 
 def _number(value: Any) -> str:
     return "-" if value is None else f"{value:.0f}"
+
+
+def _cycles(metrics: str) -> str:
+    """The operator's own account of its fleet cycles, from its /metrics."""
+    values = {
+        line.split()[0]: float(line.split()[1])
+        for line in metrics.splitlines()
+        if line.startswith(
+            ("voicecap_cycle_duration_seconds_sum", "voicecap_cycle_duration_seconds_count")
+        )
+    }
+    count = values.get("voicecap_cycle_duration_seconds_count", 0)
+    total = values.get("voicecap_cycle_duration_seconds_sum", 0)
+    if not count:
+        return "operator: no fleet cycle finished"
+    return f"operator: {count:.0f} fleet cycles, {1000 * total / count:.0f} ms each on average"
 
 
 def _alive(pid: int) -> bool:

@@ -1,4 +1,5 @@
-"""`make demo` as a user runs it (shorter): it must pre-scale, draw, and leave nothing running."""
+"""`make demo` as a user runs it (20 s instead of 60): it must pre-scale, draw, and leave nothing
+running."""
 
 from __future__ import annotations
 
@@ -42,6 +43,10 @@ def test_the_demo_prescales_draws_a_chart_and_stops_everything(tmp_path: Path) -
     assert re.search(
         r"healthcare: PRE-SCALED for monday-morning \d+ min before it opens at 09:00", out
     )
+    # every example vertical has a peak in the run, and each is raised inside its lead time
+    assert "pre-scaled peaks: 4" in out
+    assert "after it opened" not in out
+    assert re.search(r"operator: \d+ fleet cycles, \d+ ms each on average", out)
     assert re.search(r"^healthcare\s+(Sun|Mon) \d\d:\d\d\s+\d+\s+\d+%\s+\d+", out, re.MULTILINE)
 
     png = (tmp_path / "voicecap-demo.png").read_bytes()
