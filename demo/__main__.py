@@ -226,7 +226,8 @@ class Run:
         if lead > 0:
             self.prescaled[name].append(evaluated)
             text = (f"{when}  {name}: PRE-SCALED for {peak} {lead:.0f} min before it opens at "
-                    f"{window.start.astimezone(local):%H:%M}: floor {floor_before} -> {floor}")  # fmt: skip
+                    f"{window.start.astimezone(local):%H:%M}: "
+                    + (f"floor {floor_before} -> {floor}" if floor_before != floor else f"floor already {floor} from live calls"))  # fmt: skip
         else:
             text = f"{when}  {name}: entered {peak} {-lead:.0f} min after it opened: floor {floor}"
         self.messages.append(text)
