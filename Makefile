@@ -18,7 +18,7 @@ SYSTEM_PACKAGES := prometheus prometheus-alertmanager
 .PHONY: bench bench-operator help install system-deps lint typecheck importlint test e2e e2e-kind image check crds crds-check demo plan-demo plan run clean
 
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test,dev,demo]'
 	touch $@
 
-install: $(STAMP) ## create .venv and install the operator with its test and dev tools
+install: $(STAMP) ## create .venv and install the operator with its test, dev and demo tools
 
 system-deps: ## install the Debian packages the tests run (prometheus, promtool, alertmanager)
 	@if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null || ! command -v prometheus-alertmanager >/dev/null; then \
@@ -46,7 +46,7 @@ typecheck: $(STAMP) ## mypy --strict with the pydantic plugin
 importlint: $(STAMP) ## import-linter: the core and API models import no I/O library
 	$(BIN)/lint-imports
 
-test: $(STAMP) system-deps ## unit and integration tests (no cluster needed; real Prometheus)
+test: $(STAMP) system-deps ## unit, chart, integration and e2e tests (no cluster needed; real Prometheus, helm)
 	$(BIN)/pytest -q
 
 e2e: $(STAMP) system-deps ## the e2e scenarios against the embedded local stack (no cluster needed)
