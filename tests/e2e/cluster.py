@@ -16,24 +16,12 @@ from jsonpath_ng.ext import parse as jsonpath
 from kubernetes import config
 from kubernetes.client.exceptions import ApiException
 
+from support.paths import collection_of, path_of
+
+__all__ = ["path_of"]  # re-exported for the scenarios
+
 ROOT = Path(__file__).resolve().parents[2]
 TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
-
-
-def path_of(api_version: str, plural: str, namespace: str | None, name: str | None = None) -> str:
-    base = f"/apis/{api_version}" if "/" in api_version else f"/api/{api_version}"
-    if namespace:
-        base += f"/namespaces/{namespace}"
-    base += f"/{plural}"
-    return f"{base}/{name}" if name else base
-
-
-PLURALS = {
-    "VoiceCapacity": "voicecapacities",
-    "TokenBudget": "tokenbudgets",
-    "Deployment": "deployments",
-    "Namespace": "namespaces",
-}
 
 
 class Cluster:
@@ -78,10 +66,7 @@ class Cluster:
         return list(self.request("GET", path).get("items", []))
 
     def create(self, obj: dict[str, Any]) -> dict[str, Any]:
-        meta = obj["metadata"]
-        return self.request(
-            "POST", path_of(obj["apiVersion"], PLURALS[obj["kind"]], meta.get("namespace")), obj
-        )
+        return self.request("POST", collection_of(obj), obj)
 
     def apply(self, obj: dict[str, Any]) -> None:
         """kubectl apply, for objects this suite owns: create, or merge-patch the spec."""
@@ -90,13 +75,7 @@ class Cluster:
         except ApiException as error:
             if error.status != 409:
                 raise
-            meta = obj["metadata"]
-            self.patch(
-                path_of(
-                    obj["apiVersion"], PLURALS[obj["kind"]], meta.get("namespace"), meta["name"]
-                ),
-                {"spec": obj["spec"]},
-            )
+            self.patch(f"{collection_of(obj)}/{obj['metadata']['name']}", {"spec": obj["spec"]})
 
     def patch(self, path: str, patch: dict[str, Any]) -> dict[str, Any]:
         return self.request("PATCH", path, patch, content_type="application/merge-patch+json")

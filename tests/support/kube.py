@@ -35,6 +35,10 @@ import yaml
 from kmock._internal import dicts
 from kmock._internal.enums import action
 
+from support.paths import collection_of, path_of
+
+__all__ = ["path_of"]  # re-exported: tests import it from here
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # plural resource -> discovery info. Only what the operator and Kopf touch.
@@ -325,7 +329,7 @@ class Kubectl:
         self.url = url
 
     def create(self, obj: dict[str, Any]) -> dict[str, Any]:
-        return self._call("POST", _collection(obj), obj)
+        return self._call("POST", collection_of(obj), obj)
 
     def get(self, path: str) -> dict[str, Any] | None:
         try:
@@ -357,32 +361,6 @@ class Kubectl:
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read() or b"{}")  # type: ignore[no-any-return]
-
-
-def path_of(api_version: str, plural: str, namespace: str | None, name: str | None = None) -> str:
-    base = f"/api/{api_version}" if "/" not in api_version else f"/apis/{api_version}"
-    if namespace:
-        base += f"/namespaces/{namespace}"
-    base += f"/{plural}"
-    return f"{base}/{name}" if name else base
-
-
-_PLURALS = {
-    "VoiceCapacity": "voicecapacities",
-    "TokenBudget": "tokenbudgets",
-    "HorizontalPodAutoscaler": "horizontalpodautoscalers",
-    "Deployment": "deployments",
-    "StatefulSet": "statefulsets",
-    "CustomResourceDefinition": "customresourcedefinitions",
-    "ScaledObject": "scaledobjects",
-    "ClusterKopfPeering": "clusterkopfpeerings",
-    "KopfPeering": "kopfpeerings",
-}
-
-
-def _collection(obj: dict[str, Any]) -> str:
-    namespace = obj.get("metadata", {}).get("namespace")
-    return path_of(obj["apiVersion"], _PLURALS[obj["kind"]], namespace)
 
 
 def deployment(namespace: str, name: str, *, ready: int = 2) -> dict[str, Any]:
