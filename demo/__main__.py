@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import signal
 import sys
 import tempfile
@@ -32,6 +31,7 @@ from demo.chart import NEW_YORK, Sample, Window, write_chart  # noqa: E402
 from demo.traffic import Vertical, split, verticals  # noqa: E402
 from support.kube import deployment, path_of  # noqa: E402
 from support.localstack import LocalStack, local_stack  # noqa: E402
+from support.servers import alive  # noqa: E402
 from voicecap.adapters import manifests  # noqa: E402
 from voicecap.api.models import VoiceCapacity  # noqa: E402
 from voicecap.core.peaks import active_window  # noqa: E402
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 run.print_table()
                 print(_cycles(stack.operator.metrics()))
-        left = [f"{name} ({pid})" for name, pid in pids.items() if _alive(pid)]
+        left = [f"{name} ({pid})" for name, pid in pids.items() if alive(pid)]
         print("stopped the operator, Prometheus, the API emulator and the session exporter"
               + (f"; STILL RUNNING: {', '.join(left)}" if left else ""))  # fmt: skip
     chart = args.output / "voicecap-demo.png"
@@ -333,14 +333,6 @@ def _cycles(metrics: str) -> str:
     if not count:
         return "operator: no fleet cycle finished"
     return f"operator: {count:.0f} fleet cycles, {1000 * total / count:.0f} ms each on average"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

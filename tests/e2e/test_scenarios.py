@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from e2e.cluster import Cluster, Sessions, path_of
+from support.servers import wait_until
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,14 +27,8 @@ PEAK = "e2e-peak"
 
 
 def eventually(check: Callable[[], T], what: str, timeout: float = TIMEOUT) -> T:
-    deadline = time.monotonic() + timeout
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.5)
-    raise AssertionError(f"{what}: not within {timeout}s (last: {last!r})")
+    """wait_until with the e2e defaults: a real cluster's watch adds latency, so poll gently."""
+    return wait_until(check, timeout=timeout, interval=0.5, what=what)
 
 
 def examples() -> list[dict[str, Any]]:

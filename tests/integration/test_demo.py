@@ -4,7 +4,6 @@ running."""
 from __future__ import annotations
 
 import csv
-import os
 import re
 import struct
 import subprocess
@@ -12,14 +11,7 @@ import sys
 from pathlib import Path
 
 from support.kube import ROOT
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+from support.servers import alive
 
 
 def test_the_demo_prescales_draws_a_chart_and_stops_everything(tmp_path: Path) -> None:

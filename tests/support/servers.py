@@ -38,6 +38,30 @@ def wait_until(
     raise TimeoutError(f"{what} not reached within {timeout}s (last: {last!r})")
 
 
+def stop_process(process: subprocess.Popen[bytes], *, grace: float, kill: bool = False) -> None:
+    """SIGTERM (or SIGKILL), wait up to `grace` seconds, then SIGKILL; always reaped."""
+    if process.poll() is not None:
+        return
+    if kill:
+        process.kill()
+    else:
+        process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
+def alive(pid: int) -> bool:
+    """Whether a process with this PID still exists (a stopped server's must not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 class _ReadyServer:
     """A Prometheus-project binary started by PID: ready when /-/ready answers 200."""
 
@@ -64,13 +88,7 @@ class _ReadyServer:
             return False
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        stop_process(self.process, grace=10)
         self.log.close()
 
 
@@ -297,14 +315,5 @@ class OperatorProcess:
         return self.log_path.read_text()
 
     def stop(self, *, kill: bool = False) -> None:
-        if self.process.poll() is None:
-            if kill:
-                self.process.kill()
-            else:
-                self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        stop_process(self.process, grace=20, kill=kill)
         self._log.close()
