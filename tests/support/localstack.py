@@ -25,8 +25,10 @@ from typing import Any
 
 from support.kube import EmulatedCluster, Kubectl, path_of
 from support.servers import OperatorProcess, Prometheus, SessionExporter
+from voicecap.api.types import parse_quantity
 
 HPAS = "/apis/autoscaling/v2/horizontalpodautoscalers"
+DEPLOYMENTS = "/apis/apps/v1/deployments"
 
 
 def hpa_replicas(hpa: dict[str, Any], sessions: float | None, current: int) -> int:
@@ -42,8 +44,7 @@ def hpa_replicas(hpa: dict[str, Any], sessions: float | None, current: int) -> i
 def _average_value(spec: dict[str, Any]) -> float | None:
     for metric in spec.get("metrics", []):
         if metric.get("type") == "Pods":
-            value = str(metric["pods"]["target"]["averageValue"])
-            return float(value[:-1]) / 1000 if value.endswith("m") else float(value)
+            return float(parse_quantity(metric["pods"]["target"]["averageValue"]))
     return None
 
 
@@ -69,15 +70,17 @@ class ControllerStandIn:
                 self.errors += 1  # an object mid-deletion; the next step sees it settled
 
     def step(self) -> None:
+        deployments = {
+            (body["metadata"]["namespace"], body["metadata"]["name"]): body
+            for body in self._kubectl.items(DEPLOYMENTS)
+        }
         for hpa in self._kubectl.items(HPAS):
             target = hpa["spec"]["scaleTargetRef"]
-            if target.get("kind") != "Deployment":
-                continue
             namespace = hpa["metadata"]["namespace"]
-            path = path_of("apps/v1", "deployments", namespace, target["name"])
-            deployment = self._kubectl.get(path)
-            if deployment is None:
+            deployment = deployments.get((namespace, target["name"]))
+            if target.get("kind") != "Deployment" or deployment is None:
                 continue
+            path = path_of("apps/v1", "deployments", namespace, target["name"])
             current = int(deployment.get("spec", {}).get("replicas", 1))
             wanted = hpa_replicas(hpa, self._load(namespace, f"{target['name']}-"), current)
             if wanted != current:
