@@ -34,7 +34,7 @@ from support.localstack import LocalStack, local_stack  # noqa: E402
 from support.servers import alive  # noqa: E402
 from voicecap.adapters import manifests  # noqa: E402
 from voicecap.api.models import VoiceCapacity  # noqa: E402
-from voicecap.core.peaks import active_window  # noqa: E402
+from voicecap.core.peaks import active_window, earliest_start_after  # noqa: E402
 
 START = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)  # Sunday 23:00 in New York
 END = datetime(2026, 11, 23, 18, 30, tzinfo=UTC)  # Monday 13:30 New York, 18:30 London
@@ -235,18 +235,18 @@ class Run:
             print(text, flush=True)
 
     def windows(self) -> dict[str, list[Window]]:
-        """Every peak window that overlaps the run, per vertical, for the chart."""
+        """Every peak window whose raised span overlaps the run, per vertical, for the chart."""
         found: dict[str, list[Window]] = defaultdict(list)
         for name, capacity in self.capacities.items():
             for peak in capacity.spec.peaks:
-                at = START
-                while at < END:
-                    window = active_window(peak, at)
-                    if window and not any(w.start == window.start for w in found[name]):
-                        found[name].append(
-                            Window(peak.name, window.raised_from, window.start, window.end)
-                        )
-                    at += timedelta(minutes=5)
+                at = START - peak.duration  # a window that opened before the run still shows
+                while (start := earliest_start_after(peak.schedule, peak.time_zone, at)) and (
+                    start - peak.lead_time < END
+                ):
+                    end = start + peak.duration
+                    if end > START:
+                        found[name].append(Window(peak.name, start - peak.lead_time, start, end))
+                    at = start
         return found
 
     def table(self) -> str:
