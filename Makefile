@@ -14,8 +14,12 @@ DEMO_SECONDS ?= 60
 
 # Debian packages the integration tests run for real.
 SYSTEM_PACKAGES := prometheus prometheus-alertmanager
+# Where `make cluster-up` keeps its processes' state, PIDs and kubeconfig.
+CLUSTER_STATE ?= .cluster
+# The real control plane is built by tests/cluster/build.sh, with Go from PATH or /usr/local/go.
+export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: bench bench-operator help install system-deps lint typecheck importlint test e2e e2e-kind image check crds crds-check demo plan-demo plan run clean
+.PHONY: bench bench-operator help install system-deps lint typecheck importlint test e2e e2e-local e2e-kind image check crds crds-check demo plan-demo plan run clean cluster-build cluster-up cluster-down
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -46,11 +50,23 @@ typecheck: $(STAMP) ## mypy --strict with the pydantic plugin
 importlint: $(STAMP) ## import-linter: the core and API models import no I/O library
 	$(BIN)/lint-imports
 
-test: $(STAMP) system-deps ## unit, chart, integration and e2e tests (no cluster needed; real Prometheus, helm)
+test: $(STAMP) system-deps cluster-build ## unit, chart, integration and e2e tests (e2e on a real control plane it builds and starts)
 	$(BIN)/pytest -q
 
-e2e: $(STAMP) system-deps ## the e2e scenarios against the embedded local stack (no cluster needed)
+e2e: $(STAMP) system-deps cluster-build ## the e2e scenarios on the real control plane (built from Go modules)
 	$(BIN)/pytest -q tests/e2e
+
+e2e-local: $(STAMP) system-deps ## the e2e scenarios on the embedded local stack (API emulator; fast, no Go)
+	E2E_STACK=local $(BIN)/pytest -q tests/e2e/test_scenarios.py
+
+cluster-build: ## build etcd, kube-apiserver, controller-manager, scheduler, kubectl, kwok, prometheus-adapter (cached by go.sum)
+	@bash tests/cluster/build.sh >/dev/null
+
+cluster-up: $(STAMP) system-deps cluster-build ## start a real control plane on 127.0.0.1; kubeconfig in .cluster/kubeconfig
+	PYTHONPATH=tests $(BIN)/python -m support.control_plane up --state $(CLUSTER_STATE)
+
+cluster-down: $(STAMP) ## stop every process `make cluster-up` started (by PID) and remove .cluster/
+	PYTHONPATH=tests $(BIN)/python -m support.control_plane down --state $(CLUSTER_STATE)
 
 e2e-kind: $(STAMP) ## the e2e scenarios on a real kind cluster (needs Docker, kind and kubectl)
 	BIN=$(BIN) tests/e2e/kind/run.sh

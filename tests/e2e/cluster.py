@@ -140,6 +140,13 @@ class Sessions:
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.status == 204
 
+    def clear_vertical(self, namespace: str, vertical: str) -> None:
+        request = urllib.request.Request(
+            f"{self.url}/sessions/{namespace}/{vertical}", method="DELETE"
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 204
+
     def clear(self) -> None:
         request = urllib.request.Request(f"{self.url}/sessions", method="DELETE")
         with urllib.request.urlopen(request, timeout=10):

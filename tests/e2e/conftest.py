@@ -1,21 +1,33 @@
-"""Where the e2e scenarios run: a real cluster when E2E_KUBECONFIG is set (`make e2e-kind`), else
-the embedded local stack (emulated API, real Prometheus, the operator as a process)."""
+"""Where the e2e scenarios run:
+- E2E_KUBECONFIG set: that cluster (`make e2e-kind`), with E2E_SESSIONS_URL;
+- E2E_STACK=local: the embedded local stack (kmock's emulated API, real Prometheus, the operator
+  as a process, a stand-in for the HPA and Deployment controllers): fast, for the inner loop;
+- otherwise (what `make test` and CI run): the real control plane built from Go modules, the
+  chart installed by helm, the operator with the chart's ServiceAccount token (support.real_stack).
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from e2e.cluster import Cluster, Sessions
+from support.real_stack import RealStack, real_stack
+
+
+@dataclass(frozen=True)
+class Where:
+    cluster: Cluster
+    sessions: Sessions
+    real: RealStack | None = None  # the real control plane this suite started, if it did
 
 
 @pytest.fixture(scope="session")
-def cluster_and_sessions(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[Cluster, Sessions]]:
+def where(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Where]:
     kubeconfig = os.environ.get("E2E_KUBECONFIG")
     if kubeconfig:
         sessions_url = os.environ.get("E2E_SESSIONS_URL")
@@ -23,25 +35,41 @@ def cluster_and_sessions(
             pytest.fail("E2E_KUBECONFIG needs E2E_SESSIONS_URL (the session exporter's address)")
         cluster = Cluster(Path(kubeconfig), real=True)
         try:
-            yield cluster, Sessions(sessions_url)
+            yield Where(cluster, Sessions(sessions_url))
         finally:
             cluster.close()
         return
-    from support.localstack import local_stack  # noqa: PLC0415  (kmock only for the local run)
+    if os.environ.get("E2E_STACK", "real") == "local":
+        from support.localstack import local_stack  # noqa: PLC0415  (kmock only for this run)
 
-    with local_stack(tmp_path_factory.mktemp("e2e"), interval="1s") as stack:
-        cluster = Cluster(stack.kubeconfig, real=False)
+        with local_stack(tmp_path_factory.mktemp("e2e"), interval="1s") as stack:
+            cluster = Cluster(stack.kubeconfig, real=False)
+            try:
+                yield Where(cluster, Sessions(stack.exporter.url))
+            finally:
+                cluster.close()
+        return
+    with real_stack(tmp_path_factory.mktemp("e2e-real"), interval="1s") as stack:
+        cluster = Cluster(stack.plane.kubeconfig, real=True)
         try:
-            yield cluster, Sessions(stack.exporter.url)
+            yield Where(cluster, Sessions(stack.exporter.url), stack)
         finally:
             cluster.close()
 
 
 @pytest.fixture(scope="session")
-def cluster(cluster_and_sessions: tuple[Cluster, Sessions]) -> Cluster:
-    return cluster_and_sessions[0]
+def cluster(where: Where) -> Cluster:
+    return where.cluster
 
 
 @pytest.fixture(scope="session")
-def sessions(cluster_and_sessions: tuple[Cluster, Sessions]) -> Sessions:
-    return cluster_and_sessions[1]
+def sessions(where: Where) -> Sessions:
+    return where.sessions
+
+
+@pytest.fixture(scope="session")
+def stack(where: Where) -> RealStack:
+    """The real control plane this suite started, for what only it can show (audit log, RBAC)."""
+    if where.real is None:
+        pytest.skip("needs the control plane `make test` starts (not kind, not the local stack)")
+    return where.real

@@ -71,7 +71,12 @@ def cel_errors(schema: dict[str, Any], value: Any) -> list[str]:
     errors = []
     for node_schema, node, path in nodes(schema, value):
         for rule in node_schema.get("x-kubernetes-validations", []):
-            if not evaluate(rule["rule"], _as_cel_json(node_schema, node)):
+            try:
+                passed = evaluate(rule["rule"], _as_cel_json(node_schema, node))
+            except celpy.CELEvalError as error:  # the server refuses these too ("no such key")
+                errors.append(f"{_path(path)}: {error.args[0]} evaluating rule: {rule['rule']}")
+                continue
+            if not passed:
                 errors.append(f"{_path(path)}{rule.get('fieldPath', '')}: {rule['message']}")
     return errors
 
@@ -105,6 +110,36 @@ def list_map_errors(schema: dict[str, Any], value: Any) -> list[str]:
     return errors
 
 
+def default_errors(crd: dict[str, Any]) -> list[str]:
+    """What the API server refuses in the CRD itself: a `default` must pass the CEL rules of its
+    node as written (nested defaults are not applied to it first)."""
+    errors = []
+    schema = openapi_schema(crd)
+    for node_schema, _, path in _schema_nodes(schema):
+        if "default" not in node_schema:
+            continue
+        value = _as_cel_json(node_schema, node_schema["default"])
+        for rule in node_schema.get("x-kubernetes-validations", []):
+            try:
+                passed = evaluate(rule["rule"], value)
+            except celpy.CELEvalError as error:
+                errors.append(f"{_path(path)}.default: {error.args[0]} evaluating {rule['rule']}")
+                continue
+            if not passed:
+                errors.append(f"{_path(path)}.default: {rule['message']}")
+    return errors
+
+
+def _schema_nodes(
+    schema: dict[str, Any], path: tuple[Any, ...] = ()
+) -> Iterator[tuple[dict[str, Any], None, tuple[Any, ...]]]:
+    yield schema, None, path
+    for name, sub in schema.get("properties", {}).items():
+        yield from _schema_nodes(sub, (*path, name))
+    if isinstance(schema.get("items"), dict):
+        yield from _schema_nodes(schema["items"], (*path, 0))
+
+
 def admission_errors(crd: dict[str, Any], body: dict[str, Any]) -> list[str]:
     """All the errors `kubectl apply` of `body` would get from a server with `crd` installed."""
     schema = openapi_schema(crd)
@@ -124,7 +159,10 @@ def evaluate(rule: str, value: Any) -> bool:
     program = _PROGRAMS.get(rule)
     if program is None:
         program = _PROGRAMS[rule] = _ENVIRONMENT.program(_ENVIRONMENT.compile(rule))
-    return bool(program.evaluate({"self": celpy.json_to_cel(value)}))
+    result = program.evaluate({"self": celpy.json_to_cel(value)})
+    if isinstance(result, celpy.CELEvalError):  # cel-python returns some errors, raises others
+        raise result
+    return bool(result)
 
 
 def _as_cel_json(schema: dict[str, Any], value: Any) -> Any:

@@ -262,6 +262,7 @@ class OperatorProcess:
         interval: str = "1s",
         extra: list[str] | None = None,
         name: str = "operator",
+        namespaces: list[str] | None = None,  # None: --all-namespaces
     ) -> None:
         binary = Path(sys.executable).with_name("voicecap")
         self.metrics_port = free_port()
@@ -274,7 +275,7 @@ class OperatorProcess:
             [
                 str(binary),
                 "run",
-                "--all-namespaces",
+                *([f"--namespace={n}" for n in namespaces] if namespaces else ["--all-namespaces"]),
                 f"--prometheus-url={prometheus_url}",
                 f"--interval={interval}",
                 f"--metrics-port={self.metrics_port}",

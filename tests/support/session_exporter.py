@@ -5,6 +5,7 @@ a python:3.11-slim pod on a kind cluster (`make e2e-kind` mounts it from a Confi
 
     python session_exporter.py --port 9100
     curl -X PUT --data 120 localhost:9100/sessions/voice/healthcare/pod-a   # set one series
+    curl -X DELETE localhost:9100/sessions/voice/healthcare                  # clear one vertical
     curl -X DELETE localhost:9100/sessions                                   # clear every series
 """
 
@@ -101,7 +102,14 @@ class SessionExporter:
                 self._answer(204, b"")
 
             def do_DELETE(self) -> None:
-                exporter.clear()
+                parts = self.path.strip("/").split("/")
+                if parts == ["sessions"]:
+                    exporter.clear()
+                elif len(parts) == 3 and parts[0] == "sessions":
+                    exporter.set_vertical(parts[1], parts[2], {})
+                else:
+                    self._answer(404, b"DELETE /sessions[/NAMESPACE/VERTICAL]\n")
+                    return
                 self._answer(204, b"")
 
             def _answer(self, status: int, body: bytes, content_type: str = "text/plain") -> None:

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from support.kube_schema import admission_errors, apply_defaults, openapi_schema
+from support.kube_schema import admission_errors, apply_defaults, default_errors, openapi_schema
 from support.objects import BROKEN, ROOT, Broken, capacity_body, example_documents
 from voicecap.adapters.manifests import validation_problems
 from voicecap.api.crd import all_crds, tokenbudget_crd, voicecapacity_crd
@@ -174,6 +174,13 @@ def test_schema_is_structural(kind: str) -> None:
         for keyword in ("exclusiveMinimum", "exclusiveMaximum"):
             assert isinstance(node.get(keyword, False), bool), f"{path}: {keyword} must be boolean"
         assert node.get("type") != "null", path
+
+
+@pytest.mark.parametrize("kind", sorted(CRDS))
+def test_every_default_passes_its_own_cel_rules(kind: str) -> None:
+    """The API server refuses a CRD whose default fails a CEL rule of its node, as written: the
+    first real server this project met refused `scaleDown: {default: {}}` ("no such key")."""
+    assert default_errors(CRDS[kind]) == []
 
 
 def test_every_status_field_is_declared() -> None:

@@ -41,8 +41,15 @@ API_VERSION = f"{GROUP}/{VERSION}"
 # Labels that generated alert rules set themselves; ruleLabels may not override them.
 RESERVED_RULE_LABELS = ("severity", "namespace", "vertical")
 MAX_PEAKS = 32
-# An empty object as the CRD default lets the API server fill in (and show) nested defaults.
-_DEFAULTED: dict[str, Any] = {"default": {}}
+
+
+def _defaulted(model: type[BaseModel]) -> JsonDict:
+    """The CRD default of an optional block: the block with every nested default filled in.
+
+    The API server checks a default against the block's CEL rules as written, without applying
+    the nested defaults first, so `default: {}` fails a rule that reads a defaulted field.
+    """
+    return {"default": model().model_dump(by_alias=True, exclude_none=True, mode="json")}
 
 
 # RFC 3339 timestamps, kept as the text the API server stores.
@@ -306,20 +313,22 @@ class VoiceCapacitySpec(Model):
     replicas: Replicas
     session_cost: SessionCost = Field(
         default_factory=SessionCost,
-        json_schema_extra=_DEFAULTED,
+        json_schema_extra=_defaulted(SessionCost),
         description="Resources one concurrent call uses.",
     )
-    scale_down: ScaleDown = Field(default_factory=ScaleDown, json_schema_extra=_DEFAULTED)
+    scale_down: ScaleDown = Field(
+        default_factory=ScaleDown, json_schema_extra=_defaulted(ScaleDown)
+    )
     peaks: list[Peak] = Field(
         default_factory=list,
         max_length=MAX_PEAKS,
         description="Known peaks: windows during which the floor is pre-scaled.",
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]},
     )
-    headroom: Headroom = Field(default_factory=Headroom, json_schema_extra=_DEFAULTED)
+    headroom: Headroom = Field(default_factory=Headroom, json_schema_extra=_defaulted(Headroom))
     model: ModelTokens | None = Field(None, description="Model tokens-per-minute reservation.")
     metrics_outage: MetricsOutage = Field(
-        default_factory=MetricsOutage, json_schema_extra=_DEFAULTED
+        default_factory=MetricsOutage, json_schema_extra=_defaulted(MetricsOutage)
     )
     paused: bool = Field(False, description="Compute and report, write nothing to children.")
 

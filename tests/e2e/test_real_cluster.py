@@ -1,0 +1,428 @@
+"""What only a real API server and real controllers can show (the control plane of `make test`).
+
+Admission (schema, CEL, strict fields) by the server itself, compared with our offline emulation;
+the chart installed by helm for every ci/ values file; RBAC enforced on the operator's own
+ServiceAccount; pods made Ready by the Deployment and ReplicaSet controllers and kwok; the HPA
+controller scaling on custom metrics served by prometheus-adapter; writes counted from the API
+server's audit log; Events as events.k8s.io objects.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+import yaml
+from kubernetes.client.exceptions import ApiException
+
+from e2e.cluster import Cluster, Sessions, path_of
+from e2e.test_scenarios import (
+    EXAMPLE_SESSIONS,
+    NAMESPACE,
+    agent,
+    condition,
+    eventually,
+    examples,
+    hpa_path,
+    status,
+)
+from support.kube_schema import admission_errors
+from support.objects import BROKEN, ROOT, Broken, example_documents
+from support.real_stack import CHART, OPERATOR_USER, RealStack, helm, service_account_kubeconfig
+from support.servers import OperatorProcess
+
+CRDS = {
+    doc["spec"]["names"]["kind"]: doc
+    for doc in (yaml.safe_load(path.read_text()) for path in (ROOT / "crds").glob("*.yaml"))
+}
+WRITES = {"create", "update", "patch", "delete", "deletecollection"}
+
+
+def deployment_path(name: str) -> str:
+    return path_of("apps/v1", "deployments", NAMESPACE, name)
+
+
+def ready_pods(cluster: Cluster, app: str) -> list[str]:
+    path = path_of("v1", "pods", NAMESPACE) + "?labelSelector=" + quote(f"app={app}")
+    return sorted(
+        pod["metadata"]["name"]
+        for pod in cluster.items(path)
+        if not pod["metadata"].get("deletionTimestamp")
+        and any(
+            c["type"] == "Ready" and c["status"] == "True"
+            for c in pod.get("status", {}).get("conditions", [])
+        )
+    )
+
+
+def spread(cluster: Cluster, sessions: Sessions, vertical: str, app: str, total: float) -> int:
+    """The traffic generator: `total` calls spread evenly over the workload's real Ready pods."""
+    pods = ready_pods(cluster, app)
+    assert pods, f"{app} has no ready pods to take calls"
+    sessions.clear_vertical(NAMESPACE, vertical)
+    for pod in pods:
+        sessions.set(NAMESPACE, vertical, pod, total / len(pods))
+    return len(pods)
+
+
+def voice_capacity(name: str, **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "voicecap.io/v1alpha1",
+        "kind": "VoiceCapacity",
+        "metadata": {"name": name, "namespace": NAMESPACE},
+        "spec": {
+            "vertical": name,
+            "targetRef": {"kind": "Deployment", "name": f"{name}-agent"},
+            "sessions": {"perPod": 100, "targetUtilization": 0.5},
+            "replicas": {"min": 2, "max": 12},
+            **spec,
+        },
+    }
+
+
+def replicas(cluster: Cluster, name: str) -> tuple[int, int]:
+    """(spec.replicas, status.readyReplicas) of a Deployment."""
+    body = cluster.get(deployment_path(name)) or {}
+    return body.get("spec", {}).get("replicas", -1), body.get("status", {}).get("readyReplicas", 0)
+
+
+def operator_writes(stack: RealStack, since: float) -> list[dict[str, Any]]:
+    """Writes the API server recorded from the operator's ServiceAccount since `since`."""
+    return [
+        event
+        for event in stack.plane.audit_events()
+        if event.get("user", {}).get("username") == OPERATOR_USER
+        and event.get("verb") in WRITES
+        and event.get("stage") == "ResponseComplete"
+        and _epoch(event["requestReceivedTimestamp"]) >= since
+    ]
+
+
+def _epoch(stamp: str) -> float:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+def forbidden(operator: OperatorProcess) -> list[str]:
+    return [line for line in operator.log().splitlines() if re.search(r"\b403\b|orbidden", line)]
+
+
+@contextmanager
+def operator_stopped(stack: RealStack) -> Iterator[None]:
+    """The chart's operator process stopped for a while, then started again (same identity)."""
+    stack.operator.stop()
+    try:
+        yield
+    finally:
+        stack.operator = stack.start_operator()
+
+
+@pytest.fixture(scope="module")
+def applied(cluster: Cluster, sessions: Sessions, stack: RealStack) -> list[dict[str, Any]]:
+    """examples/ with their Deployments, as test_scenarios applies them."""
+    cluster.ensure_namespace(NAMESPACE)
+    docs = examples()
+    for doc in docs:
+        if doc["kind"] == "VoiceCapacity":
+            cluster.apply(agent(doc["spec"]["targetRef"]["name"]))
+    for vertical, count in EXAMPLE_SESSIONS.items():
+        sessions.set(NAMESPACE, vertical, f"{vertical}-agent-0", count)
+    for doc in docs:
+        cluster.apply(doc)
+    return [doc for doc in docs if doc["kind"] == "VoiceCapacity"]
+
+
+# ---- admission: the real server, and our offline emulation of it ------------------------------
+
+
+def test_the_crds_are_established_and_every_example_is_accepted(
+    cluster: Cluster, stack: RealStack
+) -> None:
+    for kind in CRDS:
+        crd = stack.plane.kubectl("get", "crd", CRDS[kind]["metadata"]["name"], "-o", "yaml")
+        conditions = {c["type"]: c["status"] for c in yaml.safe_load(crd)["status"]["conditions"]}
+        assert conditions["Established"] == "True", kind
+        assert conditions["NamesAccepted"] == "True", kind
+    cluster.ensure_namespace(NAMESPACE)
+    stack.plane.kubectl("apply", "--dry-run=server", "-n", NAMESPACE, "-f", str(ROOT / "examples"))
+
+
+def _server_verdict(cluster: Cluster, body: dict[str, Any]) -> str | None:
+    """None when the server would store `body`, else its message (kubectl's strict fields).
+    A dry run under a name no other test uses, so "already exists" never answers for it."""
+    body = {**body, "metadata": {**body["metadata"], "name": "admission-dry-run"}}
+    kind = body["kind"]
+    plural = CRDS[kind]["spec"]["names"]["plural"]
+    namespace = body["metadata"].get("namespace") if kind == "VoiceCapacity" else None
+    path = path_of("voicecap.io/v1alpha1", plural, namespace)
+    try:
+        cluster.request("POST", f"{path}?dryRun=All&fieldValidation=Strict", body)
+    except ApiException as error:
+        assert error.status in {400, 422}, error.body
+        return str(error.body)
+    return None
+
+
+@pytest.mark.parametrize("case", BROKEN, ids=lambda c: c.id)
+def test_the_real_server_and_the_offline_emulation_agree_on_broken_objects(
+    cluster: Cluster, applied: list[dict[str, Any]], case: Broken
+) -> None:
+    body = case.body()
+    body["metadata"]["namespace"] = NAMESPACE
+    verdict = _server_verdict(cluster, body)
+    offline = admission_errors(CRDS["VoiceCapacity"], body)
+    if case.caught_at == "apply":
+        assert verdict is not None, f"the server accepted {case.id}"
+        assert case.field in verdict, verdict
+        assert offline, f"the offline emulation accepted what the server refused: {verdict}"
+        assert any(error.startswith(case.field) for error in offline), offline
+    else:
+        assert verdict is None, f"the server refused {case.id}, caught at reconcile: {verdict}"
+        assert offline == [], offline
+
+
+@pytest.mark.parametrize(("source", "document"), example_documents(), ids=lambda v: str(v)[:40])
+def test_the_real_server_and_the_offline_emulation_accept_every_example(
+    cluster: Cluster, applied: list[dict[str, Any]], source: str, document: dict[str, Any]
+) -> None:
+    assert _server_verdict(cluster, document) is None, source
+    if document["kind"] == "VoiceCapacity":
+        assert admission_errors(CRDS["VoiceCapacity"], document) == []
+
+
+# ---- the chart, installed for real -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("values", sorted((CHART / "ci").glob("*.yaml")), ids=lambda p: p.stem)
+def test_the_chart_installs_with_every_ci_values_file(stack: RealStack, values: Path) -> None:
+    if "ServiceMonitor" in values.read_text() or "serviceMonitor" in values.read_text():
+        stack.plane.kubectl("apply", "--server-side", "-f", str(stack.plane.bin / "monitoring-crds"))
+    for namespace in yaml.safe_load(values.read_text()).get("operator", {}).get(
+        "watchNamespaces", []
+    ):
+        stack.plane.kubectl("create", "namespace", namespace, "--dry-run=client", "-o", "yaml")
+        stack.plane.kubectl("apply", "-f", "-", stdin=_namespace(namespace))
+    release = f"ci-{values.stem.removesuffix('-values')}"
+    helm(
+        stack.plane, stack.helm_home,
+        "install", release, str(CHART), "--namespace", release, "--create-namespace",
+        "--values", str(values), "--wait", "--timeout", "90s",
+    )  # fmt: skip
+    try:
+        deployed = yaml.safe_load(
+            stack.plane.kubectl("get", "deployment", "-n", release, "-o", "yaml")
+        )["items"]
+        assert len(deployed) == 1
+        assert deployed[0]["status"].get("readyReplicas") == 1  # kwok ran its pod
+    finally:
+        helm(stack.plane, stack.helm_home, "uninstall", release, "--namespace", release, "--wait")
+
+
+def _namespace(name: str) -> str:
+    return yaml.safe_dump({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+
+
+def test_a_namespaced_install_reconciles_its_namespace_with_only_its_roles(
+    cluster: Cluster, stack: RealStack, applied: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    """The namespaced chart's Roles are enough: its operator, watching `voice`, takes over and
+    makes no request the API server forbids."""
+    release = "scoped"
+    for namespace in ("voice-staging",):
+        stack.plane.kubectl("apply", "-f", "-", stdin=_namespace(namespace))
+    helm(
+        stack.plane, stack.helm_home,
+        "install", release, str(CHART), "--namespace", release, "--create-namespace",
+        "--values", str(CHART / "ci" / "namespaced-values.yaml"),
+        "--set", "rbac.prometheusRules=true",  # this cluster may serve PrometheusRules by now
+    )  # fmt: skip
+    kubeconfig = service_account_kubeconfig(
+        stack.plane, tmp_path / "scoped.kubeconfig", release, f"{release}-voicecap-operator"
+    )
+    name = "scoped-check"
+    cluster.apply(agent(f"{name}-agent"))
+    try:
+        with operator_stopped(stack):
+            scoped = OperatorProcess(
+                tmp_path,
+                kubeconfig=kubeconfig,
+                prometheus_url=stack.plane.prometheus_url,
+                interval="1s",
+                extra=["--standalone"],
+                name="scoped-operator",
+                namespaces=[NAMESPACE, "voice-staging"],
+            )
+            try:
+                cluster.apply(voice_capacity(name))
+                eventually(
+                    lambda: condition(cluster, name, "Ready").get("reason") == "Reconciled",
+                    "the namespaced operator reconciles a new VoiceCapacity",
+                )
+                assert cluster.get(hpa_path(name)) is not None
+                time.sleep(3)  # a few fleet cycles over every object in the namespace
+                assert forbidden(scoped) == [], "\n".join(forbidden(scoped))
+            finally:
+                scoped.stop()
+    finally:
+        cluster.delete(path_of("voicecap.io/v1alpha1", "voicecapacities", NAMESPACE, name))
+        cluster.delete(deployment_path(f"{name}-agent"))
+        helm(stack.plane, stack.helm_home, "uninstall", release, "--namespace", release)
+
+
+# ---- real controllers --------------------------------------------------------------------------
+
+
+def test_every_example_reaches_its_floor_with_ready_pods_and_kubectl_shows_every_column(
+    cluster: Cluster, stack: RealStack, applied: list[dict[str, Any]]
+) -> None:
+    for doc in applied:
+        name, target = doc["metadata"]["name"], doc["spec"]["targetRef"]["name"]
+        floor = eventually(
+            lambda name=name: status(cluster, name).get("replicas", {}).get("floor"),
+            f"{name} has a floor",
+        )
+        eventually(
+            lambda target=target, floor=floor: replicas(cluster, target) == (floor, floor),
+            f"{target} has {floor} Ready pods (HPA, Deployment and ReplicaSet controllers, kwok)",
+            timeout=90,
+        )
+        assert len(ready_pods(cluster, target)) == floor
+        eventually(
+            lambda name=name, floor=floor: status(cluster, name)["replicas"].get("current")
+            == floor,
+            f"{name} reports the {floor} ready replicas",
+        )
+    table = stack.plane.kubectl("get", "vcap", "-A")
+    lines = table.splitlines()
+    header = lines[0].split()
+    assert header == [
+        "NAMESPACE", "NAME", "VERTICAL", "MODE", "SESSIONS", "CAPACITY", "UTIL", "FLOOR",
+        "CEILING", "REPLICAS", "NEXT-PEAK", "READY", "AGE",
+    ]  # fmt: skip
+    for doc in applied:
+        row = next(line.split() for line in lines[1:] if line.split()[1] == doc["metadata"]["name"])
+        assert len(row) == len(header), row
+        assert "<none>" not in row, row
+
+
+def test_the_hpa_scales_on_custom_metrics_from_prometheus_adapter_and_back(
+    cluster: Cluster, sessions: Sessions, stack: RealStack, applied: list[dict[str, Any]]
+) -> None:
+    """Calls on the real pods reach the HPA through Prometheus and prometheus-adapter: with the
+    operator stopped (the floor stays 2), the HPA controller alone scales above the floor on live
+    calls and back down to it when they end."""
+    name, app = "adapter-check", "adapter-check-agent"
+    cluster.apply(agent(app))
+    cluster.apply(voice_capacity(name, scaleDown={"stabilization": "0s"}))
+    eventually(lambda: replicas(cluster, app) == (2, 2), "two Ready pods at the floor", 90)
+    spread(cluster, sessions, name, app, 0)
+    hpa = eventually(
+        lambda: (
+            (h := cluster.get(hpa_path(name)))
+            and condition_of(h, "ScalingActive").get("reason") == "ValidMetricFound"
+            and h
+        ),
+        "the HPA reads voice_active_sessions_per_pod through the aggregation layer",
+        90,
+    )
+    assert hpa["spec"]["minReplicas"] == 2
+    with operator_stopped(stack):
+        # 50 per pod is the target: 400 calls over 2 pods want 8
+        spread(cluster, sessions, name, app, 400)
+        eventually(
+            lambda: replicas(cluster, app)[0] >= 6,
+            "the HPA scales above the floor on live calls",
+            90,
+        )
+        eventually(lambda: replicas(cluster, app)[1] >= 6, "the new pods become Ready", 90)
+        spread(cluster, sessions, name, app, 0)
+        eventually(
+            lambda: replicas(cluster, app) == (2, 2), "back to the floor when calls end", 120
+        )
+    cluster.delete(path_of("voicecap.io/v1alpha1", "voicecapacities", NAMESPACE, name))
+    cluster.delete(deployment_path(app))
+    sessions.clear_vertical(NAMESPACE, name)
+
+
+def condition_of(body: dict[str, Any], kind: str) -> dict[str, Any]:
+    return next(
+        (c for c in body.get("status", {}).get("conditions", []) if c["type"] == kind), {}
+    )
+
+
+def test_a_restarted_operator_with_everything_right_makes_no_write(
+    cluster: Cluster, stack: RealStack, applied: list[dict[str, Any]]
+) -> None:
+    """Counted by the API server's audit log, by the operator's user, not by our own counters."""
+    for doc in applied:
+        name = doc["metadata"]["name"]
+        eventually(
+            lambda name=name: condition(cluster, name, "Ready").get("status") == "True",
+            f"{name} Ready",
+        )
+    eventually(
+        lambda: not operator_writes(stack, time.time() - 5), "5 s without a write (settled)", 90
+    )
+    with operator_stopped(stack):
+        pass
+    restarted = time.time()
+    eventually(
+        lambda: _cycles(stack.operator) >= 5, "five fleet cycles after the restart", 60
+    )
+    writes = operator_writes(stack, restarted - 1)
+    assert writes == [], [
+        (w["verb"], w["objectRef"].get("resource"), w["objectRef"].get("name")) for w in writes
+    ]
+    assert forbidden(stack.operator) == []
+
+
+def _cycles(operator: OperatorProcess) -> float:
+    found = re.search(r"^voicecap_cycle_duration_seconds_count (\S+)$", operator.metrics(), re.M)
+    return float(found.group(1)) if found else 0.0
+
+
+def test_another_hpa_on_the_target_is_a_conflicting_autoscaler_reported_once(
+    cluster: Cluster, stack: RealStack, applied: list[dict[str, Any]]
+) -> None:
+    name, app = "rival-check", "rival-check-agent"
+    cluster.apply(agent(app))
+    rival = {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "someone-elses", "namespace": NAMESPACE},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": app},
+            "minReplicas": 1,
+            "maxReplicas": 3,
+        },
+    }
+    cluster.request(
+        "POST", path_of("autoscaling/v2", "horizontalpodautoscalers", NAMESPACE), rival
+    )
+    cluster.apply(voice_capacity(name))
+    eventually(
+        lambda: condition(cluster, name, "Ready").get("reason") == "ConflictingAutoscaler",
+        "Ready=False ConflictingAutoscaler",
+    )
+    assert cluster.get(hpa_path(name)) is None, "a second HPA was created"
+    time.sleep(5)  # several cycles: the Event is posted on the transition only
+    warnings = [
+        event
+        for event in cluster.items(path_of("events.k8s.io/v1", "events", NAMESPACE))
+        if event.get("regarding", {}).get("name") == name
+        and event.get("reason") == "ConflictingAutoscaler"
+    ]
+    assert len(warnings) == 1, warnings
+    assert warnings[0]["type"] == "Warning"
+    assert warnings[0]["regarding"]["uid"] == cluster.get(
+        path_of("voicecap.io/v1alpha1", "voicecapacities", NAMESPACE, name)
+    )["metadata"]["uid"]  # type: ignore[index]
+    cluster.delete(path_of("voicecap.io/v1alpha1", "voicecapacities", NAMESPACE, name))
+    cluster.delete(path_of("autoscaling/v2", "horizontalpodautoscalers", NAMESPACE, "someone-elses"))
+    cluster.delete(deployment_path(app))

@@ -1,0 +1,120 @@
+"""The operator on the real control plane, installed the way a user installs it.
+
+- the control plane of support.control_plane, with Prometheus scraping a session exporter;
+- the CRDs applied server-side (`kubectl apply --server-side -f crds/`) and Established;
+- the chart installed by the real helm (`helm install voicecap-operator`), its ServiceAccount and
+  RBAC included; the chart's own Deployment gets a kwok pod, which runs nothing;
+- `voicecap run` as a process authenticated with a token of the chart's ServiceAccount
+  (`kubectl create token`), so every call it makes is authorized by the chart's RBAC.
+
+Everything it starts it stops by PID, newest first, even after a failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from support.control_plane import ControlPlane, control_plane
+from support.servers import OperatorProcess, SessionExporter
+
+ROOT = Path(__file__).resolve().parents[2]
+CHART = ROOT / "charts" / "voicecap-operator"
+HELM = Path(sys.executable).with_name("helm")
+RELEASE = "voicecap-operator"
+OPERATOR_NAMESPACE = "voicecap-system"
+OPERATOR_USER = f"system:serviceaccount:{OPERATOR_NAMESPACE}:{RELEASE}"
+
+
+def helm(plane: ControlPlane, home: Path, *args: str) -> str:
+    """The real helm against the control plane, with its caches in `home`."""
+    env = {
+        **os.environ,
+        "KUBECONFIG": str(plane.kubeconfig),
+        "HELM_CACHE_HOME": str(home / "cache"),
+        "HELM_CONFIG_HOME": str(home / "config"),
+        "HELM_DATA_HOME": str(home / "data"),
+    }
+    result = subprocess.run(
+        [str(HELM), *args], env=env, capture_output=True, text=True, timeout=180, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"helm {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+def install_crds(plane: ControlPlane) -> None:
+    plane.kubectl("apply", "--server-side", "-f", str(ROOT / "crds"))
+    plane.kubectl(
+        "wait", "--for=condition=Established", "--timeout=60s",
+        "crd/voicecapacities.voicecap.io", "crd/tokenbudgets.voicecap.io",
+    )  # fmt: skip
+
+
+def service_account_kubeconfig(
+    plane: ControlPlane, path: Path, namespace: str, account: str
+) -> Path:
+    """A kubeconfig that acts as the ServiceAccount, with a token the API server issued."""
+    token = plane.kubectl("create", "token", account, "-n", namespace, "--duration=24h").strip()
+    return plane.kubeconfig_for_token(path, token)
+
+
+class RealStack:
+    """The control plane, the chart, and the operator with the chart's identity."""
+
+    def __init__(self, workdir: Path, *, interval: str = "1s") -> None:
+        self.workdir = workdir
+        self._stops: list[Callable[[], None]] = []
+        try:
+            self.exporter = SessionExporter()
+            self._stops.append(self.exporter.stop)
+            self._plane = control_plane(workdir / "cluster", [f"127.0.0.1:{self.exporter.port}"])
+            self.plane = self._plane.__enter__()
+            self._stops.append(lambda: self._plane.__exit__(None, None, None))
+            install_crds(self.plane)
+            self.helm_home = workdir / "helm"
+            helm(
+                self.plane, self.helm_home,
+                "install", RELEASE, str(CHART), "--namespace", OPERATOR_NAMESPACE,
+                "--create-namespace", "--set", f"operator.prometheusUrl={self.plane.prometheus_url}",
+            )  # fmt: skip
+            self.operator_kubeconfig = service_account_kubeconfig(
+                self.plane, workdir / "operator.kubeconfig", OPERATOR_NAMESPACE, RELEASE
+            )
+            self.interval = interval
+            self.operator = self.start_operator()
+        except BaseException:
+            self.close()
+            raise
+
+    def start_operator(self, name: str = "operator") -> OperatorProcess:
+        operator = OperatorProcess(
+            self.workdir,
+            kubeconfig=self.operator_kubeconfig,
+            prometheus_url=self.plane.prometheus_url,
+            interval=self.interval,
+            extra=["--standalone"],
+            name=name,
+        )
+        self._stops.append(operator.stop)
+        return operator
+
+    def close(self) -> None:
+        while self._stops:
+            stop = self._stops.pop()
+            with contextlib.suppress(Exception):
+                stop()
+
+
+@contextmanager
+def real_stack(workdir: Path, **options: str) -> Iterator[RealStack]:
+    stack = RealStack(workdir, **options)
+    try:
+        yield stack
+    finally:
+        stack.close()
