@@ -38,6 +38,7 @@ from voicecap.adapters.manifests import validation_problems
 from voicecap.adapters.metrics import OperatorMetrics
 from voicecap.adapters.prometheus import PrometheusSessions, SessionSource
 from voicecap.api.models import ObjectMeta, TokenBudget, VoiceCapacity, dump
+from voicecap.core.autoscaler import max_replicas
 from voicecap.core.fleet import allocate_budgets, granted_tpm
 from voicecap.core.plan import Observation, Plan, plan
 from voicecap.core.rules import rule_group
@@ -319,7 +320,9 @@ class Reconciler:
                 "remove it or this VoiceCapacity (no second HPA is created)",
                 budget_found,
             ), []
-        desired = children.render_hpa(capacity, decided)
+        report = children.hpa_report(live) if live is not None else None
+        ceiling = max_replicas(decided.floor, decided.ceiling, report)
+        desired = children.render_hpa(capacity, decided, ceiling)
         ref = Ref(*HPAS, capacity.namespace, name)
         events: list[Transition] = []
         try:
@@ -342,6 +345,8 @@ class Reconciler:
             f"HorizontalPodAutoscaler {name}: minReplicas {desired['spec']['minReplicas']}, "
             f"maxReplicas {desired['spec']['maxReplicas']}",
             budget_found,
+            hpa=report,
+            hpa_max_replicas=ceiling,
         ), events
 
     async def _converge(

@@ -326,12 +326,15 @@ def test_the_hpa_scales_on_custom_metrics_from_prometheus_adapter_and_back(
         lambda: (
             (h := cluster.get(hpa_path(name)))
             and condition_of(h, "ScalingActive").get("reason") == "ValidMetricFound"
+            and h["spec"]["maxReplicas"] == 12
             and h
         ),
-        "the HPA reads voice_active_sessions_per_pod through the aggregation layer",
+        "the HPA reads voice_active_sessions_per_pod through the aggregation layer, and "
+        "voicecap gives it the ceiling back (it held it at the floor until then)",
         90,
     )
     assert hpa["spec"]["minReplicas"] == 2
+    assert condition(cluster, name, "HPAMetrics")["status"] == "True"
     with operator_stopped(stack):
         # 50 per pod is the target: 400 calls over 2 pods want 8
         spread(cluster, sessions, name, app, 400)
@@ -426,3 +429,84 @@ def test_another_hpa_on_the_target_is_a_conflicting_autoscaler_reported_once(
     cluster.delete(path_of("voicecap.io/v1alpha1", "voicecapacities", NAMESPACE, name))
     cluster.delete(path_of("autoscaling/v2", "horizontalpodautoscalers", NAMESPACE, "someone-elses"))
     cluster.delete(deployment_path(app))
+
+
+# ---- without custom metrics --------------------------------------------------------------------
+
+
+def test_the_hpa_controller_without_its_metric_enforces_min_but_never_scales_down(
+    cluster: Cluster, applied: list[dict[str, Any]]
+) -> None:
+    """The reading core/autoscaler.py rests on, checked against the real HPA controller: a plain
+    HPA whose Pods metric has no series raises the target to minReplicas, then, with minReplicas
+    lowered, leaves it there (FailedGetPodsMetric), sync after sync."""
+    app = "plain-hpa-agent"
+    cluster.apply(agent(app))
+    hpa = {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "plain-hpa", "namespace": NAMESPACE},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": app},
+            "minReplicas": 5,
+            "maxReplicas": 10,
+            "metrics": [
+                {
+                    "type": "Pods",
+                    "pods": {
+                        "metric": {"name": "voice_active_sessions_per_pod"},
+                        "target": {"type": "AverageValue", "averageValue": "50"},
+                    },
+                }
+            ],
+            "behavior": {"scaleDown": {"stabilizationWindowSeconds": 0}},
+        },
+    }
+    path = hpa_path("plain-hpa")
+    cluster.request("POST", path_of("autoscaling/v2", "horizontalpodautoscalers", NAMESPACE), hpa)
+    try:
+        eventually(lambda: replicas(cluster, app)[0] == 5, "raised to minReplicas 5", 60)
+        cluster.patch(path, {"spec": {"minReplicas": 1}})
+        eventually(
+            lambda: condition_of(cluster.get(path) or {}, "ScalingActive").get("reason")
+            == "FailedGetPodsMetric",
+            "ScalingActive=False FailedGetPodsMetric",
+            60,
+        )
+        time.sleep(10)  # three HPA syncs (3 s in this control plane)
+        assert replicas(cluster, app)[0] == 5, "the HPA scaled down without its metric"
+    finally:
+        cluster.delete(path)
+        cluster.delete(deployment_path(app))
+
+
+def test_without_custom_metrics_the_floor_drives_scale_down(
+    cluster: Cluster, sessions: Sessions, applied: list[dict[str, Any]]
+) -> None:
+    """The HPA cannot read voice_active_sessions_per_pod for these pods (their calls are counted
+    on a pod name prometheus-adapter cannot match), so voicecap holds maxReplicas at the floor:
+    the floor follows the calls up, and back down, and says so in HPAMetrics."""
+    name, app = "floor-only", "floor-only-agent"
+    cluster.apply(agent(app))
+    sessions.set(NAMESPACE, name, "gateway-tally", 400)  # 50 per pod planned: floor 8
+    cluster.apply(voice_capacity(name, scaleDown={"stabilization": "0s"}))
+    try:
+        eventually(lambda: replicas(cluster, app) == (8, 8), "8 Ready pods for 400 calls", 90)
+        metrics = eventually(
+            lambda: (c := condition(cluster, name, "HPAMetrics")).get("status") == "False" and c,
+            "HPAMetrics=False: the HPA cannot read its metric",
+            60,
+        )
+        assert metrics["reason"] == "FloorDrivesScaleDown"
+        assert "FailedGetPodsMetric" in metrics["message"]
+        assert (cluster.get(hpa_path(name)) or {})["spec"]["maxReplicas"] == 8
+        reported = status(cluster, name)["hpa"]
+        assert reported["maxReplicas"] == 8
+        assert {c["type"] for c in reported["conditions"]} >= {"AbleToScale", "ScalingActive"}
+        sessions.set(NAMESPACE, name, "gateway-tally", 100)  # floor 2
+        eventually(lambda: replicas(cluster, app) == (2, 2), "back to 2 pods with the floor", 90)
+        assert (cluster.get(hpa_path(name)) or {})["spec"]["maxReplicas"] == 2
+    finally:
+        cluster.delete(path_of("voicecap.io/v1alpha1", "voicecapacities", NAMESPACE, name))
+        cluster.delete(deployment_path(app))
+        sessions.clear_vertical(NAMESPACE, name)

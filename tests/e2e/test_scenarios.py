@@ -249,6 +249,15 @@ def test_a_peak_is_prescaled_when_its_lead_time_begins(
         timeout=max(wait, TIMEOUT),
     )
     assert datetime.now(UTC) < starts, "pre-scaled only after the window opened"
+    # and the pods are there before the callers are: Ready (on a real cluster, scheduled by
+    # kube-scheduler and made Ready by kwok after its 1-6 s start-up delay)
+    target = path_of("apps/v1", "deployments", NAMESPACE, f"{PEAK}-agent")
+    eventually(
+        lambda: (cluster.get(target) or {}).get("status", {}).get("readyReplicas", 0) >= 8,
+        "8 Ready pods",
+        timeout=max((starts - datetime.now(UTC)).total_seconds(), 1),
+    )
+    assert datetime.now(UTC) < starts, "the peak's pods were Ready only after the window opened"
     current = status(cluster, PEAK)
     assert current["mode"] == "Peak"
     assert current["activePeak"] == "e2e-window"
@@ -259,11 +268,19 @@ def test_a_peak_is_prescaled_when_its_lead_time_begins(
 def test_deleting_a_voicecapacity_removes_its_children(
     cluster: Cluster, applied: list[dict[str, Any]]
 ) -> None:
-    rules = path_of("v1", "configmaps", NAMESPACE, "voicecap-healthcare-rules")
-    eventually(lambda: cluster.get(rules), "the rule ConfigMap exists")
+    # a ConfigMap, or a PrometheusRule where prometheus-operator's CRD is served
+    kind = eventually(
+        lambda: condition(cluster, "healthcare", "RulesApplied").get("reason"), "rules applied"
+    )
+    rules = (
+        path_of("monitoring.coreos.com/v1", "prometheusrules", NAMESPACE, "voicecap-healthcare")
+        if kind == "PrometheusRule"
+        else path_of("v1", "configmaps", NAMESPACE, "voicecap-healthcare-rules")
+    )
+    eventually(lambda: cluster.get(rules), f"the rule {kind} exists")
     cluster.delete(vcap_path("healthcare"))
     eventually(lambda: cluster.get(hpa_path("healthcare")) is None, "HPA garbage-collected")
-    eventually(lambda: cluster.get(rules) is None, "rule ConfigMap garbage-collected")
+    eventually(lambda: cluster.get(rules) is None, f"rule {kind} garbage-collected")
     budget_path = path_of("voicecap.io/v1alpha1", "tokenbudgets", None, "openai-realtime")
     eventually(
         lambda: (

@@ -410,6 +410,9 @@ class ControlPlane:
                 f"--config={self.bin / 'kwok-stages.yaml'}",
                 "--manage-all-nodes=false",
                 "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+                # renew the node's Lease, or the node lifecycle controller marks it NotReady
+                # after its grace period (and every pod on it with it)
+                "--node-lease-duration-seconds=40",
                 "--cidr=10.240.0.1/12",
                 "--node-ip=10.250.0.1",
                 f"--server-address=127.0.0.1:{free_port()}",

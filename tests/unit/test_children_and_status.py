@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
+from typing import Any
 
 import kubernetes_validate
 import pytest
@@ -12,7 +13,8 @@ import pytest
 from support.objects import capacity_body
 from voicecap.adapters import children
 from voicecap.api.models import ObjectMeta, VoiceCapacity, dump
-from voicecap.core.plan import Observation, plan
+from voicecap.core.autoscaler import HPACondition, HPAReport, max_replicas
+from voicecap.core.plan import Observation, Plan, plan
 from voicecap.core.status import (
     Outcome,
     Transition,
@@ -45,12 +47,17 @@ def evaluate(vcap: VoiceCapacity, sessions: float | None, ready: int | None = 3,
     return plan(vcap, observation, kw.pop("now", NOW), kw.pop("memory", None))  # type: ignore[arg-type]
 
 
+def hpa_for(vcap: VoiceCapacity, decided: Plan) -> dict[str, Any]:
+    """The HPA as the operator renders it while the HPA reads its metric (maxReplicas = ceiling)."""
+    return children.render_hpa(vcap, decided, max_replicas(decided.floor, decided.ceiling, None))
+
+
 # ---------------------------------------------------------------- the HPA
 
 
 def test_rendered_hpa_is_a_valid_autoscaling_v2_object() -> None:
     vcap = capacity()
-    hpa = children.render_hpa(vcap, evaluate(vcap, 300))
+    hpa = hpa_for(vcap, evaluate(vcap, 300))
     kubernetes_validate.validate(hpa, KUBERNETES, strict=True)
     assert hpa["spec"]["minReplicas"] == 3 and hpa["spec"]["maxReplicas"] == 40
     assert hpa["metadata"]["ownerReferences"] == [
@@ -85,7 +92,7 @@ def test_quantities_are_canonical(value: Fraction | float, text: str) -> None:
 
 def test_an_hpa_with_server_defaults_needs_no_patch() -> None:
     vcap = capacity()
-    desired = children.render_hpa(vcap, evaluate(vcap, 300))
+    desired = hpa_for(vcap, evaluate(vcap, 300))
     live = copy.deepcopy(desired)
     live["metadata"].update(
         uid="x", resourceVersion="9", labels={**desired["metadata"]["labels"], "extra": "kept"}
@@ -99,8 +106,8 @@ def test_an_hpa_with_server_defaults_needs_no_patch() -> None:
 
 def test_an_hpa_patch_carries_only_what_differs() -> None:
     vcap = capacity()
-    desired = children.render_hpa(vcap, evaluate(vcap, 1000))
-    live = children.render_hpa(vcap, evaluate(vcap, 300))
+    desired = hpa_for(vcap, evaluate(vcap, 1000))
+    live = hpa_for(vcap, evaluate(vcap, 300))
     live["metadata"]["labels"].pop("voicecap.io/vertical")
     assert children.child_patch(desired, live) == {
         "metadata": {"labels": desired["metadata"]["labels"]},
@@ -110,7 +117,7 @@ def test_an_hpa_patch_carries_only_what_differs() -> None:
 
 def test_ownership_is_by_uid_when_both_sides_have_one() -> None:
     vcap = capacity()
-    mine = children.render_hpa(vcap, evaluate(vcap, 300))
+    mine = hpa_for(vcap, evaluate(vcap, 300))
     assert children.is_owned_by(mine, vcap)
     theirs = copy.deepcopy(mine)
     theirs["metadata"]["ownerReferences"][0]["uid"] = "another-object-same-name"
@@ -290,3 +297,80 @@ def test_a_shifted_clock_keeps_the_real_age_of_samples() -> None:
     assert sampled is not None
     assert 4 <= (clock.now() - sampled).total_seconds() <= 6
     assert Clock().sampled(None) is None
+
+
+# ---------------------------------------------------------------- what the HPA reports
+
+
+def _hpa_live(active: tuple[str, str] | None, current: int = 6) -> dict[str, Any]:
+    conditions = [{"type": "AbleToScale", "status": "True", "reason": "ReadyForNewScale"}]
+    if active is not None:
+        conditions.append(
+            {"type": "ScalingActive", "status": active[0], "reason": active[1], "message": "m"}
+        )
+    conditions.append({"type": "SomethingNew", "status": "True"})  # unknown types are ignored
+    return {"status": {"currentReplicas": current, "desiredReplicas": current, "conditions": conditions}}
+
+
+@pytest.mark.parametrize(
+    ("active", "expected_max"),
+    [
+        (None, 40),  # no status yet: the ceiling
+        (("True", "ValidMetricFound"), 40),
+        (("False", "FailedGetPodsMetric"), 3),  # the floor drives scale-down
+        (("False", "FailedGetObjectMetric"), 3),
+        (("False", "ScalingDisabled"), 40),  # scaled to zero by hand: not a metrics problem
+    ],
+)
+def test_max_replicas_is_held_at_the_floor_only_while_the_hpa_cannot_read_its_metric(
+    active: tuple[str, str] | None, expected_max: int
+) -> None:
+    vcap = capacity()
+    decided = evaluate(vcap, 300)
+    assert (decided.floor, decided.ceiling) == (3, 40)
+    report = children.hpa_report(_hpa_live(active))
+    assert [c.type for c in report.conditions] == ["AbleToScale"] + (["ScalingActive"] if active else [])
+    assert max_replicas(decided.floor, decided.ceiling, report) == expected_max
+    assert children.render_hpa(vcap, decided, expected_max)["spec"]["maxReplicas"] == expected_max
+
+
+def test_max_replicas_never_below_one_or_the_floor() -> None:
+    report = HPAReport((HPACondition("ScalingActive", "False", "FailedGetPodsMetric"),))
+    assert max_replicas(0, 5, report) == 1
+    assert max_replicas(4, 2, None) == 4
+
+
+def test_the_hpa_report_is_in_status_with_a_condition_and_events_on_transitions() -> None:
+    vcap = capacity()
+    decided = evaluate(vcap, 300)
+    good = children.hpa_report(_hpa_live(("True", "ValidMetricFound")))
+    bad = children.hpa_report(_hpa_live(("False", "FailedGetPodsMetric")))
+    first = build_status(decided, OK, previous=None, generation=3, now=NOW)
+    assert first.hpa is None  # no HPA yet: nothing to report
+    fine = build_status(
+        decided, Outcome("Reconciled", "ok", hpa=good, hpa_max_replicas=40),
+        previous=first, generation=3, now=NOW,
+    )  # fmt: skip
+    assert fine.hpa is not None and fine.hpa.max_replicas == 40
+    assert [c.type for c in fine.hpa.conditions] == ["AbleToScale", "ScalingActive"]
+    metrics = next(c for c in fine.conditions if c.type == "HPAMetrics")
+    assert (metrics.status, metrics.reason) == ("True", "ValidMetricFound")
+    assert transitions(first, fine) == []  # first report, and good: no Event
+    held = build_status(
+        decided, Outcome("Reconciled", "ok", hpa=bad, hpa_max_replicas=3),
+        previous=fine, generation=3, now=NOW + timedelta(minutes=1),
+    )  # fmt: skip
+    metrics = next(c for c in held.conditions if c.type == "HPAMetrics")
+    assert (metrics.status, metrics.reason) == ("False", "FloorDrivesScaleDown")
+    assert "FailedGetPodsMetric" in metrics.message and "floor (3)" in metrics.message
+    assert [(t.type, t.reason) for t in transitions(fine, held)] == [
+        ("Warning", "HPAMetricUnavailable")
+    ]
+    again = build_status(
+        decided, Outcome("Reconciled", "ok", hpa=good, hpa_max_replicas=40),
+        previous=held, generation=3, now=NOW + timedelta(minutes=2),
+    )  # fmt: skip
+    assert [(t.type, t.reason) for t in transitions(held, again)] == [
+        ("Normal", "HPAMetricAvailable")
+    ]
+    assert parse_status(dump(again)) == again  # survives the API server's round trip

@@ -25,6 +25,7 @@ import yaml
 
 from voicecap.api.models import ObjectMeta, VoiceCapacity
 from voicecap.core import rules, sizing
+from voicecap.core.autoscaler import HPA_CONDITION_TYPES, HPACondition, HPAReport
 from voicecap.core.plan import Plan
 from voicecap.core.status import Transition
 
@@ -67,7 +68,8 @@ def child_labels(capacity: VoiceCapacity) -> dict[str, str]:
     }
 
 
-def render_hpa(capacity: VoiceCapacity, plan: Plan) -> dict[str, Any]:
+def render_hpa(capacity: VoiceCapacity, plan: Plan, max_replicas: int) -> dict[str, Any]:
+    """The owned HPA: minReplicas = the floor, maxReplicas as core.autoscaler decided."""
     spec = capacity.spec
     planned = sizing.planned_per_pod(spec.sessions.per_pod, spec.sessions.target_utilization)
     return {
@@ -86,7 +88,7 @@ def render_hpa(capacity: VoiceCapacity, plan: Plan) -> dict[str, Any]:
                 "name": spec.target_ref.name,
             },
             "minReplicas": max(plan.floor, 1),
-            "maxReplicas": max(plan.ceiling, plan.floor, 1),
+            "maxReplicas": max_replicas,
             "metrics": [
                 {
                     "type": "Pods",
@@ -104,6 +106,25 @@ def render_hpa(capacity: VoiceCapacity, plan: Plan) -> dict[str, Any]:
             },
         },
     }
+
+
+def hpa_report(live: Mapping[str, Any]) -> HPAReport:
+    """The live HPA's own status, typed (what `kubectl describe hpa` shows)."""
+    status = live.get("status") or {}
+    return HPAReport(
+        conditions=tuple(
+            HPACondition(
+                type=str(c.get("type", "")),
+                status=str(c.get("status", "Unknown")),
+                reason=str(c.get("reason", "")),
+                message=str(c.get("message", "")),
+            )
+            for c in status.get("conditions") or []
+            if c.get("type") in HPA_CONDITION_TYPES
+        ),
+        current_replicas=status.get("currentReplicas"),
+        desired_replicas=status.get("desiredReplicas"),
+    )
 
 
 def quantity(value: Fraction | Decimal | float) -> str:

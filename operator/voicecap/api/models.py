@@ -367,6 +367,29 @@ class ReplicasStatus(Model):
     ceiling: int | None = Field(None, description="The HPA's maxReplicas, as planned.")
 
 
+class HPAConditionStatus(Model):
+    type: str
+    status: Literal["True", "False", "Unknown"]
+    reason: str = ""
+    message: str = ""
+
+
+class HPAStatus(Model):
+    """What the owned HPA itself reports (`kubectl describe hpa`), copied for one place to look."""
+
+    current_replicas: int | None = Field(None, description="The HPA's currentReplicas.")
+    desired_replicas: int | None = Field(None, description="The HPA's desiredReplicas.")
+    max_replicas: int | None = Field(
+        None, description="maxReplicas as written: the ceiling, or the floor while the HPA "
+        "cannot read its metric (condition HPAMetrics).",
+    )  # fmt: skip
+    conditions: list[HPAConditionStatus] = Field(
+        default_factory=list,
+        description="The HPA's AbleToScale, ScalingActive and ScalingLimited.",
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
+    )
+
+
 class NextPeak(Model):
     name: str
     starts_at: Timestamp
@@ -406,6 +429,7 @@ class VoiceCapacityStatus(Model):
     next_peak: NextPeak | None = None
     tpm: TPMStatus | None = None
     headroom: HeadroomStatus | None = None
+    hpa: HPAStatus | None = None
     recommendations: list[Recommendation] = Field(
         default_factory=list,
         max_length=1000,

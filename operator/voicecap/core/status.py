@@ -20,6 +20,8 @@ from pydantic import ValidationError
 from voicecap.api.models import (
     Condition,
     HeadroomStatus,
+    HPAConditionStatus,
+    HPAStatus,
     NextPeak,
     ReplicasStatus,
     Reservation,
@@ -29,6 +31,7 @@ from voicecap.api.models import (
     VoiceCapacityStatus,
 )
 from voicecap.api.models import Recommendation as RecommendationStatus
+from voicecap.core.autoscaler import HPA_CONDITION_TYPES, HPAReport
 from voicecap.core.headroom import HeadroomState
 from voicecap.core.plan import Memory, Plan
 from voicecap.core.stabilization import Recommendation
@@ -42,6 +45,7 @@ CONDITION_TYPES = (
     "CapacityLimited",
     "BudgetGranted",
     "RulesApplied",
+    "HPAMetrics",
 )
 
 # Why Ready is False (or True) after applying a plan.
@@ -63,6 +67,8 @@ class Outcome:
     message: str
     budget_found: bool = True  # False: spec.model.budgetRef names no TokenBudget
     rules: RulesOutcome | None = None  # None: rules were not looked at (invalid spec)
+    hpa: HPAReport | None = None  # what the owned HPA reported, when it exists
+    hpa_max_replicas: int | None = None  # the maxReplicas written (see core/autoscaler.py)
 
 
 @dataclass(frozen=True)
@@ -103,6 +109,8 @@ def build_status(
         conditions.append(budget)
     if outcome.rules is not None:
         conditions.append(_rules(outcome.rules))
+    if outcome.hpa is not None:
+        conditions.append(_hpa_metrics(plan, outcome.hpa))
     memory = plan.memory
     return VoiceCapacityStatus(
         observed_generation=generation,
@@ -133,6 +141,7 @@ def build_status(
             warning_since=_iso_or_none(memory.headroom.warning_since),
             critical_since=_iso_or_none(memory.headroom.critical_since),
         ),
+        hpa=_hpa_status(outcome) if outcome.hpa is not None else None,
         recommendations=[
             RecommendationStatus(at=_iso(r.at), floor=r.floor) for r in memory.recommendations
         ],
@@ -312,6 +321,48 @@ def _rules(rules: RulesOutcome) -> Condition:
     return Condition(type="RulesApplied", status=status, reason=rules.reason, message=rules.message)
 
 
+def _hpa_metrics(plan: Plan, report: HPAReport) -> Condition:
+    active = report.condition("ScalingActive")
+    if active is None:
+        return Condition(
+            type="HPAMetrics",
+            status="Unknown",
+            reason="NotReported",
+            message="the HPA has not reported ScalingActive yet",
+        )
+    if report.metric_unavailable:
+        return Condition(
+            type="HPAMetrics",
+            status="False",
+            reason="FloorDrivesScaleDown",
+            message=f"the HPA cannot read its metric ({active.reason}: {active.message}); "
+            f"maxReplicas held at the floor ({plan.floor}) so scale-down follows the floor; "
+            "serve voice_active_sessions_per_pod (prometheus-adapter) to scale between cycles",
+        )
+    return Condition(
+        type="HPAMetrics", status="True", reason=active.reason, message=active.message
+    )
+
+
+def _hpa_status(outcome: Outcome) -> HPAStatus:
+    report = outcome.hpa or HPAReport()
+    return HPAStatus(
+        current_replicas=report.current_replicas,
+        desired_replicas=report.desired_replicas,
+        max_replicas=outcome.hpa_max_replicas,
+        conditions=[
+            HPAConditionStatus(
+                type=c.type,
+                status=c.status if c.status in {"True", "False"} else "Unknown",
+                reason=c.reason,
+                message=c.message,
+            )
+            for kind in HPA_CONDITION_TYPES
+            if (c := report.condition(kind)) is not None
+        ],
+    )
+
+
 def _dated(
     conditions: Sequence[Condition],
     previous: VoiceCapacityStatus | TokenBudgetStatus | None,
@@ -419,6 +470,7 @@ _PROBLEMS: dict[str, tuple[str, str]] = {
     "CapacityLimited": ("CapacityLimited", "CapacityRestored"),
     "BudgetGranted": ("BudgetShort", "BudgetGranted"),
     "RulesApplied": ("RulesNotApplied", "RulesApplied"),
+    "HPAMetrics": ("HPAMetricUnavailable", "HPAMetricAvailable"),
 }
 
 

@@ -1,0 +1,52 @@
+"""What the HPA reports about itself, and the one decision that report drives: its maxReplicas.
+
+The HPA controller (pkg/controller/podautoscaler) clamps the target into [minReplicas,
+maxReplicas] on every sync, but it computes a size between them only from its metrics. When it
+cannot read them (no prometheus-adapter, or the adapter has no series for the pods), it sets
+ScalingActive=False (FailedGetPodsMetric) and leaves the replicas where they are: the floor still
+raises the Deployment, but nothing ever lowers it again after a peak. So while the HPA reports
+that, voicecap holds maxReplicas at the floor, and the floor (which follows live sessions every
+cycle, with its own scale-down stabilization) drives scale-down too. Once the HPA reads its metric
+again (it evaluates its metrics whenever the target is inside its bounds) the ceiling returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# The HPA's conditions, in the order `kubectl describe hpa` shows them.
+HPA_CONDITION_TYPES = ("AbleToScale", "ScalingActive", "ScalingLimited")
+
+
+@dataclass(frozen=True)
+class HPACondition:
+    type: str
+    status: str  # "True" | "False" | "Unknown"
+    reason: str = ""
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class HPAReport:
+    """The live HPA's status: its conditions and sizes (None where it has not reported yet)."""
+
+    conditions: tuple[HPACondition, ...] = field(default_factory=tuple)
+    current_replicas: int | None = None
+    desired_replicas: int | None = None
+
+    def condition(self, kind: str) -> HPACondition | None:
+        return next((c for c in self.conditions if c.type == kind), None)
+
+    @property
+    def metric_unavailable(self) -> bool:
+        """The HPA says it cannot compute a size from its metric. ScalingDisabled (the target
+        was scaled to zero by hand) is not about metrics, so it does not count."""
+        active = self.condition("ScalingActive")
+        return active is not None and active.status == "False" and active.reason != "ScalingDisabled"
+
+
+def max_replicas(floor: int, ceiling: int, report: HPAReport | None) -> int:
+    """The HPA's maxReplicas: the ceiling, or the floor while the HPA cannot read its metric."""
+    if report is not None and report.metric_unavailable:
+        return max(floor, 1)
+    return max(ceiling, floor, 1)
