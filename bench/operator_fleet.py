@@ -1,15 +1,25 @@
-"""The operator at fleet scale: `voicecap run` as a real process against the emulated API
-(tests/support/kube.py) and a real Prometheus, with N VoiceCapacities.
+"""The operator at fleet scale: `voicecap run` as a real process against a real Prometheus and
+N VoiceCapacities (each with its Deployment), on one of two API servers:
 
-    .venv/bin/python bench/operator_fleet.py [N ...]        (default: 1000 5000)
+    .venv/bin/python bench/operator_fleet.py [N ...]          the kmock emulator (tests/support/kube.py)
+    .venv/bin/python bench/operator_fleet.py --real [N ...]   the real control plane (make cluster-build):
+        kube-apiserver, controllers, kwok running every Deployment's pod; the chart's RBAC, the
+        operator authenticated as the chart's ServiceAccount; writes counted from the audit log
+    (default sizes: 1000 5000; `make bench-operator` runs both)
+
+Each object wants one pod (replicas.min 1, 100-139 calls at 140 planned per pod), so N objects
+are N Deployments with N pods on the real control plane.
 
 Prints, per fleet size:
+- populate: seconds to create the N Deployments and N VoiceCapacities (before the operator starts);
 - converge: seconds from operator start until every VoiceCapacity has its HPA and status;
 - queries/cycle: Prometheus queries per fleet cycle (must not grow with N);
 - writes/steady cycle: API writes per cycle once converged (must be 0);
 - cycle s: seconds one fleet cycle takes (observe + plan + diff for every object);
 - core plans/s: the pure core alone (plan_fleet) on the same objects;
 - RSS MiB: the operator's resident memory once converged, and after the latency run;
+- requests/cycle: API requests by the operator per steady cycle (real: from the audit log; the
+  emulator does not count reads);
 - latency p50/p99: seconds from a spec change (kubectl patch) to the HPA patched.
 """
 
@@ -22,14 +32,17 @@ import sys
 import tempfile
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from support.kube import EmulatedCluster, Kubectl, deployment, emulated_cluster, path_of  # noqa: E402
+from e2e.cluster import Cluster  # noqa: E402
+from support.kube import Kubectl, deployment, emulated_cluster, path_of  # noqa: E402
 from support.objects import BASE_CAPACITY  # noqa: E402
+from support.real_stack import OPERATOR_USER  # noqa: E402
 from support.servers import OperatorProcess, Prometheus, SessionExporter, wait_until  # noqa: E402
 from voicecap.api.models import VoiceCapacity  # noqa: E402
 from voicecap.core.fleet import plan_fleet  # noqa: E402
@@ -44,6 +57,7 @@ def body(index: int) -> dict:
     vcap = copy.deepcopy(BASE_CAPACITY)
     vcap["metadata"] = {"name": f"vertical-{index}", "namespace": f"ns-{index % NAMESPACES}"}
     vcap["spec"]["targetRef"] = {"kind": "Deployment", "name": f"agent-{index}"}
+    vcap["spec"]["replicas"]["min"] = 1
     vcap["spec"].pop("model")
     return vcap
 
@@ -63,128 +77,238 @@ def rss_mib(pid: int) -> float:
     return float("nan")
 
 
-def operator_writes(cluster: EmulatedCluster, since: int) -> int:
-    return sum(
-        1
-        for w in cluster.writes[since:]
-        if w.resource in {"horizontalpodautoscalers", "events"}
-        or (w.subresource == "status" and w.resource == "voicecapacities")
-    )
+class EmulatedFleet:
+    """The kmock API emulator (tests/support/kube.py); readyReplicas is set by hand, no pods."""
+
+    name = "emulator"
+
+    def __init__(self, workdir: Path) -> None:
+        self.exporter = SessionExporter()
+        self._context = emulated_cluster()
+        self.cluster = self._context.__enter__()
+        self.kubeconfig = self.cluster.kubeconfig(workdir)
+        self.prometheus = Prometheus(
+            workdir, [f"127.0.0.1:{self.exporter.port}"], scrape_interval="5s"
+        )
+        self.prometheus_url = self.prometheus.url
+        self.k: Kubectl = self.cluster.kubectl
+
+    def populate(self, size: int) -> None:
+        for index in range(size):
+            namespace = f"ns-{index % NAMESPACES}"
+            self.k.create(deployment(namespace, f"agent-{index}", ready=1))
+            self.k.patch(
+                path_of("apps/v1", "deployments", namespace, f"agent-{index}") + "/status",
+                {"status": {"readyReplicas": 1}},
+            )
+            self.k.create(body(index))
+
+    def start_operator(self, workdir: Path, size: int) -> OperatorProcess:
+        return OperatorProcess(
+            workdir,
+            kubeconfig=self.kubeconfig,
+            prometheus_url=self.prometheus.url,
+            interval=f"{INTERVAL:g}s",
+            name=f"operator-{size}",
+        )
+
+    def hpas(self) -> int:
+        return sum(
+            1
+            for w in self.cluster.writes
+            if w.resource == "horizontalpodautoscalers" and w.verb == "create"
+        )
+
+    def mark(self) -> int:
+        return len(self.cluster.writes)
+
+    def writes_since(self, mark: int) -> int:
+        return sum(
+            1
+            for w in self.cluster.writes[mark:]
+            if w.resource in {"horizontalpodautoscalers", "events"}
+            or (w.subresource == "status" and w.resource == "voicecapacities")
+        )
+
+    def requests_since(self, mark: int) -> float:
+        return float("nan")  # the emulator records writes only
+
+    def get(self, path: str) -> dict | None:
+        return self.k.get(path)
+
+    def patch(self, path: str, patch: dict) -> None:
+        self.k.patch(path, patch)
+
+    def close(self) -> None:
+        self.prometheus.stop()
+        self._context.__exit__(None, None, None)
+        self.exporter.stop()
 
 
-def hpa_count(cluster: EmulatedCluster) -> int:
-    return sum(
-        1 for w in cluster.writes if w.resource == "horizontalpodautoscalers" and w.verb == "create"
-    )
+class RealFleet:
+    """The real control plane (tests/support/control_plane.py): Deployments whose pods kwok runs,
+    the chart's RBAC, the operator with the chart's ServiceAccount token; writes and requests
+    counted from the API server's audit log."""
+
+    name = "real"
+
+    def __init__(self, workdir: Path) -> None:
+        from support.real_stack import RealStack  # noqa: PLC0415  (needs the Go-built binaries)
+
+        self.stack = RealStack(workdir, interval=f"{INTERVAL:g}s", start_operator=False)
+        self.exporter = self.stack.exporter
+        self.prometheus_url = self.stack.plane.prometheus_url
+        self.api = Cluster(self.stack.plane.kubeconfig, real=True)
+
+    def populate(self, size: int) -> None:
+        for namespace in range(NAMESPACES):
+            self.api.ensure_namespace(f"ns-{namespace}")
+        objects = []
+        for index in range(size):
+            namespace = f"ns-{index % NAMESPACES}"
+            objects.append(deployment(namespace, f"agent-{index}", ready=1))
+            objects.append(body(index))
+        with ThreadPoolExecutor(8) as pool:  # kubectl create at a few hundred objects/s
+            list(pool.map(self.api.create, objects))
+
+    def start_operator(self, workdir: Path, size: int) -> OperatorProcess:
+        return self.stack.start_operator(name=f"operator-{size}")
+
+    def hpas(self) -> int:
+        path = path_of("autoscaling/v2", "horizontalpodautoscalers", None) + "?limit=1"
+        answer = self.api.request("GET", path)
+        remaining = answer.get("metadata", {}).get("remainingItemCount", 0)
+        return len(answer.get("items", [])) + int(remaining or 0)
+
+    def _operator_events(self) -> list[dict]:
+        return [
+            e
+            for e in self.stack.plane.audit_events()
+            if e.get("user", {}).get("username") == OPERATOR_USER
+            and e.get("stage") == "ResponseComplete"
+        ]
+
+    def mark(self) -> int:
+        return len(self.stack.plane.audit_events())
+
+    def writes_since(self, mark: int) -> int:
+        return sum(
+            1
+            for e in self.stack.plane.audit_events()[mark:]
+            if e.get("user", {}).get("username") == OPERATOR_USER
+            and e.get("stage") == "ResponseComplete"
+            and e.get("verb") in {"create", "update", "patch", "delete"}
+        )
+
+    def requests_since(self, mark: int) -> float:
+        return float(
+            sum(
+                1
+                for e in self.stack.plane.audit_events()[mark:]
+                if e.get("user", {}).get("username") == OPERATOR_USER
+                and e.get("stage") == "ResponseComplete"
+            )
+        )
+
+    def get(self, path: str) -> dict | None:
+        return self.api.get(path)
+
+    def patch(self, path: str, patch: dict) -> None:
+        self.api.patch(path, patch)
+
+    def close(self) -> None:
+        self.api.close()
+        self.stack.close()
 
 
-def hpa_min(kubectl: Kubectl, path: str) -> int | None:
-    return (kubectl.get(path) or {}).get("spec", {}).get("minReplicas")
+def hpa_min(fleet: EmulatedFleet | RealFleet, path: str) -> int | None:
+    return (fleet.get(path) or {}).get("spec", {}).get("minReplicas")
 
 
-def measure(size: int, workdir: Path) -> dict[str, float]:  # noqa: PLR0915  (one scenario, read top to bottom)
-    exporter = SessionExporter()
+def measure(backend: str, size: int, workdir: Path) -> dict[str, float]:  # noqa: PLR0915  (one scenario, read top to bottom)
+    fleet: EmulatedFleet | RealFleet = (RealFleet if backend == "real" else EmulatedFleet)(workdir)
     for index in range(size):
-        exporter.set(f"ns-{index % NAMESPACES}", f"vertical-{index}", "p1", 100 + index % 700)
-    prometheus = Prometheus(workdir, [f"127.0.0.1:{exporter.port}"], scrape_interval="5s")
+        fleet.exporter.set(f"ns-{index % NAMESPACES}", f"vertical-{index}", "p1", 100 + index % 40)
     try:
-        with emulated_cluster() as cluster:
-            k = cluster.kubectl
-            for index in range(size):
-                namespace = f"ns-{index % NAMESPACES}"
-                k.create(deployment(namespace, f"agent-{index}"))
-                k.patch(
-                    path_of("apps/v1", "deployments", namespace, f"agent-{index}") + "/status",
-                    {"status": {"readyReplicas": 6}},
+        populate_started = time.monotonic()
+        fleet.populate(size)
+        populated = time.monotonic() - populate_started
+        wait_until(
+            lambda: (
+                urllib.request.urlopen(
+                    f"{fleet.prometheus_url}/api/v1/query?query=count(voice_active_sessions)",
+                    timeout=5,
                 )
-                k.create(body(index))
-            wait_until(
-                lambda: (
-                    urllib.request.urlopen(
-                        f"{prometheus.url}/api/v1/query?query=count(voice_active_sessions)",
-                        timeout=5,
-                    )
-                    .read()
-                    .find(str(size).encode())
-                    > 0
-                ),
-                timeout=60,
-                what="Prometheus has scraped every vertical",
+                .read()
+                .find(str(size).encode())
+                > 0
+            ),
+            timeout=120,
+            what="Prometheus has scraped every vertical",
+        )
+        started = time.monotonic()
+        operator = fleet.start_operator(workdir, size)
+        try:
+            wait_until(lambda: fleet.hpas() >= size, timeout=1800, interval=2, what="all HPAs")
+            # Converged: two full cycles in a row without a write by the operator.
+            last = fleet.writes_since(0)
+            quiet_since = time.monotonic()
+            while time.monotonic() - quiet_since < 2 * INTERVAL + 1:
+                time.sleep(1)
+                now_writes = fleet.writes_since(0)
+                if now_writes != last:
+                    last, quiet_since = now_writes, time.monotonic()
+                if time.monotonic() - started > 1800:
+                    raise TimeoutError("no steady state within 1800s")
+            converged = quiet_since - started
+            before = operator.metrics()
+            since = fleet.mark()
+            steady_cycles = 3
+            time.sleep(steady_cycles * INTERVAL)
+            after = operator.metrics()
+            cycles = metric(after, "voicecap_cycle_duration_seconds_count") - metric(
+                before, "voicecap_cycle_duration_seconds_count"
             )
-            started = time.monotonic()
-            operator = OperatorProcess(
-                workdir,
-                kubeconfig=cluster.kubeconfig(workdir),
-                prometheus_url=prometheus.url,
-                interval=f"{INTERVAL:g}s",
-                name=f"operator-{size}",
+            queries = metric(after, "voicecap_prometheus_query_duration_seconds_count") - metric(
+                before, "voicecap_prometheus_query_duration_seconds_count"
             )
-            try:
-                wait_until(
-                    lambda: hpa_count(cluster) >= size, timeout=1800, interval=1, what="all HPAs"
-                )
-                # Converged: two full cycles in a row without a write.
-                last = len(cluster.writes)
-                quiet_since = time.monotonic()
-                while time.monotonic() - quiet_since < 2 * INTERVAL + 1:
-                    time.sleep(1)
-                    if len(cluster.writes) != last:
-                        last, quiet_since = len(cluster.writes), time.monotonic()
-                    if time.monotonic() - started > 1800:
-                        raise TimeoutError("no steady state within 1800s")
-                converged = quiet_since - started
-                before = operator.metrics()
-                since = len(cluster.writes)
-                steady_cycles = 3
-                time.sleep(steady_cycles * INTERVAL)
-                after = operator.metrics()
-                cycles = metric(after, "voicecap_cycle_duration_seconds_count") - metric(
-                    before, "voicecap_cycle_duration_seconds_count"
-                )
-                queries = metric(
-                    after, "voicecap_prometheus_query_duration_seconds_count"
-                ) - metric(before, "voicecap_prometheus_query_duration_seconds_count")
-                cycle_seconds = (
-                    metric(after, "voicecap_cycle_duration_seconds_sum")
-                    - metric(before, "voicecap_cycle_duration_seconds_sum")
-                ) / max(cycles, 1)
-                writes = operator_writes(cluster, since) / max(cycles, 1)
-                rss = rss_mib(operator.process.pid)
+            cycle_seconds = (
+                metric(after, "voicecap_cycle_duration_seconds_sum")
+                - metric(before, "voicecap_cycle_duration_seconds_sum")
+            ) / max(cycles, 1)
+            writes = fleet.writes_since(since) / max(cycles, 1)
+            requests = fleet.requests_since(since) / max(cycles, 1)
+            rss = rss_mib(operator.process.pid)
 
-                latencies = []
-                rng = random.Random(7)
-                for sample in range(LATENCY_SAMPLES):
-                    index = rng.randrange(size)
-                    namespace, name = f"ns-{index % NAMESPACES}", f"vertical-{index}"
-                    wanted = (
-                        41 + sample
-                    )  # always higher: a lower floor would wait for stabilization
-                    changed = time.monotonic()
-                    k.patch(
-                        path_of("voicecap.io/v1alpha1", "voicecapacities", namespace, name),
-                        {"spec": {"replicas": {"min": wanted, "max": 200}}},
-                    )
-                    hpa_path = path_of(
-                        "autoscaling/v2", "horizontalpodautoscalers", namespace, name
-                    )
-                    wait_until(
-                        lambda path=hpa_path, wanted=wanted: hpa_min(k, path) == wanted,
-                        timeout=60,
-                        interval=0.005,
-                        what="HPA patched",
-                    )
-                    latencies.append(time.monotonic() - changed)
-                rss_after = rss_mib(operator.process.pid)
-            finally:
-                operator.stop()
+            latencies = []
+            rng = random.Random(7)
+            for sample in range(LATENCY_SAMPLES):
+                index = rng.randrange(size)
+                namespace, name = f"ns-{index % NAMESPACES}", f"vertical-{index}"
+                wanted = 41 + sample  # always higher: a lower floor would wait for stabilization
+                changed = time.monotonic()
+                fleet.patch(
+                    path_of("voicecap.io/v1alpha1", "voicecapacities", namespace, name),
+                    {"spec": {"replicas": {"min": wanted, "max": 200}}},
+                )
+                hpa_path = path_of("autoscaling/v2", "horizontalpodautoscalers", namespace, name)
+                wait_until(
+                    lambda path=hpa_path, wanted=wanted: hpa_min(fleet, path) == wanted,
+                    timeout=60,
+                    interval=0.005,
+                    what="HPA patched",
+                )
+                latencies.append(time.monotonic() - changed)
+            rss_after = rss_mib(operator.process.pid)
+        finally:
+            operator.stop()
     finally:
-        prometheus.stop()
-        exporter.stop()
+        fleet.close()
 
     capacities = [VoiceCapacity.model_validate(body(i)) for i in range(size)]
     now = datetime.now(UTC)
     observations = {
-        c.key: Observation(sessions=300, sampled_at=now, ready_replicas=6) for c in capacities
+        c.key: Observation(sessions=120, sampled_at=now, ready_replicas=1) for c in capacities
     }
     plan_started = time.perf_counter()
     plan_fleet(capacities, [], observations, now)
@@ -192,9 +316,11 @@ def measure(size: int, workdir: Path) -> dict[str, float]:  # noqa: PLR0915  (on
 
     latencies.sort()
     return {
+        "populate": populated,
         "converge": converged,
         "queries": queries / max(cycles, 1),
         "writes": writes,
+        "requests": requests,
         "cycle": cycle_seconds,
         "plans": plans_per_second,
         "rss": rss,
@@ -204,21 +330,25 @@ def measure(size: int, workdir: Path) -> dict[str, float]:  # noqa: PLR0915  (on
     }
 
 
-def main(sizes: list[int]) -> None:
+def main(arguments: list[str]) -> None:
+    backend = "real" if "--real" in arguments else "emulator"
+    sizes = [int(arg) for arg in arguments if not arg.startswith("--")] or [1000, 5000]
+    print(f"backend: {backend} (INTERVAL {INTERVAL:g}s)")
     print(
-        f"{'objects':>8} {'converge s':>10} {'queries/cycle':>13} {'writes/steady cycle':>19} "
-        f"{'cycle s':>8} {'core plans/s':>12} {'RSS MiB':>15} {'latency p50':>11} {'p99':>7}"
+        f"{'objects':>8} {'populate s':>10} {'converge s':>10} {'queries/cycle':>13} "
+        f"{'writes/steady cycle':>19} {'requests/cycle':>14} {'cycle s':>8} {'core plans/s':>12} "
+        f"{'RSS MiB':>15} {'latency p50':>11} {'p99':>7}"
     )
     for size in sizes:
         with tempfile.TemporaryDirectory() as workdir:
-            r = measure(size, Path(workdir))
+            r = measure(backend, size, Path(workdir))
         print(
-            f"{size:>8} {r['converge']:>10.1f} {r['queries']:>13.1f} {r['writes']:>19.1f} "
-            f"{r['cycle']:>8.2f} {r['plans']:>12,.0f} {r['rss']:>7.0f} -> {r['rss_after']:<5.0f} "
-            f"{r['p50']:>11.3f} {r['p99']:>7.3f}",
+            f"{size:>8} {r['populate']:>10.1f} {r['converge']:>10.1f} {r['queries']:>13.1f} "
+            f"{r['writes']:>19.1f} {r['requests']:>14.1f} {r['cycle']:>8.2f} {r['plans']:>12,.0f} "
+            f"{r['rss']:>7.0f} -> {r['rss_after']:<5.0f} {r['p50']:>11.3f} {r['p99']:>7.3f}",
             flush=True,
         )
 
 
 if __name__ == "__main__":
-    main([int(arg) for arg in sys.argv[1:]] or [1000, 5000])
+    main(sys.argv[1:])

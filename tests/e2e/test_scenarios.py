@@ -128,7 +128,10 @@ def test_examples_get_an_hpa_a_status_and_printer_columns(
             ),
             f"HPA {name} at the floor",
         )
-        assert hpa["spec"]["maxReplicas"] == ceiling
+        # the ceiling, or the floor while the HPA cannot read its metric (core/autoscaler.py):
+        # on a real cluster these calls are counted on no real pod, so the HPA reads nothing
+        held = condition(cluster, name, "HPAMetrics").get("status") == "False"
+        assert hpa["spec"]["maxReplicas"] == (floor if held else ceiling)
         assert hpa["spec"]["scaleTargetRef"] == {
             "apiVersion": "apps/v1",
             "kind": "Deployment",

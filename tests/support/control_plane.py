@@ -53,11 +53,16 @@ rules:
     name: {as: voice_active_sessions_per_pod}
     metricsQuery: 'sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)'
 """
-AUDIT_POLICY = """\
+# Every request of a ServiceAccount in voicecap-system (the operator's, reads too: requests per
+# cycle), then every write by anyone (the ground truth for "how many writes").
+OPERATOR_GROUP = "system:serviceaccounts:voicecap-system"
+AUDIT_POLICY = f"""\
 apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages: [RequestReceived]
 rules:
+  - level: Metadata
+    userGroups: ["{OPERATOR_GROUP}"]
   - level: None
     verbs: [get, list, watch]
   - level: Metadata
@@ -148,6 +153,7 @@ class ControlPlane:
 
     def start(self) -> None:
         self.state.mkdir(parents=True, exist_ok=True)
+        self.audit = AuditLog(self.state / "audit.log")
         self.pki = self.state / "pki"
         self.pki.mkdir(exist_ok=True)
         try:
@@ -172,7 +178,11 @@ class ControlPlane:
         return self.state / "kubeconfig"
 
     def kubectl(
-        self, *args: str, stdin: str | None = None, kubeconfig: Path | None = None, timeout: float = 60
+        self,
+        *args: str,
+        stdin: str | None = None,
+        kubeconfig: Path | None = None,
+        timeout: float = 60,
     ) -> str:
         result = subprocess.run(
             [str(self.bin / "kubectl"), f"--kubeconfig={kubeconfig or self.kubeconfig}", *args],
@@ -192,11 +202,8 @@ class ControlPlane:
         return path
 
     def audit_events(self) -> list[dict[str, Any]]:
-        """Every write the API server recorded so far (the audit policy logs writes only)."""
-        path = self.state / "audit.log"
-        if not path.exists():
-            return []
-        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        """What the API server recorded so far: every write, and every request of the operator."""
+        return self.audit.read()
 
     def url(self) -> str:
         return f"https://127.0.0.1:{self.apiserver_port}"
@@ -245,7 +252,9 @@ class ControlPlane:
         clients = {  # certificate name: (kubeconfig, user, groups)
             "admin": ("kubeconfig", "voicecap-admin", ("system:masters",)),
             "controller-manager": (
-                "controller-manager.kubeconfig", "system:kube-controller-manager", ()
+                "controller-manager.kubeconfig",
+                "system:kube-controller-manager",
+                (),
             ),
             "scheduler": ("scheduler.kubeconfig", "system:kube-scheduler", ()),
             "kwok": ("kwok.kubeconfig", "kwok-controller", ()),
@@ -565,6 +574,25 @@ class ControlPlane:
                     f"{item.name} exited with {item.process.returncode}:\n"
                     f"{item.log.read_text()[-3000:]}"
                 )
+
+
+class AuditLog:
+    """The API server's audit log, parsed once: each read parses only what was appended."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._events: list[dict[str, Any]] = []
+        self._offset = 0
+
+    def read(self) -> list[dict[str, Any]]:
+        if self.path.exists():
+            with self.path.open("rb") as log:
+                log.seek(self._offset)
+                chunk = log.read()
+            complete = chunk[: chunk.rfind(b"\n") + 1]  # a line still being written waits
+            self._offset += len(complete)
+            self._events.extend(json.loads(line) for line in complete.splitlines() if line)
+        return self._events
 
 
 def _terminate(pid: int, *, grace: float) -> None:

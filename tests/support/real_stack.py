@@ -19,6 +19,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from support.control_plane import ControlPlane, control_plane
 from support.servers import OperatorProcess, SessionExporter
@@ -67,7 +68,7 @@ def service_account_kubeconfig(
 class RealStack:
     """The control plane, the chart, and the operator with the chart's identity."""
 
-    def __init__(self, workdir: Path, *, interval: str = "1s") -> None:
+    def __init__(self, workdir: Path, *, interval: str = "1s", start_operator: bool = True) -> None:
         self.workdir = workdir
         self._stops: list[Callable[[], None]] = []
         try:
@@ -87,12 +88,14 @@ class RealStack:
                 self.plane, workdir / "operator.kubeconfig", OPERATOR_NAMESPACE, RELEASE
             )
             self.interval = interval
-            self.operator = self.start_operator()
+            if start_operator:
+                self.operator = self.start_operator()
         except BaseException:
             self.close()
             raise
 
     def start_operator(self, name: str = "operator") -> OperatorProcess:
+        """`voicecap run` with the chart's ServiceAccount token (stopped by `close()`)."""
         operator = OperatorProcess(
             self.workdir,
             kubeconfig=self.operator_kubeconfig,
@@ -112,7 +115,7 @@ class RealStack:
 
 
 @contextmanager
-def real_stack(workdir: Path, **options: str) -> Iterator[RealStack]:
+def real_stack(workdir: Path, **options: Any) -> Iterator[RealStack]:
     stack = RealStack(workdir, **options)
     try:
         yield stack

@@ -309,7 +309,9 @@ def _hpa_live(active: tuple[str, str] | None, current: int = 6) -> dict[str, Any
             {"type": "ScalingActive", "status": active[0], "reason": active[1], "message": "m"}
         )
     conditions.append({"type": "SomethingNew", "status": "True"})  # unknown types are ignored
-    return {"status": {"currentReplicas": current, "desiredReplicas": current, "conditions": conditions}}
+    return {
+        "status": {"currentReplicas": current, "desiredReplicas": current, "conditions": conditions}
+    }
 
 
 @pytest.mark.parametrize(
@@ -329,7 +331,9 @@ def test_max_replicas_is_held_at_the_floor_only_while_the_hpa_cannot_read_its_me
     decided = evaluate(vcap, 300)
     assert (decided.floor, decided.ceiling) == (3, 40)
     report = children.hpa_report(_hpa_live(active))
-    assert [c.type for c in report.conditions] == ["AbleToScale"] + (["ScalingActive"] if active else [])
+    assert [c.type for c in report.conditions] == ["AbleToScale"] + (
+        ["ScalingActive"] if active else []
+    )
     assert max_replicas(decided.floor, decided.ceiling, report) == expected_max
     assert children.render_hpa(vcap, decided, expected_max)["spec"]["maxReplicas"] == expected_max
 

@@ -42,7 +42,9 @@ class HPAReport:
         """The HPA says it cannot compute a size from its metric. ScalingDisabled (the target
         was scaled to zero by hand) is not about metrics, so it does not count."""
         active = self.condition("ScalingActive")
-        return active is not None and active.status == "False" and active.reason != "ScalingDisabled"
+        if active is None or active.status != "False":
+            return False
+        return active.reason != "ScalingDisabled"
 
 
 def max_replicas(floor: int, ceiling: int, report: HPAReport | None) -> int:

@@ -339,9 +339,10 @@ def _hpa_metrics(plan: Plan, report: HPAReport) -> Condition:
             f"maxReplicas held at the floor ({plan.floor}) so scale-down follows the floor; "
             "serve voice_active_sessions_per_pod (prometheus-adapter) to scale between cycles",
         )
-    return Condition(
-        type="HPAMetrics", status="True", reason=active.reason, message=active.message
-    )
+    return Condition(type="HPAMetrics", status="True", reason=active.reason, message=active.message)
+
+
+_CONDITION_STATUS: dict[str, Literal["True", "False"]] = {"True": "True", "False": "False"}
 
 
 def _hpa_status(outcome: Outcome) -> HPAStatus:
@@ -353,7 +354,7 @@ def _hpa_status(outcome: Outcome) -> HPAStatus:
         conditions=[
             HPAConditionStatus(
                 type=c.type,
-                status=c.status if c.status in {"True", "False"} else "Unknown",
+                status=_CONDITION_STATUS.get(c.status, "Unknown"),
                 reason=c.reason,
                 message=c.message,
             )
