@@ -130,8 +130,12 @@ def test_examples_get_an_hpa_a_status_and_printer_columns(
         )
         # the ceiling, or the floor while the HPA cannot read its metric (core/autoscaler.py):
         # on a real cluster these calls are counted on no real pod, so the HPA reads nothing
-        held = condition(cluster, name, "HPAMetrics").get("status") == "False"
-        assert hpa["spec"]["maxReplicas"] == (floor if held else ceiling)
+        def max_as_reported(name: str = name, floor: int = floor, ceiling: int = ceiling) -> bool:
+            held = condition(cluster, name, "HPAMetrics").get("status") == "False"
+            found = (cluster.get(hpa_path(name)) or {}).get("spec", {}).get("maxReplicas")
+            return found == (floor if held else ceiling)
+
+        eventually(max_as_reported, f"HPA {name}'s maxReplicas as HPAMetrics says")
         assert hpa["spec"]["scaleTargetRef"] == {
             "apiVersion": "apps/v1",
             "kind": "Deployment",
