@@ -105,8 +105,9 @@ plan: $(STAMP) ## plan the examples now (AT=..., JSON with OUTPUT=json)
 bench: $(STAMP) ## print how fast the core plans (plans per second at 100, 1000, 5000 objects)
 	$(BIN)/python bench/core_plans.py
 
-bench-operator: $(STAMP) system-deps ## the operator at 1000 and 5000 objects: queries, writes, RSS, latency (minutes)
+bench-operator: $(STAMP) system-deps cluster-build ## the operator at 1000 and 5000 objects on the emulator and the real control plane (minutes)
 	$(BIN)/python bench/operator_fleet.py
+	$(BIN)/python bench/operator_fleet.py --real
 
 run: $(STAMP) ## run the operator against your kubeconfig (PROMETHEUS_URL=... or $$VOICECAP_PROMETHEUS_URL)
 	$(BIN)/voicecap run $(if $(PROMETHEUS_URL),--prometheus-url $(PROMETHEUS_URL)) $(ARGS)

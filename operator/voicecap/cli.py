@@ -159,6 +159,19 @@ def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     run.add_argument("--priority", type=int, default=0, help="peering priority (default 0)")
     run.add_argument("--standalone", action="store_true", help="ignore peering")
     run.add_argument(
+        "--no-prometheus-rules",
+        dest="prometheus_rules",
+        action="store_false",
+        help="never watch or write PrometheusRules; rules go to ConfigMaps even where "
+        "prometheus-operator is installed (when RBAC does not grant prometheusrules)",
+    )
+    run.add_argument(
+        "--no-keda",
+        dest="keda",
+        action="store_false",
+        help="never watch KEDA ScaledObjects for conflicts (when RBAC does not grant them)",
+    )
+    run.add_argument(
         "--log-format", choices=("plain", "full", "json"), default="full", help="log format"
     )
     run.add_argument("--verbose", "-v", action="store_true", help="debug logs")
@@ -217,6 +230,8 @@ def _run(args: argparse.Namespace) -> int:
             peering=args.peering,
             standalone=args.standalone,
             priority=args.priority,
+            prometheus_rules=args.prometheus_rules,
+            keda=args.keda,
             log_format=args.log_format,
             verbose=args.verbose,
             clock_start=args.clock_start,

@@ -78,6 +78,8 @@ class KopfWorld:
         return hpa
 
     def rules_kind(self) -> RulesKind:
+        if "prometheusrule_crd_index" not in self._i:  # --no-prometheus-rules
+            return "ConfigMap"
         served = _first(self._i["prometheusrule_crd_index"], PROMETHEUS_RULE_CRD)
         return "PrometheusRule" if served else "ConfigMap"
 
@@ -89,7 +91,7 @@ class KopfWorld:
         key = (namespace, kind, name)
         found: list[tuple[str, str]] = []
         for index in ("hpa_target_index", "scaledobject_target_index"):
-            if key in self._i[index]:
+            if index in self._i and key in self._i[index]:  # no KEDA index with --no-keda
                 found.extend(self._i[index][key])
         return found
 
@@ -215,32 +217,48 @@ def hpa_target_index(namespace: str | None, name: str, spec: kopf.Spec, **_: Any
     return {(namespace, target.get("kind"), target.get("name")): ("HorizontalPodAutoscaler", name)}
 
 
-@kopf.index(
-    "apiextensions.k8s.io",
-    "v1",
-    "customresourcedefinitions",
-    field="metadata.name",
-    value=PROMETHEUS_RULE_CRD,
-)
-def prometheusrule_crd_index(name: str, spec: kopf.Spec, **_: Any) -> Any:
-    """Whether prometheus-operator serves monitoring.coreos.com/v1 PrometheusRules."""
-    served = any(v.get("name") == "v1" and v.get("served") for v in spec.get("versions") or [])
-    return {name: served}
-
-
 @kopf.index("", "v1", "configmaps", labels={MANAGED_BY_LABEL: MANAGED_BY})
-@kopf.index("monitoring.coreos.com", "v1", "prometheusrules", labels={MANAGED_BY_LABEL: MANAGED_BY})
 def rules_index(
     namespace: str | None, name: str, body: kopf.Body, resource: kopf.Resource, **_: Any
 ) -> Any:
     return {(namespace, resource.kind, name): body}
 
 
-@kopf.index("keda.sh", "v1alpha1", "scaledobjects")
+def prometheusrule_crd_index(name: str, spec: kopf.Spec, **_: Any) -> Any:
+    """Whether prometheus-operator serves monitoring.coreos.com/v1 PrometheusRules."""
+    served = any(v.get("name") == "v1" and v.get("served") for v in spec.get("versions") or [])
+    return {name: served}
+
+
 def scaledobject_target_index(namespace: str | None, name: str, spec: kopf.Spec, **_: Any) -> Any:
     target = spec.get("scaleTargetRef") or {}
     kind = target.get("kind") or "Deployment"
     return {(namespace, kind, target.get("name")): ("ScaledObject", name)}
+
+
+def register_optional(*, prometheus_rules: bool, keda: bool) -> None:
+    """The watches of other projects' resources, only where RBAC grants them (the chart passes
+    --no-prometheus-rules / --no-keda when it does not). Kopf holds every handler until every
+    index is filled, so one watch the API server refuses (403) would stop all reconciles.
+    Registers each at most once per process."""
+    if prometheus_rules and "prometheus_rules" not in _REGISTERED:
+        _REGISTERED.add("prometheus_rules")
+        kopf.index(
+            "apiextensions.k8s.io",
+            "v1",
+            "customresourcedefinitions",
+            field="metadata.name",
+            value=PROMETHEUS_RULE_CRD,
+        )(prometheusrule_crd_index)
+        kopf.index(
+            "monitoring.coreos.com", "v1", "prometheusrules", labels={MANAGED_BY_LABEL: MANAGED_BY}
+        )(rules_index)
+    if keda and "keda" not in _REGISTERED:
+        _REGISTERED.add("keda")
+        kopf.index("keda.sh", "v1alpha1", "scaledobjects")(scaledobject_target_index)
+
+
+_REGISTERED: set[str] = set()
 
 
 # ---------------------------------------------------------------- the reconcile

@@ -28,6 +28,8 @@ class RunOptions:
     peering: str | None = None  # None: Kopf's auto-detected "default" peering, if installed
     standalone: bool = False
     priority: int = 0
+    prometheus_rules: bool = True  # watch and write PrometheusRules where they are served
+    keda: bool = True  # watch KEDA ScaledObjects where they are served
     log_format: str = "full"
     verbose: bool = False
     clock_start: datetime | None = None
@@ -59,6 +61,7 @@ def run(options: RunOptions) -> int:
     )
     logging.getLogger("voicecap").setLevel(logging.DEBUG if options.verbose else logging.INFO)
     kopf_toggles.install()  # linear start-up with thousands of objects (see the module)
+    handlers.register_optional(prometheus_rules=options.prometheus_rules, keda=options.keda)
     me = identity()
     config = handlers.RunConfig(
         prometheus_url=options.prometheus_url,

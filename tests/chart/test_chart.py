@@ -80,8 +80,9 @@ def watched_resources() -> set[tuple[str, str]]:
     """(group, plural) of everything the operator's Kopf handlers watch or index."""
     import kopf  # noqa: PLC0415
 
-    import voicecap.handlers  # noqa: F401, PLC0415  (registers the handlers)
+    from voicecap import handlers  # noqa: PLC0415  (registers the handlers)
 
+    handlers.register_optional(prometheus_rules=True, keda=True)  # everything it may watch
     registry = kopf.get_default_registry()
     found = set()
     for handlers in (registry._indexing, registry._changing, registry._watching):
@@ -220,6 +221,28 @@ def test_rbac_is_least_privilege(helm_env: dict[str, str]) -> None:
                 if group == "apps":
                     assert verb in {"get", "list", "watch"}
             assert not role["rules"][0].get("nonResourceURLs")
+
+
+@pytest.mark.parametrize("values", CI_VALUES, ids=lambda p: p.stem)
+def test_the_operator_watches_no_optional_resource_its_rbac_does_not_grant(
+    helm_env: dict[str, str], values: Path
+) -> None:
+    """A watch the API server refuses holds every Kopf handler (the indexes never fill): the
+    namespaced values once left a real cluster's operator reconciling nothing."""
+    docs = render(helm_env, "--values", str(values))
+    granted = {
+        (group, resource, verb)
+        for role in by_kind(docs, "ClusterRole") + by_kind(docs, "Role")
+        for group, resource, verb in grants(role["rules"])
+    }
+    (deployment,) = by_kind(docs, "Deployment")
+    args = deployment["spec"]["template"]["spec"]["containers"][0]["args"]
+    for group, resource, flag in [
+        ("monitoring.coreos.com", "prometheusrules", "--no-prometheus-rules"),
+        ("keda.sh", "scaledobjects", "--no-keda"),
+    ]:
+        watchable = {(group, resource, "list"), (group, resource, "watch")} <= granted
+        assert (flag not in args) == watchable, (values.name, flag, watchable)
 
 
 def test_every_rbac_rule_says_why(helm_env: dict[str, str]) -> None:

@@ -55,6 +55,8 @@ def where(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Where]:
             yield Where(cluster, Sessions(stack.exporter.url), stack)
         finally:
             cluster.close()
+        # the chart's RBAC must cover everything the operator did, in every scenario
+        assert stack.forbidden() == [], "\n".join(stack.forbidden())
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -57,6 +58,17 @@ def install_crds(plane: ControlPlane) -> None:
     )  # fmt: skip
 
 
+def forbidden_lines(logs: list[Path]) -> list[str]:
+    """The lines of these operator logs that report a 403 (RBAC refused a request)."""
+    return [
+        f"{path.name}: {line}"
+        for path in logs
+        if path.exists()
+        for line in path.read_text().splitlines()
+        if re.search(r"\b403\b|[Ff]orbidden", line)
+    ]
+
+
 def service_account_kubeconfig(
     plane: ControlPlane, path: Path, namespace: str, account: str
 ) -> Path:
@@ -71,6 +83,8 @@ class RealStack:
     def __init__(self, workdir: Path, *, interval: str = "1s", start_operator: bool = True) -> None:
         self.workdir = workdir
         self._stops: list[Callable[[], None]] = []
+        self.starts = 0
+        self.logs: list[Path] = []
         try:
             self.exporter = SessionExporter()
             self._stops.append(self.exporter.stop)
@@ -95,17 +109,24 @@ class RealStack:
             raise
 
     def start_operator(self, name: str = "operator") -> OperatorProcess:
-        """`voicecap run` with the chart's ServiceAccount token (stopped by `close()`)."""
+        """`voicecap run` with the chart's ServiceAccount token (stopped by `close()`). Each
+        start logs to a file of its own (operator-1.log, ...), so `forbidden()` sees them all."""
+        self.starts += 1
         operator = OperatorProcess(
             self.workdir,
             kubeconfig=self.operator_kubeconfig,
             prometheus_url=self.plane.prometheus_url,
             interval=self.interval,
             extra=["--standalone"],
-            name=name,
+            name=f"{name}-{self.starts}",
         )
         self._stops.append(operator.stop)
+        self.logs.append(operator.log_path)
         return operator
+
+    def forbidden(self) -> list[str]:
+        """Every line of every operator log so far that reports a 403 from the API server."""
+        return forbidden_lines(self.logs)
 
     def close(self) -> None:
         while self._stops:
