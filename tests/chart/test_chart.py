@@ -80,9 +80,9 @@ def watched_resources() -> set[tuple[str, str]]:
     """(group, plural) of everything the operator's Kopf handlers watch or index."""
     import kopf  # noqa: PLC0415
 
-    from voicecap import handlers  # noqa: PLC0415  (registers the handlers)
+    from voicecap.handlers import register_optional  # noqa: PLC0415  (registers the handlers)
 
-    handlers.register_optional(prometheus_rules=True, keda=True)  # everything it may watch
+    register_optional(prometheus_rules=True, keda=True)  # everything it may watch
     registry = kopf.get_default_registry()
     found = set()
     for handlers in (registry._indexing, registry._changing, registry._watching):
