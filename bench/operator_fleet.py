@@ -155,7 +155,9 @@ class RealFleet:
     def __init__(self, workdir: Path) -> None:
         from support.real_stack import RealStack  # noqa: PLC0415  (needs the Go-built binaries)
 
-        self.stack = RealStack(workdir, interval=f"{INTERVAL:g}s", start_operator=False)
+        self.stack = RealStack(
+            workdir, interval=f"{INTERVAL:g}s", start_operator=False, scrape_interval="5s"
+        )
         self.exporter = self.stack.exporter
         self.prometheus_url = self.stack.plane.prometheus_url
         self.api = Cluster(self.stack.plane.kubeconfig, real=True)

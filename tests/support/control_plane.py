@@ -149,6 +149,7 @@ class ControlPlane:
     bin: Path
     detach: bool = False  # `make cluster-up`: processes outlive this Python process
     scrape_targets: list[str] = field(default_factory=list)
+    scrape_interval: str = "1s"  # tests want fresh samples; a fleet of thousands wants slower
     processes: list[Process] = field(default_factory=list)
 
     def start(self) -> None:
@@ -433,7 +434,8 @@ class ControlPlane:
         targets = ", ".join(f"'{target}'" for target in self.scrape_targets)
         config = self.state / "prometheus.yml"
         config.write_text(
-            "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+            f"global: {{scrape_interval: {self.scrape_interval}, "
+            f"evaluation_interval: {self.scrape_interval}}}\n"
             f"scrape_configs:\n  - job_name: voice\n    static_configs: [{{targets: [{targets}]}}]\n"
         )
         binary = shutil.which("prometheus")
@@ -610,8 +612,12 @@ def _terminate(pid: int, *, grace: float) -> None:
 
 
 @contextmanager
-def control_plane(state: Path, scrape_targets: list[str]) -> Iterator[ControlPlane]:
-    plane = ControlPlane(state=state, bin=binaries(), scrape_targets=scrape_targets)
+def control_plane(
+    state: Path, scrape_targets: list[str], scrape_interval: str = "1s"
+) -> Iterator[ControlPlane]:
+    plane = ControlPlane(
+        state=state, bin=binaries(), scrape_targets=scrape_targets, scrape_interval=scrape_interval
+    )
     plane.start()
     try:
         yield plane

@@ -80,7 +80,14 @@ def service_account_kubeconfig(
 class RealStack:
     """The control plane, the chart, and the operator with the chart's identity."""
 
-    def __init__(self, workdir: Path, *, interval: str = "1s", start_operator: bool = True) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        interval: str = "1s",
+        start_operator: bool = True,
+        scrape_interval: str = "1s",
+    ) -> None:
         self.workdir = workdir
         self._stops: list[Callable[[], None]] = []
         self.starts = 0
@@ -88,7 +95,9 @@ class RealStack:
         try:
             self.exporter = SessionExporter()
             self._stops.append(self.exporter.stop)
-            self._plane = control_plane(workdir / "cluster", [f"127.0.0.1:{self.exporter.port}"])
+            self._plane = control_plane(
+                workdir / "cluster", [f"127.0.0.1:{self.exporter.port}"], scrape_interval
+            )
             self.plane = self._plane.__enter__()
             self._stops.append(lambda: self._plane.__exit__(None, None, None))
             install_crds(self.plane)
