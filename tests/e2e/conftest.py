@@ -12,10 +12,12 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from e2e.cluster import Cluster, Sessions
+from e2e.workloads import EXAMPLE_SESSIONS, NAMESPACE, agent, examples
 from support.real_stack import RealStack, real_stack
 
 
@@ -75,3 +77,18 @@ def stack(where: Where) -> RealStack:
     if where.real is None:
         pytest.skip("needs the control plane `make test` starts (not kind, not the local stack)")
     return where.real
+
+
+@pytest.fixture(scope="module")
+def applied(cluster: Cluster, sessions: Sessions) -> list[dict[str, Any]]:
+    """examples/ with their stand-in agents and calls; each test module applies them once."""
+    cluster.ensure_namespace(NAMESPACE)
+    docs = examples()
+    for doc in docs:
+        if doc["kind"] == "VoiceCapacity":
+            cluster.apply(agent(doc["spec"]["targetRef"]["name"]))
+    for vertical, count in EXAMPLE_SESSIONS.items():
+        sessions.set(NAMESPACE, vertical, f"{vertical}-agent-0", count)
+    for doc in docs:
+        cluster.apply(doc)
+    return [doc for doc in docs if doc["kind"] == "VoiceCapacity"]

@@ -23,15 +23,14 @@ import yaml
 from kubernetes.client.exceptions import ApiException
 
 from e2e.cluster import Cluster, Sessions, path_of
-from e2e.test_scenarios import (
-    EXAMPLE_SESSIONS,
+from e2e.workloads import (
     NAMESPACE,
     agent,
     condition,
     eventually,
-    examples,
     hpa_path,
     status,
+    voice_capacity,
 )
 from support.kube_schema import admission_errors
 from support.objects import BROKEN, ROOT, Broken, example_documents
@@ -79,17 +78,16 @@ def spread(cluster: Cluster, sessions: Sessions, vertical: str, app: str, total:
     return len(pods)
 
 
-def voice_capacity(name: str, **spec: Any) -> dict[str, Any]:
+def plain_hpa(name: str, app: str, low: int, high: int) -> dict[str, Any]:
+    """An HPA that is not voicecap's, on the stand-in agent `app`."""
     return {
-        "apiVersion": "voicecap.io/v1alpha1",
-        "kind": "VoiceCapacity",
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
         "metadata": {"name": name, "namespace": NAMESPACE},
         "spec": {
-            "vertical": name,
-            "targetRef": {"kind": "Deployment", "name": f"{name}-agent"},
-            "sessions": {"perPod": 100, "targetUtilization": 0.5},
-            "replicas": {"min": 2, "max": 12},
-            **spec,
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": app},
+            "minReplicas": low,
+            "maxReplicas": high,
         },
     }
 
@@ -124,21 +122,6 @@ def operator_stopped(stack: RealStack) -> Iterator[None]:
         yield
     finally:
         stack.operator = stack.start_operator()
-
-
-@pytest.fixture(scope="module")
-def applied(cluster: Cluster, sessions: Sessions, stack: RealStack) -> list[dict[str, Any]]:
-    """examples/ with their Deployments, as test_scenarios applies them."""
-    cluster.ensure_namespace(NAMESPACE)
-    docs = examples()
-    for doc in docs:
-        if doc["kind"] == "VoiceCapacity":
-            cluster.apply(agent(doc["spec"]["targetRef"]["name"]))
-    for vertical, count in EXAMPLE_SESSIONS.items():
-        sessions.set(NAMESPACE, vertical, f"{vertical}-agent-0", count)
-    for doc in docs:
-        cluster.apply(doc)
-    return [doc for doc in docs if doc["kind"] == "VoiceCapacity"]
 
 
 # ---- admission: the real server, and our offline emulation of it ------------------------------
@@ -407,17 +390,7 @@ def test_another_hpa_on_the_target_is_a_conflicting_autoscaler_reported_once(
 ) -> None:
     name, app = "rival-check", "rival-check-agent"
     cluster.apply(agent(app))
-    rival = {
-        "apiVersion": "autoscaling/v2",
-        "kind": "HorizontalPodAutoscaler",
-        "metadata": {"name": "someone-elses", "namespace": NAMESPACE},
-        "spec": {
-            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": app},
-            "minReplicas": 1,
-            "maxReplicas": 3,
-        },
-    }
-    cluster.request("POST", path_of("autoscaling/v2", "horizontalpodautoscalers", NAMESPACE), rival)
+    cluster.create(plain_hpa("someone-elses", app, 1, 3))
     cluster.apply(voice_capacity(name))
     eventually(
         lambda: condition(cluster, name, "Ready").get("reason") == "ConflictingAutoscaler",
@@ -457,28 +430,19 @@ def test_the_hpa_controller_without_its_metric_enforces_min_but_never_scales_dow
     lowered, leaves it there (FailedGetPodsMetric), sync after sync."""
     app = "plain-hpa-agent"
     cluster.apply(agent(app))
-    hpa = {
-        "apiVersion": "autoscaling/v2",
-        "kind": "HorizontalPodAutoscaler",
-        "metadata": {"name": "plain-hpa", "namespace": NAMESPACE},
-        "spec": {
-            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": app},
-            "minReplicas": 5,
-            "maxReplicas": 10,
-            "metrics": [
-                {
-                    "type": "Pods",
-                    "pods": {
-                        "metric": {"name": "voice_active_sessions_per_pod"},
-                        "target": {"type": "AverageValue", "averageValue": "50"},
-                    },
-                }
-            ],
-            "behavior": {"scaleDown": {"stabilizationWindowSeconds": 0}},
-        },
-    }
+    hpa = plain_hpa("plain-hpa", app, 5, 10)
+    hpa["spec"]["metrics"] = [
+        {
+            "type": "Pods",
+            "pods": {
+                "metric": {"name": "voice_active_sessions_per_pod"},
+                "target": {"type": "AverageValue", "averageValue": "50"},
+            },
+        }
+    ]
+    hpa["spec"]["behavior"] = {"scaleDown": {"stabilizationWindowSeconds": 0}}
     path = hpa_path("plain-hpa")
-    cluster.request("POST", path_of("autoscaling/v2", "horizontalpodautoscalers", NAMESPACE), hpa)
+    cluster.create(hpa)
     try:
         eventually(lambda: replicas(cluster, app)[0] == 5, "raised to minReplicas 5", 60)
         cluster.patch(path, {"spec": {"minReplicas": 1}})

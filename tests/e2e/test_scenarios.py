@@ -1,4 +1,5 @@
-"""What a user does, in order, against whatever cluster conftest.py chose (local stack or kind):
+"""What a user does, in order, on whatever cluster conftest.py chose (real control plane, local
+stack or kind):
 apply examples/, read HPAs, status and `kubectl get vcap` columns; change sessions; enter a peak;
 delete, and see the children go. Only the API and the session exporter are used, never internals.
 """
@@ -7,98 +8,25 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any, TypeVar
-
-import pytest
-import yaml
+from typing import Any
 
 from e2e.cluster import Cluster, Sessions, path_of
-from support.servers import wait_until
+from e2e.workloads import (
+    EXAMPLE_SESSIONS,
+    NAMESPACE,
+    TIMEOUT,
+    agent,
+    condition,
+    events,
+    eventually,
+    hpa_path,
+    status,
+    vcap_path,
+    voice_capacity,
+)
 
-T = TypeVar("T")
-ROOT = Path(__file__).resolve().parents[2]
-NAMESPACE = "voice"
-TIMEOUT = 60.0  # the operator's interval is 1-2 s; a real cluster's watch adds a little
-EXAMPLE_SESSIONS = {"healthcare": 300, "sales": 200, "real-estate": 80, "after-hours": 150}
 PEAK = "e2e-peak"
-
-
-def eventually(check: Callable[[], T], what: str, timeout: float = TIMEOUT) -> T:
-    """wait_until with the e2e defaults: a real cluster's watch adds latency, so poll gently."""
-    return wait_until(check, timeout=timeout, interval=0.5, what=what)
-
-
-def examples() -> list[dict[str, Any]]:
-    docs = []
-    for path in sorted((ROOT / "examples").glob("*.yaml")):
-        docs.extend(doc for doc in yaml.safe_load_all(path.read_text()) if doc)
-    return docs
-
-
-def agent(name: str) -> dict[str, Any]:
-    """A stand-in voice agent: the pause image, so a real cluster runs it with no registry."""
-    labels = {"app": name}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name, "namespace": NAMESPACE},
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": labels},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {
-                    "containers": [
-                        {
-                            "name": "agent",
-                            "image": "registry.k8s.io/pause:3.10",
-                            "resources": {"requests": {"cpu": "1m", "memory": "4Mi"}},
-                        }
-                    ]
-                },
-            },
-        },
-    }
-
-
-def vcap_path(name: str) -> str:
-    return path_of("voicecap.io/v1alpha1", "voicecapacities", NAMESPACE, name)
-
-
-def hpa_path(name: str) -> str:
-    return path_of("autoscaling/v2", "horizontalpodautoscalers", NAMESPACE, name)
-
-
-def status(cluster: Cluster, name: str) -> dict[str, Any]:
-    return (cluster.get(vcap_path(name)) or {}).get("status", {})
-
-
-def condition(cluster: Cluster, name: str, kind: str) -> dict[str, Any]:
-    return next((c for c in status(cluster, name).get("conditions", []) if c["type"] == kind), {})
-
-
-def events(cluster: Cluster, name: str, reason: str) -> list[dict[str, Any]]:
-    found = cluster.items(path_of("events.k8s.io/v1", "events", NAMESPACE))
-    return [
-        e for e in found if e.get("regarding", {}).get("name") == name and e.get("reason") == reason
-    ]
-
-
-@pytest.fixture(scope="module")
-def applied(cluster: Cluster, sessions: Sessions) -> list[dict[str, Any]]:
-    cluster.ensure_namespace(NAMESPACE)
-    docs = examples()
-    for doc in docs:
-        if doc["kind"] == "VoiceCapacity":
-            cluster.apply(agent(doc["spec"]["targetRef"]["name"]))
-    for vertical, count in EXAMPLE_SESSIONS.items():
-        sessions.set(NAMESPACE, vertical, f"{vertical}-agent-0", count)
-    for doc in docs:
-        cluster.apply(doc)
-    return [doc for doc in docs if doc["kind"] == "VoiceCapacity"]
 
 
 def test_examples_get_an_hpa_a_status_and_printer_columns(
@@ -220,28 +148,22 @@ def test_a_peak_is_prescaled_when_its_lead_time_begins(
     cluster.apply(agent(f"{PEAK}-agent"))
     sessions.set(NAMESPACE, PEAK, f"{PEAK}-agent-0", 100)
     cluster.apply(
-        {
-            "apiVersion": "voicecap.io/v1alpha1",
-            "kind": "VoiceCapacity",
-            "metadata": {"name": PEAK, "namespace": NAMESPACE},
-            "spec": {
-                "vertical": PEAK,
-                "targetRef": {"kind": "Deployment", "name": f"{PEAK}-agent"},
-                "sessions": {"perPod": 200, "targetUtilization": 0.7},
-                "replicas": {"min": 2, "max": 20},
-                "peaks": [
-                    {
-                        "name": "e2e-window",
-                        "schedule": f"{starts.minute} {starts.hour} * * *",
-                        "timeZone": "UTC",
-                        "duration": "30m",
-                        "leadTime": "1m",
-                        "factor": 1.5,
-                        "expectedSessions": 600,
-                    }
-                ],
-            },
-        }
+        voice_capacity(
+            PEAK,
+            sessions={"perPod": 200, "targetUtilization": 0.7},
+            replicas={"min": 2, "max": 20},
+            peaks=[
+                {
+                    "name": "e2e-window",
+                    "schedule": f"{starts.minute} {starts.hour} * * *",
+                    "timeZone": "UTC",
+                    "duration": "30m",
+                    "leadTime": "1m",
+                    "factor": 1.5,
+                    "expectedSessions": 600,
+                }
+            ],
+        )
     )
     if datetime.now(UTC) < lead_begins - timedelta(seconds=10):
         eventually(

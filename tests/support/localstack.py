@@ -13,7 +13,6 @@ Everything it starts it stops by PID in `close()`, in reverse order, even after 
 
 from __future__ import annotations
 
-import contextlib
 import math
 import threading
 import urllib.error
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from support.kube import EmulatedCluster, Kubectl, path_of
-from support.servers import OperatorProcess, Prometheus, SessionExporter
+from support.servers import OperatorProcess, Prometheus, SessionExporter, Stops
 from voicecap.api.types import parse_quantity
 
 HPAS = "/apis/autoscaling/v2/horizontalpodautoscalers"
@@ -130,18 +129,18 @@ class LocalStack:
         clock_origin: float | None = None,
     ) -> None:
         self.workdir = workdir
-        self._stops: list[Callable[[], None]] = []
+        self._stops = Stops()
         try:
             self.cluster = EmulatedCluster()
-            self._stops.append(self.cluster.close)
+            self._stops.add(self.cluster.close)
             self.kubectl = self.cluster.kubectl
             self.kubeconfig = self.cluster.kubeconfig(workdir)
             self.exporter = SessionExporter()
-            self._stops.append(self.exporter.stop)
+            self._stops.add(self.exporter.stop)
             self.prometheus = Prometheus(
                 workdir, [f"127.0.0.1:{self.exporter.port}"], scrape_interval=scrape_interval
             )
-            self._stops.append(self.prometheus.stop)
+            self._stops.add(self.prometheus.stop)
             clock = []
             if clock_start is not None:
                 clock = [f"--clock-start={clock_start.isoformat()}", f"--clock-speed={clock_speed}"]
@@ -154,11 +153,11 @@ class LocalStack:
                 interval=interval,
                 extra=["--standalone", *clock],
             )
-            self._stops.append(self.operator.stop)
+            self._stops.add(self.operator.stop)
             self.controllers = ControllerStandIn(
                 self.kubectl, self.exporter.pod_total, controller_period
             )
-            self._stops.append(self.controllers.stop)
+            self._stops.add(self.controllers.stop)
         except BaseException:
             self.close()
             raise
@@ -167,10 +166,7 @@ class LocalStack:
         return [self.prometheus.process.pid, self.operator.process.pid]
 
     def close(self) -> None:
-        while self._stops:
-            stop = self._stops.pop()
-            with contextlib.suppress(Exception):
-                stop()
+        self._stops.close()
 
 
 @contextmanager

@@ -12,18 +12,17 @@ Everything it starts it stops by PID, newest first, even after a failure.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from support.control_plane import ControlPlane, control_plane
-from support.servers import OperatorProcess, SessionExporter
+from support.control_plane import ControlPlane, binaries
+from support.servers import OperatorProcess, SessionExporter, Stops
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "charts" / "voicecap-operator"
@@ -89,17 +88,20 @@ class RealStack:
         scrape_interval: str = "1s",
     ) -> None:
         self.workdir = workdir
-        self._stops: list[Callable[[], None]] = []
+        self._stops = Stops()
         self.starts = 0
         self.logs: list[Path] = []
         try:
             self.exporter = SessionExporter()
-            self._stops.append(self.exporter.stop)
-            self._plane = control_plane(
-                workdir / "cluster", [f"127.0.0.1:{self.exporter.port}"], scrape_interval
+            self._stops.add(self.exporter.stop)
+            self.plane = ControlPlane(
+                state=workdir / "cluster",
+                bin=binaries(),
+                scrape_targets=[f"127.0.0.1:{self.exporter.port}"],
+                scrape_interval=scrape_interval,
             )
-            self.plane = self._plane.__enter__()
-            self._stops.append(lambda: self._plane.__exit__(None, None, None))
+            self._stops.add(self.plane.stop)
+            self.plane.start()
             install_crds(self.plane)
             self.helm_home = workdir / "helm"
             helm(
@@ -129,7 +131,7 @@ class RealStack:
             extra=["--standalone"],
             name=f"{name}-{self.starts}",
         )
-        self._stops.append(operator.stop)
+        self._stops.add(operator.stop)
         self.logs.append(operator.log_path)
         return operator
 
@@ -138,10 +140,7 @@ class RealStack:
         return forbidden_lines(self.logs)
 
     def close(self) -> None:
-        while self._stops:
-            stop = self._stops.pop()
-            with contextlib.suppress(Exception):
-                stop()
+        self._stops.close()
 
 
 @contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -51,6 +52,22 @@ def stop_process(process: subprocess.Popen[bytes], *, grace: float, kill: bool =
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=5)
+
+
+class Stops:
+    """What a stack started, stopped newest first; every stop runs, even after one fails."""
+
+    def __init__(self) -> None:
+        self._stops: list[Callable[[], None]] = []
+
+    def add(self, stop: Callable[[], None]) -> None:
+        self._stops.append(stop)
+
+    def close(self) -> None:
+        while self._stops:
+            stop = self._stops.pop()
+            with contextlib.suppress(Exception):
+                stop()
 
 
 def alive(pid: int) -> bool:
