@@ -252,21 +252,34 @@ def measure(backend: str, size: int, workdir: Path) -> dict[str, float]:  # noqa
         operator = fleet.start_operator(workdir, size)
         try:
             wait_until(lambda: fleet.hpas() >= size, timeout=1800, interval=2, what="all HPAs")
-            # Converged: two full cycles in a row without a write by the operator.
-            last = fleet.writes_since(0)
-            quiet_since = time.monotonic()
-            while time.monotonic() - quiet_since < 2 * INTERVAL + 1:
-                time.sleep(1)
-                now_writes = fleet.writes_since(0)
-                if now_writes != last:
-                    last, quiet_since = now_writes, time.monotonic()
-                if time.monotonic() - started > 1800:
-                    raise TimeoutError("no steady state within 1800s")
-            converged = quiet_since - started
+
+            # Converged: two completed fleet cycles in a row without a write by the operator
+            # (counted in cycles, not seconds: a cycle at thousands of objects can take longer
+            # than the interval, and a quiet stretch inside one long cycle proves nothing).
+            def cycles_done() -> float:
+                return metric(operator.metrics(), "voicecap_cycle_duration_seconds_count")
+
+            quiet = 0
+            while quiet < 2:
+                mark, count = fleet.writes_since(0), cycles_done()
+                wait_until(
+                    lambda count=count: cycles_done() > count,
+                    timeout=max(1.0, 1800 - (time.monotonic() - started)),
+                    interval=0.5,
+                    what="steady state (two fleet cycles without a write) within 1800s",
+                )
+                quiet = quiet + 1 if fleet.writes_since(0) == mark else 0
+            converged = time.monotonic() - started
             before = operator.metrics()
             since = fleet.mark()
             steady_cycles = 3
-            time.sleep(steady_cycles * INTERVAL)
+            first = cycles_done()
+            wait_until(
+                lambda: cycles_done() >= first + steady_cycles,
+                timeout=600,
+                interval=0.5,
+                what=f"{steady_cycles} steady cycles",
+            )
             after = operator.metrics()
             cycles = metric(after, "voicecap_cycle_duration_seconds_count") - metric(
                 before, "voicecap_cycle_duration_seconds_count"
