@@ -333,7 +333,9 @@ def test_the_hpa_scales_on_custom_metrics_from_prometheus_adapter_and_back(
         90,
     )
     assert hpa["spec"]["minReplicas"] == 2
-    assert condition(cluster, name, "HPAMetrics")["status"] == "True"
+    eventually(  # the status patch follows the HPA patch of the same reconcile
+        lambda: condition(cluster, name, "HPAMetrics").get("status") == "True", "HPAMetrics=True"
+    )
     with operator_stopped(stack):
         # 50 per pod is the target: 400 calls over 2 pods want 8
         spread(cluster, sessions, name, app, 400)
