@@ -306,7 +306,9 @@ def test_a_missing_target_is_a_condition_until_it_appears(
     wait_until(
         lambda: min_replicas(k, "missing") == 3, timeout=15, what="HPA once the target exists"
     )
-    assert condition(k, "missing", "Ready")["status"] == "True"
+    wait_until(  # the status patch follows the HPA create of the same reconcile
+        lambda: condition(k, "missing", "Ready").get("status") == "True", timeout=15, what="Ready"
+    )
 
 
 def test_another_autoscaler_on_the_target_is_a_conflict_and_no_second_hpa(
