@@ -378,3 +378,18 @@ def test_the_hpa_report_is_in_status_with_a_condition_and_events_on_transitions(
         ("Normal", "HPAMetricAvailable")
     ]
     assert parse_status(dump(again)) == again  # survives the API server's round trip
+    # the HPA rewording its message (prometheus-adapter relisting) changes nothing: no write
+    reworded = children.hpa_report(_hpa_live(("False", "FailedGetPodsMetric")))
+    reworded = HPAReport(
+        tuple(
+            HPACondition(c.type, c.status, c.reason, "no metrics returned")
+            for c in reworded.conditions
+        ),
+        reworded.current_replicas,
+        reworded.desired_replicas,
+    )
+    same = build_status(
+        decided, Outcome("Reconciled", "ok", hpa=reworded, hpa_max_replicas=3),
+        previous=held, generation=3, now=NOW + timedelta(minutes=1),
+    )  # fmt: skip
+    assert dump(same) == dump(held)

@@ -368,10 +368,11 @@ class ReplicasStatus(Model):
 
 
 class HPAConditionStatus(Model):
+    """One of the HPA's conditions, without its message (see `kubectl describe hpa`)."""
+
     type: str
     status: Literal["True", "False", "Unknown"]
     reason: str = ""
-    message: str = ""
 
 
 class HPAStatus(Model):

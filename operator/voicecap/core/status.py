@@ -330,16 +330,25 @@ def _hpa_metrics(plan: Plan, report: HPAReport) -> Condition:
             reason="NotReported",
             message="the HPA has not reported ScalingActive yet",
         )
+    # The HPA's own messages are left out: they change wording as prometheus-adapter relists
+    # ("could not find the metric" / "no metrics returned"), and a copy would cost a status
+    # write each time. `kubectl describe hpa` has them.
     if report.metric_unavailable:
         return Condition(
             type="HPAMetrics",
             status="False",
             reason="FloorDrivesScaleDown",
-            message=f"the HPA cannot read its metric ({active.reason}: {active.message}); "
-            f"maxReplicas held at the floor ({plan.floor}) so scale-down follows the floor; "
-            "serve voice_active_sessions_per_pod (prometheus-adapter) to scale between cycles",
+            message=f"the HPA cannot read its metric ({active.reason}; kubectl describe hpa "
+            f"says why): maxReplicas held at the floor ({plan.floor}) so scale-down follows the "
+            "floor; serve voice_active_sessions_per_pod (prometheus-adapter) to scale between "
+            "cycles",
         )
-    return Condition(type="HPAMetrics", status="True", reason=active.reason, message=active.message)
+    return Condition(
+        type="HPAMetrics",
+        status="True",
+        reason=active.reason,
+        message=f"the HPA reads its metric ({active.reason}) and scales up to the ceiling",
+    )
 
 
 _CONDITION_STATUS: dict[str, Literal["True", "False"]] = {"True": "True", "False": "False"}
@@ -356,7 +365,6 @@ def _hpa_status(outcome: Outcome) -> HPAStatus:
                 type=c.type,
                 status=_CONDITION_STATUS.get(c.status, "Unknown"),
                 reason=c.reason,
-                message=c.message,
             )
             for kind in HPA_CONDITION_TYPES
             if (c := report.condition(kind)) is not None
