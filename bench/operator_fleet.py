@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import copy
 import random
+import signal
 import statistics
 import sys
 import tempfile
@@ -366,4 +367,6 @@ def main(arguments: list[str]) -> None:
 
 
 if __name__ == "__main__":
+    # SIGTERM unwinds like Ctrl-C, so every `finally` stops what the run started, by PID
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
     main(sys.argv[1:])
