@@ -236,6 +236,9 @@ def scaledobject_target_index(namespace: str | None, name: str, spec: kopf.Spec,
     return {(namespace, kind, target.get("name")): ("ScaledObject", name)}
 
 
+_REGISTERED: set[str] = set()  # which optional watches this process has registered
+
+
 def register_optional(*, prometheus_rules: bool, keda: bool) -> None:
     """The watches of other projects' resources, only where RBAC grants them (the chart passes
     --no-prometheus-rules / --no-keda when it does not). Kopf holds every handler until every
@@ -256,9 +259,6 @@ def register_optional(*, prometheus_rules: bool, keda: bool) -> None:
     if keda and "keda" not in _REGISTERED:
         _REGISTERED.add("keda")
         kopf.index("keda.sh", "v1alpha1", "scaledobjects")(scaledobject_target_index)
-
-
-_REGISTERED: set[str] = set()
 
 
 # ---------------------------------------------------------------- the reconcile

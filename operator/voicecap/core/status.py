@@ -141,7 +141,7 @@ def build_status(
             warning_since=_iso_or_none(memory.headroom.warning_since),
             critical_since=_iso_or_none(memory.headroom.critical_since),
         ),
-        hpa=_hpa_status(outcome) if outcome.hpa is not None else None,
+        hpa=_hpa_status(outcome.hpa, outcome.hpa_max_replicas) if outcome.hpa is not None else None,
         recommendations=[
             RecommendationStatus(at=_iso(r.at), floor=r.floor) for r in memory.recommendations
         ],
@@ -354,12 +354,11 @@ def _hpa_metrics(plan: Plan, report: HPAReport) -> Condition:
 _CONDITION_STATUS: dict[str, Literal["True", "False"]] = {"True": "True", "False": "False"}
 
 
-def _hpa_status(outcome: Outcome) -> HPAStatus:
-    report = outcome.hpa or HPAReport()
+def _hpa_status(report: HPAReport, max_replicas: int | None) -> HPAStatus:
     return HPAStatus(
         current_replicas=report.current_replicas,
         desired_replicas=report.desired_replicas,
-        max_replicas=outcome.hpa_max_replicas,
+        max_replicas=max_replicas,
         conditions=[
             HPAConditionStatus(
                 type=c.type,
