@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from e2e.cluster import Cluster  # noqa: E402
 from support.kube import Kubectl, deployment, emulated_cluster, path_of  # noqa: E402
 from support.objects import BASE_CAPACITY  # noqa: E402
-from support.real_stack import OPERATOR_USER  # noqa: E402
+from support.real_stack import WRITE_VERBS  # noqa: E402
 from support.servers import OperatorProcess, Prometheus, SessionExporter, wait_until  # noqa: E402
 from voicecap.api.models import VoiceCapacity  # noqa: E402
 from voicecap.core.fleet import plan_fleet  # noqa: E402
@@ -183,35 +183,14 @@ class RealFleet:
         remaining = answer.get("metadata", {}).get("remainingItemCount", 0)
         return len(answer.get("items", [])) + int(remaining or 0)
 
-    def _operator_events(self) -> list[dict]:
-        return [
-            e
-            for e in self.stack.plane.audit_events()
-            if e.get("user", {}).get("username") == OPERATOR_USER
-            and e.get("stage") == "ResponseComplete"
-        ]
-
     def mark(self) -> int:
         return len(self.stack.plane.audit_events())
 
     def writes_since(self, mark: int) -> int:
-        return sum(
-            1
-            for e in self.stack.plane.audit_events()[mark:]
-            if e.get("user", {}).get("username") == OPERATOR_USER
-            and e.get("stage") == "ResponseComplete"
-            and e.get("verb") in {"create", "update", "patch", "delete"}
-        )
+        return sum(1 for e in self.stack.operator_requests(mark) if e.get("verb") in WRITE_VERBS)
 
     def requests_since(self, mark: int) -> float:
-        return float(
-            sum(
-                1
-                for e in self.stack.plane.audit_events()[mark:]
-                if e.get("user", {}).get("username") == OPERATOR_USER
-                and e.get("stage") == "ResponseComplete"
-            )
-        )
+        return float(len(self.stack.operator_requests(mark)))
 
     def get(self, path: str) -> dict | None:
         return self.api.get(path)

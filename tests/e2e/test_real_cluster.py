@@ -36,7 +36,7 @@ from support.kube_schema import admission_errors
 from support.objects import BROKEN, ROOT, Broken, example_documents
 from support.real_stack import (
     CHART,
-    OPERATOR_USER,
+    WRITE_VERBS,
     RealStack,
     forbidden_lines,
     helm,
@@ -48,7 +48,6 @@ CRDS = {
     doc["spec"]["names"]["kind"]: doc
     for doc in (yaml.safe_load(path.read_text()) for path in (ROOT / "crds").glob("*.yaml"))
 }
-WRITES = {"create", "update", "patch", "delete", "deletecollection"}
 
 
 def deployment_path(name: str) -> str:
@@ -102,11 +101,8 @@ def operator_writes(stack: RealStack, since: float) -> list[dict[str, Any]]:
     """Writes the API server recorded from the operator's ServiceAccount since `since`."""
     return [
         event
-        for event in stack.plane.audit_events()
-        if event.get("user", {}).get("username") == OPERATOR_USER
-        and event.get("verb") in WRITES
-        and event.get("stage") == "ResponseComplete"
-        and _epoch(event["requestReceivedTimestamp"]) >= since
+        for event in stack.operator_requests()
+        if event.get("verb") in WRITE_VERBS and _epoch(event["requestReceivedTimestamp"]) >= since
     ]
 
 

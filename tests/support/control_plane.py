@@ -38,7 +38,7 @@ from typing import Any
 import yaml
 
 from support import pki
-from support.servers import alive, free_port, wait_until
+from support.servers import alive, free_port, stop_process, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "tests" / "cluster" / "build.sh"
@@ -227,10 +227,7 @@ class ControlPlane:
 
     def stop(self) -> None:
         while self.processes:
-            item = self.processes.pop()
-            _terminate(item.process.pid, grace=15)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                item.process.wait(timeout=5)
+            stop_process(self.processes.pop().process, grace=15)
         with contextlib.suppress(FileNotFoundError):
             (self.state / "pids.json").unlink()
 
@@ -598,7 +595,8 @@ class AuditLog:
 
 
 def _terminate(pid: int, *, grace: float) -> None:
-    """SIGTERM, wait up to `grace` seconds, then SIGKILL."""
+    """SIGTERM, wait up to `grace` seconds, then SIGKILL. For `down`, which has only the PIDs
+    that `up` left behind; a process this module holds is stopped with `stop_process`."""
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + grace

@@ -70,14 +70,24 @@ def schema_errors(schema: dict[str, Any], value: Any) -> list[str]:
 def cel_errors(schema: dict[str, Any], value: Any) -> list[str]:
     errors = []
     for node_schema, node, path in nodes(schema, value):
-        for rule in node_schema.get("x-kubernetes-validations", []):
-            try:
-                passed = evaluate(rule["rule"], _as_cel_json(node_schema, node))
-            except celpy.CELEvalError as error:  # the server refuses these too ("no such key")
-                errors.append(f"{_path(path)}: {error.args[0]} evaluating rule: {rule['rule']}")
-                continue
-            if not passed:
-                errors.append(f"{_path(path)}{rule.get('fieldPath', '')}: {rule['message']}")
+        errors += _rule_errors(node_schema, node, _path(path))
+    return errors
+
+
+def _rule_errors(
+    node_schema: dict[str, Any], value: Any, where: str, *, field_path: bool = True
+) -> list[str]:
+    """The node's x-kubernetes-validations that `value` fails, or cannot be evaluated on."""
+    errors = []
+    for rule in node_schema.get("x-kubernetes-validations", []):
+        try:
+            passed = evaluate(rule["rule"], _as_cel_json(node_schema, value))
+        except celpy.CELEvalError as error:  # the server refuses these too ("no such key")
+            errors.append(f"{where}: {error.args[0]} evaluating rule: {rule['rule']}")
+            continue
+        if not passed:
+            suffix = rule.get("fieldPath", "") if field_path else ""
+            errors.append(f"{where}{suffix}: {rule['message']}")
     return errors
 
 
@@ -114,30 +124,23 @@ def default_errors(crd: dict[str, Any]) -> list[str]:
     """What the API server refuses in the CRD itself: a `default` must pass the CEL rules of its
     node as written (nested defaults are not applied to it first)."""
     errors = []
-    schema = openapi_schema(crd)
-    for node_schema, _, path in _schema_nodes(schema):
-        if "default" not in node_schema:
-            continue
-        value = _as_cel_json(node_schema, node_schema["default"])
-        for rule in node_schema.get("x-kubernetes-validations", []):
-            try:
-                passed = evaluate(rule["rule"], value)
-            except celpy.CELEvalError as error:
-                errors.append(f"{_path(path)}.default: {error.args[0]} evaluating {rule['rule']}")
-                continue
-            if not passed:
-                errors.append(f"{_path(path)}.default: {rule['message']}")
+    for path, node_schema in schema_nodes(openapi_schema(crd)):
+        if "default" in node_schema:
+            errors += _rule_errors(
+                node_schema, node_schema["default"], f"{path}.default", field_path=False
+            )
     return errors
 
 
-def _schema_nodes(
-    schema: dict[str, Any], path: tuple[Any, ...] = ()
-) -> Iterator[tuple[dict[str, Any], None, tuple[Any, ...]]]:
-    yield schema, None, path
+def schema_nodes(schema: dict[str, Any], path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every node of a schema (not of an object), parents first, with its path in the schema:
+    `.spec.peaks[items].name`."""
+    yield path, schema
     for name, sub in schema.get("properties", {}).items():
-        yield from _schema_nodes(sub, (*path, name))
-    if isinstance(schema.get("items"), dict):
-        yield from _schema_nodes(schema["items"], (*path, 0))
+        yield from schema_nodes(sub, f"{path}.{name}")
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), dict):
+            yield from schema_nodes(schema[key], f"{path}[{key}]")
 
 
 def admission_errors(crd: dict[str, Any], body: dict[str, Any]) -> list[str]:

@@ -30,6 +30,7 @@ HELM = Path(sys.executable).with_name("helm")
 RELEASE = "voicecap-operator"
 OPERATOR_NAMESPACE = "voicecap-system"
 OPERATOR_USER = f"system:serviceaccount:{OPERATOR_NAMESPACE}:{RELEASE}"
+WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
 
 
 def helm(plane: ControlPlane, home: Path, *args: str) -> str:
@@ -134,6 +135,16 @@ class RealStack:
         self._stops.add(operator.stop)
         self.logs.append(operator.log_path)
         return operator
+
+    def operator_requests(self, since: int = 0) -> list[dict[str, Any]]:
+        """The requests of the operator's user that the API server's audit log recorded as
+        complete, from log entry `since` on (every one, reads included: see AUDIT_POLICY)."""
+        return [
+            event
+            for event in self.plane.audit_events()[since:]
+            if event.get("user", {}).get("username") == OPERATOR_USER
+            and event.get("stage") == "ResponseComplete"
+        ]
 
     def forbidden(self) -> list[str]:
         """Every line of every operator log so far that reports a 403 from the API server."""

@@ -11,7 +11,13 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from support.kube_schema import admission_errors, apply_defaults, default_errors, openapi_schema
+from support.kube_schema import (
+    admission_errors,
+    apply_defaults,
+    default_errors,
+    openapi_schema,
+    schema_nodes,
+)
 from support.objects import BROKEN, ROOT, Broken, capacity_body, example_documents
 from voicecap.adapters.manifests import validation_problems
 from voicecap.api.crd import all_crds, tokenbudget_crd, voicecapacity_crd
@@ -152,22 +158,10 @@ def test_crds_on_disk_match_the_models() -> None:
     assert on_disk == generated
 
 
-def _walk(node: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:
-    found: list[tuple[str, dict[str, Any]]] = []
-    if isinstance(node, dict):
-        found.append((path, node))
-        for key, value in node.get("properties", {}).items():
-            found += _walk(value, f"{path}.{key}")
-        for key in ("items", "additionalProperties"):
-            if isinstance(node.get(key), dict):
-                found += _walk(node[key], f"{path}[{key}]")
-    return found
-
-
 @pytest.mark.parametrize("kind", sorted(CRDS))
 def test_schema_is_structural(kind: str) -> None:
     schema = openapi_schema(CRDS[kind])
-    for path, node in _walk(schema):
+    for path, node in schema_nodes(schema):
         assert "$ref" not in node and "$defs" not in node, path
         assert "type" in node or node.get("x-kubernetes-int-or-string"), f"{path} has no type"
         assert not ("properties" in node and "additionalProperties" in node), path
