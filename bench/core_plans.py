@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from voicecap.api.models import TokenBudget, VoiceCapacity
 from voicecap.core.fleet import plan_fleet
-from voicecap.core.plan import Observation
+from voicecap.core.observation import Observation
 
 ZONES = ["America/New_York", "America/Chicago", "America/Los_Angeles", "Europe/London"]
 

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from voicecap.api.timefmt import iso
 from voicecap.core.plan import Plan
-
-
-def iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def plan_to_json(plan: Plan) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from voicecap.adapters.manifests import validation_problems
 from voicecap.api.crd import all_crds, tokenbudget_crd, voicecapacity_crd
 from voicecap.api.models import TokenBudget, VoiceCapacity, dump
 from voicecap.api.types import DURATION_PATTERN, parse_duration
-from voicecap.cli import render_yaml
+from voicecap.cli.offline import render_yaml
 
 CRDS = {"VoiceCapacity": voicecapacity_crd(), "TokenBudget": tokenbudget_crd()}
 MODELS: dict[str, Any] = {"VoiceCapacity": VoiceCapacity, "TokenBudget": TokenBudget}

@@ -12,19 +12,16 @@ import pytest
 
 from support.objects import capacity_body
 from voicecap.adapters import children
+from voicecap.adapters.objects import hpa_report, live_child
 from voicecap.api.models import ObjectMeta, VoiceCapacity, dump
 from voicecap.core.autoscaler import HPACondition, HPAReport, max_replicas
-from voicecap.core.plan import Observation, Plan, plan
-from voicecap.core.status import (
-    Outcome,
-    Transition,
-    build_status,
-    invalid_status,
-    memory_from_status,
-    parse_status,
-    transitions,
-)
-from voicecap.service import Clock, writer_allowed
+from voicecap.core.conditions import transitions
+from voicecap.core.observation import Observation
+from voicecap.core.outcome import Outcome, Transition
+from voicecap.core.plan import Plan, plan
+from voicecap.core.status import build_status, invalid_status, memory_from_status, parse_status
+from voicecap.service.clock import Clock
+from voicecap.service.peering import writer_allowed
 
 KUBERNETES = "1.32.0"
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)  # a Saturday: no peak
@@ -118,12 +115,12 @@ def test_an_hpa_patch_carries_only_what_differs() -> None:
 def test_ownership_is_by_uid_when_both_sides_have_one() -> None:
     vcap = capacity()
     mine = hpa_for(vcap, evaluate(vcap, 300))
-    assert children.is_owned_by(mine, vcap)
+    assert live_child(mine).owned_by(vcap)
     theirs = copy.deepcopy(mine)
     theirs["metadata"]["ownerReferences"][0]["uid"] = "another-object-same-name"
-    assert not children.is_owned_by(theirs, vcap)
+    assert not live_child(theirs).owned_by(vcap)
     theirs["metadata"].pop("ownerReferences")
-    assert not children.is_owned_by(theirs, vcap)
+    assert not live_child(theirs).owned_by(vcap)
 
 
 def test_merge_patch_removes_keys_and_replaces_lists() -> None:
@@ -330,7 +327,7 @@ def test_max_replicas_is_held_at_the_floor_only_while_the_hpa_cannot_read_its_me
     vcap = capacity()
     decided = evaluate(vcap, 300)
     assert (decided.floor, decided.ceiling) == (3, 40)
-    report = children.hpa_report(_hpa_live(active))
+    report = hpa_report(_hpa_live(active))
     assert [c.type for c in report.conditions] == ["AbleToScale"] + (
         ["ScalingActive"] if active else []
     )
@@ -347,8 +344,8 @@ def test_max_replicas_never_below_one_or_the_floor() -> None:
 def test_the_hpa_report_is_in_status_with_a_condition_and_events_on_transitions() -> None:
     vcap = capacity()
     decided = evaluate(vcap, 300)
-    good = children.hpa_report(_hpa_live(("True", "ValidMetricFound")))
-    bad = children.hpa_report(_hpa_live(("False", "FailedGetPodsMetric")))
+    good = hpa_report(_hpa_live(("True", "ValidMetricFound")))
+    bad = hpa_report(_hpa_live(("False", "FailedGetPodsMetric")))
     first = build_status(decided, OK, previous=None, generation=3, now=NOW)
     assert first.hpa is None  # no HPA yet: nothing to report
     fine = build_status(
@@ -379,7 +376,7 @@ def test_the_hpa_report_is_in_status_with_a_condition_and_events_on_transitions(
     ]
     assert parse_status(dump(again)) == again  # survives the API server's round trip
     # the HPA rewording its message (prometheus-adapter relisting) changes nothing: no write
-    reworded = children.hpa_report(_hpa_live(("False", "FailedGetPodsMetric")))
+    reworded = hpa_report(_hpa_live(("False", "FailedGetPodsMetric")))
     reworded = HPAReport(
         tuple(
             HPACondition(c.type, c.status, c.reason, "no metrics returned")

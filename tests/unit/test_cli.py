@@ -271,7 +271,7 @@ def test_run_takes_one_of_namespaces_or_all(capsys: pytest.CaptureFixture[str]) 
 
 @pytest.mark.parametrize(("interval", "seconds"), [("15s", 15.0), ("1m30s", 90.0), ("0.25", 0.25)])
 def test_run_interval_takes_durations_and_bare_seconds(interval: str, seconds: float) -> None:
-    from voicecap.cli import _duration  # noqa: PLC0415
+    from voicecap.cli.args import duration as _duration  # noqa: PLC0415
 
     assert _duration(interval) == seconds
 
@@ -298,7 +298,7 @@ def test_clock_origin_puts_two_processes_on_one_timeline() -> None:
     import time  # noqa: PLC0415
     from datetime import UTC, datetime, timedelta  # noqa: PLC0415
 
-    from voicecap.service import Clock  # noqa: PLC0415
+    from voicecap.service.clock import Clock  # noqa: PLC0415
 
     start = datetime(2026, 11, 23, 4, tzinfo=UTC)
     origin = time.time() - 10  # the timeline began 10 real seconds ago, at 60x

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voicecap.core.status import budget_status, invalid_budget_status
+from voicecap.core.budget_status import budget_status, invalid_budget_status
 from voicecap.core.tokens import GrantLedger, TokenRequest, allocate
 
 POOL = 1000

@@ -10,7 +10,8 @@ import pytest
 
 from support.objects import capacity_body
 from voicecap.api.models import VoiceCapacity
-from voicecap.core.plan import Memory, Observation, Plan, plan
+from voicecap.core.observation import Memory, Observation
+from voicecap.core.plan import Plan, plan
 
 # Friday 2026-11-20 noon UTC: no peak anywhere near.
 QUIET = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

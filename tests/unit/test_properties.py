@@ -9,8 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from voicecap.api.models import VoiceCapacity
+from voicecap.core.observation import Memory, Observation
 from voicecap.core.peaks import active_window
-from voicecap.core.plan import Memory, Observation, plan
+from voicecap.core.plan import plan
 from voicecap.core.stabilization import Recommendation
 from voicecap.core.tokens import TokenRequest, allocate
 

@@ -11,8 +11,9 @@ import pytest
 
 from voicecap.adapters.metrics import OperatorMetrics
 from voicecap.adapters.prometheus import SessionSource
-from voicecap.core.plan import Observation
-from voicecap.service import Clock, SessionCache
+from voicecap.core.observation import Observation
+from voicecap.service.clock import Clock
+from voicecap.service.sessions import SessionCache
 
 
 class CountingPrometheus:

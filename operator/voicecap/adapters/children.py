@@ -24,17 +24,22 @@ from typing import Any, Literal
 import yaml
 
 from voicecap.api.models import ObjectMeta, VoiceCapacity
+from voicecap.api.names import (
+    API_VERSION,
+    COMPONENT,
+    EVENTS_API_VERSION,
+    HPA_API_VERSION,
+    MANAGED_BY,
+    MANAGED_BY_LABEL,
+    PROMETHEUS_RULE_API_VERSION,
+)
+from voicecap.api.timefmt import micro_iso
 from voicecap.core import rules, sizing
-from voicecap.core.autoscaler import HPA_CONDITION_TYPES, HPACondition, HPAReport
+from voicecap.core.outcome import Transition
 from voicecap.core.plan import Plan
-from voicecap.core.status import Transition
 
-HPA_API_VERSION = "autoscaling/v2"
-PROMETHEUS_RULE_API_VERSION = "monitoring.coreos.com/v1"
 RulesKind = Literal["PrometheusRule", "ConfigMap"]
 PODS_METRIC = "voice_active_sessions_per_pod"
-MANAGED_BY = "voicecap-operator"
-COMPONENT = "voicecap.io/operator"
 # Labels copied from a VoiceCapacity to what it owns. Never app.kubernetes.io/instance (Argo CD).
 COPIED_LABELS = frozenset(
     {"app.kubernetes.io/part-of", "app.kubernetes.io/component", "app.kubernetes.io/version"}
@@ -62,7 +67,7 @@ def child_labels(capacity: VoiceCapacity) -> dict[str, str]:
     copied = {k: v for k, v in capacity.metadata.labels.items() if k in COPIED_LABELS}
     return {
         **copied,
-        "app.kubernetes.io/managed-by": MANAGED_BY,
+        MANAGED_BY_LABEL: MANAGED_BY,
         "voicecap.io/capacity": capacity.metadata.name,
         "voicecap.io/vertical": capacity.vertical,
     }
@@ -108,25 +113,6 @@ def render_hpa(capacity: VoiceCapacity, plan: Plan, max_replicas: int) -> dict[s
     }
 
 
-def hpa_report(live: Mapping[str, Any]) -> HPAReport:
-    """The live HPA's own status, typed (what `kubectl describe hpa` shows)."""
-    status = live.get("status") or {}
-    return HPAReport(
-        conditions=tuple(
-            HPACondition(
-                type=str(c.get("type", "")),
-                status=str(c.get("status", "Unknown")),
-                reason=str(c.get("reason", "")),
-                message=str(c.get("message", "")),
-            )
-            for c in status.get("conditions") or []
-            if c.get("type") in HPA_CONDITION_TYPES
-        ),
-        current_replicas=status.get("currentReplicas"),
-        desired_replicas=status.get("desiredReplicas"),
-    )
-
-
 def quantity(value: Fraction | Decimal | float) -> str:
     """A Kubernetes quantity in canonical form: whole numbers bare, else milli-units."""
     exact = Fraction(value) if not isinstance(value, Fraction) else value
@@ -134,19 +120,6 @@ def quantity(value: Fraction | Decimal | float) -> str:
         return str(exact.numerator)
     milli = exact * 1000
     return f"{milli.numerator // milli.denominator}m"
-
-
-def is_owned_by(obj: Mapping[str, Any], capacity: VoiceCapacity) -> bool:
-    for reference in obj.get("metadata", {}).get("ownerReferences") or ():
-        if (
-            reference.get("kind") != capacity.kind
-            or reference.get("name") != capacity.metadata.name
-        ):
-            continue
-        uid = reference.get("uid")
-        if uid is None or capacity.metadata.uid is None or uid == capacity.metadata.uid:
-            return True
-    return False
 
 
 def child_patch(desired: Mapping[str, Any], live: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -273,15 +246,15 @@ def render_event(
     """An events.k8s.io/v1 Event about a VoiceCapacity, named the way client-go names them."""
     namespace = meta.namespace or "default"
     return {
-        "apiVersion": "events.k8s.io/v1",
+        "apiVersion": EVENTS_API_VERSION,
         "kind": "Event",
         "metadata": {
             # <object>.<unique hex>: unique without relying on generateName.
             "name": f"{meta.name}.{int(now.timestamp() * 1e9):x}{secrets.token_hex(2)}",
             "namespace": namespace,
-            "labels": {"app.kubernetes.io/managed-by": MANAGED_BY},
+            "labels": {MANAGED_BY_LABEL: MANAGED_BY},
         },
-        "eventTime": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "eventTime": micro_iso(now),
         "type": transition.type,
         "reason": transition.reason,
         "note": transition.message[:1024],
@@ -289,7 +262,7 @@ def render_event(
         "reportingController": COMPONENT,
         "reportingInstance": instance[:128],
         "regarding": {
-            "apiVersion": "voicecap.io/v1alpha1",
+            "apiVersion": API_VERSION,
             "kind": "VoiceCapacity",
             "name": meta.name,
             "namespace": namespace,

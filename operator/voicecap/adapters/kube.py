@@ -8,13 +8,17 @@ patch, no server-side apply, no PUT: merge patches of fields the operator owns w
 every API server. Foreign errors become the project's own:
 - TransientError (429, 5xx, connection trouble), with the server's Retry-After when it gave one;
 - ConflictError (409), NotFoundError (404), RejectedError (any other 4xx: a bug or a policy).
+
+Every write the operator makes goes through here, so this is where writes are counted
+(`on_write`, the voicecap_api_writes_total metric), and where the service learns that the API
+server answers again after an outage (`answered`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,15 +84,26 @@ class Ref:
         return f"{kind} {where}{self.name or ''}".rstrip()
 
 
+WriteCounter = Callable[
+    [str, str], None
+]  # (resource, verb), e.g. ("voicecapacities/status", "patch")
+
+
 class KubeApi:
     """One client for the operator's lifetime: built at startup, closed at cleanup."""
 
-    def __init__(self, api_client: client.ApiClient) -> None:
+    def __init__(
+        self, api_client: client.ApiClient, *, on_write: WriteCounter | None = None
+    ) -> None:
         self._api_client = api_client
         self._objects = client.CustomObjectsApi(api_client)
+        self._on_write = on_write or (lambda resource, verb: None)
+        self.answered = 0  # calls the API server answered (anything but a transient failure)
 
     @classmethod
-    async def connect(cls, *, max_connections: int = 16) -> KubeApi:
+    async def connect(
+        cls, *, max_connections: int = 16, on_write: WriteCounter | None = None
+    ) -> KubeApi:
         """In-cluster credentials when running in a pod, else KUBECONFIG (or ~/.kube/config)."""
         configuration = client.Configuration()
         if os.environ.get("KUBERNETES_SERVICE_HOST"):
@@ -99,7 +114,7 @@ class KubeApi:
         else:
             await config.load_kube_config(client_configuration=configuration)
         configuration.connection_pool_maxsize = max_connections
-        return cls(client.ApiClient(configuration))
+        return cls(client.ApiClient(configuration), on_write=on_write)
 
     async def close(self) -> None:
         await self._api_client.close()
@@ -111,17 +126,21 @@ class KubeApi:
             return None
 
     async def create(self, ref: Ref, body: dict[str, Any]) -> dict[str, Any]:
-        return await self._scoped("create", ref, body, field_manager=FIELD_MANAGER)
+        created = await self._scoped("create", ref, body, field_manager=FIELD_MANAGER)
+        self._on_write(ref.plural, "create")
+        return created
 
     async def patch(self, ref: Ref, patch: dict[str, Any]) -> dict[str, Any]:
         """JSON merge patch of the object (without its status)."""
-        return await self._scoped(
+        patched = await self._scoped(
             "patch", ref, ref.name, patch, field_manager=FIELD_MANAGER, _content_type=MERGE_PATCH
         )
+        self._on_write(ref.plural, "patch")
+        return patched
 
     async def patch_status(self, ref: Ref, status: dict[str, Any]) -> dict[str, Any]:
         """JSON merge patch of the status subresource."""
-        return await self._scoped(
+        patched = await self._scoped(
             "patch",
             ref,
             ref.name,
@@ -130,11 +149,16 @@ class KubeApi:
             field_manager=FIELD_MANAGER,
             _content_type=MERGE_PATCH,
         )
+        self._on_write(f"{ref.plural}/status", "patch")
+        return patched
 
     async def delete(self, ref: Ref) -> None:
         """Delete the object; one that is already gone is fine."""
-        with contextlib.suppress(NotFoundError):
+        try:
             await self._scoped("delete", ref, ref.name)
+        except NotFoundError:
+            return
+        self._on_write(ref.plural, "delete")
 
     async def _scoped(
         self, verb: str, ref: Ref, *args: Any, suffix: str = "", **kwargs: Any
@@ -186,9 +210,13 @@ class KubeApi:
         try:
             result = await method(*args, _request_timeout=REQUEST_TIMEOUT_SECONDS, **kwargs)
         except ApiException as error:
-            raise _translate(error) from error
+            translated = _translate(error)
+            if not isinstance(translated, TransientError):
+                self.answered += 1
+            raise translated from error
         except (TimeoutError, aiohttp.ClientError, OSError) as error:
             raise TransientError(f"Kubernetes API unreachable: {error!r}") from error
+        self.answered += 1
         return result if isinstance(result, dict) else {}
 
 

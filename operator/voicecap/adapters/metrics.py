@@ -1,4 +1,4 @@
-"""The operator's own /metrics (API.md "Metrics contract"), with prometheus_client.
+"""The operator's own /metrics (docs/api.md "Metrics contract"), with prometheus_client.
 
 Per-vertical gauges carry `namespace` and `vertical`, and are removed when their VoiceCapacity
 goes away, so the series count follows the object count and never grows on its own.

@@ -24,7 +24,7 @@ from prometheus_api_client import PrometheusConnect
 from prometheus_api_client.exceptions import PrometheusApiClientException
 from urllib3.util.retry import Retry
 
-from voicecap.core.plan import Observation, SessionsState
+from voicecap.core.observation import Observation, SessionsState
 
 SESSIONS_METRIC = "voice_active_sessions"
 DEFAULT_QUERY = f"sum by (namespace, vertical) ({SESSIONS_METRIC})"

@@ -1,498 +1,48 @@
 """VoiceCapacity and TokenBudget (voicecap.io/v1alpha1) as typed, validated values.
 
 These models are the one source of truth: the CRDs in crds/ are generated from them
-(`voicecap crds`), and every body the operator or `voicecap plan` reads is parsed by them.
-Cross-field rules live twice on purpose: as CEL (`x-kubernetes-validations`, enforced by the
-API server at `kubectl apply`) and as pydantic validators (for `voicecap plan`, and for servers
-that predate CEL). Tests evaluate both against the same corpus so that they cannot drift apart.
+(`voicecap crds`), and every body the operator or `voicecap plan` reads is parsed by them. The
+parts live by concern: base.py (wire conventions, metadata), spec.py (what users declare),
+status.py (what the operator reports); they are re-exported here, where callers look for them.
 """
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    WithJsonSchema,
-    field_validator,
-    model_validator,
+from voicecap.api.base import MAX_PEAKS, RESERVED_RULE_LABELS, Model, ObjectMeta, Timestamp, dump
+from voicecap.api.names import API_VERSION, GROUP, VERSION
+from voicecap.api.spec import (
+    Headroom,
+    MetricsOutage,
+    ModelTokens,
+    Peak,
+    Replicas,
+    ScaleDown,
+    SessionCost,
+    Sessions,
+    TargetRef,
+    TokenBudgetSpec,
+    VoiceCapacitySpec,
 )
-from pydantic.alias_generators import to_camel
-from pydantic.config import JsonDict
-
-from voicecap.api.types import (
-    LABEL_VALUE_PATTERN,
-    PROMETHEUS_LABEL_NAME_PATTERN,
-    Cron,
-    Duration,
-    Quantity,
-    TimeZone,
-    parse_duration,
+from voicecap.api.status import (
+    Condition,
+    HeadroomStatus,
+    HPAConditionStatus,
+    HPAStatus,
+    NextPeak,
+    Recommendation,
+    ReplicasStatus,
+    Reservation,
+    SessionsStatus,
+    TokenBudgetStatus,
+    TPMStatus,
+    VoiceCapacityStatus,
 )
-
-GROUP = "voicecap.io"
-VERSION = "v1alpha1"
-API_VERSION = f"{GROUP}/{VERSION}"
-
-# Labels that generated alert rules set themselves; ruleLabels may not override them.
-RESERVED_RULE_LABELS = ("severity", "namespace", "vertical")
-MAX_PEAKS = 32
-
-
-def _defaulted(model: type[BaseModel]) -> JsonDict:
-    """The CRD default of an optional block: the block with every nested default filled in.
-
-    The API server checks a default against the block's CEL rules as written, without applying
-    the nested defaults first, so `default: {}` fails a rule that reads a defaulted field.
-    """
-    return {"default": model().model_dump(by_alias=True, exclude_none=True, mode="json")}
-
-
-# RFC 3339 timestamps, kept as the text the API server stores.
-Timestamp = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
-
-
-def _duration_field(default: str, description: str, **kwargs: Any) -> Any:
-    """A Duration field whose CRD default reads as written ("10m"), not as ISO 8601 ("PT10M")."""
-    return Field(
-        parse_duration(default),
-        description=description,
-        json_schema_extra={"default": default},
-        **kwargs,
-    )
-
-
-def _cel(rule: str, message: str, field_path: str | None = None) -> JsonDict:
-    validation: JsonDict = {"rule": rule, "message": message}
-    if field_path:
-        validation["fieldPath"] = field_path
-    return validation
-
-
-class Model(BaseModel):
-    """camelCase on the wire, snake_case in Python, unknown fields are errors."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        alias_generator=to_camel,
-        populate_by_name=True,
-        frozen=True,
-        validate_default=True,
-    )
-
-
-# ---------------------------------------------------------------- VoiceCapacity spec
-
-
-class TargetRef(Model):
-    """The workload that serves calls; the operator's HPA targets it."""
-
-    api_version: str = Field("apps/v1", description="API version of the target workload.")
-    kind: Literal["Deployment", "StatefulSet"] = Field(
-        "Deployment", description="Kind of the target workload."
-    )
-    name: str = Field(
-        min_length=1,
-        max_length=253,
-        pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$",
-        description="Name of the target workload, in the VoiceCapacity's namespace.",
-    )
-
-
-class Sessions(Model):
-    per_pod: int = Field(
-        ge=1, le=100_000, description="Concurrent calls one pod serves at 100 % utilization."
-    )
-    target_utilization: float = Field(
-        0.7,
-        gt=0,
-        le=1,
-        description="Plan pods so that they run at this fraction of perPod.",
-    )
-    query: str = Field(
-        "",
-        max_length=4096,
-        description=(
-            "Optional PromQL returning one number: the vertical's active sessions. "
-            "Empty: sum(voice_active_sessions{namespace, vertical})."
-        ),
-    )
-
-
-class Replicas(Model):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "x-kubernetes-validations": [
-                _cel("self.min <= self.max", "replicas.min must not exceed replicas.max")
-            ]
-        }
-    )
-
-    min: int = Field(
-        1, ge=1, le=10_000, description="Lowest floor; the HPA's minReplicas never goes below it."
-    )
-    max: int = Field(
-        ge=1, le=10_000, description="Highest ceiling; the HPA's maxReplicas never exceeds it."
-    )
-
-    @model_validator(mode="after")
-    def _min_not_above_max(self) -> Replicas:
-        if self.min > self.max:
-            raise ValueError(f"min ({self.min}) must not exceed max ({self.max})")
-        return self
-
-
-class SessionCost(Model):
-    cpu: Quantity | None = Field(None, description="CPU one concurrent call uses, e.g. 50m.")
-    memory: Quantity | None = Field(
-        None, description="Memory one concurrent call uses, e.g. 120Mi."
-    )
-
-
-class ScaleDown(Model):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "x-kubernetes-validations": [
-                _cel(
-                    "duration(self.stabilization) <= duration('1h')",
-                    "must be at most 1h",
-                    field_path=".stabilization",
-                )
-            ]
-        }
-    )
-
-    stabilization: Duration = _duration_field(
-        "10m", "The floor never drops below its highest value within this window (max 1h)."
-    )
-
-    @field_validator("stabilization")
-    @classmethod
-    def _at_most_one_hour(cls, value: timedelta) -> timedelta:
-        if value > timedelta(hours=1):
-            raise ValueError("must be at most 1h (the HPA's own limit)")
-        return value
-
-
-class Peak(Model):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "x-kubernetes-validations": [
-                _cel(
-                    "duration(self.duration) > duration('0s')",
-                    "must be longer than 0s",
-                    field_path=".duration",
-                )
-            ]
-        }
-    )
-
-    name: str = Field(
-        min_length=1,
-        max_length=63,
-        pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
-        description="Unique name of the peak within this VoiceCapacity.",
-    )
-    schedule: Cron = Field(description="Start of each window, a 5-field cron in timeZone.")
-    duration: Duration = Field(description="How long each window lasts (elapsed time).")
-    time_zone: TimeZone = Field("UTC", description="IANA time zone of schedule; DST-correct.")
-    factor: float = Field(1.5, ge=1, le=20, description="Pre-scale to factor x baseline pods.")
-    lead_time: Duration = _duration_field(
-        "10m", "Raise the floor this long before each window starts."
-    )
-    expected_sessions: int | None = Field(
-        None, ge=0, description="Baseline sessions; else the forecast, else current sessions."
-    )
-
-    @field_validator("duration")
-    @classmethod
-    def _positive(cls, value: timedelta) -> timedelta:
-        if value <= timedelta(0):
-            raise ValueError("must be longer than 0s")
-        return value
-
-
-class Headroom(Model):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "x-kubernetes-validations": [
-                _cel(
-                    "self.warning < self.critical",
-                    "headroom.warning must be below headroom.critical",
-                )
-            ]
-        }
-    )
-
-    warning: float = Field(0.7, gt=0, le=1, description="Utilization that counts as low headroom.")
-    critical: float = Field(0.9, gt=0, le=1, description="Utilization that counts as critical.")
-    for_: Duration = _duration_field(
-        "10m",
-        "Utilization must stay at or above a level this long before it counts.",
-        alias="for",
-    )
-    action: Literal["Alert", "ScaleUp"] = Field(
-        "Alert",
-        description="Alert: report only. ScaleUp: also raise the floor to restore headroom.",
-    )
-    rule_labels: dict[str, str] = Field(
-        default_factory=dict,
-        description="Extra labels on the generated alert rules (to match a ruleSelector).",
-        json_schema_extra={
-            "maxProperties": 16,
-            "x-kubernetes-validations": [
-                _cel(
-                    f"self.all(k, k.matches('{PROMETHEUS_LABEL_NAME_PATTERN}'))",
-                    "ruleLabels keys must be Prometheus label names",
-                ),
-                _cel(
-                    " && ".join(f"!('{name}' in self)" for name in RESERVED_RULE_LABELS),
-                    "ruleLabels may not set severity, namespace or vertical",
-                ),
-            ],
-        },
-    )
-
-    @model_validator(mode="after")
-    def _warning_below_critical(self) -> Headroom:
-        if self.warning >= self.critical:
-            raise ValueError(f"warning ({self.warning}) must be below critical ({self.critical})")
-        return self
-
-    @field_validator("rule_labels")
-    @classmethod
-    def _label_names(cls, labels: dict[str, str]) -> dict[str, str]:
-        for name in labels:
-            if not re.match(PROMETHEUS_LABEL_NAME_PATTERN, name):
-                raise ValueError(f"{name!r} is not a Prometheus label name")
-            if name in RESERVED_RULE_LABELS:
-                raise ValueError(f"{name!r} is set by the operator and cannot be overridden")
-        return labels
-
-
-class ModelTokens(Model):
-    budget_ref: str = Field(
-        min_length=1, max_length=253, description="Name of the cluster-scoped TokenBudget."
-    )
-    tokens_per_session_minute: int = Field(
-        6000, ge=1, description="Model tokens one minute of one call uses (full duplex ~6000)."
-    )
-    reserved_tpm: int = Field(
-        alias="reservedTPM", ge=0, description="Tokens per minute this vertical reserves."
-    )
-    priority: int = Field(
-        0,
-        ge=-1_000_000,
-        le=1_000_000,
-        description="Higher is granted first when the budget is short.",
-    )
-
-
-class MetricsOutage(Model):
-    mode: Literal["HoldLastKnown", "Floor"] = Field(
-        "HoldLastKnown",
-        description="While sessions are unknown: HoldLastKnown never lowers the floor; "
-        "Floor holds it at max(replicas.min, peak floor).",
-    )
-    max_staleness: Duration = _duration_field("5m", "A session sample older than this is unknown.")
-
-
-class VoiceCapacitySpec(Model):
-    vertical: str | None = Field(
-        None,
-        max_length=63,
-        pattern=LABEL_VALUE_PATTERN,
-        description="Value of the `vertical` label in session metrics; default metadata.name.",
-    )
-    target_ref: TargetRef = Field(description="The workload that serves this vertical's calls.")
-    sessions: Sessions
-    replicas: Replicas
-    session_cost: SessionCost = Field(
-        default_factory=SessionCost,
-        json_schema_extra=_defaulted(SessionCost),
-        description="Resources one concurrent call uses.",
-    )
-    scale_down: ScaleDown = Field(
-        default_factory=ScaleDown, json_schema_extra=_defaulted(ScaleDown)
-    )
-    peaks: list[Peak] = Field(
-        default_factory=list,
-        max_length=MAX_PEAKS,
-        description="Known peaks: windows during which the floor is pre-scaled.",
-        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]},
-    )
-    headroom: Headroom = Field(default_factory=Headroom, json_schema_extra=_defaulted(Headroom))
-    model: ModelTokens | None = Field(None, description="Model tokens-per-minute reservation.")
-    metrics_outage: MetricsOutage = Field(
-        default_factory=MetricsOutage, json_schema_extra=_defaulted(MetricsOutage)
-    )
-    paused: bool = Field(False, description="Compute and report, write nothing to children.")
-
-    @field_validator("peaks")
-    @classmethod
-    def _unique_peak_names(cls, peaks: list[Peak]) -> list[Peak]:
-        seen: set[str] = set()
-        for peak in peaks:
-            if peak.name in seen:
-                raise ValueError(f"peak name {peak.name!r} is used twice")
-            seen.add(peak.name)
-        return peaks
-
-
-# ---------------------------------------------------------------- VoiceCapacity status
-
-
-class Condition(Model):
-    type: str
-    status: Literal["True", "False", "Unknown"]
-    reason: str = ""
-    message: str = ""
-    last_transition_time: Timestamp | None = None
-    observed_generation: int | None = None
-
-
-class SessionsStatus(Model):
-    active: float | None = Field(None, description="Active calls, last known.")
-    capacity: int | None = Field(None, description="Ready pods x perPod.")
-    utilization: float | None = Field(None, description="active / capacity.")
-
-
-class ReplicasStatus(Model):
-    current: int | None = Field(None, description="Ready replicas of the target.")
-    floor: int | None = Field(None, description="The HPA's minReplicas, as planned.")
-    ceiling: int | None = Field(None, description="The HPA's maxReplicas, as planned.")
-
-
-class HPAConditionStatus(Model):
-    """One of the HPA's conditions, without its message (see `kubectl describe hpa`)."""
-
-    type: str
-    status: Literal["True", "False", "Unknown"]
-    reason: str = ""
-
-
-class HPAStatus(Model):
-    """What the owned HPA itself reports (`kubectl describe hpa`), copied for one place to look."""
-
-    current_replicas: int | None = Field(None, description="The HPA's currentReplicas.")
-    desired_replicas: int | None = Field(None, description="The HPA's desiredReplicas.")
-    max_replicas: int | None = Field(
-        None, description="maxReplicas as written: the ceiling, or the floor while the HPA "
-        "cannot read its metric (condition HPAMetrics).",
-    )  # fmt: skip
-    conditions: list[HPAConditionStatus] = Field(
-        default_factory=list,
-        description="The HPA's AbleToScale, ScalingActive and ScalingLimited.",
-        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
-    )
-
-
-class NextPeak(Model):
-    name: str
-    starts_at: Timestamp
-
-
-class TPMStatus(Model):
-    requested: int | None = None
-    granted: int | None = None
-    projected: int | None = Field(None, description="active sessions x tokensPerSessionMinute.")
-    ceiling_sessions: int | None = Field(
-        None, description="floor(granted / tokensPerSessionMinute)."
-    )
-
-
-class Recommendation(Model):
-    """A floor scale-down stabilization remembers (see core/stabilization.py for `at`)."""
-
-    at: Timestamp
-    floor: int
-
-
-class HeadroomStatus(Model):
-    level: Literal["Normal", "Warning", "Critical"] = "Normal"
-    warning_since: Timestamp | None = None
-    critical_since: Timestamp | None = None
-
-
-class VoiceCapacityStatus(Model):
-    """What the operator observed and decided, and why (every field declared: nothing is pruned)."""
-
-    observed_generation: int | None = None
-    vertical: str | None = None
-    mode: Literal["Normal", "Peak", "Degraded", "Paused"] | None = None
-    sessions: SessionsStatus | None = None
-    replicas: ReplicasStatus | None = None
-    active_peak: str | None = None
-    next_peak: NextPeak | None = None
-    tpm: TPMStatus | None = None
-    headroom: HeadroomStatus | None = None
-    hpa: HPAStatus | None = None
-    recommendations: list[Recommendation] = Field(
-        default_factory=list,
-        max_length=1000,
-        description="Recent floors that scale-down stabilization still remembers.",
-    )
-    last_evaluated: Timestamp | None = None
-    conditions: list[Condition] = Field(
-        default_factory=list,
-        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
-    )
-
-
-# ---------------------------------------------------------------- TokenBudget
-
-
-class TokenBudgetSpec(Model):
-    tokens_per_minute: int = Field(ge=1, description="The provider's tokens-per-minute cap.")
-    overcommit: float = Field(
-        0.0, ge=0, le=1, description="Grants may add up to tokensPerMinute x (1 + overcommit)."
-    )
-
-
-class Reservation(Model):
-    namespace: str
-    name: str
-    requested: int
-    granted: int
-    priority: int = 0
-
-
-class TokenBudgetStatus(Model):
-    observed_generation: int | None = None
-    requested: int | None = None
-    granted: int | None = None
-    available: int | None = Field(None, description="What is left to grant.")
-    reservations: list[Reservation] = Field(default_factory=list)
-    conditions: list[Condition] = Field(
-        default_factory=list,
-        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
-    )
-
-
-# ---------------------------------------------------------------- whole objects
-
-
-class ObjectMeta(BaseModel):
-    """The few metadata fields the operator reads; the rest is the API server's business."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
-
-    name: str = Field(min_length=1, max_length=253)
-    namespace: str | None = None
-    uid: str | None = None
-    generation: int | None = None
-    resource_version: str | None = Field(None, alias="resourceVersion")
-    creation_timestamp: datetime | None = Field(None, alias="creationTimestamp")
-    labels: dict[str, str] = Field(default_factory=dict)
-    annotations: dict[str, str] = Field(default_factory=dict)
 
 
 class VoiceCapacity(Model):
-    api_version: Literal["voicecap.io/v1alpha1"] = "voicecap.io/v1alpha1"
+    api_version: Literal["voicecap.io/v1alpha1"] = API_VERSION
     kind: Literal["VoiceCapacity"] = "VoiceCapacity"
     metadata: ObjectMeta
     spec: VoiceCapacitySpec
@@ -512,13 +62,46 @@ class VoiceCapacity(Model):
 
 
 class TokenBudget(Model):
-    api_version: Literal["voicecap.io/v1alpha1"] = "voicecap.io/v1alpha1"
+    api_version: Literal["voicecap.io/v1alpha1"] = API_VERSION
     kind: Literal["TokenBudget"] = "TokenBudget"
     metadata: ObjectMeta
     spec: TokenBudgetSpec
     status: TokenBudgetStatus | None = None
 
 
-def dump(model: BaseModel) -> dict[str, Any]:
-    """The wire form: camelCase keys, durations as text, unset optionals left out."""
-    return model.model_dump(by_alias=True, exclude_none=True, mode="json")
+__all__ = [
+    "API_VERSION",
+    "GROUP",
+    "MAX_PEAKS",
+    "RESERVED_RULE_LABELS",
+    "VERSION",
+    "Condition",
+    "HPAConditionStatus",
+    "HPAStatus",
+    "Headroom",
+    "HeadroomStatus",
+    "MetricsOutage",
+    "Model",
+    "ModelTokens",
+    "NextPeak",
+    "ObjectMeta",
+    "Peak",
+    "Recommendation",
+    "Replicas",
+    "ReplicasStatus",
+    "Reservation",
+    "ScaleDown",
+    "SessionCost",
+    "Sessions",
+    "SessionsStatus",
+    "TPMStatus",
+    "TargetRef",
+    "Timestamp",
+    "TokenBudget",
+    "TokenBudgetSpec",
+    "TokenBudgetStatus",
+    "VoiceCapacity",
+    "VoiceCapacitySpec",
+    "VoiceCapacityStatus",
+    "dump",
+]

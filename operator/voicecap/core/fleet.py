@@ -7,7 +7,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from voicecap.api.models import TokenBudget, VoiceCapacity
-from voicecap.core.plan import Memory, Observation, Plan, plan
+from voicecap.core.observation import Memory, Observation
+from voicecap.core.plan import Plan, plan
 from voicecap.core.tokens import Allocation, TokenRequest, allocate
 
 

@@ -111,6 +111,10 @@ class GrantLedger:
         held = self._held.get(key)
         return held[1] if held is not None and held[0] == budget else 0
 
+    def holds(self, key: str, budget: str) -> bool:
+        held = self._held.get(key)
+        return held is not None and held[0] == budget
+
     def hold(self, key: str, budget: str, granted: int) -> None:
         self.release(key)
         self._held[key] = (budget, granted)

@@ -1,0 +1,84 @@
+"""What every voicecap.io model shares: the wire conventions, CRD helpers, metadata, dump."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+)
+from pydantic.alias_generators import to_camel
+from pydantic.config import JsonDict
+
+from voicecap.api.types import (
+    parse_duration,
+)
+
+# Labels that generated alert rules set themselves; ruleLabels may not override them.
+RESERVED_RULE_LABELS = ("severity", "namespace", "vertical")
+MAX_PEAKS = 32
+
+
+def defaulted(model: type[BaseModel]) -> JsonDict:
+    """The CRD default of an optional block: the block with every nested default filled in.
+
+    The API server checks a default against the block's CEL rules as written, without applying
+    the nested defaults first, so `default: {}` fails a rule that reads a defaulted field.
+    """
+    return {"default": model().model_dump(by_alias=True, exclude_none=True, mode="json")}
+
+
+# RFC 3339 timestamps, kept as the text the API server stores.
+Timestamp = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
+
+
+def duration_field(default: str, description: str, **kwargs: Any) -> Any:
+    """A Duration field whose CRD default reads as written ("10m"), not as ISO 8601 ("PT10M")."""
+    return Field(
+        parse_duration(default),
+        description=description,
+        json_schema_extra={"default": default},
+        **kwargs,
+    )
+
+
+def cel(rule: str, message: str, field_path: str | None = None) -> JsonDict:
+    validation: JsonDict = {"rule": rule, "message": message}
+    if field_path:
+        validation["fieldPath"] = field_path
+    return validation
+
+
+class Model(BaseModel):
+    """camelCase on the wire, snake_case in Python, unknown fields are errors."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        frozen=True,
+        validate_default=True,
+    )
+
+
+class ObjectMeta(BaseModel):
+    """The few metadata fields the operator reads; the rest is the API server's business."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    name: str = Field(min_length=1, max_length=253)
+    namespace: str | None = None
+    uid: str | None = None
+    generation: int | None = None
+    resource_version: str | None = Field(None, alias="resourceVersion")
+    creation_timestamp: datetime | None = Field(None, alias="creationTimestamp")
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+def dump(model: BaseModel) -> dict[str, Any]:
+    """The wire form: camelCase keys, durations as text, unset optionals left out."""
+    return model.model_dump(by_alias=True, exclude_none=True, mode="json")

@@ -1,0 +1,95 @@
+"""The `voicecap` command line: offline commands (plan, rules, crds) and `run`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from voicecap.cli import offline
+from voicecap.cli.args import EXIT_INVALID, UsageError, instant
+from voicecap.cli.run import add_run
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except UsageError as error:
+        for line in str(error).splitlines():
+            print(f"voicecap: {line}", file=sys.stderr)
+        return EXIT_INVALID
+    except BrokenPipeError:  # `voicecap plan ... | head`
+        return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="voicecap",
+        description="Keep voice-AI agent fleets ahead of their concurrent-call peaks.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    plan = commands.add_parser(
+        "plan",
+        help="plan floors and ceilings for VoiceCapacity/TokenBudget YAML files, no cluster needed",
+        description="Plan floors and ceilings for VoiceCapacity and TokenBudget objects in YAML "
+        "files (multi-document files and kind: List work), without a cluster.",
+    )
+    plan.add_argument("files", nargs="+", metavar="FILE")
+    plan.add_argument(
+        "--at",
+        type=instant,
+        help="plan at this instant, ISO 8601 with an offset (2026-11-23T08:55:00-05:00); "
+        "default: now",
+    )
+    plan.add_argument(
+        "--sessions",
+        action="append",
+        default=[],
+        metavar="VERTICAL=N",
+        help="active sessions of a vertical (or NAMESPACE/VERTICAL=N); repeatable; "
+        "verticals without a value plan as unknown",
+    )
+    plan.add_argument(
+        "--ready",
+        action="append",
+        default=[],
+        metavar="VERTICAL=N",
+        help="ready pods of a vertical, for utilization and headroom; default: the floor",
+    )
+    plan.add_argument("--output", "-o", choices=("table", "json"), default="table")
+    plan.set_defaults(handler=offline.plan)
+
+    rules = commands.add_parser(
+        "rules",
+        help="print the Prometheus rules the operator would apply for VoiceCapacity YAML files",
+        description="Print the recording and alert rules the operator applies for each "
+        "VoiceCapacity: by default one rule file (`voicecap rules vcaps.yaml > r.yaml && "
+        "promtool check rules r.yaml`), or the PrometheusRule / ConfigMap objects themselves.",
+    )
+    rules.add_argument("files", nargs="+", metavar="FILE")
+    rules.add_argument(
+        "--output",
+        "-o",
+        choices=("rulefile", "prometheusrule", "configmap"),
+        default="rulefile",
+        help="rulefile: a Prometheus rule file; prometheusrule/configmap: the objects the "
+        "operator applies with and without prometheus-operator",
+    )
+    rules.set_defaults(handler=offline.rules)
+
+    crds = commands.add_parser(
+        "crds", help="print the CustomResourceDefinitions generated from the models"
+    )
+    crds.add_argument(
+        "--output-dir", type=Path, help="write one file per CRD into this directory instead"
+    )
+    crds.set_defaults(handler=offline.crds)
+    add_run(commands)
+    return parser
+
+
+__all__ = ["EXIT_INVALID", "UsageError", "main"]

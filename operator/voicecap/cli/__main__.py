@@ -1,0 +1,7 @@
+"""`python -m voicecap.cli`."""
+
+import sys
+
+from voicecap.cli import main
+
+sys.exit(main())

@@ -1,0 +1,126 @@
+"""`voicecap run`: its flags, turned into one frozen Settings for the operator."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from voicecap.cli.args import UsageError, duration, instant
+from voicecap.settings import Settings
+
+
+def add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    run = commands.add_parser(
+        "run",
+        help="run the operator (kubeconfig from KUBECONFIG, or in-cluster)",
+        description="Run the operator: reconcile every VoiceCapacity into its HPA from live "
+        "Prometheus session metrics. Credentials come from KUBECONFIG (or ~/.kube/config), "
+        "or from the pod's service account in a cluster.",
+    )
+    run.add_argument(
+        "--prometheus-url",
+        default=os.environ.get("VOICECAP_PROMETHEUS_URL"),
+        help="Prometheus that scrapes voice_active_sessions (env VOICECAP_PROMETHEUS_URL)",
+    )
+    where = run.add_mutually_exclusive_group()
+    where.add_argument(
+        "--namespace",
+        "-n",
+        action="append",
+        default=[],
+        metavar="NS",
+        help="watch only this namespace; repeatable",
+    )
+    where.add_argument(
+        "--all-namespaces", "-A", action="store_true", help="watch every namespace (the default)"
+    )
+    run.add_argument(
+        "--interval",
+        type=duration,
+        default=15.0,
+        help="re-evaluate every VoiceCapacity this often: 15s, 1m, or seconds (0.25); default 15s",
+    )
+    run.add_argument(
+        "--metrics-port", type=int, default=8080, help="port of /metrics (default 8080; 0: off)"
+    )
+    run.add_argument(
+        "--health-port", type=int, default=8081, help="port of /healthz (default 8081; 0: off)"
+    )
+    run.add_argument("--bind-address", default="0.0.0.0", help="address for /metrics and /healthz")
+    run.add_argument(
+        "--peering",
+        metavar="NAME",
+        help="Kopf peering object that elects one writer among replicas; when given, the "
+        "operator waits until the peering CRD exists (default: use peering 'default' if its "
+        "CRD is installed, else run standalone)",
+    )
+    run.add_argument("--priority", type=int, default=0, help="peering priority (default 0)")
+    run.add_argument("--standalone", action="store_true", help="ignore peering")
+    run.add_argument(
+        "--no-prometheus-rules",
+        dest="prometheus_rules",
+        action="store_false",
+        help="never watch or write PrometheusRules; rules go to ConfigMaps even where "
+        "prometheus-operator is installed (when RBAC does not grant prometheusrules)",
+    )
+    run.add_argument(
+        "--no-keda",
+        dest="keda",
+        action="store_false",
+        help="never watch KEDA ScaledObjects for conflicts (when RBAC does not grant them)",
+    )
+    run.add_argument(
+        "--log-format", choices=("plain", "full", "json"), default="full", help="log format"
+    )
+    run.add_argument("--verbose", "-v", action="store_true", help="debug logs")
+    run.add_argument(
+        "--clock-start",
+        type=instant,
+        help="demos and tests: start the operator's clock at this instant instead of now",
+    )
+    run.add_argument(
+        "--clock-speed",
+        type=float,
+        default=1.0,
+        help="demos and tests: run the operator's clock this many times faster",
+    )
+    run.add_argument(
+        "--clock-origin",
+        type=float,
+        metavar="UNIX_SECONDS",
+        help="demos and tests: the real time at which the clock reads --clock-start, so other "
+        "processes can share the timeline (default: when the operator starts)",
+    )
+    run.set_defaults(handler=start_operator)
+
+
+def start_operator(args: argparse.Namespace) -> int:
+    if not args.prometheus_url:
+        raise UsageError(
+            "no Prometheus to read sessions from: pass --prometheus-url or set "
+            "VOICECAP_PROMETHEUS_URL"
+        )
+    if args.clock_speed <= 0:
+        raise UsageError("--clock-speed must be above zero")
+    from voicecap import runner  # noqa: PLC0415  (kopf and API clients load only for `run`)
+
+    return runner.run(
+        Settings(
+            prometheus_url=args.prometheus_url,
+            namespaces=tuple(args.namespace),
+            interval=args.interval,
+            metrics_port=args.metrics_port or None,
+            health_port=args.health_port or None,
+            bind_address=args.bind_address,
+            peering=args.peering,
+            standalone=args.standalone,
+            priority=args.priority,
+            prometheus_rules=args.prometheus_rules,
+            keda=args.keda,
+            log_format=args.log_format,
+            verbose=args.verbose,
+            clock_start=args.clock_start,
+            clock_speed=args.clock_speed,
+            clock_origin=args.clock_origin,
+        )
+    )

@@ -1,0 +1,254 @@
+"""The conditions a VoiceCapacity shows, how each is decided, and the Events their changes make.
+
+Ready and HeadroomLow change with their reason; the others with their status. A first
+evaluation reports only what needs attention. lastTransitionTime moves only on a status change.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Literal
+
+from voicecap.api.models import (
+    Condition,
+    TokenBudgetStatus,
+    VoiceCapacityStatus,
+)
+from voicecap.api.timefmt import iso
+from voicecap.core.autoscaler import HPAReport
+from voicecap.core.outcome import Outcome, RulesOutcome, Transition
+from voicecap.core.plan import Plan
+
+CONDITION_TYPES = (
+    "Ready",
+    "MetricsAvailable",
+    "PeakActive",
+    "HeadroomLow",
+    "CapacityLimited",
+    "BudgetGranted",
+    "RulesApplied",
+    "HPAMetrics",
+)
+
+
+def condition(
+    status: VoiceCapacityStatus | TokenBudgetStatus | None, kind: str
+) -> Condition | None:
+    for item in status.conditions if status else ():
+        if item.type == kind:
+            return item
+    return None
+
+
+def transitions(
+    previous: VoiceCapacityStatus | None, current: VoiceCapacityStatus
+) -> list[Transition]:
+    """Events for what changed. A first evaluation reports only what needs attention."""
+    events: list[Transition] = []
+    for new in current.conditions:
+        old = condition(previous, new.type)
+        if old is not None and _same(old, new):
+            continue
+        event = _event_for(new, old)
+        if event is not None:
+            events.append(event)
+    return events
+
+
+def _same(old: Condition, new: Condition) -> bool:
+    """Ready and HeadroomLow change with their reason (another problem, another level); the
+    others with their status only (NoData -> PrometheusUnreachable is still the same outage)."""
+    if new.type in {"Ready", "HeadroomLow"}:
+        return (old.status, old.reason) == (new.status, new.reason)
+    return old.status == new.status
+
+
+# ---------------------------------------------------------------- conditions
+
+
+def ready_condition(outcome: Outcome) -> Condition:
+    good = outcome.result in {"Reconciled", "Paused"}
+    return Condition(
+        type="Ready",
+        status="True" if good else "False",
+        reason=outcome.result,
+        message=outcome.message,
+    )
+
+
+def metrics_condition(plan: Plan) -> Condition:
+    return Condition(
+        type="MetricsAvailable",
+        status="True" if plan.sessions_known else "False",
+        reason="SessionsKnown" if plan.sessions_known else plan.sessions_state,
+        message=plan.reasons["sessions"],
+    )
+
+
+def peak_condition(plan: Plan) -> Condition:
+    if plan.active_peak is not None:
+        return Condition(
+            type="PeakActive",
+            status="True",
+            reason="InPeakWindow",
+            message=plan.reasons.get("peakFloor", plan.active_peak),
+        )
+    if plan.next_peak is not None:
+        message = f"next peak {plan.next_peak[0]} starts {iso(plan.next_peak[1])}"
+    else:
+        message = "no peaks declared"
+    return Condition(type="PeakActive", status="False", reason="NoActivePeak", message=message)
+
+
+def headroom_condition(plan: Plan) -> Condition:
+    low = plan.headroom_level != "Normal"
+    return Condition(
+        type="HeadroomLow",
+        status="True" if low else "False",
+        reason=plan.headroom_level if low else "HeadroomOK",
+        message=plan.reasons["utilization"],
+    )
+
+
+def capacity_limited_condition(plan: Plan) -> Condition:
+    if plan.capacity_limited:
+        return Condition(
+            type="CapacityLimited",
+            status="True",
+            reason=plan.ceiling_source,
+            message=f"wants {plan.wanted} replicas, ceiling {plan.ceiling}: "
+            f"{plan.reasons['ceiling']}",
+        )
+    return Condition(
+        type="CapacityLimited",
+        status="False",
+        reason="WithinCeiling",
+        message=f"floor {plan.floor} within ceiling {plan.ceiling} ({plan.reasons['ceiling']})",
+    )
+
+
+def budget_condition(plan: Plan, outcome: Outcome) -> Condition | None:
+    requested = plan.tpm.requested
+    if requested is None:
+        return None  # no spec.model: nothing reserved
+    if outcome.budget == "Invalid":
+        # The grant in effect stays (see core/tokens.py, GrantLedger): a broken edit of the
+        # budget must not lift every vertical's TPM ceiling, nor cut calls that are running.
+        return Condition(
+            type="BudgetGranted",
+            status="False",
+            reason="BudgetInvalid",
+            message="the TokenBudget is invalid (its status says why); "
+            + (
+                f"the grant in effect is kept: {plan.reasons['tpm']}"
+                if plan.tpm.granted is not None
+                else "no grant was ever in effect: no TPM ceiling until it is fixed"
+            ),
+        )
+    if outcome.budget == "NotFound" or plan.tpm.granted is None:
+        return Condition(
+            type="BudgetGranted",
+            status="False",
+            reason="BudgetNotFound",
+            message=plan.reasons.get("tpm", "the referenced TokenBudget does not exist"),
+        )
+    granted = plan.tpm.granted
+    return Condition(
+        type="BudgetGranted",
+        status="True" if granted >= requested else "False",
+        reason="Granted" if granted >= requested else "PartiallyGranted",
+        message=plan.reasons["tpm"],
+    )
+
+
+def rules_condition(rules: RulesOutcome) -> Condition:
+    status: Literal["True", "False", "Unknown"] = (
+        "Unknown" if rules.applied is None else "True" if rules.applied else "False"
+    )
+    return Condition(type="RulesApplied", status=status, reason=rules.reason, message=rules.message)
+
+
+def hpa_metrics_condition(plan: Plan, report: HPAReport) -> Condition:
+    active = report.condition("ScalingActive")
+    if active is None:
+        return Condition(
+            type="HPAMetrics",
+            status="Unknown",
+            reason="NotReported",
+            message="the HPA has not reported ScalingActive yet",
+        )
+    # The HPA's own messages are left out: they change wording as prometheus-adapter relists
+    # ("could not find the metric" / "no metrics returned"), and a copy would cost a status
+    # write each time. `kubectl describe hpa` has them.
+    if report.metric_unavailable:
+        return Condition(
+            type="HPAMetrics",
+            status="False",
+            reason="FloorDrivesScaleDown",
+            message=f"the HPA cannot read its metric ({active.reason}; kubectl describe hpa "
+            f"says why): maxReplicas held at the floor ({plan.floor}) so scale-down follows the "
+            "floor; serve voice_active_sessions_per_pod (prometheus-adapter) to scale between "
+            "cycles",
+        )
+    return Condition(
+        type="HPAMetrics",
+        status="True",
+        reason=active.reason,
+        message=f"the HPA reads its metric ({active.reason}) and scales up to the ceiling",
+    )
+
+
+def dated(
+    conditions: Sequence[Condition],
+    previous: VoiceCapacityStatus | TokenBudgetStatus | None,
+    generation: int | None,
+    now: datetime,
+) -> list[Condition]:
+    """lastTransitionTime moves only when a condition's status changes."""
+    dated = []
+    for item in conditions:
+        old = condition(previous, item.type)
+        since = (
+            old.last_transition_time
+            if old is not None and old.status == item.status and old.last_transition_time
+            else iso(now)
+        )
+        dated.append(
+            item.model_copy(
+                update={"last_transition_time": since, "observed_generation": generation}
+            )
+        )
+    return dated
+
+
+# ---------------------------------------------------------------- events
+
+_PROBLEMS: dict[str, tuple[str, str]] = {
+    # condition type -> (reason of the Event when it turns bad, when it recovers)
+    "MetricsAvailable": ("MetricsLost", "MetricsRestored"),
+    "CapacityLimited": ("CapacityLimited", "CapacityRestored"),
+    "BudgetGranted": ("BudgetShort", "BudgetGranted"),
+    "RulesApplied": ("RulesNotApplied", "RulesApplied"),
+    "HPAMetrics": ("HPAMetricUnavailable", "HPAMetricAvailable"),
+}
+
+
+def _event_for(new: Condition, old: Condition | None) -> Transition | None:
+    if new.type == "PeakActive":
+        if new.status == "True":
+            return Transition("Normal", "PeakEntered", new.message)
+        return Transition("Normal", "PeakLeft", new.message) if old is not None else None
+    if new.type == "HeadroomLow":
+        if new.status == "True":
+            return Transition("Warning", f"Headroom{new.reason}", new.message)
+        return Transition("Normal", "HeadroomRecovered", new.message) if old else None
+    if new.type == "Ready":
+        if new.status == "False":
+            return Transition("Warning", new.reason, new.message)
+        return Transition("Normal", new.reason, new.message) if old is not None else None
+    if new.status == "Unknown":
+        return None  # not attempted (paused): nothing happened worth an Event
+    bad_when = "True" if new.type == "CapacityLimited" else "False"
+    lost, back = _PROBLEMS[new.type]
+    if new.status == bad_when:
+        return Transition("Warning", lost, new.message)
+    return Transition("Normal", back, new.message) if old is not None else None

@@ -1,0 +1,66 @@
+"""What a cycle saw (Observation), what the last evaluation decided (Memory), and the named
+policy that says when a session count is known."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from voicecap.core.headroom import HeadroomState
+from voicecap.core.stabilization import Recommendation
+
+# Why sessions are or are not known. Everything but Known means UNKNOWN, never zero.
+SessionsState = Literal[
+    "Known",
+    "NoData",
+    "Stale",
+    "InvalidValue",
+    "MultipleSeries",
+    "PrometheusUnreachable",
+    "QueryError",
+]
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What was seen this cycle. Adapters fill it; they never decide what a value means."""
+
+    sessions: float | None = None
+    sampled_at: datetime | None = None
+    failure: SessionsState | None = None  # set when the query gave no usable answer
+    ready_replicas: int | None = None
+    granted_tpm: int | None = None  # None: no budget grant is known
+    forecast: Mapping[str, float] = field(default_factory=dict)  # peak name -> baseline
+
+
+@dataclass(frozen=True)
+class Memory:
+    """What the previous evaluation decided."""
+
+    floor: int | None = None
+    sessions: float | None = None
+    sessions_at: datetime | None = None
+    headroom: HeadroomState = field(default_factory=HeadroomState)
+    recommendations: tuple[Recommendation, ...] = ()
+
+
+def judge_sessions(
+    observation: Observation, *, max_staleness_seconds: float, now: datetime
+) -> tuple[float | None, SessionsState]:
+    """Named policies for session data: only a finite, non-negative, fresh number is known."""
+    if observation.failure is not None:
+        return None, observation.failure
+    value = observation.sessions
+    if value is None:
+        return None, "NoData"
+    if not math.isfinite(value) or value < 0:
+        return None, "InvalidValue"
+    if (
+        observation.sampled_at is not None
+        and (now - observation.sampled_at).total_seconds() > max_staleness_seconds
+    ):
+        return None, "Stale"
+    return value, "Known"

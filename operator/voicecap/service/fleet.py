@@ -1,0 +1,101 @@
+"""The fleet cycle: every VoiceCapacity re-evaluated every --interval, as one loop.
+
+Not a timer per object: one batched Prometheus query per cycle, TokenBudget grants computed once
+for everyone, bounded concurrency, and memory that follows the object count. Objects waiting
+after API trouble are skipped until due (service/retries.py), with one probe per cycle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+
+from voicecap.adapters.objects import CapacityEntry
+from voicecap.api.models import dump
+from voicecap.service.peering import PeeringGate
+from voicecap.service.reconciler import Reconciler, RetryLaterError
+from voicecap.service.sessions import session_source
+
+log = logging.getLogger("voicecap")
+
+
+@dataclass
+class Fleet:
+    reconciler: Reconciler
+    concurrency: int = 16
+
+    async def cycle(self) -> int:
+        """Evaluate every VoiceCapacity once; returns how many were evaluated."""
+        r = self.reconciler
+        entries = r.world.capacities()
+        self._forget_except({entry.key for entry in entries})
+        valid = [entry.capacity for entry in entries if entry.capacity is not None]
+        budgets = r.world.budgets()
+        r.book.refresh(valid, budgets)
+        for budget, status in r.book.statuses(budgets, r.clock.now()):
+            await r.writer.budget_status(budget.name, budget.stored_status, dump(status))
+        r.metrics.objects.labels("true").set(len(valid))
+        r.metrics.objects.labels("false").set(len(entries) - len(valid))
+        await r.sessions.refresh([session_source(capacity) for capacity in valid])
+
+        probe = r.retries.probe()
+        if probe is not None:  # nobody is due: is the API back? (one request, not thousands)
+            await self._one(next(e for e in entries if e.key == probe))
+        r.retries.recovered(r.kube.answered)
+        now = time.monotonic()
+        due = [e for e in entries if e.key != probe and r.retries.due(e.key, now)]
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def gated(entry: CapacityEntry) -> None:
+            async with gate:
+                await self._one(entry)
+
+        await asyncio.gather(*(gated(entry) for entry in due))
+        return len(entries)
+
+    async def _one(self, entry: CapacityEntry) -> None:
+        with contextlib.suppress(RetryLaterError):  # it waits in the RetryBook
+            await self.reconciler.reconcile(entry, trigger="cycle")
+
+    def _forget_except(self, keys: set[str]) -> None:
+        r = self.reconciler
+        r.forget_except(keys)
+        r.writer.forget_except(keys)
+        r.retries.forget_except(keys)
+        r.book.forget_except(keys)
+        for key in r.metrics.known_keys() - keys:
+            r.metrics.forget(key)  # session observations are replaced wholesale each cycle
+
+
+async def run_cycles(
+    fleet: Fleet,
+    gate: PeeringGate,
+    *,
+    interval: float,
+    ready: asyncio.Event,
+    stop: asyncio.Event,
+) -> None:
+    """The periodic re-evaluation of every object (docs/reliability.md F7): survives any
+    error, stops on `stop`."""
+    metrics = fleet.reconciler.metrics
+    while not ready.is_set() and not stop.is_set():
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(ready.wait(), timeout=interval)
+    while not stop.is_set():
+        started = time.monotonic()
+        try:
+            if await gate.may_write():
+                count = await fleet.cycle()
+                metrics.cycle_duration.observe(time.monotonic() - started)
+                log.debug("cycle: %d VoiceCapacities in %.3fs", count, time.monotonic() - started)
+            else:
+                log.info("cycle skipped: a peer with a higher priority is active")
+        except Exception:
+            metrics.reconcile_errors.labels("CycleFailed").inc()
+            log.exception("cycle failed; the next one starts on schedule")
+        remaining = max(0.0, interval - (time.monotonic() - started))
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=remaining)

@@ -1,0 +1,197 @@
+"""One reconcile of one VoiceCapacity: observe -> plan -> guard -> apply -> status -> Events.
+
+Level-triggered: create, update, resume and the fleet cycle all call `Reconciler.reconcile`,
+which reads everything it needs (the typed object, its HPA and target from the watch caches,
+the cycle's session snapshot, the clock) and writes only the difference. A reconcile that
+changes nothing makes no API call at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field, replace
+
+from voicecap.adapters import children
+from voicecap.adapters.kube import KubeApi, NotFoundError, RejectedError, TransientError
+from voicecap.adapters.metrics import OperatorMetrics
+from voicecap.adapters.objects import CapacityEntry
+from voicecap.api.models import VoiceCapacity, dump
+from voicecap.core.autoscaler import max_replicas
+from voicecap.core.conditions import condition, transitions
+from voicecap.core.guards import Surroundings, guard
+from voicecap.core.outcome import Outcome, RulesOutcome, Transition
+from voicecap.core.plan import Plan, plan
+from voicecap.core.status import build_status, invalid_status, memory_from_status
+from voicecap.service.clock import Clock
+from voicecap.service.retries import RetryBook
+from voicecap.service.sessions import SessionCache, session_source
+from voicecap.service.token_book import TokenBook
+from voicecap.service.world import World
+from voicecap.service.writer import ChildWriter
+
+log = logging.getLogger("voicecap")
+
+
+class RetryLaterError(Exception):
+    """The reconcile could not finish; the fleet cycle tries again after `delay` seconds."""
+
+    def __init__(self, message: str, delay: float) -> None:
+        super().__init__(message)
+        self.delay = delay
+
+
+@dataclass
+class Reconciler:
+    kube: KubeApi
+    world: World
+    sessions: SessionCache
+    metrics: OperatorMetrics
+    clock: Clock
+    writer: ChildWriter
+    book: TokenBook = field(default_factory=TokenBook)
+    retries: RetryBook = field(default_factory=RetryBook)
+    _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+
+    async def reconcile(self, entry: CapacityEntry, *, trigger: str) -> Plan | None:
+        lock = self._locks.setdefault(entry.key, asyncio.Lock())
+        started = time.perf_counter()
+        async with lock:
+            try:
+                result = await self._reconcile(entry)
+            except TransientError as error:
+                self.metrics.reconcile_errors.labels("KubeTransient").inc()
+                delay = self.retries.failed(
+                    entry.key, error.retry_after, answered=self.kube.answered
+                )
+                log.warning(
+                    "%s: Kubernetes API trouble, retrying in %.0fs: %s", entry.key, delay, error
+                )
+                raise RetryLaterError(str(error), delay) from error
+            finally:
+                self.metrics.reconcile_duration.labels(trigger).observe(
+                    time.perf_counter() - started
+                )
+        self.retries.succeeded(entry.key)
+        return result
+
+    def forget_except(self, keys: set[str]) -> None:
+        for key in set(self._locks) - keys:
+            if not self._locks[key].locked():
+                del self._locks[key]
+
+    async def _reconcile(self, entry: CapacityEntry) -> Plan | None:
+        now = self.clock.now()
+        capacity = entry.capacity
+        if capacity is None:
+            await self._report_invalid(entry, entry.invalid or "invalid")
+            return None
+        if self.book.is_stale(capacity):
+            valid = [e.capacity for e in self.world.capacities() if e.capacity is not None]
+            self.book.refresh(valid, self.world.budgets())
+        target = capacity.spec.target_ref
+        observation = replace(
+            await self.sessions.observation(session_source(capacity)),
+            ready_replicas=self.world.ready_replicas(capacity.namespace, target.kind, target.name),
+            granted_tpm=self.book.take(capacity, seed=self.world.capacities),
+        )
+        decided = plan(capacity, observation, now, memory_from_status(entry.status))
+        outcome, applied = await self._apply(capacity, decided)
+        outcome = replace(outcome, rules=await self._apply_rules(capacity))
+        status = build_status(
+            decided, outcome, previous=entry.status, generation=entry.generation, now=now
+        )
+        await self.writer.capacity_status(entry.meta, entry.stored_status, dump(status), now)
+        if outcome.result == "Reconciled":
+            self.book.settle(capacity, observation.granted_tpm)
+        await self.writer.events(entry.meta, [*applied, *transitions(entry.status, status)], now)
+        self.metrics.observe_plan(capacity.key, decided, now.timestamp())
+        return decided
+
+    async def _report_invalid(self, entry: CapacityEntry, why: str) -> None:
+        """Ready=False InvalidSpec; everything else stays as last decided (nothing is lost)."""
+        now = self.clock.now()
+        ready = condition(entry.status, "Ready")
+        already = (
+            ready is not None
+            and ready.reason == "InvalidSpec"
+            and ready.observed_generation == entry.generation
+        )
+        if not already:  # a counter of objects turning invalid, not of cycles that saw one
+            self.metrics.reconcile_errors.labels("InvalidSpec").inc()
+        status = invalid_status(why, previous=entry.status, generation=entry.generation, now=now)
+        await self.writer.capacity_status(entry.meta, entry.stored_status, dump(status), now)
+        await self.writer.events(entry.meta, transitions(entry.status, status), now)
+
+    async def _apply(
+        self, capacity: VoiceCapacity, decided: Plan
+    ) -> tuple[Outcome, list[Transition]]:
+        name = children.hpa_name(capacity)
+        target = capacity.spec.target_ref
+        live = self.world.hpa(capacity.namespace, name)
+        around = Surroundings(
+            target_found=decided.ready_replicas is not None,
+            hpa_name=name,
+            hpa_owned=None if live is None else live.owned_by(capacity),
+            autoscalers=tuple(self.world.autoscalers(capacity.namespace, target.kind, target.name)),
+            budget=self.book.state(capacity),
+        )
+        stopped = guard(capacity, decided, around)
+        if stopped is not None:
+            return stopped, []
+        report = live.hpa if live is not None else None
+        ceiling = max_replicas(decided.floor, decided.ceiling, report)
+        desired = children.render_hpa(capacity, decided, ceiling)
+        try:
+            created = await self.writer.hpa(capacity.namespace, desired, live)
+        except (RejectedError, NotFoundError) as error:
+            self.metrics.reconcile_errors.labels("ApplyFailed").inc()
+            return Outcome(
+                "ApplyFailed", f"HorizontalPodAutoscaler {name}: {error}", around.budget
+            ), []
+        spec = desired["spec"]
+        events = (
+            [
+                Transition(
+                    "Normal",
+                    "HPACreated",
+                    f"HorizontalPodAutoscaler {name}: minReplicas {decided.floor}, "
+                    f"maxReplicas {decided.ceiling}",
+                )
+            ]
+            if created
+            else []
+        )
+        return Outcome(
+            "Reconciled",
+            f"HorizontalPodAutoscaler {name}: minReplicas {spec['minReplicas']}, "
+            f"maxReplicas {spec['maxReplicas']}",
+            around.budget,
+            hpa=report,
+            hpa_max_replicas=ceiling,
+        ), events
+
+    async def _apply_rules(self, capacity: VoiceCapacity) -> RulesOutcome:
+        """The alert rules: a PrometheusRule where prometheus-operator is installed, else a
+        ConfigMap with the rule file (and the other form, once replaced, is removed)."""
+        kind = self.world.rules_kind()
+        name = children.rules_name(capacity, kind)
+        if capacity.spec.paused:
+            return RulesOutcome(None, "Paused", f"paused: {kind} {name} left as it is")
+        live = self.world.rules(capacity.namespace, kind, name)
+        if live is not None and not live.owned_by(capacity):
+            return RulesOutcome(
+                False, "NameTaken", f"{kind} {name} exists and is not owned by this VoiceCapacity"
+            )
+        other: children.RulesKind = "ConfigMap" if kind == "PrometheusRule" else "PrometheusRule"
+        other_name = children.rules_name(capacity, other)
+        replaced = self.world.rules(capacity.namespace, other, other_name)
+        try:
+            summary = await self.writer.rules(capacity, kind, live)
+            if replaced is not None and replaced.owned_by(capacity):
+                await self.writer.remove_rules(capacity.namespace, other, other_name)
+        except (RejectedError, NotFoundError) as error:
+            self.metrics.reconcile_errors.labels("RulesFailed").inc()
+            return RulesOutcome(False, "ApplyFailed", f"{kind} {name}: {error}")
+        return RulesOutcome(True, kind, f"{kind} {name}: {summary}")

@@ -1,0 +1,72 @@
+"""Session observations for the whole fleet: one batched Prometheus query per cycle.
+
+Objects newer than the last cycle (start-up, a create) are batched too: misses that arrive while
+a query is in flight are answered together by the next one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+from voicecap.adapters.metrics import OperatorMetrics
+from voicecap.adapters.prometheus import PrometheusSessions, SessionSource
+from voicecap.api.models import VoiceCapacity
+from voicecap.core.observation import Observation
+from voicecap.service.clock import Clock
+
+
+def session_source(capacity: VoiceCapacity) -> SessionSource:
+    return SessionSource(
+        key=capacity.key,
+        namespace=capacity.namespace,
+        vertical=capacity.vertical,
+        query=capacity.spec.sessions.query or "",
+    )
+
+
+class SessionCache:
+    """Session observations for the fleet, refreshed once per cycle with batched queries."""
+
+    def __init__(
+        self, prometheus: PrometheusSessions, clock: Clock, metrics: OperatorMetrics
+    ) -> None:
+        self._prometheus = prometheus
+        self._clock = clock
+        self._metrics = metrics
+        self._observations: dict[str, Observation] = {}
+        self._pending: dict[str, SessionSource] = {}
+        self._lock = asyncio.Lock()
+
+    async def refresh(self, sources: list[SessionSource]) -> None:
+        async with self._lock:
+            observed = await asyncio.to_thread(self._observe, sources)
+            self._observations = observed
+
+    async def observation(self, source: SessionSource) -> Observation:
+        """The cycle's observation; a miss (an object newer than the last cycle) is batched:
+        misses that arrive while a query is in flight are answered together by the next one, so
+        thousands of objects at start-up cost a few fleet queries, not one each."""
+        cached = self._observations.get(source.key)
+        if cached is not None:
+            return cached
+        self._pending[source.key] = source
+        async with self._lock:
+            if source.key in self._pending and source.key not in self._observations:
+                batch, self._pending = self._pending, {}
+                observed = await asyncio.to_thread(self._observe, list(batch.values()))
+                self._observations.update(observed)
+            self._pending.pop(source.key, None)
+        return self._observations.get(source.key, Observation(failure="NoData"))
+
+    def _observe(self, sources: list[SessionSource]) -> dict[str, Observation]:
+        observed = self._prometheus.observe(sources)
+        for record in self._prometheus.history:
+            kind = "default" if "voice_active_sessions" in record.query else "override"
+            self._metrics.query_duration.labels(kind).observe(record.seconds)
+            if record.outcome != "ok":
+                self._metrics.query_failures.labels(record.outcome).inc()
+        return {
+            key: replace(value, sampled_at=self._clock.sampled(value.sampled_at))
+            for key, value in observed.items()
+        }

@@ -1,0 +1,147 @@
+"""The writing of what the operator owns, behind a narrow interface: HPAs, alert rules, status,
+Events. Each write is the smallest one (a create, or a merge patch of what differs, or nothing);
+the kube adapter counts them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from voicecap.adapters import children
+from voicecap.adapters.kube import ConflictError, KubeApi, KubeError, NotFoundError, Ref
+from voicecap.adapters.metrics import OperatorMetrics
+from voicecap.adapters.objects import LiveChild
+from voicecap.api.models import ObjectMeta, VoiceCapacity
+from voicecap.api.names import (
+    API_VERSION,
+    EVENTS_API_VERSION,
+    HPA_API_VERSION,
+    PROMETHEUS_RULE_API_VERSION,
+    TOKENBUDGETS,
+    VOICECAPACITIES,
+)
+from voicecap.api.timefmt import iso
+from voicecap.core.outcome import Transition
+from voicecap.core.rules import rule_group
+
+log = logging.getLogger("voicecap")
+
+HPAS = (HPA_API_VERSION, "horizontalpodautoscalers")
+RULE_OBJECTS: dict[children.RulesKind, tuple[str, str]] = {
+    "PrometheusRule": (PROMETHEUS_RULE_API_VERSION, "prometheusrules"),
+    "ConfigMap": ("v1", "configmaps"),
+}
+
+
+@dataclass
+class ChildWriter:
+    kube: KubeApi
+    metrics: OperatorMetrics
+    identity: str = "voicecap-operator"
+    # Rendered rule objects per VoiceCapacity version: rendering YAML is the slow part.
+    _rendered_rules: dict[str, tuple[tuple[Any, ...], dict[str, Any], str]] = field(
+        default_factory=dict
+    )
+
+    async def hpa(self, namespace: str, desired: dict[str, Any], live: LiveChild | None) -> bool:
+        """Create or converge the HPA; True when it was created."""
+        name = desired["metadata"]["name"]
+        return await self._converge(Ref(*HPAS, namespace, name), desired, live)
+
+    async def rules(
+        self, capacity: VoiceCapacity, kind: children.RulesKind, live: LiveChild | None
+    ) -> str:
+        """Create or converge the rule object, and remove the other kind once replaced.
+        Returns a summary of what it holds."""
+        desired, summary = self._render_rules(capacity, kind)
+        name = desired["metadata"]["name"]
+        await self._converge(Ref(*RULE_OBJECTS[kind], capacity.namespace, name), desired, live)
+        return summary
+
+    async def remove_rules(self, namespace: str, kind: children.RulesKind, name: str) -> None:
+        await self.kube.delete(Ref(*RULE_OBJECTS[kind], namespace, name))
+
+    async def capacity_status(
+        self,
+        meta: ObjectMeta,
+        stored: Mapping[str, Any],
+        status: dict[str, Any],
+        now: datetime,
+    ) -> None:
+        """Patch the status subresource only when something other than lastEvaluated changed."""
+        unchanged = {k: v for k, v in stored.items() if k != "lastEvaluated"}
+        wanted = {k: v for k, v in status.items() if k != "lastEvaluated"}
+        if not children.merge_patch(unchanged, wanted):
+            return
+        status["lastEvaluated"] = iso(now)
+        ref = Ref(API_VERSION, VOICECAPACITIES, meta.namespace or "default", meta.name)
+        try:
+            await self.kube.patch_status(ref, children.merge_patch(stored, status))
+        except NotFoundError:
+            return  # deleted meanwhile: nothing to report on
+
+    async def budget_status(
+        self, name: str, stored: Mapping[str, Any], status: dict[str, Any]
+    ) -> None:
+        patch = children.merge_patch(stored, status)
+        if not patch:
+            return
+        try:
+            await self.kube.patch_status(Ref(API_VERSION, TOKENBUDGETS, None, name), patch)
+        except NotFoundError:
+            return
+        except KubeError as error:  # one budget's trouble never stops the cycle
+            log.warning("TokenBudget %s: could not write status: %s", name, error)
+
+    async def events(self, meta: ObjectMeta, events: list[Transition], now: datetime) -> None:
+        for event in events:
+            rendered = children.render_event(meta, event, now=now, instance=self.identity)
+            try:
+                await self.kube.create(
+                    Ref(EVENTS_API_VERSION, "events", meta.namespace or "default"), rendered
+                )
+            except KubeError as error:  # an Event is worth a log line, never a failed reconcile
+                log.warning("could not post Event %s: %s", event.reason, error)
+                continue
+            self.metrics.events.labels(event.reason).inc()
+
+    def forget_except(self, keys: set[str]) -> None:
+        for key in set(self._rendered_rules) - keys:
+            del self._rendered_rules[key]
+
+    async def _converge(self, ref: Ref, desired: dict[str, Any], live: LiveChild | None) -> bool:
+        """Create the child or patch what differs; True when it was created."""
+        if live is not None:
+            await self._patch(ref, desired, live.body)
+            return False
+        try:
+            await self.kube.create(ref, desired)
+        except ConflictError:  # created meanwhile (not yet in the watch cache): converge it.
+            await self._patch(ref, desired, await self.kube.get(ref) or {})
+            return False
+        return True
+
+    async def _patch(self, ref: Ref, desired: dict[str, Any], live: Mapping[str, Any]) -> None:
+        patch = children.child_patch(desired, live)
+        if patch is not None:
+            await self.kube.patch(ref, patch)
+
+    def _render_rules(
+        self, capacity: VoiceCapacity, kind: children.RulesKind
+    ) -> tuple[dict[str, Any], str]:
+        """The rule object and a summary, rendered once per object version."""
+        meta = capacity.metadata
+        signature = (meta.uid, meta.resource_version, kind)
+        cached = self._rendered_rules.get(capacity.key)
+        if cached is not None and meta.resource_version is not None and cached[0] == signature:
+            return cached[1], cached[2]
+        desired = children.render_rules(capacity, kind)
+        group = rule_group(capacity)["rules"]
+        alerts = sum(1 for rule in group if "alert" in rule)
+        summary = f"{alerts} alerts, {len(group) - alerts} recording rules"
+        self._rendered_rules[capacity.key] = (signature, desired, summary)
+        return desired, summary

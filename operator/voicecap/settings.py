@@ -1,0 +1,36 @@
+"""What `voicecap run` was told: one frozen value, from the command line to the Kopf handlers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+LogFormat = Literal["plain", "full", "json"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    prometheus_url: str
+    namespaces: tuple[str, ...] = ()  # empty: all namespaces
+    interval: float = 15.0  # seconds between fleet cycles
+    metrics_port: int | None = 8080  # None: no /metrics
+    health_port: int | None = 8081  # None: no /healthz
+    bind_address: str = "0.0.0.0"
+    peering: str | None = None  # None: Kopf's "default" peering, if its CRD is installed
+    standalone: bool = False
+    priority: int = 0
+    prometheus_rules: bool = True  # watch and write PrometheusRules where they are served
+    keda: bool = True  # watch KEDA ScaledObjects where they are served
+    log_format: LogFormat = "full"
+    verbose: bool = False
+    query_timeout: float = 3.0  # seconds per Prometheus query
+    clock_start: datetime | None = None  # demos and tests: a shifted, compressed timeline
+    clock_speed: float = 1.0
+    clock_origin: float | None = None  # Unix time at which the clock reads clock_start
+    identity: str = "voicecap-operator"  # this process, in peering objects and Events
+
+    @property
+    def peering_name(self) -> str | None:
+        """The peering object the fleet cycle checks (None: standalone)."""
+        return None if self.standalone else (self.peering or "default")

@@ -1,0 +1,267 @@
+"""In-memory doubles for the service's edges, shared by every in-process service test.
+
+- `MemoryWorld`: the watch caches (service/world.py), filled from plain bodies and parsed by the
+  same boundary parser as production (adapters/objects.py).
+- `MemoryKube`: an API server in a dict. Creates, merge patches and deletes land in the world as a
+  watch would deliver them (with a new resourceVersion), so a second cycle sees the first one's
+  writes, and a steady cycle can be shown to make no write at all. Faults are injected per call.
+- `FixedSessions`: Prometheus answering a fixed session count per vertical.
+- `service_for(world)`: a Reconciler and Fleet wired like handlers.startup wires them.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from voicecap.adapters.children import RulesKind, merge_patch
+from voicecap.adapters.kube import ConflictError, KubeError, NotFoundError, Ref, TransientError
+from voicecap.adapters.metrics import OperatorMetrics
+from voicecap.adapters.objects import (
+    BudgetEntry,
+    CapacityEntry,
+    LiveChild,
+    ObjectParser,
+    live_child,
+)
+from voicecap.adapters.prometheus import SessionSource
+from voicecap.core.observation import Observation
+from voicecap.service.clock import Clock
+from voicecap.service.fleet import Fleet
+from voicecap.service.reconciler import Reconciler
+from voicecap.service.sessions import SessionCache
+from voicecap.service.writer import ChildWriter
+
+_versions = itertools.count(1)
+
+
+def _stamp(body: dict[str, Any]) -> dict[str, Any]:
+    meta = body.setdefault("metadata", {})
+    meta["resourceVersion"] = str(next(_versions))
+    meta.setdefault("uid", f"uid-{meta.get('namespace', '')}-{meta['name']}")
+    meta.setdefault("generation", 1)
+    return body
+
+
+class MemoryWorld:
+    def __init__(self, rules_kind: RulesKind = "ConfigMap") -> None:
+        self.capacity_bodies: dict[str, dict[str, Any]] = {}
+        self.budget_bodies: dict[str, dict[str, Any]] = {}
+        self.ready: dict[tuple[str, str, str], int] = {}
+        self.children: dict[tuple[str, str, str], dict[str, Any]] = {}  # (ns, kind, name)
+        self.foreign_autoscalers: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
+        self.kind: RulesKind = rules_kind
+        self._parser = ObjectParser()
+
+    # ---- filling it, as a watch would
+    def add_capacity(self, body: Mapping[str, Any], *, ready: int | None = 2) -> str:
+        body = _stamp(copy.deepcopy(dict(body)))
+        meta = body["metadata"]
+        key = f"{meta.get('namespace', 'default')}/{meta['name']}"
+        self.capacity_bodies[key] = body
+        target = body["spec"]["targetRef"]
+        if ready is not None:
+            self.ready[(key.split("/", maxsplit=1)[0], target.get("kind", "Deployment"), target["name"])] = (
+                ready
+            )
+        return key
+
+    def add_budget(self, body: Mapping[str, Any]) -> None:
+        body = _stamp(copy.deepcopy(dict(body)))
+        self.budget_bodies[body["metadata"]["name"]] = body
+
+    def edit_capacity(self, key: str, edit: Callable[[dict[str, Any]], None]) -> None:
+        body = self.capacity_bodies[key]
+        edit(body)
+        body["metadata"]["generation"] += 1
+        _stamp(body)
+
+    def body(self, key: str) -> dict[str, Any]:
+        return self.capacity_bodies[key]
+
+    # ---- the World protocol
+    def capacities(self) -> list[CapacityEntry]:
+        return [self._parser.capacity(key, body) for key, body in self.capacity_bodies.items()]
+
+    def entry(self, key: str) -> CapacityEntry:
+        return self._parser.capacity(key, self.capacity_bodies[key])
+
+    def budgets(self) -> list[BudgetEntry]:
+        return [self._parser.budget(body) for body in self.budget_bodies.values()]
+
+    def ready_replicas(self, namespace: str, kind: str, name: str) -> int | None:
+        return self.ready.get((namespace, kind, name))
+
+    def hpa(self, namespace: str, name: str) -> LiveChild | None:
+        body = self.children.get((namespace, "HorizontalPodAutoscaler", name))
+        return live_child(body, hpa=True) if body is not None else None
+
+    def autoscalers(self, namespace: str, kind: str, name: str) -> list[tuple[str, str]]:
+        found = list(self.foreign_autoscalers.get((namespace, kind, name), []))
+        for (ns, child_kind, child_name), body in self.children.items():
+            target = body.get("spec", {}).get("scaleTargetRef", {})
+            if (ns, child_kind) == (namespace, "HorizontalPodAutoscaler") and (
+                target.get("kind"),
+                target.get("name"),
+            ) == (kind, name):
+                found.append(("HorizontalPodAutoscaler", child_name))
+        return found
+
+    def rules_kind(self) -> RulesKind:
+        return self.kind
+
+    def rules(self, namespace: str, kind: RulesKind, name: str) -> LiveChild | None:
+        body = self.children.get((namespace, kind, name))
+        return live_child(body) if body is not None else None
+
+
+_KINDS = {
+    "horizontalpodautoscalers": "HorizontalPodAutoscaler",
+    "configmaps": "ConfigMap",
+    "prometheusrules": "PrometheusRule",
+}
+
+
+@dataclass
+class MemoryKube:
+    """The API server the service writes to; what it writes shows up in `world`."""
+
+    world: MemoryWorld
+    writes: list[tuple[str, str]] = field(default_factory=list)  # (verb, resource)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    answered: int = 0
+    fault: Callable[[str, Ref], KubeError | None] = lambda verb, ref: None
+
+    def _check(self, verb: str, ref: Ref) -> None:
+        error = self.fault(verb, ref)
+        if error is not None:
+            if not isinstance(error, TransientError):
+                self.answered += 1
+            raise error
+        self.answered += 1
+
+    async def get(self, ref: Ref) -> dict[str, Any] | None:
+        self._check("get", ref)
+        body = self.world.children.get((ref.namespace or "", _KINDS[ref.plural], ref.name or ""))
+        return copy.deepcopy(body) if body is not None else None
+
+    async def create(self, ref: Ref, body: dict[str, Any]) -> dict[str, Any]:
+        self._check("create", ref)
+        if ref.plural == "events":
+            self.events.append(body)
+        else:
+            where = (ref.namespace or "", _KINDS[ref.plural], body["metadata"]["name"])
+            if where in self.world.children:
+                raise ConflictError(f"409 {ref} exists")
+            self.world.children[where] = _stamp(copy.deepcopy(body))
+        self.writes.append(("create", ref.plural))
+        return body
+
+    async def patch(self, ref: Ref, patch: dict[str, Any]) -> dict[str, Any]:
+        self._check("patch", ref)
+        where = (ref.namespace or "", _KINDS[ref.plural], ref.name or "")
+        if where not in self.world.children:
+            raise NotFoundError(f"404 {ref}")
+        self.world.children[where] = _stamp(_merged(self.world.children[where], patch))
+        self.writes.append(("patch", ref.plural))
+        return self.world.children[where]
+
+    async def patch_status(self, ref: Ref, status: dict[str, Any]) -> dict[str, Any]:
+        self._check("patch_status", ref)
+        if ref.plural == "tokenbudgets":
+            body = self.world.budget_bodies[ref.name or ""]
+        else:
+            key = f"{ref.namespace}/{ref.name}"
+            if key not in self.world.capacity_bodies:
+                raise NotFoundError(f"404 {ref}")
+            body = self.world.capacity_bodies[key]
+        merged = _merged({"status": body.get("status") or {}}, {"status": status})
+        body["status"] = merged["status"]
+        _stamp(body)
+        self.writes.append(("patch", f"{ref.plural}/status"))
+        return body
+
+    async def delete(self, ref: Ref) -> None:
+        self._check("delete", ref)
+        self.world.children.pop((ref.namespace or "", _KINDS[ref.plural], ref.name or ""), None)
+        self.writes.append(("delete", ref.plural))
+
+    def status_writes(self) -> int:
+        return sum(1 for _, resource in self.writes if resource.endswith("/status"))
+
+
+def _merged(live: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
+    """RFC 7386 JSON merge patch (null deletes)."""
+    result = copy.deepcopy(dict(live))
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        elif isinstance(value, Mapping) and isinstance(result.get(key), Mapping):
+            result[key] = _merged(result[key], value)
+        else:
+            result[key] = copy.deepcopy(value)
+    return result
+
+
+class FixedSessions:
+    """Prometheus answering `sessions[vertical]` (missing verticals: NoData); counts queries."""
+
+    def __init__(self, sessions: Mapping[str, float] | None = None) -> None:
+        self.sessions = dict(sessions or {})
+        self.history: list[Any] = []
+        self.queries = 0
+
+    def observe(self, sources: list[SessionSource]) -> dict[str, Observation]:
+        self.queries += 1
+        return {
+            s.key: Observation(sessions=self.sessions[s.vertical])
+            if s.vertical in self.sessions
+            else Observation(failure="NoData")
+            for s in sources
+        }
+
+
+@dataclass
+class Service:
+    world: MemoryWorld
+    kube: MemoryKube
+    prometheus: FixedSessions
+    metrics: OperatorMetrics
+    reconciler: Reconciler
+    fleet: Fleet
+
+    async def reconcile(self, key: str) -> None:
+        await self.reconciler.reconcile(self.world.entry(key), trigger="test")
+
+
+def service_for(
+    world: MemoryWorld,
+    sessions: Mapping[str, float] | None = None,
+    *,
+    now: datetime | None = None,
+) -> Service:
+    metrics = OperatorMetrics()
+    kube = MemoryKube(world)
+    prometheus = FixedSessions(sessions)
+    clock = Clock(now) if now is not None else Clock()
+    reconciler = Reconciler(
+        kube=kube,  # type: ignore[arg-type]
+        world=world,
+        sessions=SessionCache(prometheus, clock, metrics),  # type: ignore[arg-type]
+        metrics=metrics,
+        clock=clock,
+        writer=ChildWriter(kube, metrics),  # type: ignore[arg-type]
+    )
+    return Service(world, kube, prometheus, metrics, reconciler, Fleet(reconciler))
+
+
+def counter(metrics: OperatorMetrics, name: str, **labels: str) -> float:
+    value = metrics.registry.get_sample_value(name, labels)
+    return value or 0.0
+
+
+__all__ = ["MemoryKube", "MemoryWorld", "Service", "counter", "merge_patch", "service_for"]

@@ -1,0 +1,90 @@
+"""The fleet cycle: steady cycles write nothing, and objects waiting after an API outage are
+retried as soon as the API answers again, not after their backoff (up to 300 s)."""
+
+from __future__ import annotations
+
+import pytest
+
+from support.objects import capacity_body
+from support.world import MemoryWorld, service_for
+from voicecap.adapters.kube import Ref, TransientError
+from voicecap.service.retries import RetryBook
+
+
+def fleet_world(count: int) -> tuple[MemoryWorld, list[str]]:
+    world = MemoryWorld()
+    keys = []
+    for index in range(count):
+        body = capacity_body()
+        body["spec"].pop("model")
+        body["metadata"]["name"] = f"v{index}"
+        body["spec"]["targetRef"]["name"] = f"agent-{index}"
+        keys.append(world.add_capacity(body))
+    return world, keys
+
+
+@pytest.mark.asyncio
+async def test_a_steady_cycle_makes_no_write_and_one_query() -> None:
+    world, _ = fleet_world(5)
+    service = service_for(world, {f"v{i}": 100.0 for i in range(5)})
+    assert await service.fleet.cycle() == 5
+    await service.fleet.cycle()  # the HPAs it created now show in status (status.hpa)
+    first = len(service.kube.writes)
+    assert first > 0
+    queries = service.prometheus.queries
+    await service.fleet.cycle()
+    assert service.kube.writes[first:] == []
+    assert service.prometheus.queries == queries + 1, "one batched query per cycle"
+
+
+@pytest.mark.asyncio
+async def test_after_an_outage_waiting_objects_are_retried_as_soon_as_the_api_answers() -> None:
+    world, keys = fleet_world(6)
+    service = service_for(world, {f"v{i}": 100.0 for i in range(6)})
+    down = True
+
+    def outage(verb: str, ref: Ref) -> TransientError | None:
+        return TransientError("503 Service Unavailable") if down else None
+
+    service.kube.fault = outage
+    retries = RetryBook(base=300.0, cap=300.0)  # every object would wait 150-300 s
+    service.reconciler.retries = retries
+    await service.fleet.cycle()
+    assert retries.waiting() == 6
+    assert all(not retries.due(key) for key in keys)
+
+    calls_before = service.kube.answered
+    await service.fleet.cycle()  # still down: one probe, not six requests
+    assert retries.waiting() == 6
+    assert service.kube.answered == calls_before
+
+    down = False
+    await service.fleet.cycle()  # the probe succeeds: everyone is retried in the same cycle
+    assert retries.waiting() == 0
+    assert all("status" in world.body(key) for key in keys)
+
+
+def test_a_success_without_an_api_call_does_not_release_the_waiting() -> None:
+    retries = RetryBook(base=60.0, cap=60.0)
+    retries.failed("ns/a", None, answered=10)
+    assert not retries.recovered(10), "no call answered since the failure"
+    assert not retries.due("ns/a")
+    assert retries.recovered(11)
+    assert retries.due("ns/a")
+
+
+def test_the_probe_is_the_object_due_soonest_and_only_when_none_is_due() -> None:
+    retries = RetryBook(base=100.0, cap=100.0)
+    retries.failed("ns/a", 200.0, answered=0)
+    retries.failed("ns/b", None, answered=0)  # 50-100 s
+    assert retries.probe() == "ns/b"
+    retries.failed("ns/c", None, answered=0)
+    assert retries.probe(now=10**12) is None, "something is due: no probe needed"
+
+
+def test_backoff_grows_to_the_cap_and_honours_retry_after() -> None:
+    retries = RetryBook(base=1.0, cap=8.0)
+    delays = [retries.failed("ns/a", None, answered=0) for _ in range(6)]
+    assert all(0.5 <= d <= 8.0 for d in delays)
+    assert delays[-1] >= 4.0, "capped at 8 with jitter down to half"
+    assert retries.failed("ns/b", 42.0, answered=0) == 42.0

@@ -1,0 +1,98 @@
+"""One reconcile: guards, invalid objects (nothing lost, counted once), children."""
+
+from __future__ import annotations
+
+import pytest
+
+from support.objects import capacity_body
+from support.world import MemoryWorld, counter, service_for
+
+
+def plain_capacity(name: str = "healthcare") -> dict:
+    body = capacity_body()
+    body["spec"].pop("model")
+    body["metadata"]["name"] = name
+    return body
+
+
+@pytest.mark.asyncio
+async def test_an_invalid_object_is_counted_when_it_turns_invalid_not_every_cycle() -> None:
+    world = MemoryWorld()
+    key = world.add_capacity(plain_capacity())
+    service = service_for(world, {"healthcare": 100.0})
+    await service.fleet.cycle()
+    floor = world.body(key)["status"]["replicas"]["floor"]
+
+    world.edit_capacity(key, lambda body: body["spec"]["replicas"].update(min=50))  # min > max
+    for _ in range(5):
+        await service.fleet.cycle()
+    errors = counter(service.metrics, "voicecap_reconcile_errors_total", reason="InvalidSpec")
+    assert errors == 1
+    ready = {c["type"]: c for c in world.body(key)["status"]["conditions"]}["Ready"]
+    assert (ready["status"], ready["reason"]) == ("False", "InvalidSpec")
+    assert "spec.replicas" in ready["message"]
+    assert world.body(key)["status"]["replicas"]["floor"] == floor, "nothing is lost"
+
+    world.edit_capacity(key, lambda body: body["spec"]["replicas"].update(min=60, max=70))
+    await service.fleet.cycle()
+    assert counter(service.metrics, "voicecap_reconcile_errors_total", reason="InvalidSpec") == 1
+    world.edit_capacity(key, lambda body: body["spec"]["replicas"].update(min=80))
+    await service.fleet.cycle()
+    assert counter(service.metrics, "voicecap_reconcile_errors_total", reason="InvalidSpec") == 2
+
+
+@pytest.mark.asyncio
+async def test_a_broken_object_never_stops_the_others() -> None:
+    world = MemoryWorld()
+    broken = world.add_capacity(plain_capacity("broken"))
+    world.edit_capacity(broken, lambda body: body["spec"]["sessions"].update(perPod=0))
+    good = world.add_capacity(plain_capacity("healthcare"))
+    service = service_for(world, {"healthcare": 700.0, "broken": 1.0})
+    await service.fleet.cycle()
+    assert world.body(good)["status"]["replicas"]["floor"] == 5  # ceil(700 / 140)
+    assert ("voice", "HorizontalPodAutoscaler", "healthcare") in world.children
+    assert ("voice", "HorizontalPodAutoscaler", "broken") not in world.children
+
+
+@pytest.mark.asyncio
+async def test_another_autoscaler_of_the_target_stops_the_hpa_with_an_event() -> None:
+    world = MemoryWorld()
+    key = world.add_capacity(plain_capacity())
+    world.foreign_autoscalers[("voice", "Deployment", "healthcare-agent")] = [
+        ("ScaledObject", "legacy")
+    ]
+    service = service_for(world, {"healthcare": 100.0})
+    await service.fleet.cycle()
+    ready = {c["type"]: c for c in world.body(key)["status"]["conditions"]}["Ready"]
+    assert ready["reason"] == "ConflictingAutoscaler"
+    assert ("voice", "HorizontalPodAutoscaler", "healthcare") not in world.children
+    assert [e["reason"] for e in service.kube.events] == ["ConflictingAutoscaler"]
+
+
+@pytest.mark.asyncio
+async def test_a_spec_change_moves_the_hpa_by_one_patch() -> None:
+    world = MemoryWorld()
+    key = world.add_capacity(plain_capacity())
+    service = service_for(world, {"healthcare": 100.0})
+    await service.fleet.cycle()
+    before = len(service.kube.writes)
+    world.edit_capacity(key, lambda body: body["spec"]["replicas"].update(min=7))
+    await service.reconcile(key)
+    hpa = world.children[("voice", "HorizontalPodAutoscaler", "healthcare")]
+    assert hpa["spec"]["minReplicas"] == 7
+    writes = service.kube.writes[before:]
+    assert ("patch", "horizontalpodautoscalers") in writes
+    assert writes.count(("patch", "horizontalpodautoscalers")) == 1
+
+
+@pytest.mark.asyncio
+async def test_the_other_rules_kind_is_removed_once_replaced() -> None:
+    world = MemoryWorld(rules_kind="ConfigMap")
+    key = world.add_capacity(plain_capacity())
+    service = service_for(world, {"healthcare": 100.0})
+    await service.fleet.cycle()
+    assert ("voice", "ConfigMap", "voicecap-healthcare-rules") in world.children
+    world.kind = "PrometheusRule"  # prometheus-operator got installed
+    await service.reconcile(key)
+    assert ("voice", "PrometheusRule", "voicecap-healthcare") in world.children
+    assert ("voice", "ConfigMap", "voicecap-healthcare-rules") not in world.children
