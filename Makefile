@@ -19,7 +19,7 @@ CLUSTER_STATE ?= .cluster
 # The real control plane is built by tests/cluster/build.sh, with Go from PATH or /usr/local/go.
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: bench bench-operator help install system-deps lint typecheck importlint test e2e e2e-local e2e-kind image check crds crds-check demo plan-demo plan run clean cluster-build cluster-up cluster-down
+.PHONY: bench bench-operator bench-keda help install system-deps lint typecheck importlint test e2e e2e-local e2e-kind image check crds crds-check demo plan-demo plan run clean cluster-build cluster-up cluster-down
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -105,9 +105,12 @@ plan: $(STAMP) ## plan the examples now (AT=..., JSON with OUTPUT=json)
 bench: $(STAMP) ## print how fast the core plans (plans per second at 100, 1000, 5000 objects)
 	$(BIN)/python bench/core_plans.py
 
-bench-operator: $(STAMP) system-deps cluster-build ## the operator at 1000 and 5000 objects on the emulator and the real control plane (minutes)
-	$(BIN)/python bench/operator_fleet.py
-	$(BIN)/python bench/operator_fleet.py --real
+bench-operator: $(STAMP) system-deps cluster-build ## the operator at 1000, 5000 and 10000 objects on the emulator and 1000, 5000 on the real control plane (an hour)
+	$(BIN)/python bench/operator_fleet.py 1000 5000 10000
+	$(BIN)/python bench/operator_fleet.py --real 1000 5000
+
+bench-keda: $(STAMP) system-deps cluster-build ## voicecap and KEDA side by side at 100 and 1000 workloads on the real control plane (builds KEDA; an hour)
+	$(BIN)/python bench/keda_compare.py 100 1000
 
 run: $(STAMP) ## run the operator against your kubeconfig (PROMETHEUS_URL=... or $$VOICECAP_PROMETHEUS_URL)
 	$(BIN)/voicecap run $(if $(PROMETHEUS_URL),--prometheus-url $(PROMETHEUS_URL)) $(ARGS)

@@ -6,6 +6,7 @@ N VoiceCapacities (each with its Deployment), on one of two API servers:
         kube-apiserver, controllers, kwok running every Deployment's pod; the chart's RBAC, the
         operator authenticated as the chart's ServiceAccount; writes counted from the audit log
     (default sizes: 1000 5000; `make bench-operator` runs both)
+    --profile DIR   run the operator under pyinstrument; one text report per run in DIR
 
 Each object wants one pod (replicas.min 1, 100-139 calls at 140 planned per pod), so N objects
 are N Deployments with N pods on the real control plane.
@@ -52,6 +53,13 @@ from voicecap.core.observation import Observation  # noqa: E402
 INTERVAL = 5.0
 NAMESPACES = 20
 LATENCY_SAMPLES = 100
+
+
+PROFILES: Path | None = None  # --profile DIR: a pyinstrument report per run
+
+
+def profile_path(backend: str, size: int) -> Path | None:
+    return PROFILES / f"operator-{backend}-{size}.txt" if PROFILES is not None else None
 
 
 def body(index: int) -> dict:
@@ -111,6 +119,7 @@ class EmulatedFleet:
             prometheus_url=self.prometheus.url,
             interval=f"{INTERVAL:g}s",
             name=f"operator-{size}",
+            profile=profile_path(self.name, size),
         )
 
     def hpas(self) -> int:
@@ -175,7 +184,9 @@ class RealFleet:
             list(pool.map(self.api.create, objects))
 
     def start_operator(self, workdir: Path, size: int) -> OperatorProcess:
-        return self.stack.start_operator(name=f"operator-{size}")
+        return self.stack.start_operator(
+            name=f"operator-{size}", profile=profile_path(self.name, size)
+        )
 
     def hpas(self) -> int:
         path = path_of("autoscaling/v2", "horizontalpodautoscalers", None) + "?limit=1"
@@ -326,7 +337,13 @@ def measure(backend: str, size: int, workdir: Path) -> dict[str, float]:  # noqa
 
 
 def main(arguments: list[str]) -> None:
+    global PROFILES  # noqa: PLW0603  (a command-line switch, set once)
     backend = "real" if "--real" in arguments else "emulator"
+    if "--profile" in arguments:
+        at = arguments.index("--profile")
+        PROFILES = Path(arguments[at + 1]).resolve()
+        PROFILES.mkdir(parents=True, exist_ok=True)
+        del arguments[at : at + 2]
     sizes = [int(arg) for arg in arguments if not arg.startswith("--")] or [1000, 5000]
     print(f"backend: {backend} (INTERVAL {INTERVAL:g}s)")
     print(

@@ -18,7 +18,7 @@ import kopf
 
 from voicecap.adapters.kube import KubeApi
 from voicecap.adapters.metrics import OperatorMetrics
-from voicecap.adapters.objects import live_child
+from voicecap.adapters.objects import live_child, trimmed
 from voicecap.adapters.prometheus import PrometheusSessions
 from voicecap.adapters.watch_caches import KopfWorld
 from voicecap.api.names import (
@@ -138,12 +138,12 @@ def probe(memo: kopf.Memo, **_: Any) -> int:
 
 @kopf.index(GROUP, VERSION, VOICECAPACITIES)
 def voicecapacity_index(namespace: str | None, name: str, body: kopf.Body, **_: Any) -> Any:
-    return {(namespace, name): body}
+    return {(namespace, name): trimmed(body)}
 
 
 @kopf.index(GROUP, VERSION, TOKENBUDGETS)
 def tokenbudget_index(name: str, body: kopf.Body, **_: Any) -> Any:
-    return {name: body}
+    return {name: trimmed(body)}
 
 
 @kopf.index("apps", "v1", "deployments")

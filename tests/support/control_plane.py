@@ -150,6 +150,7 @@ class ControlPlane:
     detach: bool = False  # `make cluster-up`: processes outlive this Python process
     scrape_targets: list[str] = field(default_factory=list)
     scrape_interval: str = "1s"  # tests want fresh samples; a fleet of thousands wants slower
+    hpa_sync_period: str = HPA_SYNC_PERIOD  # bench/keda_compare.py uses Kubernetes' 15s
     processes: list[Process] = field(default_factory=list)
 
     def start(self) -> None:
@@ -369,7 +370,7 @@ class ControlPlane:
                 "--use-service-account-credentials=true",
                 f"--service-account-private-key-file={self.service_accounts.key}",
                 f"--root-ca-file={self.ca.pair.cert}",
-                f"--horizontal-pod-autoscaler-sync-period={HPA_SYNC_PERIOD}",
+                f"--horizontal-pod-autoscaler-sync-period={self.hpa_sync_period}",
                 "--kube-api-qps=200",  # defaults (20/30) throttle a fleet of thousands
                 "--kube-api-burst=400",
                 "--concurrent-deployment-syncs=20",

@@ -63,8 +63,10 @@ class Authority:
         common_name: str,
         groups: tuple[str, ...] = (),
         hosts: tuple[str, ...] = (),
+        client_too: bool = False,
     ) -> KeyPair:
-        """A client certificate (CN = user, O = groups), or a serving one when `hosts` is set."""
+        """A client certificate (CN = user, O = groups), or a serving one when `hosts` is set
+        (`client_too`: both, for mutual TLS between two processes that share one pair)."""
         key = ec.generate_private_key(ec.SECP256R1())
         attributes = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, group) for group in groups]
         attributes.append(x509.NameAttribute(NameOID.COMMON_NAME, common_name))
@@ -79,8 +81,10 @@ class Authority:
             .not_valid_after(now + VALID_FOR)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         )
-        usage = ExtendedKeyUsageOID.SERVER_AUTH if hosts else ExtendedKeyUsageOID.CLIENT_AUTH
-        builder = builder.add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+        usages = [ExtendedKeyUsageOID.SERVER_AUTH] if hosts else []
+        if client_too or not hosts:
+            usages.append(ExtendedKeyUsageOID.CLIENT_AUTH)
+        builder = builder.add_extension(x509.ExtendedKeyUsage(usages), critical=False)
         if hosts:
             names: list[x509.GeneralName] = []
             for host in hosts:

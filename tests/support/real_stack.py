@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from support.control_plane import ControlPlane, binaries
+from support.control_plane import HPA_SYNC_PERIOD, ControlPlane, binaries
 from support.servers import OperatorProcess, SessionExporter, Stops
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,6 +87,7 @@ class RealStack:
         interval: str = "1s",
         start_operator: bool = True,
         scrape_interval: str = "1s",
+        hpa_sync_period: str = HPA_SYNC_PERIOD,
     ) -> None:
         self.workdir = workdir
         self._stops = Stops()
@@ -100,6 +101,7 @@ class RealStack:
                 bin=binaries(),
                 scrape_targets=[f"127.0.0.1:{self.exporter.port}"],
                 scrape_interval=scrape_interval,
+                hpa_sync_period=hpa_sync_period,
             )
             self._stops.add(self.plane.stop)
             self.plane.start()
@@ -120,7 +122,9 @@ class RealStack:
             self.close()
             raise
 
-    def start_operator(self, name: str = "operator") -> OperatorProcess:
+    def start_operator(
+        self, name: str = "operator", *, profile: Path | None = None
+    ) -> OperatorProcess:
         """`voicecap run` with the chart's ServiceAccount token (stopped by `close()`). Each
         start logs to a file of its own (operator-1.log, ...), so `forbidden()` sees them all."""
         self.starts += 1
@@ -131,6 +135,7 @@ class RealStack:
             interval=self.interval,
             extra=["--standalone"],
             name=f"{name}-{self.starts}",
+            profile=profile,
         )
         self._stops.add(operator.stop)
         self.logs.append(operator.log_path)

@@ -280,8 +280,12 @@ class OperatorProcess:
         extra: list[str] | None = None,
         name: str = "operator",
         namespaces: list[str] | None = None,  # None: --all-namespaces
+        profile: Path | None = None,  # a pyinstrument text report, written when it stops
     ) -> None:
-        binary = Path(sys.executable).with_name("voicecap")
+        binary = [str(Path(sys.executable).with_name("voicecap"))]
+        if profile is not None:  # the bench's --profile: sample the operator's main thread
+            binary = [sys.executable, "-m", "pyinstrument", "-r", "text", "-o", str(profile)]
+            binary += ["--interval", "0.005", "-m", "voicecap.cli"]
         self.metrics_port = free_port()
         self.health_port = free_port()
         self.log_path = workdir / f"{name}.log"
@@ -290,7 +294,7 @@ class OperatorProcess:
         env.pop("KUBERNETES_SERVICE_HOST", None)
         self.process = subprocess.Popen(
             [
-                str(binary),
+                *binary,
                 "run",
                 *([f"--namespace={n}" for n in namespaces] if namespaces else ["--all-namespaces"]),
                 f"--prometheus-url={prometheus_url}",

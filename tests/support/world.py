@@ -56,6 +56,7 @@ class MemoryWorld:
         self.foreign_autoscalers: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
         self.kind: RulesKind = rules_kind
         self._parser = ObjectParser()
+        self._targets: dict[tuple[str, Any, Any], set[str]] = {}  # HPAs by their target
 
     # ---- filling it, as a watch would
     def add_capacity(self, body: Mapping[str, Any], *, ready: int | None = 2) -> str:
@@ -65,9 +66,9 @@ class MemoryWorld:
         self.capacity_bodies[key] = body
         target = body["spec"]["targetRef"]
         if ready is not None:
-            self.ready[(key.split("/", maxsplit=1)[0], target.get("kind", "Deployment"), target["name"])] = (
-                ready
-            )
+            self.ready[
+                (key.split("/", maxsplit=1)[0], target.get("kind", "Deployment"), target["name"])
+            ] = ready
         return key
 
     def add_budget(self, body: Mapping[str, Any]) -> None:
@@ -102,14 +103,25 @@ class MemoryWorld:
 
     def autoscalers(self, namespace: str, kind: str, name: str) -> list[tuple[str, str]]:
         found = list(self.foreign_autoscalers.get((namespace, kind, name), []))
-        for (ns, child_kind, child_name), body in self.children.items():
-            target = body.get("spec", {}).get("scaleTargetRef", {})
-            if (ns, child_kind) == (namespace, "HorizontalPodAutoscaler") and (
-                target.get("kind"),
-                target.get("name"),
-            ) == (kind, name):
-                found.append(("HorizontalPodAutoscaler", child_name))
+        for child_name in self._targets.get((namespace, kind, name), ()):
+            found.append(("HorizontalPodAutoscaler", child_name))
         return found
+
+    def put_child(self, where: tuple[str, str, str], body: dict[str, Any]) -> None:
+        self.children[where] = body
+        namespace, kind, name = where
+        if kind == "HorizontalPodAutoscaler":
+            target = body.get("spec", {}).get("scaleTargetRef", {})
+            self._targets.setdefault((namespace, target.get("kind"), target.get("name")), set())
+            self._targets[(namespace, target.get("kind"), target.get("name"))].add(name)
+
+    def drop_child(self, where: tuple[str, str, str]) -> None:
+        body = self.children.pop(where, None)
+        if body is not None and where[1] == "HorizontalPodAutoscaler":
+            target = body.get("spec", {}).get("scaleTargetRef", {})
+            self._targets.get((where[0], target.get("kind"), target.get("name")), set()).discard(
+                where[2]
+            )
 
     def rules_kind(self) -> RulesKind:
         return self.kind
@@ -157,7 +169,7 @@ class MemoryKube:
             where = (ref.namespace or "", _KINDS[ref.plural], body["metadata"]["name"])
             if where in self.world.children:
                 raise ConflictError(f"409 {ref} exists")
-            self.world.children[where] = _stamp(copy.deepcopy(body))
+            self.world.put_child(where, _stamp(copy.deepcopy(body)))
         self.writes.append(("create", ref.plural))
         return body
 
@@ -166,7 +178,7 @@ class MemoryKube:
         where = (ref.namespace or "", _KINDS[ref.plural], ref.name or "")
         if where not in self.world.children:
             raise NotFoundError(f"404 {ref}")
-        self.world.children[where] = _stamp(_merged(self.world.children[where], patch))
+        self.world.put_child(where, _stamp(_merged(self.world.children[where], patch)))
         self.writes.append(("patch", ref.plural))
         return self.world.children[where]
 
@@ -187,7 +199,7 @@ class MemoryKube:
 
     async def delete(self, ref: Ref) -> None:
         self._check("delete", ref)
-        self.world.children.pop((ref.namespace or "", _KINDS[ref.plural], ref.name or ""), None)
+        self.world.drop_child((ref.namespace or "", _KINDS[ref.plural], ref.name or ""))
         self.writes.append(("delete", ref.plural))
 
     def status_writes(self) -> int:

@@ -22,6 +22,12 @@ from fractions import Fraction
 from typing import Any, Literal
 
 import yaml
+from yaml.representer import SafeRepresenter
+
+try:  # libyaml's emitter: the same text 8x faster (rules are rendered for every object)
+    from yaml import CSafeDumper as _SafeDumper
+except ImportError:  # a PyYAML built without libyaml
+    from yaml import SafeDumper as _SafeDumper  # type: ignore[assignment]
 
 from voicecap.api.models import ObjectMeta, VoiceCapacity
 from voicecap.api.names import (
@@ -221,14 +227,14 @@ def manifests_yaml(documents: Sequence[Mapping[str, Any]]) -> str:
     return yaml.dump_all(documents, Dumper=_PlainDumper, sort_keys=False, width=1000)
 
 
-class _PlainDumper(yaml.SafeDumper):
+class _PlainDumper(_SafeDumper):
     """No &anchors/*aliases and multi-line strings as | blocks: rule files are read by people."""
 
     def ignore_aliases(self, data: Any) -> bool:
         return True
 
 
-def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+def _text(dumper: SafeRepresenter, value: str) -> yaml.ScalarNode:
     style = "|" if "\n" in value else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 

@@ -129,6 +129,7 @@ class OperatorMetrics:
             self.last_evaluation,
         )
         self._series: dict[str, tuple[str, str]] = {}  # key -> labels in use
+        self._observed: dict[str, Plan] = {}  # key -> the plan its gauges show
 
     def serve(self, port: int, address: str = "0.0.0.0") -> None:
         start_http_server(port, addr=address, registry=self.registry)
@@ -138,6 +139,10 @@ class OperatorMetrics:
 
     def observe_plan(self, key: str, plan: Plan, evaluated_at: float) -> None:
         labels = (plan.namespace, plan.vertical)
+        if self._observed.get(key) == plan:  # unchanged: only the heartbeat moves
+            self.last_evaluation.labels(*labels).set(evaluated_at)
+            return
+        self._observed[key] = plan
         previous = self._series.get(key)
         if previous is not None and previous != labels:
             self._remove(previous)
@@ -154,6 +159,7 @@ class OperatorMetrics:
         self.last_evaluation.labels(*labels).set(evaluated_at)
 
     def forget(self, key: str) -> None:
+        self._observed.pop(key, None)
         labels = self._series.pop(key, None)
         if labels is not None and labels not in self._series.values():
             self._remove(labels)

@@ -64,6 +64,7 @@ class LiveChild:
     owners: tuple[tuple[str, str, str | None], ...]  # (kind, name, uid) of ownerReferences
     body: Mapping[str, Any] = field(repr=False)  # metadata (no managedFields), spec, data
     hpa: HPAReport | None = None  # the HPA's own status, for HPAs
+    version: str | None = None  # resourceVersion: unchanged means as last compared
 
     def owned_by(self, capacity: VoiceCapacity) -> bool:
         """Owned through an ownerReference to this VoiceCapacity (a uid, when both have one)."""
@@ -83,6 +84,21 @@ def invalid_message(error: ValidationError) -> str:
     )
 
 
+_KEPT_METADATA = (
+    "name", "namespace", "uid", "generation", "resourceVersion", "creationTimestamp", "labels",
+    "ownerReferences",
+)  # fmt: skip
+
+
+def trimmed(body: Mapping[str, Any]) -> dict[str, Any]:
+    """A watched VoiceCapacity or TokenBudget as the watch cache keeps it: without
+    managedFields and annotations (Kopf's own copy of the last spec among them), most of a
+    body's size and never read."""
+    meta = body.get("metadata") or {}
+    kept = {key: meta[key] for key in _KEPT_METADATA if key in meta}
+    return {**{k: v for k, v in body.items() if k != "metadata"}, "metadata": kept}
+
+
 def live_child(body: Mapping[str, Any], *, hpa: bool = False) -> LiveChild:
     """Trim a watched child: managedFields and status are most of its size and never compared."""
     meta = body.get("metadata") or {}
@@ -97,7 +113,12 @@ def live_child(body: Mapping[str, Any], *, hpa: bool = False) -> LiveChild:
     )
     trimmed = {key: value for key, value in body.items() if key not in {"metadata", "status"}}
     report = hpa_report(body) if hpa else None
-    return LiveChild(owners=owners, body={**trimmed, "metadata": kept_meta}, hpa=report)
+    return LiveChild(
+        owners=owners,
+        body={**trimmed, "metadata": kept_meta},
+        hpa=report,
+        version=meta.get("resourceVersion"),
+    )
 
 
 def hpa_report(body: Mapping[str, Any]) -> HPAReport:

@@ -42,7 +42,9 @@ class Memory:
 
     floor: int | None = None
     sessions: float | None = None
-    sessions_at: datetime | None = None
+    # When sessions were last known: moves with every sample, so it is left out of equality
+    # (two plans that decide the same are equal; the operator skips rebuilding their status).
+    sessions_at: datetime | None = field(default=None, compare=False)
     headroom: HeadroomState = field(default_factory=HeadroomState)
     recommendations: tuple[Recommendation, ...] = ()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from functools import lru_cache
 
 
 def exact(value: float | int | Fraction) -> Fraction:
@@ -17,6 +18,7 @@ def exact(value: float | int | Fraction) -> Fraction:
     return Fraction(value)
 
 
+@lru_cache(maxsize=1024)  # a handful of distinct (perPod, utilization) pairs, every cycle
 def planned_per_pod(per_pod: int, target_utilization: float) -> Fraction:
     """Sessions a pod is planned to carry: perPod x targetUtilization."""
     return per_pod * exact(target_utilization)

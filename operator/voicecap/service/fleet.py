@@ -46,14 +46,17 @@ class Fleet:
             await self._one(next(e for e in entries if e.key == probe))
         r.retries.recovered(r.kube.answered)
         now = time.monotonic()
-        due = [e for e in entries if e.key != probe and r.retries.due(e.key, now)]
-        gate = asyncio.Semaphore(self.concurrency)
+        queue = [e for e in entries if e.key != probe and r.retries.due(e.key, now)]
+        queue.reverse()  # pop() from the end: in index order
 
-        async def gated(entry: CapacityEntry) -> None:
-            async with gate:
-                await self._one(entry)
+        async def worker() -> None:
+            while queue:
+                await self._one(queue.pop())
+                # A steady reconcile never waits on I/O: yield anyway, so watch events (a spec
+                # change, an HPA update) are read between objects, not after the whole fleet.
+                await asyncio.sleep(0)
 
-        await asyncio.gather(*(gated(entry) for entry in due))
+        await asyncio.gather(*(worker() for _ in range(self.concurrency)))
         return len(entries)
 
     async def _one(self, entry: CapacityEntry) -> None:

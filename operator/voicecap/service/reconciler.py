@@ -53,6 +53,9 @@ class Reconciler:
     book: TokenBook = field(default_factory=TokenBook)
     retries: RetryBook = field(default_factory=RetryBook)
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    # What the last reconcile of each object saw: (resourceVersion, plan, outcome). The same
+    # three again build the same status, which the object already has: nothing to build.
+    _settled: dict[str, tuple[str, Plan, Outcome]] = field(default_factory=dict)
 
     async def reconcile(self, entry: CapacityEntry, *, trigger: str) -> Plan | None:
         lock = self._locks.setdefault(entry.key, asyncio.Lock())
@@ -80,6 +83,8 @@ class Reconciler:
         for key in set(self._locks) - keys:
             if not self._locks[key].locked():
                 del self._locks[key]
+        for key in set(self._settled) - keys:
+            del self._settled[key]
 
     async def _reconcile(self, entry: CapacityEntry) -> Plan | None:
         now = self.clock.now()
@@ -99,13 +104,17 @@ class Reconciler:
         decided = plan(capacity, observation, now, memory_from_status(entry.status))
         outcome, applied = await self._apply(capacity, decided)
         outcome = replace(outcome, rules=await self._apply_rules(capacity))
-        status = build_status(
-            decided, outcome, previous=entry.status, generation=entry.generation, now=now
-        )
-        await self.writer.capacity_status(entry.meta, entry.stored_status, dump(status), now)
+        seen = (entry.meta.resource_version or "", decided, outcome)
+        if applied or self._settled.get(entry.key) != seen or not seen[0]:
+            status = build_status(
+                decided, outcome, previous=entry.status, generation=entry.generation, now=now
+            )
+            await self.writer.capacity_status(entry.meta, entry.stored_status, dump(status), now)
+            changes = transitions(entry.status, status)
+            await self.writer.events(entry.meta, [*applied, *changes], now)
+            self._settled[entry.key] = seen
         if outcome.result == "Reconciled":
             self.book.settle(capacity, observation.granted_tpm)
-        await self.writer.events(entry.meta, [*applied, *transitions(entry.status, status)], now)
         self.metrics.observe_plan(capacity.key, decided, now.timestamp())
         return decided
 
@@ -144,7 +153,7 @@ class Reconciler:
         ceiling = max_replicas(decided.floor, decided.ceiling, report)
         desired = children.render_hpa(capacity, decided, ceiling)
         try:
-            created = await self.writer.hpa(capacity.namespace, desired, live)
+            created = await self.writer.hpa(capacity, desired, live)
         except (RejectedError, NotFoundError) as error:
             self.metrics.reconcile_errors.labels("ApplyFailed").inc()
             return Outcome(

@@ -46,11 +46,17 @@ class ChildWriter:
     _rendered_rules: dict[str, tuple[tuple[Any, ...], dict[str, Any], str]] = field(
         default_factory=dict
     )
+    # Children found equal to what was wanted: (their resourceVersion, what was wanted). The
+    # same version and the same wish need no comparison field by field, the slow part of a
+    # steady cycle.
+    _matched: dict[tuple[str, Ref], tuple[str, dict[str, Any]]] = field(default_factory=dict)
 
-    async def hpa(self, namespace: str, desired: dict[str, Any], live: LiveChild | None) -> bool:
+    async def hpa(
+        self, capacity: VoiceCapacity, desired: dict[str, Any], live: LiveChild | None
+    ) -> bool:
         """Create or converge the HPA; True when it was created."""
-        name = desired["metadata"]["name"]
-        return await self._converge(Ref(*HPAS, namespace, name), desired, live)
+        ref = Ref(*HPAS, capacity.namespace, desired["metadata"]["name"])
+        return await self._converge(capacity.key, ref, desired, live)
 
     async def rules(
         self, capacity: VoiceCapacity, kind: children.RulesKind, live: LiveChild | None
@@ -59,7 +65,8 @@ class ChildWriter:
         Returns a summary of what it holds."""
         desired, summary = self._render_rules(capacity, kind)
         name = desired["metadata"]["name"]
-        await self._converge(Ref(*RULE_OBJECTS[kind], capacity.namespace, name), desired, live)
+        ref = Ref(*RULE_OBJECTS[kind], capacity.namespace, name)
+        await self._converge(capacity.key, ref, desired, live)
         return summary
 
     async def remove_rules(self, namespace: str, kind: children.RulesKind, name: str) -> None:
@@ -112,11 +119,21 @@ class ChildWriter:
     def forget_except(self, keys: set[str]) -> None:
         for key in set(self._rendered_rules) - keys:
             del self._rendered_rules[key]
+        for owner, ref in [mine for mine in self._matched if mine[0] not in keys]:
+            del self._matched[owner, ref]
 
-    async def _converge(self, ref: Ref, desired: dict[str, Any], live: LiveChild | None) -> bool:
+    async def _converge(
+        self, owner: str, ref: Ref, desired: dict[str, Any], live: LiveChild | None
+    ) -> bool:
         """Create the child or patch what differs; True when it was created."""
         if live is not None:
-            await self._patch(ref, desired, live.body)
+            if live.version is not None and self._matched.get((owner, ref)) == (
+                live.version,
+                desired,
+            ):
+                return False
+            if not await self._patch(ref, desired, live.body) and live.version is not None:
+                self._matched[owner, ref] = (live.version, desired)
             return False
         try:
             await self.kube.create(ref, desired)
@@ -125,19 +142,23 @@ class ChildWriter:
             return False
         return True
 
-    async def _patch(self, ref: Ref, desired: dict[str, Any], live: Mapping[str, Any]) -> None:
+    async def _patch(self, ref: Ref, desired: dict[str, Any], live: Mapping[str, Any]) -> bool:
+        """Patch what differs; True when something did."""
         patch = children.child_patch(desired, live)
-        if patch is not None:
-            await self.kube.patch(ref, patch)
+        if patch is None:
+            return False
+        await self.kube.patch(ref, patch)
+        return True
 
     def _render_rules(
         self, capacity: VoiceCapacity, kind: children.RulesKind
     ) -> tuple[dict[str, Any], str]:
-        """The rule object and a summary, rendered once per object version."""
+        """The rule object and a summary, rendered once per spec and labels: not per
+        resourceVersion, which every status write moves."""
         meta = capacity.metadata
-        signature = (meta.uid, meta.resource_version, kind)
+        signature = (meta.uid, meta.generation, tuple(sorted(meta.labels.items())), kind)
         cached = self._rendered_rules.get(capacity.key)
-        if cached is not None and meta.resource_version is not None and cached[0] == signature:
+        if cached is not None and meta.generation is not None and cached[0] == signature:
             return cached[1], cached[2]
         desired = children.render_rules(capacity, kind)
         group = rule_group(capacity)["rules"]
