@@ -1,7 +1,8 @@
 """Kopf registrations only: settings, watch caches (indexes), and thin handlers over the service.
 
-- create / update / resume of a VoiceCapacity call the same level-triggered reconcile;
-- one fleet-wide loop (started here, written in service.py) re-evaluates every object every
+- a VoiceCapacity whose status does not answer its generation yet (new, or its spec changed) is
+  reconciled from its watch event, by the same level-triggered reconcile as the fleet cycle;
+- one fleet-wide loop (started here, written in service/fleet.py) re-evaluates every object every
   --interval. It is not a Kopf timer: a timer is a task per object and needs a finalizer, and a
   finalizer would block deletion while the operator is down (docs/reliability.md F14, F22);
 - indexes are the watch caches the reconcile reads (HPAs, targets, other autoscalers, budgets),
@@ -214,17 +215,25 @@ def register_optional(*, prometheus_rules: bool, keda: bool) -> None:
 # ---------------------------------------------------------------- the reconcile
 
 
-@kopf.on.resume(GROUP, VERSION, VOICECAPACITIES)
-@kopf.on.create(GROUP, VERSION, VOICECAPACITIES)
-@kopf.on.update(GROUP, VERSION, VOICECAPACITIES)
+@kopf.on.event(GROUP, VERSION, VOICECAPACITIES)
 async def reconcile(
-    namespace: str | None, name: str, body: kopf.Body, reason: str, memo: kopf.Memo, **_: Any
-) -> None:
+    event: kopf.RawEvent, namespace: str | None, name: str, body: kopf.Body, memo: kopf.Memo,
+    **_: Any,
+) -> None:  # fmt: skip
+    """A new or changed spec, reconciled at once. Kopf's low-level event handler, not its
+    create/update/resume handlers: those persist a copy of the spec on every object (one more
+    API write per change, and Kopf's diff machinery on every watch event); a level-triggered
+    reconcile needs neither. Events whose status already answers this generation (our own
+    status writes, a restart's initial listing) are left to the fleet cycle."""
     memo.indexed.set()  # Kopf calls handlers only once every index is filled
+    if event.get("type") == "DELETED":
+        return  # its children go with it (ownerReferences); the cycle forgets it
     key = f"{namespace}/{name}"
+    entry = memo.world.parse(key, body)
+    if entry.status is not None and entry.status.observed_generation == entry.generation:
+        return
     try:
-        await memo.reconciler.reconcile(memo.world.parse(key, body), trigger=str(reason))
+        await memo.reconciler.reconcile(entry, trigger="event")
     except RetryLaterError as error:
         # No kopf.TemporaryError: the fleet cycle is the one retry loop (service/retries.py).
-        # Kopf's own per-object retries would patch a progress annotation on every attempt.
         log.info("%s: left to the fleet cycle, due in %.0fs: %s", key, error.delay, error)

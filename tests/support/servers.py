@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +20,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from support.session_exporter import SessionExporter, free_port
+
+TESTS = Path(__file__).resolve().parents[1]
 
 __all__ = ["SessionExporter", "free_port"]  # re-exported: tests import them from here
 
@@ -280,17 +283,18 @@ class OperatorProcess:
         extra: list[str] | None = None,
         name: str = "operator",
         namespaces: list[str] | None = None,  # None: --all-namespaces
-        profile: Path | None = None,  # a pyinstrument text report, written when it stops
+        profile: Path | None = None,  # a pyinstrument report, written on SIGUSR1
     ) -> None:
         binary = [str(Path(sys.executable).with_name("voicecap"))]
-        if profile is not None:  # the bench's --profile: sample the operator's main thread
-            binary = [sys.executable, "-m", "pyinstrument", "-r", "text", "-o", str(profile)]
-            binary += ["--interval", "0.005", "-m", "voicecap.cli"]
+        if profile is not None:  # the bench's --profile (support/profiled.py; SIGUSR1 writes)
+            binary = [sys.executable, "-m", "support.profiled", str(profile)]
         self.metrics_port = free_port()
         self.health_port = free_port()
         self.log_path = workdir / f"{name}.log"
         self._log = self.log_path.open("w")
         env = {**os.environ, "KUBECONFIG": str(kubeconfig)}
+        if profile is not None:
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS), env.get("PYTHONPATH")]))
         env.pop("KUBERNETES_SERVICE_HOST", None)
         self.process = subprocess.Popen(
             [
@@ -324,6 +328,13 @@ class OperatorProcess:
                 return bool(response.status == 200)
         except OSError:
             return False
+
+    def write_profile(self, profile: Path, timeout: float = 60) -> None:
+        """Ask a profiled operator (profile=...) for its report so far; wait until written."""
+        profile.unlink(missing_ok=True)
+        self.process.send_signal(signal.SIGUSR1)
+        wait_until(lambda: profile.exists() and profile.stat().st_size > 0, timeout=timeout,
+                   interval=0.5, what=f"profile {profile.name}")  # fmt: skip
 
     def metrics(self) -> str:
         with urllib.request.urlopen(

@@ -88,6 +88,10 @@ class MemoryWorld:
     def capacities(self) -> list[CapacityEntry]:
         return [self._parser.capacity(key, body) for key, body in self.capacity_bodies.items()]
 
+    def latest(self, key: str) -> CapacityEntry | None:
+        body = self.capacity_bodies.get(key)
+        return self._parser.capacity(key, body) if body is not None else None
+
     def entry(self, key: str) -> CapacityEntry:
         return self._parser.capacity(key, self.capacity_bodies[key])
 

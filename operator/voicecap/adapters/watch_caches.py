@@ -29,6 +29,12 @@ class KopfWorld:
         self._parser.forget_except({e.key for e in entries}, self._i["tokenbudget_index"].keys())
         return entries
 
+    def latest(self, key: str) -> CapacityEntry | None:
+        """The VoiceCapacity as the watch cache has it now (None: deleted)."""
+        namespace, _, name = key.partition("/")
+        body = _first(self._i["voicecapacity_index"], (namespace, name))
+        return self._parser.capacity(key, body) if body is not None else None
+
     def parse(self, key: str, body: Mapping[str, Any]) -> CapacityEntry:
         """A body Kopf handed to a handler (possibly newer than the index)."""
         return self._parser.capacity(key, body)

@@ -61,7 +61,7 @@ class Fleet:
 
     async def _one(self, entry: CapacityEntry) -> None:
         with contextlib.suppress(RetryLaterError):  # it waits in the RetryBook
-            await self.reconciler.reconcile(entry, trigger="cycle")
+            await self.reconciler.reconcile(entry, trigger="cycle", reread=True)
 
     def _forget_except(self, keys: set[str]) -> None:
         r = self.reconciler

@@ -57,10 +57,19 @@ class Reconciler:
     # three again build the same status, which the object already has: nothing to build.
     _settled: dict[str, tuple[str, Plan, Outcome]] = field(default_factory=dict)
 
-    async def reconcile(self, entry: CapacityEntry, *, trigger: str) -> Plan | None:
+    async def reconcile(
+        self, entry: CapacityEntry, *, trigger: str, reread: bool = False
+    ) -> Plan | None:
+        """`reread`: take the watch cache's newest copy once the lock is held (the fleet cycle's
+        list is older than a handler's write; reconciling from it would write the same again)."""
         lock = self._locks.setdefault(entry.key, asyncio.Lock())
         started = time.perf_counter()
         async with lock:
+            if reread:
+                newest = self.world.latest(entry.key)
+                if newest is None:
+                    return None  # deleted since the cycle listed it
+                entry = newest
             try:
                 result = await self._reconcile(entry)
             except TransientError as error:

@@ -88,3 +88,18 @@ def test_backoff_grows_to_the_cap_and_honours_retry_after() -> None:
     assert all(0.5 <= d <= 8.0 for d in delays)
     assert delays[-1] >= 4.0, "capped at 8 with jitter down to half"
     assert retries.failed("ns/b", 42.0, answered=0) == 42.0
+
+
+@pytest.mark.asyncio
+async def test_the_cycle_reconciles_from_the_newest_copy_not_its_listing() -> None:
+    world, keys = fleet_world(1)
+    service = service_for(world, {"v0": 100.0})
+    await service.reconcile(keys[0])  # created: the HPA, and a first status
+    listed = world.entry(keys[0])  # what a cycle listed ...
+    await service.reconcile(keys[0])  # ... before a handler wrote the HPA's report into status
+    writes = service.kube.status_writes()
+    assert writes == 2
+    await service.reconciler.reconcile(listed, trigger="cycle", reread=True)
+    assert service.kube.status_writes() == writes, "the listing's old status is not diffed"
+    await service.reconciler.reconcile(listed, trigger="cycle")  # the stale copy writes again
+    assert service.kube.status_writes() == writes + 1
