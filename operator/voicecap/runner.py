@@ -39,6 +39,8 @@ def run(settings: Settings) -> int:
         }[settings.log_format],
     )
     logging.getLogger("voicecap").setLevel(logging.DEBUG if settings.verbose else logging.INFO)
+    if not settings.verbose:  # "Handler 'reconcile' succeeded." on every watch event is noise
+        logging.getLogger("kopf.objects").setLevel(logging.WARNING)
     kopf_toggles.install()  # linear start-up with thousands of objects (see the module)
     handlers.register_optional(prometheus_rules=settings.prometheus_rules, keda=settings.keda)
     settings = replace(settings, identity=identity())

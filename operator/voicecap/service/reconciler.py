@@ -52,10 +52,18 @@ class Reconciler:
     writer: ChildWriter
     book: TokenBook = field(default_factory=TokenBook)
     retries: RetryBook = field(default_factory=RetryBook)
+    # Reconciles in flight at once, handlers and the fleet cycle together: no more than the API
+    # client's connection pool, so a burst (thousands of new objects) waits here, not inside a
+    # request whose timeout is already running.
+    concurrency: int = 16
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    _gate: asyncio.Semaphore = field(init=False)
     # What the last reconcile of each object saw: (resourceVersion, plan, outcome). The same
     # three again build the same status, which the object already has: nothing to build.
     _settled: dict[str, tuple[str, Plan, Outcome]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._gate = asyncio.Semaphore(self.concurrency)
 
     async def reconcile(
         self, entry: CapacityEntry, *, trigger: str, reread: bool = False
@@ -63,8 +71,8 @@ class Reconciler:
         """`reread`: take the watch cache's newest copy once the lock is held (the fleet cycle's
         list is older than a handler's write; reconciling from it would write the same again)."""
         lock = self._locks.setdefault(entry.key, asyncio.Lock())
-        started = time.perf_counter()
-        async with lock:
+        async with self._gate, lock:
+            started = time.perf_counter()
             if reread:
                 newest = self.world.latest(entry.key)
                 if newest is None:
