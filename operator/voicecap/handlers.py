@@ -230,7 +230,7 @@ async def reconcile(
         return  # its children go with it (ownerReferences); the cycle forgets it
     key = f"{namespace}/{name}"
     entry = memo.world.parse(key, body)
-    if entry.status is not None and entry.status.observed_generation == entry.generation:
+    if entry.stored_status and entry.observed_generation == entry.generation:
         return
     try:
         await memo.reconciler.reconcile(entry, trigger="event")

@@ -24,7 +24,8 @@ from voicecap.api.models import (
 )
 from voicecap.core.autoscaler import HPA_CONDITION_TYPES, HPACondition, HPAReport
 from voicecap.core.budget_status import parse_budget_status
-from voicecap.core.status import parse_status
+from voicecap.core.observation import Memory
+from voicecap.core.status import memory_from_status, parse_status
 
 
 @dataclass(frozen=True)
@@ -35,8 +36,11 @@ class CapacityEntry:
     meta: ObjectMeta
     capacity: VoiceCapacity | None
     invalid: str | None  # every problem with its field path, when `capacity` is None
-    status: VoiceCapacityStatus | None  # the previous status, parsed (None: none or unreadable)
-    # The status exactly as stored: only for computing the smallest merge patch.
+    memory: Memory  # what the previous evaluation decided, read back from its status
+    observed_generation: int | None  # the generation the status answers
+    # The status exactly as stored: parsed again only when a status is rebuilt (a parsed one
+    # is ten times the size of the object, held for every object), and the base of the
+    # smallest merge patch.
     stored_status: Mapping[str, Any] = field(default_factory=dict, repr=False)
     # The grant its status last reported, and where from: what its HPA carries (seeds the ledger
     # after a restart, also while the spec is invalid).
@@ -45,6 +49,10 @@ class CapacityEntry:
     @property
     def generation(self) -> int | None:
         return self.meta.generation
+
+    def status(self) -> VoiceCapacityStatus | None:
+        """The previous status, parsed (None: none, or unreadable)."""
+        return parse_status(self.stored_status)
 
 
 @dataclass(frozen=True)
@@ -176,20 +184,23 @@ class ObjectParser:
 
 
 def parse_capacity(key: str, body: Mapping[str, Any]) -> CapacityEntry:
-    stored = dict(body.get("status") or {})
-    meta = ObjectMeta.model_validate(body.get("metadata") or {"name": key.rpartition("/")[2]})
+    stored: Mapping[str, Any] = body.get("status") or {}
     capacity: VoiceCapacity | None = None
     invalid: str | None = None
     try:
         capacity = VoiceCapacity.model_validate(_without_status(body))
+        meta = capacity.metadata
     except ValidationError as error:
         invalid = invalid_message(error)
+        meta = ObjectMeta.model_validate(body.get("metadata") or {"name": key.rpartition("/")[2]})
+    status = parse_status(stored)
     return CapacityEntry(
         key=key,
         meta=meta,
         capacity=capacity,
         invalid=invalid,
-        status=parse_status(stored),
+        memory=memory_from_status(status),
+        observed_generation=status.observed_generation if status is not None else None,
         stored_status=stored,
         reported_grant=_reported_grant(body),
     )

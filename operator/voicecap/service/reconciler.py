@@ -23,7 +23,7 @@ from voicecap.core.conditions import condition, transitions
 from voicecap.core.guards import Surroundings, guard
 from voicecap.core.outcome import Outcome, RulesOutcome, Transition
 from voicecap.core.plan import Plan, plan
-from voicecap.core.status import build_status, invalid_status, memory_from_status
+from voicecap.core.status import build_status, invalid_status
 from voicecap.service.clock import Clock
 from voicecap.service.retries import RetryBook
 from voicecap.service.sessions import SessionCache, session_source
@@ -118,16 +118,17 @@ class Reconciler:
             ready_replicas=self.world.ready_replicas(capacity.namespace, target.kind, target.name),
             granted_tpm=self.book.take(capacity, seed=self.world.capacities),
         )
-        decided = plan(capacity, observation, now, memory_from_status(entry.status))
+        decided = plan(capacity, observation, now, entry.memory)
         outcome, applied = await self._apply(capacity, decided)
         outcome = replace(outcome, rules=await self._apply_rules(capacity))
         seen = (entry.meta.resource_version or "", decided, outcome)
         if applied or self._settled.get(entry.key) != seen or not seen[0]:
+            previous = entry.status()
             status = build_status(
-                decided, outcome, previous=entry.status, generation=entry.generation, now=now
+                decided, outcome, previous=previous, generation=entry.generation, now=now
             )
             await self.writer.capacity_status(entry.meta, entry.stored_status, dump(status), now)
-            changes = transitions(entry.status, status)
+            changes = transitions(previous, status)
             await self.writer.events(entry.meta, [*applied, *changes], now)
             self._settled[entry.key] = seen
         if outcome.result == "Reconciled":
@@ -138,7 +139,8 @@ class Reconciler:
     async def _report_invalid(self, entry: CapacityEntry, why: str) -> None:
         """Ready=False InvalidSpec; everything else stays as last decided (nothing is lost)."""
         now = self.clock.now()
-        ready = condition(entry.status, "Ready")
+        previous = entry.status()
+        ready = condition(previous, "Ready")
         already = (
             ready is not None
             and ready.reason == "InvalidSpec"
@@ -146,9 +148,9 @@ class Reconciler:
         )
         if not already:  # a counter of objects turning invalid, not of cycles that saw one
             self.metrics.reconcile_errors.labels("InvalidSpec").inc()
-        status = invalid_status(why, previous=entry.status, generation=entry.generation, now=now)
+        status = invalid_status(why, previous=previous, generation=entry.generation, now=now)
         await self.writer.capacity_status(entry.meta, entry.stored_status, dump(status), now)
-        await self.writer.events(entry.meta, transitions(entry.status, status), now)
+        await self.writer.events(entry.meta, transitions(previous, status), now)
 
     async def _apply(
         self, capacity: VoiceCapacity, decided: Plan
