@@ -285,6 +285,9 @@ def measure(backend: str, size: int, workdir: Path) -> dict[str, float]:  # noqa
             writes = fleet.writes_since(since) / max(cycles, 1)
             requests = fleet.requests_since(since) / max(cycles, 1)
             rss = rss_mib(operator.process.pid)
+            profile = profile_path(fleet.name, size)
+            if profile is not None:  # start-up, convergence and the steady cycles
+                operator.write_profile(profile)
 
             latencies = []
             rng = random.Random(7)

@@ -29,8 +29,7 @@ version=$(cd "$here" && go list -m -f '{{.Version}}' github.com/kedacore/keda/v2
 module=$(cd "$here" && go mod download -json github.com/kedacore/keda/v2 \
   | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
 mkdir "$tmp/crds"
-cp "$module"/config/crd/bases/keda.sh_{scaledobjects,triggerauthentications,clustertriggerauthentications}.yaml \
-  "$tmp/crds/"
+cp "$module"/config/crd/bases/*.yaml "$tmp/crds/"  # every CRD: the operator watches them all
 touch "$tmp/.complete"
 rm -rf "$out"
 mv "$tmp" "$out"
