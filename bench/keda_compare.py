@@ -51,8 +51,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
@@ -245,37 +243,8 @@ class Keda:
             ],
             env,
         )
-        plane.kubectl(
-            "apply",
-            "-f",
-            "-",
-            stdin=yaml.safe_dump_all(
-                [
-                    {
-                        "apiVersion": "v1",
-                        "kind": "Service",
-                        "metadata": {"name": "keda-metrics-apiserver", "namespace": "keda"},
-                        "spec": {"type": "ExternalName", "externalName": "localhost"},
-                    },
-                    {
-                        "apiVersion": "apiregistration.k8s.io/v1",
-                        "kind": "APIService",
-                        "metadata": {"name": "v1beta1.external.metrics.k8s.io"},
-                        "spec": {
-                            "group": "external.metrics.k8s.io",
-                            "version": "v1beta1",
-                            "groupPriorityMinimum": 100,
-                            "versionPriority": 100,
-                            "insecureSkipTLSVerify": True,
-                            "service": {
-                                "name": "keda-metrics-apiserver",
-                                "namespace": "keda",
-                                "port": adapter,
-                            },
-                        },
-                    },
-                ]
-            ),
+        plane.register_api_service(
+            "external.metrics.k8s.io", "v1beta1", "keda-metrics-apiserver", KEDA_NAMESPACE, adapter
         )
         wait_until(
             lambda: "external.metrics.k8s.io" in plane.kubectl("api-versions"),

@@ -480,8 +480,18 @@ class ControlPlane:
                 "--metrics-relist-interval=2s",
             ],
         )
-        # The aggregation layer reaches an APIService through a Service; an ExternalName Service
-        # points it at the process on loopback (what kwokctl does for its metrics-server).
+        self.register_api_service(
+            "custom.metrics.k8s.io", "v1beta1", "prometheus-adapter", "kube-system", port
+        )
+
+    def register_api_service(
+        self, group: str, version: str, service: str, namespace: str, port: int
+    ) -> None:
+        """Serve `group/version` through the aggregation layer from a process on loopback.
+
+        The aggregation layer reaches an APIService through a Service; an ExternalName Service
+        points it at localhost (what kwokctl does for its metrics-server). The adapters'
+        serving certificates are self-signed, hence insecureSkipTLSVerify."""
         self.kubectl(
             "apply",
             "-f",
@@ -491,24 +501,20 @@ class ControlPlane:
                     {
                         "apiVersion": "v1",
                         "kind": "Service",
-                        "metadata": {"name": "prometheus-adapter", "namespace": "kube-system"},
+                        "metadata": {"name": service, "namespace": namespace},
                         "spec": {"type": "ExternalName", "externalName": "localhost"},
                     },
                     {
                         "apiVersion": "apiregistration.k8s.io/v1",
                         "kind": "APIService",
-                        "metadata": {"name": "v1beta1.custom.metrics.k8s.io"},
+                        "metadata": {"name": f"{version}.{group}"},
                         "spec": {
-                            "group": "custom.metrics.k8s.io",
-                            "version": "v1beta1",
+                            "group": group,
+                            "version": version,
                             "groupPriorityMinimum": 100,
                             "versionPriority": 100,
-                            "insecureSkipTLSVerify": True,  # the adapter's self-signed serving cert
-                            "service": {
-                                "name": "prometheus-adapter",
-                                "namespace": "kube-system",
-                                "port": port,
-                            },
+                            "insecureSkipTLSVerify": True,
+                            "service": {"name": service, "namespace": namespace, "port": port},
                         },
                     },
                 ]

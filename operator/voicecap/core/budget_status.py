@@ -5,14 +5,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
-
 from voicecap.api.models import (
     Condition,
     Reservation,
     TokenBudgetStatus,
 )
 from voicecap.core.conditions import dated
+from voicecap.core.status import parsed
 from voicecap.core.tokens import Allocation
 
 
@@ -81,9 +80,4 @@ def invalid_budget_status(
 
 
 def parse_budget_status(raw: Mapping[str, Any] | None) -> TokenBudgetStatus | None:
-    if not raw:
-        return None
-    try:
-        return TokenBudgetStatus.model_validate(raw)
-    except ValidationError:
-        return None
+    return parsed(TokenBudgetStatus, raw)

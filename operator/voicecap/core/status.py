@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import ValidationError
 
@@ -24,6 +24,7 @@ from voicecap.api.models import (
     NextPeak,
     ReplicasStatus,
     SessionsStatus,
+    TokenBudgetStatus,
     TPMStatus,
     VoiceCapacityStatus,
 )
@@ -119,11 +120,18 @@ def invalid_status(
 
 
 def parse_status(raw: Mapping[str, Any] | None) -> VoiceCapacityStatus | None:
-    """The status as written; unreadable (older or hand-edited) status is treated as none."""
+    return parsed(VoiceCapacityStatus, raw)
+
+
+Status = TypeVar("Status", VoiceCapacityStatus, TokenBudgetStatus)
+
+
+def parsed(model: type[Status], raw: Mapping[str, Any] | None) -> Status | None:
+    """A status as written; unreadable (older or hand-edited) status is treated as none."""
     if not raw:
         return None
     try:
-        return VoiceCapacityStatus.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError:
         return None
 
