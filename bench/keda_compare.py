@@ -9,12 +9,12 @@ control plane (kube-apiserver, controllers with Kubernetes' default 15 s HPA syn
 the pods, Prometheus, prometheus-adapter), then two phases on it, one after the other:
 
   voicecap  N Deployments, each with a VoiceCapacity: replicas 1-10, 140 calls planned per pod,
-            one peak every 5 minutes (schedule */5, duration 3m, leadTime 1m, expectedSessions
-            280, factor 1.5: a floor of 3 pods from the lead start). The operator as installed
-            by the chart (its ServiceAccount, --interval 15s).
+            one peak planned a few minutes ahead (a daily schedule, duration 3m, leadTime 1m,
+            expectedSessions 280, factor 1.5: a floor of 3 pods from the lead start). The
+            operator as installed by the chart (its ServiceAccount, --interval 15s).
   KEDA      N other Deployments, each with the closest ScaledObject: minReplicaCount 1,
-            maxReplicaCount 10, a cron trigger (desiredReplicas 3 over the same 4 minutes: start
-            4-59/5, end 3-59/5) and a prometheus trigger on the same session query with threshold
+            maxReplicaCount 10, a cron trigger (desiredReplicas 3 over the same 4 minutes from
+            the lead start) and a prometheus trigger on the same session query with threshold
             140. KEDA's operator and metrics adapter with their defaults (pollingInterval 30 s).
 
 Measured the same way for both:
@@ -62,7 +62,10 @@ from support.servers import free_port, stop_process, wait_until  # noqa: E402
 
 NAMESPACES = 10
 PEAK_PODS = 3
-PERIOD_MINUTES = 5  # a peak window every 5 minutes: lead start at minute 4 and 9
+# One peak per phase, planned when the phase starts: far enough ahead for the objects to converge
+# and the steady-state and spec-change measurements to finish first, with every Deployment
+# still at its one pod (a recurring window would leave them scaled up from the last one).
+PEAK_MARGIN_SECONDS = (180, 0.45)  # + per workload
 STEADY_SECONDS = 120
 LATENCY_SAMPLES = 10
 KEDA_NAMESPACE = "keda"
@@ -84,7 +87,11 @@ def session_query(namespace: str, vertical: str) -> str:
     return f'sum(voice_active_sessions{{namespace="{namespace}",vertical="{vertical}"}})'
 
 
-def voicecapacity(namespace: str, index: int) -> dict[str, Any]:
+def cron(moment: datetime) -> str:
+    return f"{moment.minute} {moment.hour} * * *"
+
+
+def voicecapacity(namespace: str, index: int, lead_start: datetime) -> dict[str, Any]:
     return {
         "apiVersion": "voicecap.io/v1alpha1",
         "kind": "VoiceCapacity",
@@ -96,7 +103,7 @@ def voicecapacity(namespace: str, index: int) -> dict[str, Any]:
             "peaks": [
                 {
                     "name": "rush",
-                    "schedule": f"*/{PERIOD_MINUTES} * * * *",
+                    "schedule": cron(lead_start + timedelta(minutes=1)),
                     "duration": "3m",
                     "timeZone": "UTC",
                     "leadTime": "1m",
@@ -108,7 +115,9 @@ def voicecapacity(namespace: str, index: int) -> dict[str, Any]:
     }
 
 
-def scaledobject(namespace: str, index: int, prometheus_url: str) -> dict[str, Any]:
+def scaledobject(
+    namespace: str, index: int, prometheus_url: str, start: datetime
+) -> dict[str, Any]:
     return {
         "apiVersion": "keda.sh/v1alpha1",
         "kind": "ScaledObject",
@@ -122,8 +131,8 @@ def scaledobject(namespace: str, index: int, prometheus_url: str) -> dict[str, A
                     "type": "cron",
                     "metadata": {
                         "timezone": "UTC",
-                        "start": f"{PERIOD_MINUTES - 1}-59/{PERIOD_MINUTES} * * * *",
-                        "end": f"{PERIOD_MINUTES - 2}-59/{PERIOD_MINUTES} * * * *",
+                        "start": cron(start),
+                        "end": cron(start + timedelta(minutes=4)),
                         "desiredReplicas": str(PEAK_PODS),
                     },
                 },
@@ -401,16 +410,19 @@ class Comparison:
         """The workloads whose minimum the spec-change samples raise (the last ones)."""
         return range(max(0, self.size - LATENCY_SAMPLES), self.size)
 
-    def peak(self, system: str) -> tuple[float, float, int]:
-        """Wait for the next lead/window start (minute 4 or 9 of every 5), then until every
-        Deployment has PEAK_PODS ready pods (or 8 minutes)."""
-        now = datetime.now(UTC)
-        start = now.replace(second=0, microsecond=0)
-        while start <= now + timedelta(seconds=20) or start.minute % PERIOD_MINUTES != (
-            PERIOD_MINUTES - 1
-        ):
-            start += timedelta(minutes=1)
-        time.sleep((start - datetime.now(UTC)).total_seconds())
+    def plan_peak(self) -> datetime:
+        """The phase's one peak start (voicecap's lead start, KEDA's window start)."""
+        base, per_workload = PEAK_MARGIN_SECONDS
+        at = datetime.now(UTC) + timedelta(seconds=base + per_workload * self.size)
+        return at.replace(second=0, microsecond=0) + timedelta(minutes=1)
+
+    def peak(self, system: str, start: datetime) -> tuple[float, float, int]:
+        """From `start` until every Deployment (but the spec-change samples) has PEAK_PODS
+        ready pods, or 8 minutes."""
+        late = (datetime.now(UTC) - start).total_seconds()
+        if late > 0:
+            print(f"  ({system}: the peak started {late:.0f}s before its measurement)", flush=True)
+        time.sleep(max(0.0, (start - datetime.now(UTC)).total_seconds()))
         ready_at: dict[str, float] = {}
         deadline = time.monotonic() + 480
         untouched = {f"agent-{index}" for index in range(self.size)} - {
@@ -437,9 +449,10 @@ class Comparison:
     def voicecap(self) -> Result:
         result = Result()
         self.populate("voicecap")
+        peak = self.plan_peak()
         self.create(
             [
-                voicecapacity(self.namespaces("voicecap")[i % NAMESPACES], i)
+                voicecapacity(self.namespaces("voicecap")[i % NAMESPACES], i, peak)
                 for i in range(self.size)
             ]
         )
@@ -454,7 +467,7 @@ class Comparison:
             lambda wanted: {"spec": {"replicas": {"min": wanted}}},
         )
         if MEASURE_PEAK:
-            result.peak_median, result.peak_last, result.peak_ready = self.peak("voicecap")
+            result.peak_median, result.peak_last, result.peak_ready = self.peak("voicecap", peak)
         operator.stop()
         # Leave the control plane to KEDA: the HPAs go with their VoiceCapacities (garbage
         # collection), so neither the HPA controller nor prometheus-adapter works for them.
@@ -469,10 +482,10 @@ class Comparison:
         self.populate("keda")
         keda = Keda(self.stack, self.keda_bin, self.workdir)
         try:
-            started = time.monotonic()
+            started, peak = time.monotonic(), self.plan_peak()
             self.create(
                 [
-                    scaledobject(self.namespaces("keda")[i % NAMESPACES], i, self.prometheus)
+                    scaledobject(self.namespaces("keda")[i % NAMESPACES], i, self.prometheus, peak)
                     for i in range(self.size)
                 ]
             )
@@ -485,7 +498,7 @@ class Comparison:
                 lambda wanted: {"spec": {"minReplicaCount": wanted}},
             )
             if MEASURE_PEAK:
-                result.peak_median, result.peak_last, result.peak_ready = self.peak("keda")
+                result.peak_median, result.peak_last, result.peak_ready = self.peak("keda", peak)
         finally:
             keda.stop()
         return result

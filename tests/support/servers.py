@@ -336,9 +336,9 @@ class OperatorProcess:
         wait_until(lambda: profile.exists() and profile.stat().st_size > 0, timeout=timeout,
                    interval=0.5, what=f"profile {profile.name}")  # fmt: skip
 
-    def metrics(self) -> str:
+    def metrics(self, timeout: float = 60) -> str:
         with urllib.request.urlopen(
-            f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5
+            f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=timeout
         ) as response:
             return str(response.read().decode())
 
