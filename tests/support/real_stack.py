@@ -65,7 +65,7 @@ def forbidden_lines(logs: list[Path]) -> list[str]:
         for path in logs
         if path.exists()
         for line in path.read_text().splitlines()
-        if re.search(r"\b403\b|[Ff]orbidden", line)
+        if re.search(r"[Ff]orbidden|\" 403 ", line)  # not ",403]": a timestamp's milliseconds
     ]
 
 
