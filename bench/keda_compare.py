@@ -546,11 +546,13 @@ def main(arguments: list[str]) -> None:
     for size in sizes:
         with tempfile.TemporaryDirectory() as workdir:
             comparison = Comparison(size, Path(workdir), keda_bin)
+            results: dict[str, Result] = {}
             try:
-                results = {
-                    system: comparison.voicecap() if system == "voicecap" else comparison.keda()
-                    for system in systems
-                }
+                for system in systems:
+                    results[system] = (
+                        comparison.voicecap() if system == "voicecap" else comparison.keda()
+                    )
+                    print(f"N = {size}, {system}: {results[system]}", flush=True)  # kept if stopped
             finally:
                 comparison.close()
         report(size, results)
