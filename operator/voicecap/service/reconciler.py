@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from voicecap.adapters import children
 from voicecap.adapters.kube import KubeApi, NotFoundError, RejectedError, TransientError
@@ -23,7 +24,7 @@ from voicecap.core.conditions import condition, transitions
 from voicecap.core.guards import Surroundings, guard
 from voicecap.core.outcome import Outcome, RulesOutcome, Transition
 from voicecap.core.plan import Plan, plan
-from voicecap.core.status import build_status, invalid_status
+from voicecap.core.status import build_status, invalid_status, memory_from_status, parse_status
 from voicecap.service.clock import Clock
 from voicecap.service.retries import RetryBook
 from voicecap.service.sessions import SessionCache, session_source
@@ -61,6 +62,10 @@ class Reconciler:
     # What the last reconcile of each object saw: (resourceVersion, plan, outcome). The same
     # three again build the same status, which the object already has: nothing to build.
     _settled: dict[str, tuple[str, Plan, Outcome]] = field(default_factory=dict)
+    # Read your own writes: the status written from resourceVersion X, until the watch cache
+    # shows something newer than X (a cycle faster than the watch would write it, and post its
+    # Events, a second time).
+    _written: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._gate = asyncio.Semaphore(self.concurrency)
@@ -102,8 +107,24 @@ class Reconciler:
                 del self._locks[key]
         for key in set(self._settled) - keys:
             del self._settled[key]
+        for key in set(self._written) - keys:
+            del self._written[key]
+
+    def _own_write(self, entry: CapacityEntry) -> CapacityEntry:
+        written = self._written.get(entry.key)
+        if written is None or written[0] != (entry.meta.resource_version or ""):
+            self._written.pop(entry.key, None)
+            return entry
+        status = parse_status(written[1])
+        return replace(
+            entry,
+            stored_status=written[1],
+            memory=memory_from_status(status),
+            observed_generation=status.observed_generation if status else None,
+        )
 
     async def _reconcile(self, entry: CapacityEntry) -> Plan | None:
+        entry = self._own_write(entry)
         now = self.clock.now()
         capacity = entry.capacity
         if capacity is None:
@@ -127,7 +148,9 @@ class Reconciler:
             status = build_status(
                 decided, outcome, previous=previous, generation=entry.generation, now=now
             )
-            await self.writer.capacity_status(entry.meta, entry.stored_status, dump(status), now)
+            wanted = dump(status)
+            if await self.writer.capacity_status(entry.meta, entry.stored_status, wanted, now):
+                self._written[entry.key] = (entry.meta.resource_version or "", wanted)
             changes = transitions(previous, status)
             await self.writer.events(entry.meta, [*applied, *changes], now)
             self._settled[entry.key] = seen
@@ -149,7 +172,9 @@ class Reconciler:
         if not already:  # a counter of objects turning invalid, not of cycles that saw one
             self.metrics.reconcile_errors.labels("InvalidSpec").inc()
         status = invalid_status(why, previous=previous, generation=entry.generation, now=now)
-        await self.writer.capacity_status(entry.meta, entry.stored_status, dump(status), now)
+        wanted = dump(status)
+        if await self.writer.capacity_status(entry.meta, entry.stored_status, wanted, now):
+            self._written[entry.key] = (entry.meta.resource_version or "", wanted)
         await self.writer.events(entry.meta, transitions(previous, status), now)
 
     async def _apply(

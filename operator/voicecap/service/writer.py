@@ -78,18 +78,20 @@ class ChildWriter:
         stored: Mapping[str, Any],
         status: dict[str, Any],
         now: datetime,
-    ) -> None:
-        """Patch the status subresource only when something other than lastEvaluated changed."""
+    ) -> bool:
+        """Patch the status subresource only when something other than lastEvaluated changed;
+        True when it did."""
         unchanged = {k: v for k, v in stored.items() if k != "lastEvaluated"}
         wanted = {k: v for k, v in status.items() if k != "lastEvaluated"}
         if not children.merge_patch(unchanged, wanted):
-            return
+            return False
         status["lastEvaluated"] = iso(now)
         ref = Ref(API_VERSION, VOICECAPACITIES, meta.namespace or "default", meta.name)
         try:
             await self.kube.patch_status(ref, children.merge_patch(stored, status))
         except NotFoundError:
-            return  # deleted meanwhile: nothing to report on
+            return False  # deleted meanwhile: nothing to report on
+        return True
 
     async def budget_status(
         self, name: str, stored: Mapping[str, Any], status: dict[str, Any]
