@@ -189,6 +189,7 @@ def test_conditions_say_what_an_sre_needs() -> None:
         "HeadroomLow",
         "CapacityLimited",
         "BudgetGranted",
+        "ForecastReady",
     ]
     assert (
         by_type["MetricsAvailable"]["status"] == "False"

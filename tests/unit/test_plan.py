@@ -10,6 +10,7 @@ import pytest
 
 from support.objects import capacity_body
 from voicecap.api.models import VoiceCapacity
+from voicecap.core.forecast import History, PeakForecast
 from voicecap.core.observation import Memory, Observation
 from voicecap.core.plan import Plan, plan
 
@@ -66,7 +67,13 @@ def test_peak_baseline_without_expected_sessions(
     body = capacity_body()
     del body["spec"]["peaks"][0]["expectedSessions"]
     vcap = VoiceCapacity.model_validate(body)
-    observation = Observation(sessions=current, sampled_at=MONDAY_0855, forecast=forecast)
+    history = History(
+        forecasts={
+            name: PeakForecast(peak=name, sessions=value, reason="Forecast")
+            for name, value in forecast.items()
+        }
+    )
+    observation = Observation(sessions=current, sampled_at=MONDAY_0855, history=history)
     result = plan(vcap, observation, MONDAY_0855)
     assert result.peak_floor == expected_floor
     assert source in result.reasons["peakFloor"]

@@ -13,6 +13,7 @@ from typing import Literal
 from voicecap.api.base import MAX_PEAKS, RESERVED_RULE_LABELS, Model, ObjectMeta, Timestamp, dump
 from voicecap.api.names import API_VERSION, GROUP, VERSION
 from voicecap.api.spec import (
+    Forecast,
     Headroom,
     MetricsOutage,
     ModelTokens,
@@ -27,6 +28,7 @@ from voicecap.api.spec import (
 )
 from voicecap.api.status import (
     Condition,
+    ForecastStatus,
     HeadroomStatus,
     HPAConditionStatus,
     HPAStatus,
@@ -34,6 +36,7 @@ from voicecap.api.status import (
     Recommendation,
     ReplicasStatus,
     Reservation,
+    ScorecardStatus,
     SessionsStatus,
     TokenBudgetStatus,
     TPMStatus,
@@ -76,6 +79,8 @@ __all__ = [
     "RESERVED_RULE_LABELS",
     "VERSION",
     "Condition",
+    "Forecast",
+    "ForecastStatus",
     "HPAConditionStatus",
     "HPAStatus",
     "Headroom",
@@ -91,6 +96,7 @@ __all__ = [
     "ReplicasStatus",
     "Reservation",
     "ScaleDown",
+    "ScorecardStatus",
     "SessionCost",
     "Sessions",
     "SessionsStatus",

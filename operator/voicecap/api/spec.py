@@ -251,6 +251,63 @@ class MetricsOutage(Model):
     max_staleness: Duration = duration_field("5m", "A session sample older than this is unknown.")
 
 
+class Forecast(Model):
+    """How each peak's baseline is learned from the vertical's own history (docs/api.md
+    "Forecasts"): the largest weekly quantile of concurrent sessions inside the peak's window
+    over the last `weeks` weeks, times `growth`."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                cel(
+                    "self.minWeeks <= self.weeks",
+                    "forecast.minWeeks must not exceed forecast.weeks",
+                ),
+                cel(
+                    "duration(self.refresh) >= duration('1m')",
+                    "must be at least 1m",
+                    field_path=".refresh",
+                ),
+            ]
+        }
+    )
+
+    weeks: int = Field(
+        13, ge=1, le=52, description="Weeks of history the forecast looks back over (max 52)."
+    )
+    min_weeks: int = Field(
+        2, ge=1, le=52, description="Fewer weeks with data than this: no forecast."
+    )
+    quantile: float = Field(
+        0.99,
+        gt=0,
+        le=1,
+        description="Each week's value: this quantile of concurrent sessions inside the window.",
+    )
+    growth: float = Field(
+        1.0,
+        gt=0,
+        le=10,
+        description="Multiply the largest weekly value by this (1.1: expect 10 % more).",
+    )
+    refresh: Duration = duration_field(
+        "1h", "Recompute at least this often (and whenever a window closes); min 1m."
+    )
+
+    @model_validator(mode="after")
+    def _min_weeks_within_weeks(self) -> Forecast:
+        if self.min_weeks > self.weeks:
+            raise ValueError(f"minWeeks ({self.min_weeks}) must not exceed weeks ({self.weeks})")
+        return self
+
+    @field_validator("refresh")
+    @classmethod
+    def _at_least_a_minute(cls, value: timedelta) -> timedelta:
+        if value < timedelta(minutes=1):
+            raise ValueError("must be at least 1m")
+        return value
+
+
 class VoiceCapacitySpec(Model):
     vertical: str | None = Field(
         None,
@@ -274,6 +331,11 @@ class VoiceCapacitySpec(Model):
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]},
     )
     headroom: Headroom = Field(default_factory=Headroom, json_schema_extra=defaulted(Headroom))
+    forecast: Forecast = Field(
+        default_factory=Forecast,
+        json_schema_extra=defaulted(Forecast),
+        description="How peak baselines are forecast from the vertical's session history.",
+    )
     model: ModelTokens | None = Field(None, description="Model tokens-per-minute reservation.")
     metrics_outage: MetricsOutage = Field(
         default_factory=MetricsOutage, json_schema_extra=defaulted(MetricsOutage)

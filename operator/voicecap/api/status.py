@@ -83,6 +83,45 @@ class HeadroomStatus(Model):
     critical_since: Timestamp | None = None
 
 
+class ForecastStatus(Model):
+    """One peak's forecast (docs/api.md "Forecasts")."""
+
+    peak: str
+    sessions: float | None = Field(
+        None, description="forecastSessions: the peak's baseline unless expectedSessions is set."
+    )
+    weeks_used: int = Field(0, description="Weeks with data inside the window.")
+    quantile: float | None = None
+    window_start: Timestamp | None = Field(None, description="The window it forecasts.")
+    computed_at: Timestamp | None = None
+    reason: str = Field(
+        "Pending",
+        description="Forecast, InsufficientHistory, PrometheusUnreachable, QueryError or Pending; "
+        "a failure keeps the last sessions.",
+    )
+
+
+class ScorecardStatus(Model):
+    """How the baseline of a peak's latest window compared with what came (docs/api.md)."""
+
+    peak: str
+    window_start: Timestamp
+    window_end: Timestamp
+    baseline: float | None = Field(None, description="The sessions the pre-scale planned for.")
+    baseline_source: Literal["expected", "forecast", "current", "none"] = "none"
+    actual_sessions: float | None = Field(
+        None, description="forecast.quantile of sessions inside the window, once it closed."
+    )
+    error_ratio: float | None = Field(
+        None,
+        description="(actual - baseline) / baseline: above factor - 1, the pre-scale fell short.",
+    )
+    over_capacity_minutes: int = Field(
+        0, description="Minutes inside the window with sessions above ready pods x perPod."
+    )
+    last_over_capacity: Timestamp | None = Field(None, description="The last minute counted.")
+
+
 class VoiceCapacityStatus(Model):
     """What the operator observed and decided, and why (every field declared: nothing is pruned)."""
 
@@ -96,6 +135,19 @@ class VoiceCapacityStatus(Model):
     tpm: TPMStatus | None = None
     headroom: HeadroomStatus | None = None
     hpa: HPAStatus | None = None
+    forecast: list[ForecastStatus] = Field(
+        default_factory=list,
+        max_length=64,
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["peak"]},
+    )
+    burst_factor: float | None = Field(
+        None, description="Largest / median concurrent sessions over the last 28 days."
+    )
+    scorecard: list[ScorecardStatus] = Field(
+        default_factory=list,
+        max_length=64,
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["peak"]},
+    )
     recommendations: list[Recommendation] = Field(
         default_factory=list,
         max_length=1000,

@@ -17,6 +17,7 @@ from voicecap.api.timefmt import iso
 from voicecap.core.autoscaler import HPAReport
 from voicecap.core.outcome import Outcome, RulesOutcome, Transition
 from voicecap.core.plan import Plan
+from voicecap.core.terms import num
 
 CONDITION_TYPES = (
     "Ready",
@@ -27,6 +28,8 @@ CONDITION_TYPES = (
     "BudgetGranted",
     "RulesApplied",
     "HPAMetrics",
+    "ForecastReady",
+    "BurstAboveFactor",
 )
 
 
@@ -197,6 +200,82 @@ def hpa_metrics_condition(plan: Plan, report: HPAReport) -> Condition:
     )
 
 
+def forecast_condition(plan: Plan) -> Condition:
+    """True when every peak that needs a forecast (no expectedSessions) has a fresh one."""
+    needed = {peak.name for peak in plan.peaks if peak.expected_sessions is None}
+    if not plan.peaks:
+        return Condition(
+            type="ForecastReady", status="True", reason="NoPeaks", message="no peaks declared"
+        )
+    forecasts = {forecast.peak: forecast for forecast in plan.forecasts}
+    parts, missing = [], []
+    for peak in plan.peaks:
+        forecast = forecasts.get(peak.name)
+        if forecast is None or forecast.reason == "Pending":
+            parts.append(f"{peak.name}: not computed yet")
+            if peak.name in needed:
+                missing.append("Pending")
+            continue
+        if forecast.reason == "Forecast":
+            parts.append(
+                f"{peak.name}: {num(forecast.sessions or 0)} sessions from "
+                f"{forecast.weeks_used} weeks"
+            )
+            continue
+        kept = (
+            f", keeping {num(forecast.sessions)} from {iso(forecast.computed_at)}"
+            if forecast.usable and forecast.sessions is not None and forecast.computed_at
+            else ""
+        )
+        detail = (
+            f"{forecast.weeks_used} weeks with data"
+            if forecast.reason == "InsufficientHistory"
+            else "history query failed"
+        )
+        parts.append(f"{peak.name}: {forecast.reason} ({detail}{kept})")
+        if peak.name in needed:
+            missing.append(forecast.reason)
+    if not missing:
+        return Condition(
+            type="ForecastReady", status="True", reason="Forecast", message="; ".join(parts)
+        )
+    # Pending is not a problem yet (the first refresh is one cycle away): Unknown, no Event.
+    status: Literal["False", "Unknown"] = (
+        "Unknown" if all(reason == "Pending" for reason in missing) else "False"
+    )
+    reason = (
+        next(reason for reason in missing if reason != "Pending")
+        if status == "False"
+        else ("Pending")
+    )
+    fallback = "; peaks without one use current sessions" if status == "False" else ""
+    return Condition(
+        type="ForecastReady", status=status, reason=reason, message="; ".join(parts) + fallback
+    )
+
+
+def burst_condition(plan: Plan) -> Condition | None:
+    """Is the measured burst factor above a peak's factor (the pre-scale will not be enough)?"""
+    if plan.burst_factor is None or not plan.peaks:
+        return None
+    short = [peak for peak in plan.peaks if plan.burst_factor > peak.factor]
+    if short:
+        names = ", ".join(f"{peak.name} (factor {num(peak.factor)})" for peak in short)
+        return Condition(
+            type="BurstAboveFactor",
+            status="True",
+            reason="BurstAboveFactor",
+            message=f"28-day burst factor {num(plan.burst_factor)} (largest / median sessions) "
+            f"exceeds {names}: the pre-scale may not be enough",
+        )
+    return Condition(
+        type="BurstAboveFactor",
+        status="False",
+        reason="WithinFactor",
+        message=f"28-day burst factor {num(plan.burst_factor)} is within every peak's factor",
+    )
+
+
 def dated(
     conditions: Sequence[Condition],
     previous: VoiceCapacityStatus | TokenBudgetStatus | None,
@@ -229,6 +308,8 @@ _PROBLEMS: dict[str, tuple[str, str]] = {
     "BudgetGranted": ("BudgetShort", "BudgetGranted"),
     "RulesApplied": ("RulesNotApplied", "RulesApplied"),
     "HPAMetrics": ("HPAMetricUnavailable", "HPAMetricAvailable"),
+    "ForecastReady": ("ForecastUnavailable", "ForecastReady"),
+    "BurstAboveFactor": ("BurstAboveFactor", "BurstWithinFactor"),
 }
 
 
@@ -247,7 +328,7 @@ def _event_for(new: Condition, old: Condition | None) -> Transition | None:
         return Transition("Normal", new.reason, new.message) if old is not None else None
     if new.status == "Unknown":
         return None  # not attempted (paused): nothing happened worth an Event
-    bad_when = "True" if new.type == "CapacityLimited" else "False"
+    bad_when = "True" if new.type in {"CapacityLimited", "BurstAboveFactor"} else "False"
     lost, back = _PROBLEMS[new.type]
     if new.status == bad_when:
         return Transition("Warning", lost, new.message)

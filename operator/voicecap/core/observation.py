@@ -4,11 +4,11 @@ policy that says when a session count is known."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from voicecap.core.forecast import History, PeakForecast, Scorecard
 from voicecap.core.headroom import HeadroomState
 from voicecap.core.stabilization import Recommendation
 
@@ -33,7 +33,7 @@ class Observation:
     failure: SessionsState | None = None  # set when the query gave no usable answer
     ready_replicas: int | None = None
     granted_tpm: int | None = None  # None: no budget grant is known
-    forecast: Mapping[str, float] = field(default_factory=dict)  # peak name -> baseline
+    history: History = field(default_factory=History)  # forecasts, burst factor, actuals
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,9 @@ class Memory:
     sessions_at: datetime | None = field(default=None, compare=False)
     headroom: HeadroomState = field(default_factory=HeadroomState)
     recommendations: tuple[Recommendation, ...] = ()
+    forecasts: tuple[PeakForecast, ...] = ()  # kept through a failed refresh
+    burst_factor: float | None = None
+    scorecards: tuple[Scorecard, ...] = ()
 
 
 def judge_sessions(

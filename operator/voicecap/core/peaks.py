@@ -59,6 +59,13 @@ def _minute(at: datetime) -> datetime:
     return at.replace(second=0, microsecond=0)
 
 
+def weeks_before(instant: datetime, time_zone: str, weeks: int) -> datetime:
+    """The same wall time in `time_zone`, `weeks` weeks earlier (09:00 local stays 09:00 local
+    across a DST change; the named policies above apply to the result)."""
+    zone = _zone(time_zone)
+    return _instant(_wall_time(instant, zone) - timedelta(weeks=weeks), zone)
+
+
 def latest_start(schedule: str, time_zone: str, at: datetime) -> datetime | None:
     """The latest window start at or before `at` (UTC)."""
     # A 5-field cron matches whole minutes only, so the answer is the same for the whole minute:

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from voicecap.api.models import VoiceCapacity
-from voicecap.core import headroom, sizing, terms
+from voicecap.api.models import Peak, VoiceCapacity
+from voicecap.core import forecast, headroom, sizing, terms
+from voicecap.core.forecast import PeakForecast, Scorecard
 from voicecap.core.headroom import Level
 from voicecap.core.observation import Memory, Observation, SessionsState, judge_sessions
 from voicecap.core.peaks import next_start
@@ -60,11 +61,18 @@ class Plan:
     tpm: TokenPlan
     sizing: Sizing
     reasons: Mapping[str, str]
+    peaks: tuple[Peak, ...]
+    forecasts: tuple[PeakForecast, ...]  # in peak order
+    burst_factor: float | None
     memory: Memory
 
     @property
     def capacity_limited(self) -> bool:
         return self.wanted > self.ceiling
+
+    @property
+    def scorecards(self) -> tuple[Scorecard, ...]:
+        return self.memory.scorecards
 
     @property
     def sessions_known(self) -> bool:
@@ -101,8 +109,12 @@ def plan(
             f"ceil({terms.num(active)} / {terms.num(planned)} planned per pod) = {session_replicas}"
         )
 
+    history = observation.history
+    peak_names = {peak.name for peak in spec.peaks}
+    kept = forecast.with_kept(history.forecasts, memory.forecasts)
+    forecasts = {name: value for name, value in kept.items() if name in peak_names}
     peak_floor, active_peak = terms.peak_floor(
-        capacity, observation=observation, last_known=last_known, now=now, reasons=reasons
+        capacity, forecasts=forecasts, last_known=last_known, now=now, reasons=reasons
     )
     tpm, tpm_pods = terms.token_plan(capacity, observation.granted_tpm, last_known, reasons)
     ceiling, ceiling_source = terms.ceiling_of(minimum, spec.replicas.max, tpm_pods, reasons)
@@ -135,6 +147,18 @@ def plan(
         last_known, observation.ready_replicas, floor, per_pod, reasons
     )
     upcoming = next_start(spec.peaks, now)
+    ready = observation.ready_replicas
+    scorecards = forecast.score(
+        spec.peaks,
+        memory.scorecards,
+        now=now,
+        baselines={
+            peak.name: terms.peak_baseline(peak, forecasts, last_known) for peak in spec.peaks
+        },
+        over_capacity=active is not None and ready is not None and active > ready * per_pod,
+        actuals=history.actuals,
+    )
+    burst = history.burst_factor if history.burst_known else memory.burst_factor
 
     return Plan(
         namespace=capacity.namespace,
@@ -162,6 +186,9 @@ def plan(
         tpm=tpm,
         sizing=terms.resources_at(capacity, floor),
         reasons=reasons,
+        peaks=tuple(spec.peaks),
+        forecasts=tuple(forecasts[peak.name] for peak in spec.peaks if peak.name in forecasts),
+        burst_factor=burst,
         memory=Memory(
             floor=floor,
             sessions=last_known,
@@ -170,6 +197,9 @@ def plan(
             else memory.sessions_at,
             headroom=verdict.state,
             recommendations=recommendations,
+            forecasts=tuple(forecasts.values()),
+            burst_factor=burst,
+            scorecards=scorecards,
         ),
     )
 

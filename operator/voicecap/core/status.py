@@ -18,11 +18,13 @@ from pydantic import ValidationError
 
 from voicecap.api.models import (
     Condition,
+    ForecastStatus,
     HeadroomStatus,
     HPAConditionStatus,
     HPAStatus,
     NextPeak,
     ReplicasStatus,
+    ScorecardStatus,
     SessionsStatus,
     TokenBudgetStatus,
     TPMStatus,
@@ -32,6 +34,7 @@ from voicecap.api.models import Recommendation as RecommendationStatus
 from voicecap.api.timefmt import iso, iso_or_none, parse_iso
 from voicecap.core import conditions as decide
 from voicecap.core.autoscaler import HPA_CONDITION_TYPES, HPAReport
+from voicecap.core.forecast import FORECAST_REASONS, PeakForecast, Scorecard
 from voicecap.core.headroom import HeadroomState
 from voicecap.core.observation import Memory
 from voicecap.core.outcome import Outcome
@@ -61,6 +64,10 @@ def build_status(
         conditions.append(decide.rules_condition(outcome.rules))
     if outcome.hpa is not None:
         conditions.append(decide.hpa_metrics_condition(plan, outcome.hpa))
+    conditions.append(decide.forecast_condition(plan))
+    burst = decide.burst_condition(plan)
+    if burst is not None:
+        conditions.append(burst)
     memory = plan.memory
     return VoiceCapacityStatus(
         observed_generation=generation,
@@ -92,6 +99,9 @@ def build_status(
             critical_since=iso_or_none(memory.headroom.critical_since),
         ),
         hpa=_hpa_status(outcome.hpa, outcome.hpa_max_replicas) if outcome.hpa is not None else None,
+        forecast=[_forecast_status(forecast) for forecast in memory.forecasts],
+        burst_factor=plan.burst_factor,
+        scorecard=[_scorecard_status(card) for card in memory.scorecards],
         recommendations=[
             RecommendationStatus(at=iso(r.at), floor=r.floor) for r in memory.recommendations
         ],
@@ -152,6 +162,66 @@ def memory_from_status(status: VoiceCapacityStatus | None) -> Memory:
             for r in status.recommendations
             if (moment := parse_iso(r.at)) is not None
         ),
+        forecasts=tuple(_forecast_from(item) for item in status.forecast),
+        burst_factor=status.burst_factor,
+        scorecards=tuple(
+            card for item in status.scorecard if (card := _scorecard_from(item)) is not None
+        ),
+    )
+
+
+def _forecast_status(forecast: PeakForecast) -> ForecastStatus:
+    return ForecastStatus(
+        peak=forecast.peak,
+        sessions=forecast.sessions,
+        weeks_used=forecast.weeks_used,
+        quantile=forecast.quantile,
+        window_start=iso_or_none(forecast.window_start),
+        computed_at=iso_or_none(forecast.computed_at),
+        reason=forecast.reason,
+    )
+
+
+def _forecast_from(item: ForecastStatus) -> PeakForecast:
+    reason = item.reason if item.reason in FORECAST_REASONS else "Pending"
+    return PeakForecast(
+        peak=item.peak,
+        sessions=item.sessions,
+        weeks_used=item.weeks_used,
+        quantile=item.quantile,
+        window_start=parse_iso(item.window_start),
+        computed_at=parse_iso(item.computed_at),
+        reason=reason,  # type: ignore[arg-type]
+    )
+
+
+def _scorecard_status(card: Scorecard) -> ScorecardStatus:
+    return ScorecardStatus(
+        peak=card.peak,
+        window_start=iso(card.window_start),
+        window_end=iso(card.window_end),
+        baseline=card.baseline,
+        baseline_source=card.baseline_source,
+        actual_sessions=card.actual,
+        error_ratio=card.error_ratio,
+        over_capacity_minutes=card.over_capacity_minutes,
+        last_over_capacity=iso_or_none(card.last_over_capacity),
+    )
+
+
+def _scorecard_from(item: ScorecardStatus) -> Scorecard | None:
+    start, end = parse_iso(item.window_start), parse_iso(item.window_end)
+    if start is None or end is None:
+        return None
+    return Scorecard(
+        peak=item.peak,
+        window_start=start,
+        window_end=end,
+        baseline=item.baseline,
+        baseline_source=item.baseline_source,
+        actual=item.actual_sessions,
+        over_capacity_minutes=item.over_capacity_minutes,
+        last_over_capacity=parse_iso(item.last_over_capacity),
     )
 
 

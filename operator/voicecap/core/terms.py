@@ -4,6 +4,7 @@ the peak, headroom and outage-hold floors, the TPM ceiling, utilization and sizi
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -14,8 +15,9 @@ from voicecap.api.models import Peak, VoiceCapacity, VoiceCapacitySpec
 from voicecap.api.timefmt import iso
 from voicecap.api.types import format_duration, parse_quantity
 from voicecap.core import sizing
+from voicecap.core.forecast import BaselineSource, PeakForecast
 from voicecap.core.headroom import Level
-from voicecap.core.observation import Memory, Observation
+from voicecap.core.observation import Memory
 from voicecap.core.peaks import active_window
 
 CeilingSource = Literal["MaxReplicas", "TPM", "MinReplicas"]
@@ -88,7 +90,7 @@ def reported_utilization(
 def peak_floor(
     capacity: VoiceCapacity,
     *,
-    observation: Observation,
+    forecasts: Mapping[str, PeakForecast],
     last_known: float | None,
     now: datetime,
     reasons: dict[str, str],
@@ -102,7 +104,7 @@ def peak_floor(
         window = active_window(peak, now)
         if window is None:
             continue
-        baseline, source = peak_baseline(peak, observation, last_known)
+        baseline, source = peak_baseline(peak, forecasts, last_known)
         if baseline is None:
             value = math.ceil(sizing.exact(peak.factor) * minimum)
             why = f"ceil({num(peak.factor)} x min {minimum}) = {value} (no baseline known)"
@@ -124,13 +126,14 @@ def peak_floor(
 
 
 def peak_baseline(
-    peak: Peak, observation: Observation, last_known: float | None
-) -> tuple[float | None, str]:
+    peak: Peak, forecasts: Mapping[str, PeakForecast], last_known: float | None
+) -> tuple[float | None, BaselineSource]:
+    """expectedSessions, else the forecast, else current sessions (docs/api.md "Forecasts")."""
     if peak.expected_sessions is not None:
         return float(peak.expected_sessions), "expected"
-    forecast = observation.forecast.get(peak.name)
-    if forecast is not None and math.isfinite(forecast) and forecast >= 0:
-        return forecast, "forecast"
+    forecast = forecasts.get(peak.name)
+    if forecast is not None and forecast.usable and forecast.sessions is not None:
+        return forecast.sessions, "forecast"
     if last_known is not None:
         return last_known, "current"
     return None, "none"
