@@ -17,6 +17,7 @@ from typing import Any
 
 import kopf
 
+from voicecap.adapters.history import PrometheusHistory
 from voicecap.adapters.kube import KubeApi
 from voicecap.adapters.metrics import OperatorMetrics
 from voicecap.adapters.objects import live_child, trimmed
@@ -37,6 +38,7 @@ from voicecap.api.names import (
 )
 from voicecap.service.clock import Clock
 from voicecap.service.fleet import Fleet, run_cycles
+from voicecap.service.history import HistoryCache
 from voicecap.service.peering import PeeringGate
 from voicecap.service.reconciler import Reconciler, RetryLaterError
 from voicecap.service.sessions import SessionCache
@@ -84,12 +86,14 @@ async def startup(
         on_write=lambda resource, verb: metrics.api_writes.labels(resource, verb).inc()
     )
     prometheus = PrometheusSessions(config.prometheus_url, timeout=config.query_timeout)
+    history = PrometheusHistory(config.prometheus_url)
     clock = Clock(config.clock_start, config.clock_speed, config.clock_origin)
     world = KopfWorld(kwargs)
     reconciler = Reconciler(
         kube=kube,
         world=world,
         sessions=SessionCache(prometheus, clock, metrics),
+        history=HistoryCache(history, clock, metrics),
         metrics=metrics,
         clock=clock,
         writer=ChildWriter(kube, metrics, identity=config.identity),
@@ -101,7 +105,8 @@ async def startup(
         identity=config.identity,
         namespaces=list(config.namespaces),
     )
-    memo.kube, memo.prometheus, memo.reconciler, memo.world = kube, prometheus, reconciler, world
+    memo.kube, memo.prometheus, memo.history = kube, prometheus, history
+    memo.reconciler, memo.world = reconciler, world
     memo.indexed, memo.stop = asyncio.Event(), asyncio.Event()
     memo.cycles = asyncio.create_task(
         run_cycles(
@@ -120,12 +125,14 @@ async def startup(
 @kopf.on.cleanup()
 async def cleanup(memo: kopf.Memo, **_: Any) -> None:
     memo.stop.set()
+    memo.reconciler.history.stop()
     try:
         await asyncio.wait_for(memo.cycles, timeout=15)
     except (TimeoutError, asyncio.CancelledError):
         memo.cycles.cancel()
     await memo.kube.close()
     memo.prometheus.close()
+    memo.history.close()
 
 
 @kopf.on.probe(id="voicecapacities")

@@ -6,6 +6,7 @@
   watch would deliver them (with a new resourceVersion), so a second cycle sees the first one's
   writes, and a steady cycle can be shown to make no write at all. Faults are injected per call.
 - `FixedSessions`: Prometheus answering a fixed session count per vertical.
+- `FixedHistory`: a history store answering a fixed weekly value per vertical.
 - `service_for(world)`: a Reconciler and Fleet wired like handlers.startup wires them.
 """
 
@@ -19,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from voicecap.adapters.children import RulesKind, merge_patch
+from voicecap.adapters.history import SeriesKey, Span
 from voicecap.adapters.kube import ConflictError, KubeError, NotFoundError, Ref, TransientError
 from voicecap.adapters.metrics import OperatorMetrics
 from voicecap.adapters.objects import (
@@ -28,10 +30,11 @@ from voicecap.adapters.objects import (
     ObjectParser,
     live_child,
 )
-from voicecap.adapters.prometheus import SessionSource
+from voicecap.adapters.prometheus import QueryFailedError, SessionSource
 from voicecap.core.observation import Observation
 from voicecap.service.clock import Clock
 from voicecap.service.fleet import Fleet
+from voicecap.service.history import HistoryCache
 from voicecap.service.reconciler import Reconciler
 from voicecap.service.sessions import SessionCache
 from voicecap.service.writer import ChildWriter
@@ -241,6 +244,38 @@ class FixedSessions:
         }
 
 
+class FixedHistory:
+    """A history store answering `weekly[vertical]` inside every window (missing verticals: no
+    data), `burst[vertical]` = (largest, median); `failure` makes every query fail. Counts
+    queries by kind."""
+
+    def __init__(self) -> None:
+        self.weekly: dict[str, float] = {}
+        self.burst_values: dict[str, tuple[float, float]] = {}
+        self.failure: QueryFailedError | None = None
+        self.history: list[Any] = []
+        self.queries: dict[str, int] = {"quantiles": 0, "burst": 0}
+
+    def quantiles(
+        self, sessions: str, quantile: float, spans: list[Span], *, batched: bool
+    ) -> dict[SeriesKey, dict[str, float]]:
+        self.queries["quantiles"] += 1
+        if self.failure is not None:
+            raise self.failure
+        return {
+            ("voice", vertical): {span.label: value for span in spans}
+            for vertical, value in self.weekly.items()
+        }
+
+    def burst(
+        self, sessions: str, at: datetime, *, batched: bool
+    ) -> dict[SeriesKey, tuple[float | None, float | None]]:
+        self.queries["burst"] += 1
+        if self.failure is not None:
+            raise self.failure
+        return {("voice", vertical): value for vertical, value in self.burst_values.items()}
+
+
 @dataclass
 class Service:
     world: MemoryWorld
@@ -249,6 +284,7 @@ class Service:
     metrics: OperatorMetrics
     reconciler: Reconciler
     fleet: Fleet
+    history: FixedHistory
 
     async def reconcile(self, key: str) -> None:
         await self.reconciler.reconcile(self.world.entry(key), trigger="test")
@@ -264,15 +300,17 @@ def service_for(
     kube = MemoryKube(world)
     prometheus = FixedSessions(sessions)
     clock = Clock(now) if now is not None else Clock()
+    history = FixedHistory()
     reconciler = Reconciler(
         kube=kube,  # type: ignore[arg-type]
         world=world,
         sessions=SessionCache(prometheus, clock, metrics),  # type: ignore[arg-type]
+        history=HistoryCache(history, clock, metrics),  # type: ignore[arg-type]
         metrics=metrics,
         clock=clock,
         writer=ChildWriter(kube, metrics),  # type: ignore[arg-type]
     )
-    return Service(world, kube, prometheus, metrics, reconciler, Fleet(reconciler))
+    return Service(world, kube, prometheus, metrics, reconciler, Fleet(reconciler), history)
 
 
 def counter(metrics: OperatorMetrics, name: str, **labels: str) -> float:

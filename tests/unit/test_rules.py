@@ -107,7 +107,8 @@ def test_voicecap_rules_pipes_into_promtool_check_rules(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     vcaps = manifests.load(EXAMPLES).capacities
-    assert f"SUCCESS: {sum(8 if c.spec.model else 7 for c in vcaps)} rules found" in result.stdout
+    expected = sum(7 + bool(c.spec.model) + bool(c.spec.peaks) for c in vcaps)
+    assert f"SUCCESS: {expected} rules found" in result.stdout
 
 
 # ---------------------------------------------------------------- the generator
@@ -131,6 +132,7 @@ def test_one_group_per_object_with_the_contract_names_and_labels() -> None:
         "VoiceCapacityAtCeiling": "10m",
         "VoiceCapacityTPMNearLimit": "10m",
         "VoiceCapacitySessionsAbsent": "5m",
+        "VoiceCapacityBurstAboveFactor": "10m",
     }
 
 

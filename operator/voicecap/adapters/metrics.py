@@ -14,6 +14,7 @@ from prometheus_client.exposition import generate_latest
 from voicecap.core.plan import Plan
 
 _VERTICAL = ("namespace", "vertical")
+_PEAK = ("namespace", "vertical", "peak")
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 
@@ -67,6 +68,48 @@ class OperatorMetrics:
             "voicecap_last_evaluation_timestamp_seconds",
             "When the VoiceCapacity was last evaluated.",
             _VERTICAL,
+            registry=r,
+        )
+        self.burst_factor = Gauge(
+            "voicecap_burst_factor",
+            "Largest / median concurrent sessions over the last 28 days.",
+            _VERTICAL,
+            registry=r,
+        )
+        self.forecast_sessions = Gauge(
+            "voicecap_forecast_sessions",
+            "forecastSessions of a peak (docs/api.md Forecasts).",
+            _PEAK,
+            registry=r,
+        )
+        self.forecast_weeks = Gauge(
+            "voicecap_forecast_weeks_used",
+            "Weeks with data behind a peak's forecast.",
+            _PEAK,
+            registry=r,
+        )
+        self.scorecard_actual = Gauge(
+            "voicecap_scorecard_actual_sessions",
+            "forecast.quantile of sessions inside a peak's latest closed window.",
+            _PEAK,
+            registry=r,
+        )
+        self.scorecard_baseline = Gauge(
+            "voicecap_scorecard_baseline_sessions",
+            "The baseline the pre-scale of a peak's latest window planned for.",
+            _PEAK,
+            registry=r,
+        )
+        self.scorecard_error = Gauge(
+            "voicecap_scorecard_error_ratio",
+            "(actual - baseline) / baseline of a peak's latest closed window.",
+            _PEAK,
+            registry=r,
+        )
+        self.scorecard_over_capacity = Gauge(
+            "voicecap_scorecard_over_capacity_minutes",
+            "Minutes of a peak's latest window with sessions above ready pods x perPod.",
+            _PEAK,
             registry=r,
         )
         self.reconcile_duration = Histogram(
@@ -127,8 +170,18 @@ class OperatorMetrics:
             self.tpm_projected,
             self.sessions_known,
             self.last_evaluation,
+            self.burst_factor,
+        )
+        self._per_peak = (
+            self.forecast_sessions,
+            self.forecast_weeks,
+            self.scorecard_actual,
+            self.scorecard_baseline,
+            self.scorecard_error,
+            self.scorecard_over_capacity,
         )
         self._series: dict[str, tuple[str, str]] = {}  # key -> labels in use
+        self._peaks: dict[str, set[tuple[str, str, str]]] = {}  # key -> peak labels in use
         self._observed: dict[str, Plan] = {}  # key -> the plan its gauges show
 
     def serve(self, port: int, address: str = "0.0.0.0") -> None:
@@ -145,7 +198,7 @@ class OperatorMetrics:
         self._observed[key] = plan
         previous = self._series.get(key)
         if previous is not None and previous != labels:
-            self._remove(previous)
+            self._remove(previous, self._per_vertical)
         self._series[key] = labels
         self._set(self.capacity_sessions, labels, plan.capacity)
         self._set(self.active_sessions, labels, plan.sessions)
@@ -157,24 +210,44 @@ class OperatorMetrics:
         self._set(self.tpm_projected, labels, plan.tpm.projected)
         self.sessions_known.labels(*labels).set(1 if plan.sessions_known else 0)
         self.last_evaluation.labels(*labels).set(evaluated_at)
+        self._set(self.burst_factor, labels, plan.burst_factor)
+        self._observe_peaks(key, plan)
+
+    def _observe_peaks(self, key: str, plan: Plan) -> None:
+        peaks = {(plan.namespace, plan.vertical, peak.name) for peak in plan.peaks}
+        for gone in self._peaks.get(key, set()) - peaks:
+            self._remove(gone, self._per_peak)
+        self._peaks[key] = peaks
+        for forecast in plan.forecasts:
+            labels = (plan.namespace, plan.vertical, forecast.peak)
+            self._set(self.forecast_sessions, labels, forecast.sessions)
+            self.forecast_weeks.labels(*labels).set(forecast.weeks_used)
+        for card in plan.scorecards:
+            labels = (plan.namespace, plan.vertical, card.peak)
+            self._set(self.scorecard_actual, labels, card.actual)
+            self._set(self.scorecard_baseline, labels, card.baseline)
+            self._set(self.scorecard_error, labels, card.error_ratio)
+            self.scorecard_over_capacity.labels(*labels).set(card.over_capacity_minutes)
 
     def forget(self, key: str) -> None:
         self._observed.pop(key, None)
         labels = self._series.pop(key, None)
         if labels is not None and labels not in self._series.values():
-            self._remove(labels)
+            self._remove(labels, self._per_vertical)
+        for peak in self._peaks.pop(key, set()):
+            self._remove(peak, self._per_peak)
 
     def known_keys(self) -> set[str]:
         return set(self._series)
 
-    def _set(self, gauge: Gauge, labels: tuple[str, str], value: float | None) -> None:
+    def _set(self, gauge: Gauge, labels: tuple[str, ...], value: float | None) -> None:
         if value is None:
             with contextlib.suppress(KeyError):
                 gauge.remove(*labels)
         else:
             gauge.labels(*labels).set(value)
 
-    def _remove(self, labels: tuple[str, str]) -> None:
-        for gauge in self._per_vertical:
+    def _remove(self, labels: tuple[str, ...], gauges: tuple[Gauge, ...]) -> None:
+        for gauge in gauges:
             with contextlib.suppress(KeyError):
                 gauge.remove(*labels)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -55,8 +55,9 @@ class QueryFailedError(Exception):
         self.state = state
 
 
-class PrometheusSessions:
-    """Reads active sessions for many VoiceCapacities with a constant number of queries."""
+class PrometheusClient:
+    """prometheus-api-client with a timeout on every call, no retries, foreign errors mapped to
+    the core's named states, and a record of every query (for /metrics and the tests)."""
 
     def __init__(self, url: str, *, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> None:
         self.url = url
@@ -67,6 +68,49 @@ class PrometheusSessions:
 
     def close(self) -> None:
         self._client.close()
+
+    def _query(self, query: str, *, at: datetime | None = None) -> Any:
+        params = {"time": f"{at.timestamp():.3f}"} if at is not None else None
+        return self._call(
+            query,
+            lambda: self._client.custom_query(query, params=params, timeout=self.timeout),
+        )
+
+    def _query_range(self, query: str, start: datetime, end: datetime, step_seconds: int) -> Any:
+        return self._call(
+            query,
+            lambda: self._client.custom_query_range(
+                query,
+                start,
+                end,
+                f"{step_seconds}s",
+                timeout=self.timeout,
+            ),
+        )
+
+    def _call(self, query: str, request: Callable[[], Any]) -> Any:
+        started = time.monotonic()
+        outcome = "ok"
+        try:
+            return request()
+        except (requests.ConnectionError, requests.Timeout) as error:
+            outcome = "PrometheusUnreachable"
+            raise QueryFailedError("PrometheusUnreachable", str(error)) from error
+        except PrometheusApiClientException as error:
+            state: SessionsState = (
+                "PrometheusUnreachable" if _is_server_error(error) else "QueryError"
+            )
+            outcome = state
+            raise QueryFailedError(state, str(error)) from error
+        except (ValueError, KeyError) as error:  # a body that is not Prometheus' JSON
+            outcome = "QueryError"
+            raise QueryFailedError("QueryError", f"unexpected answer: {error}") from error
+        finally:
+            self.history.append(QueryRecord(query, time.monotonic() - started, outcome))
+
+
+class PrometheusSessions(PrometheusClient):
+    """Reads active sessions for many VoiceCapacities with a constant number of queries."""
 
     def observe(self, sources: Iterable[SessionSource]) -> dict[str, Observation]:
         sources = list(sources)
@@ -119,26 +163,6 @@ class PrometheusSessions:
             return Observation(failure="MultipleSeries")
         value, evaluated_at = _sample(result[0]["value"])
         return Observation(sessions=value, sampled_at=evaluated_at)
-
-    def _query(self, query: str) -> Any:
-        started = time.monotonic()
-        outcome = "ok"
-        try:
-            return self._client.custom_query(query, timeout=self.timeout)
-        except (requests.ConnectionError, requests.Timeout) as error:
-            outcome = "PrometheusUnreachable"
-            raise QueryFailedError("PrometheusUnreachable", str(error)) from error
-        except PrometheusApiClientException as error:
-            state: SessionsState = (
-                "PrometheusUnreachable" if _is_server_error(error) else "QueryError"
-            )
-            outcome = state
-            raise QueryFailedError(state, str(error)) from error
-        except (ValueError, KeyError) as error:  # a body that is not Prometheus' JSON
-            outcome = "QueryError"
-            raise QueryFailedError("QueryError", f"unexpected answer: {error}") from error
-        finally:
-            self.history.append(QueryRecord(query, time.monotonic() - started, outcome))
 
 
 def _is_scalar(result: Any) -> bool:

@@ -12,6 +12,7 @@ recordings):
     VoiceCapacityAtCeiling         wanted replicas > ceiling         for headroom.for
     VoiceCapacityTPMNearLimit      projected TPM >= 90 % of granted  for headroom.for (spec.model)
     VoiceCapacitySessionsAbsent    no session recording               for metricsOutage.maxStaleness
+    VoiceCapacityBurstAboveFactor  28-day burst factor > a peak's factor  for headroom.for (peaks)
 
 Every rule carries `namespace` and `vertical`; alerts also `severity` and headroom.ruleLabels.
 A Warning alert keeps firing while Critical fires too (as kube-prometheus does); route or inhibit
@@ -37,6 +38,7 @@ ALERTS = (
     "VoiceCapacityAtCeiling",
     "VoiceCapacityTPMNearLimit",
     "VoiceCapacitySessionsAbsent",
+    "VoiceCapacityBurstAboveFactor",
 )
 
 
@@ -156,6 +158,30 @@ def rule_group(capacity: VoiceCapacity) -> dict[str, Any]:
             ),
         )
     )
+    if spec.peaks:
+        smallest = min(spec.peaks, key=lambda peak: peak.factor)
+        rules.append(
+            _alert(
+                capacity,
+                "VoiceCapacityBurstAboveFactor",
+                expr=f"max(voicecap_burst_factor{where}) > {_number(smallest.factor)}",
+                sustain=sustain,
+                severity="warning",
+                summary=f"{name}: calls burst {{{{ $value }}}}x their median, more than a peak's "
+                "pre-scale factor",
+                description=(
+                    "The largest concurrent sessions of the last 28 days are {{ $value }} times "
+                    f"the median, above peak {smallest.name}'s factor "
+                    f"{_number(smallest.factor)}: pre-scaling to factor x baseline may not be "
+                    "enough. Condition BurstAboveFactor lists every peak it concerns."
+                ),
+                action=(
+                    f"`{show}`: compare status.scorecard (errorRatio, overCapacityMinutes) with "
+                    "the factor; raise peaks[].factor or forecast.growth, or run `voicecap "
+                    "forecast` for a suggestion."
+                ),
+            )
+        )
     return {"name": group_name(capacity), "rules": rules}
 
 

@@ -40,6 +40,7 @@ class Fleet:
         r.metrics.objects.labels("true").set(len(valid))
         r.metrics.objects.labels("false").set(len(entries) - len(valid))
         await r.sessions.refresh([session_source(capacity) for capacity in valid])
+        r.history.start_refresh(valid)  # in the background: hourly, and slower than a cycle
 
         probe = r.retries.probe()
         if probe is not None:  # nobody is due: is the API back? (one request, not thousands)
@@ -69,6 +70,7 @@ class Fleet:
         r.writer.forget_except(keys)
         r.retries.forget_except(keys)
         r.book.forget_except(keys)
+        r.history.forget_except(keys)
         for key in r.metrics.known_keys() - keys:
             r.metrics.forget(key)  # session observations are replaced wholesale each cycle
 

@@ -26,6 +26,7 @@ from voicecap.core.outcome import Outcome, RulesOutcome, Transition
 from voicecap.core.plan import Plan, plan
 from voicecap.core.status import build_status, invalid_status, memory_from_status, parse_status
 from voicecap.service.clock import Clock
+from voicecap.service.history import HistoryCache
 from voicecap.service.retries import RetryBook
 from voicecap.service.sessions import SessionCache, session_source
 from voicecap.service.token_book import TokenBook
@@ -51,6 +52,7 @@ class Reconciler:
     metrics: OperatorMetrics
     clock: Clock
     writer: ChildWriter
+    history: HistoryCache
     book: TokenBook = field(default_factory=TokenBook)
     retries: RetryBook = field(default_factory=RetryBook)
     # Reconciles in flight at once, handlers and the fleet cycle together: no more than the API
@@ -138,6 +140,7 @@ class Reconciler:
             await self.sessions.observation(session_source(capacity)),
             ready_replicas=self.world.ready_replicas(capacity.namespace, target.kind, target.name),
             granted_tpm=self.book.take(capacity, seed=self.world.capacities),
+            history=self.history.view(capacity),
         )
         decided = plan(capacity, observation, now, entry.memory)
         outcome, applied = await self._apply(capacity, decided)
