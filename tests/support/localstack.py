@@ -127,6 +127,7 @@ class LocalStack:
         clock_start: datetime | None = None,
         clock_speed: float = 1.0,
         clock_origin: float | None = None,
+        history: Path | None = None,  # OpenMetrics backfilled into Prometheus before it starts
     ) -> None:
         self.workdir = workdir
         self._stops = Stops()
@@ -138,7 +139,10 @@ class LocalStack:
             self.exporter = SessionExporter()
             self._stops.add(self.exporter.stop)
             self.prometheus = Prometheus(
-                workdir, [f"127.0.0.1:{self.exporter.port}"], scrape_interval=scrape_interval
+                workdir,
+                [f"127.0.0.1:{self.exporter.port}"],
+                scrape_interval=scrape_interval,
+                history=history,
             )
             self._stops.add(self.prometheus.stop)
             clock = []

@@ -123,6 +123,7 @@ class Prometheus(_ReadyServer):
         port: int | None = None,  # reuse a port to restart "the same" Prometheus
         rule_files: list[Path] | None = None,
         alertmanager: str | None = None,  # host:port
+        history: Path | None = None,  # an OpenMetrics file backfilled (promtool) before start
     ) -> None:
         binary = shutil.which("prometheus")
         if binary is None:
@@ -144,6 +145,8 @@ class Prometheus(_ReadyServer):
                 f"    - static_configs: [{{targets: ['{alertmanager}']}}]\n"
             )
         config.write_text(text)
+        if history is not None:
+            backfill(history, workdir / "data")
         self._launch(
             [
                 binary,
@@ -151,11 +154,35 @@ class Prometheus(_ReadyServer):
                 f"--storage.tsdb.path={workdir / 'data'}",
                 f"--web.listen-address=127.0.0.1:{self.port}",
                 "--web.enable-lifecycle",
-                "--storage.tsdb.retention.time=1h",
+                # Backfilled weeks are far older than an hour; retention counts from the newest.
+                f"--storage.tsdb.retention.time={'3650d' if history else '1h'}",
             ],
             workdir / "prometheus.log",
             "Prometheus",
         )
+
+
+def backfill(openmetrics: Path, data_dir: Path) -> None:
+    """History into a TSDB directory, as users backfill: promtool tsdb create-blocks-from."""
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        raise RuntimeError("promtool is not installed: `make test` installs it (apt-get)")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        # A week per block: the default (2h) makes ~1,300 blocks of 15 weeks and takes minutes.
+        [
+            promtool,
+            "tsdb",
+            "create-blocks-from",
+            "openmetrics",
+            "--max-block-duration=168h",
+            str(openmetrics),
+            str(data_dir),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
 
 
 class WebhookReceiver:

@@ -1,4 +1,5 @@
-"""The `voicecap` command line: offline commands (plan, rules, crds) and `run`."""
+"""The `voicecap` command line: offline commands (plan, rules, crds), the history commands
+(forecast, replay) and `run`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from voicecap.cli import offline
-from voicecap.cli.args import EXIT_INVALID, UsageError, instant
+from voicecap.cli.args import EXIT_INVALID, UsageError, duration, instant
+from voicecap.cli.history import add_history_commands
 from voicecap.cli.run import add_run
 
 
@@ -88,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
         "--output-dir", type=Path, help="write one file per CRD into this directory instead"
     )
     crds.set_defaults(handler=offline.crds)
+    add_history_commands(commands, instant, duration)
     add_run(commands)
     return parser
 

@@ -31,6 +31,10 @@ def _load(files: list[str]) -> manifests.Manifests:
     return loaded
 
 
+def load_capacities(files: list[str]) -> list[VoiceCapacity]:
+    return _load(files).capacities
+
+
 def plan(args: argparse.Namespace) -> int:
     loaded = _load(args.files)
     now = args.at or datetime.now(UTC)

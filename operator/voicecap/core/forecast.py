@@ -203,9 +203,19 @@ def score(
     for peak in peaks:
         card = cards.get(peak.name)
         window = active_window(peak, now)
+        baseline, source = baselines.get(peak.name, (None, "none"))
         if window is not None and (card is None or card.window_start != window.start):
-            baseline, source = baselines.get(peak.name, (None, "none"))
             card = Scorecard(peak.name, window.start, window.end, baseline, source)
+        elif (
+            window is not None
+            and card is not None
+            and source != "current"
+            and (card.baseline, card.baseline_source) != (baseline, source)
+        ):
+            # A declared or forecast baseline that appears (or changes) while the window is
+            # raised is what the floor follows from then on; current sessions move every
+            # cycle, so the first one seen stands for them.
+            card = replace(card, baseline=baseline, baseline_source=source)
         if card is None:
             continue
         if window is not None and window.start <= now and over_capacity:

@@ -95,6 +95,7 @@ class HistoryCache:
         self._views: dict[str, tuple[VoiceCapacity, int, History]] = {}
         self._version = 0  # moves with every refresh: cached views are rebuilt
         self._task: asyncio.Task[None] | None = None
+        self.failures: list[str] = []  # what the last refresh could not ask (for the CLI)
 
     # ------------------------------------------------------------ reading
 
@@ -183,6 +184,7 @@ class HistoryCache:
             self._version += 1
 
     def _refresh(self, capacities: Iterable[VoiceCapacity], now: datetime) -> bool:
+        self.failures = []
         shapes: dict[Shape, tuple[Peak, int, timedelta]] = {}
         bursts: dict[str, timedelta] = {}
         for capacity in capacities:
@@ -245,6 +247,7 @@ class HistoryCache:
             )
         except QueryFailedError as failure:
             log.warning("forecast query for %s failed: %s", shape.schedule, failure)
+            self.failures.append(str(failure))
             result.failure = (
                 "PrometheusUnreachable"
                 if failure.state == "PrometheusUnreachable"
@@ -262,6 +265,7 @@ class HistoryCache:
             )
         except QueryFailedError as failure:
             log.warning("burst-factor query failed: %s", failure)
+            self.failures.append(str(failure))
             result.failed = True
         finally:
             self._record("burst")

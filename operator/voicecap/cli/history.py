@@ -1,0 +1,440 @@
+"""The commands that read history from Prometheus: `voicecap forecast` and `voicecap replay`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from voicecap.adapters.history import PrometheusHistory, SeriesKey, Span
+from voicecap.adapters.metrics import OperatorMetrics
+from voicecap.adapters.prometheus import DEFAULT_QUERY, QueryFailedError
+from voicecap.api.models import Peak, VoiceCapacity
+from voicecap.api.timefmt import iso, iso_or_none
+from voicecap.cli.args import UsageError
+from voicecap.cli.offline import load_capacities
+from voicecap.core import sizing
+from voicecap.core.forecast import PeakForecast, WeekValue, forecast_from, weekly_windows
+from voicecap.core.peaks import earliest_start_after
+from voicecap.core.replay import STRATEGIES, Point, Strategy, Totals, replay
+from voicecap.core.terms import num
+from voicecap.service.history import HistoryCache, series_key, shape_of
+
+
+@dataclass(frozen=True)
+class _FixedClock:
+    moment: datetime
+
+    def now(self) -> datetime:
+        return self.moment
+
+
+def _connect(url: str, timeout: float) -> PrometheusHistory:
+    if not url.startswith(("http://", "https://")):
+        raise UsageError(f"--prometheus-url {url!r}: expected http://HOST:PORT or https://...")
+    return PrometheusHistory(url, timeout=timeout)
+
+
+# ---------------------------------------------------------------- forecast
+
+
+def forecast(args: argparse.Namespace) -> int:
+    capacities = load_capacities(args.files)
+    at = args.at or datetime.now(UTC)
+    source = _connect(args.prometheus_url, args.timeout)
+    service_log = logging.getLogger("voicecap")
+    level = service_log.level
+    service_log.setLevel(logging.CRITICAL)  # the service's warnings: this command says it once
+    try:
+        cache = HistoryCache(source, _FixedClock(at), OperatorMetrics())  # type: ignore[arg-type]
+        asyncio.run(cache.refresh(capacities))
+    finally:
+        service_log.setLevel(level)
+        source.close()
+    if cache.failures:
+        raise UsageError(f"Prometheus at {args.prometheus_url}: {_short(cache.failures[0])}")
+    rows = []
+    for capacity in capacities:
+        history = cache.view(capacity)
+        for peak in capacity.spec.peaks:
+            result = history.forecasts.get(peak.name, PeakForecast(peak.name))
+            rows.append(_forecast_row(capacity, peak, result, history.burst_factor))
+    if args.output == "json":
+        print(json.dumps(rows, indent=2))
+    else:
+        print(_forecast_table(rows))
+    return 0
+
+
+def _forecast_row(
+    capacity: VoiceCapacity, peak: Peak, result: PeakForecast, burst: float | None
+) -> dict[str, Any]:
+    spec = capacity.spec
+    floor = (
+        sizing.peak_floor(
+            result.sessions, spec.sessions.per_pod, spec.sessions.target_utilization, peak.factor
+        )
+        if result.sessions is not None
+        else None
+    )
+    return {
+        "namespace": capacity.namespace,
+        "name": capacity.metadata.name,
+        "vertical": capacity.vertical,
+        "peak": peak.name,
+        "windowStart": iso_or_none(result.window_start),
+        "weeks": [
+            {"start": iso(week.start), "sessions": _finite(week.sessions)} for week in result.weeks
+        ],
+        "weeksUsed": result.weeks_used,
+        "forecastSessions": result.sessions,
+        "quantile": result.quantile,
+        "floor": floor,
+        "burstFactor": burst,
+        "reason": result.reason,
+        "suggestion": _suggestion(capacity, peak, result, floor, burst),
+    }
+
+
+def _suggestion(
+    capacity: VoiceCapacity,
+    peak: Peak,
+    result: PeakForecast,
+    floor: int | None,
+    burst: float | None,
+) -> str:
+    """What to change in the spec, if anything; the forecast itself needs no edit to be used."""
+    spec = capacity.spec
+    where = f"peaks[{peak.name}]"
+    advice = []
+    if result.sessions is None:
+        if peak.expected_sessions is None:
+            advice.append(
+                f"set {where}.expectedSessions until {spec.forecast.min_weeks} weeks of history "
+                "exist (the peak follows current sessions until then)"
+            )
+    elif peak.expected_sessions is not None:
+        expected = peak.expected_sessions
+        if abs(result.sessions - expected) > 0.1 * max(expected, 1):
+            advice.append(
+                f"{where}.expectedSessions is {expected}, history says "
+                f"{math.ceil(result.sessions)}: set it, or remove it to follow the forecast"
+            )
+    if floor is not None and floor > spec.replicas.max:
+        advice.append(f"raise replicas.max to {floor} (the forecast floor)")
+    if floor is not None and spec.model is not None:
+        needed = floor * spec.sessions.per_pod * spec.model.tokens_per_session_minute
+        if needed > spec.model.reserved_tpm:
+            advice.append(f"raise model.reservedTPM to {needed:,} for {floor} pods")
+    if burst is not None and burst > peak.factor:
+        advice.append(
+            f"{where}.factor {num(peak.factor)} is below the 28-day burst factor {num(burst)}"
+        )
+    return "; ".join(advice) or "none"
+
+
+def _forecast_table(rows: list[dict[str, Any]]) -> str:
+    header = ("NAMESPACE/NAME", "PEAK", "WINDOW", "WEEKS", "FORECAST", "FLOOR", "BURST", "REASON")
+    table: list[tuple[str, ...]] = [header]
+    details = []
+    for row in rows:
+        table.append(
+            (
+                f"{row['namespace']}/{row['name']}",
+                row["peak"],
+                row["windowStart"] or "-",
+                f"{row['weeksUsed']}/{len(row['weeks'])}",
+                _text(row["forecastSessions"]),
+                _text(row["floor"]),
+                _text(row["burstFactor"]),
+                row["reason"],
+            )
+        )
+        weekly = " ".join(_text(week["sessions"]) for week in row["weeks"]) or "-"
+        details.append(f"{row['namespace']}/{row['name']} {row['peak']}: weeks (newest first) "
+                       f"{weekly}\n  suggestion: {row['suggestion']}")  # fmt: skip
+    return _columns(table) + "\n\n" + "\n".join(details)
+
+
+# ---------------------------------------------------------------- replay
+
+
+def replay_command(args: argparse.Namespace) -> int:
+    capacities = load_capacities(args.files)
+    start, end, step = args.from_, args.to, timedelta(seconds=args.step)
+    if start >= end:
+        raise UsageError(f"--from {iso(start)} must be before --to {iso(end)}")
+    if step.total_seconds() < 1 or step.total_seconds() % 1:
+        raise UsageError("--step must be a whole number of seconds, at least 1s")
+    if (end - start) / step > 200_000:
+        raise UsageError("--from .. --to is more than 200,000 steps: use a longer --step")
+    source = _connect(args.prometheus_url, args.timeout)
+    try:
+        points = _recorded(source, capacities, start, end, step)
+        forecasts = _replayed_forecasts(source, capacities, start, end)
+    except QueryFailedError as failure:
+        raise UsageError(
+            f"Prometheus at {args.prometheus_url}: {_short(str(failure))}"
+        ) from failure
+    finally:
+        source.close()
+    results = [
+        (
+            capacity,
+            replay(
+                capacity,
+                points[capacity.key],
+                step=step,
+                forecasts=forecasts.get(capacity.key, {}),
+                startup=timedelta(seconds=args.pod_startup),
+            ),
+        )
+        for capacity in capacities
+    ]
+    if args.png is not None:
+        _chart(args.png, results, start, end)
+    if args.output == "json":
+        print(json.dumps([_replay_json(c, r, start, end, step) for c, r in results], indent=2))
+    else:
+        print(_replay_table(results))
+    return 0
+
+
+def _recorded(
+    source: PrometheusHistory,
+    capacities: list[VoiceCapacity],
+    start: datetime,
+    end: datetime,
+    step: timedelta,
+) -> dict[str, list[Point]]:
+    """Each VoiceCapacity's sessions at every step: one range query per distinct session query
+    (in chunks of 10,000 steps); a step without a sample is an outage (None)."""
+    by_query: dict[str, dict[SeriesKey, list[tuple[datetime, float]]]] = {}
+    for query in {capacity.spec.sessions.query for capacity in capacities}:
+        by_query[query] = source.series(
+            query or DEFAULT_QUERY,
+            start,
+            end,
+            step_seconds=int(step.total_seconds()),
+            batched=not query,
+        )
+    count = int((end - start) / step) + 1
+    moments = [start + index * step for index in range(count)]
+    points = {}
+    for capacity in capacities:
+        series = by_query[capacity.spec.sessions.query].get(series_key(capacity), [])
+        values = {moment: value for moment, value in series if math.isfinite(value)}
+        points[capacity.key] = [Point(moment, values.get(moment)) for moment in moments]
+    return points
+
+
+def _replayed_forecasts(
+    source: PrometheusHistory,
+    capacities: list[VoiceCapacity],
+    start: datetime,
+    end: datetime,
+) -> dict[str, dict[tuple[str, datetime], PeakForecast]]:
+    """Each window raised inside [start, end], forecast as it would have been when it was
+    raised: one query per (window shape, window), shared by every object with that shape."""
+    asked: dict[tuple[Any, datetime], dict[SeriesKey, dict[str, float]]] = {}
+    forecasts: dict[str, dict[tuple[str, datetime], PeakForecast]] = {}
+    for capacity in capacities:
+        settings = capacity.spec.forecast
+        for peak in capacity.spec.peaks:
+            if peak.expected_sessions is not None:
+                continue  # the baseline is declared: no forecast needed
+            for window_start in _raised_windows(peak, start, end):
+                shape = shape_of(capacity, peak)
+                windows = weekly_windows(peak, window_start, settings.weeks)
+                if (shape, window_start) not in asked:
+                    asked[(shape, window_start)] = source.quantiles(
+                        shape.query or DEFAULT_QUERY,
+                        shape.quantile,
+                        [Span(str(k), s, e) for k, (s, e) in enumerate(windows, start=1)],
+                        batched=not shape.query,
+                    )
+                values = asked[(shape, window_start)].get(series_key(capacity), {})
+                weeks = [
+                    WeekValue(s, e, values.get(str(k))) for k, (s, e) in enumerate(windows, start=1)
+                ]
+                forecasts.setdefault(capacity.key, {})[(peak.name, window_start)] = forecast_from(
+                    peak,
+                    settings,
+                    weeks,
+                    window_start=window_start,
+                    at=window_start - peak.lead_time,
+                )
+    return forecasts
+
+
+def _raised_windows(peak: Peak, start: datetime, end: datetime) -> list[datetime]:
+    """Starts of the windows whose [start - leadTime, start + duration) meets [start, end]."""
+    starts = []
+    cursor = start - peak.duration
+    while (found := earliest_start_after(peak.schedule, peak.time_zone, cursor)) is not None:
+        if found - peak.lead_time > end:
+            break
+        starts.append(found)
+        cursor = found
+    return starts
+
+
+def _replay_json(
+    capacity: VoiceCapacity,
+    results: Mapping[Strategy, Totals],
+    start: datetime,
+    end: datetime,
+    step: timedelta,
+) -> dict[str, Any]:
+    return {
+        "namespace": capacity.namespace,
+        "name": capacity.metadata.name,
+        "vertical": capacity.vertical,
+        "from": iso(start),
+        "to": iso(end),
+        "stepSeconds": int(step.total_seconds()),
+        "strategies": {
+            name: {
+                "overCapacityMinutes": totals.over_capacity_minutes,
+                "peakUtilization": _finite(
+                    None if totals.peak_utilization is None else round(totals.peak_utilization, 3)
+                ),
+                "podHours": totals.pod_hours,
+            }
+            for name, totals in results.items()
+        },
+    }
+
+
+def _replay_table(results: Sequence[tuple[VoiceCapacity, Mapping[Strategy, Totals]]]) -> str:
+    table: list[tuple[str, ...]] = [
+        ("NAMESPACE/NAME", "STRATEGY", "OVER-CAPACITY-MIN", "PEAK-UTIL", "POD-HOURS")
+    ]
+    for capacity, totals in results:
+        for name in STRATEGIES:
+            row = totals[name]
+            table.append(
+                (
+                    capacity.key,
+                    {
+                        "voicecap": "voicecap",
+                        "reactive": "reactive (HPA only)",
+                        "fixed": "fixed min",
+                    }[name],
+                    num(row.over_capacity_minutes),
+                    "-" if row.peak_utilization is None else f"{row.peak_utilization:.2f}",
+                    num(row.pod_hours),
+                )
+            )
+    return _columns(table)
+
+
+def _chart(
+    path: Path,
+    results: Sequence[tuple[VoiceCapacity, Mapping[Strategy, Totals]]],
+    start: datetime,
+    end: datetime,
+) -> None:
+    try:
+        from voicecap.cli import replay_chart  # noqa: PLC0415 (matplotlib only when asked)
+    except ImportError as error:
+        raise UsageError(
+            f"--png needs matplotlib ({error}): pip install 'voicecap-operator[demo]'"
+        ) from error
+    replay_chart.write(path, results, start, end)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _short(failure: str) -> str:
+    """urllib3's 'HTTPConnectionPool(...): Max retries exceeded ... (Connection refused)' as
+    the part a person acts on."""
+    for marker, text in (
+        ("Connection refused", "connection refused"),
+        ("timed out", "timed out"),
+        ("Name or service not known", "unknown host"),
+        ("nodename nor servname", "unknown host"),
+    ):
+        if marker in failure:
+            return f"unreachable ({text})"
+    return failure.splitlines()[0][:300]
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return num(value)
+    return str(value)
+
+
+def _columns(rows: Sequence[tuple[str, ...]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "   ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )
+
+
+def add_history_commands(
+    commands: Any, instant: Callable[[str], datetime], duration: Callable[[str], float]
+) -> None:
+    def common(command: argparse.ArgumentParser) -> None:
+        command.add_argument("files", nargs="+", metavar="FILE")
+        command.add_argument(
+            "--prometheus-url",
+            required=True,
+            metavar="URL",
+            help="any store that speaks the Prometheus HTTP API (Prometheus, Thanos, Mimir, "
+            "VictoriaMetrics)",
+        )
+        command.add_argument(
+            "--timeout", type=duration, default=30.0, help="per query (default 30s)"
+        )
+        command.add_argument("--output", "-o", choices=("table", "json"), default="table")
+
+    forecast_parser = commands.add_parser(
+        "forecast",
+        help="forecast each peak from the vertical's session history in Prometheus",
+        description="For each VoiceCapacity and peak in FILE: the weekly values inside the "
+        "peak's window, forecastSessions, the floor it implies, the 28-day burst factor, and a "
+        "suggested spec change (docs/api.md Forecasts).",
+    )
+    common(forecast_parser)
+    forecast_parser.add_argument(
+        "--at", type=instant, help="forecast as of this instant (ISO 8601); default: now"
+    )
+    forecast_parser.set_defaults(handler=forecast)
+
+    replay_parser = commands.add_parser(
+        "replay",
+        help="replay recorded sessions through the planner beside a plain HPA and a fixed size",
+        description="Run the planner over the sessions Prometheus recorded between --from and "
+        "--to, step by step, and report per vertical the minutes over capacity, the peak "
+        "utilization and the pod-hours of voicecap, of the HPA alone, and of replicas.min "
+        "(docs/api.md Replay).",
+    )
+    common(replay_parser)
+    replay_parser.add_argument("--from", dest="from_", type=instant, required=True)
+    replay_parser.add_argument("--to", type=instant, required=True)
+    replay_parser.add_argument("--step", type=duration, default=60.0, help="default 1m")
+    replay_parser.add_argument(
+        "--pod-startup",
+        type=duration,
+        default=120.0,
+        help="how long a new pod takes to become ready (default 2m)",
+    )
+    replay_parser.add_argument("--png", type=Path, help="also draw the replay into this PNG")
+    replay_parser.set_defaults(handler=replay_command)

@@ -1,0 +1,345 @@
+"""Forecasts, the burst factor, replay and the scorecard against a real Prometheus holding 15
+weeks of history backfilled with `promtool tsdb create-blocks-from openmetrics`.
+
+The history (tests/support/history.py) has a known weekly pattern with growth, a one-off spike
+week, a missing week, weeks on both sides of a DST change (US: 2026-11-01, UK: 2026-10-25) and
+verticals in different zones; the expected numbers are computed from the same pattern without
+the operator's code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from support.history import Vertical, expected_forecast, prometheus_quantile, write_openmetrics
+from support.kube import deployment, path_of
+from support.localstack import local_stack
+from support.objects import BASE_CAPACITY
+from support.servers import Prometheus, wait_until
+from voicecap.adapters.history import PrometheusHistory
+from voicecap.adapters.metrics import OperatorMetrics
+from voicecap.api.models import VoiceCapacity
+from voicecap.service.history import HistoryCache
+
+pytestmark = pytest.mark.integration
+
+# Monday 2026-11-23, 08:00 in New York: monday-morning's window opens at 09:00.
+AT = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)
+
+HEALTHCARE = Vertical(
+    "voice",
+    "healthcare",
+    "America/New_York",
+    anchor=datetime(2026, 11, 23, 9, 0),  # Mondays 09:00-11:00 New York
+    minutes=120,
+    # growth of 10 calls a week; week 5 a one-off spike; week 3 missing; week 0 is today
+    bases={k: 400.0 - 10 * k for k in range(0, 16)} | {5: 900.0},
+    missing=frozenset({3}),
+)
+SALES = Vertical(
+    "voice",
+    "sales",
+    "Europe/London",
+    anchor=datetime(2026, 11, 24, 10, 0),  # Tuesdays 10:00-11:00 London
+    minutes=60,
+    bases={k: 150.0 + 5 * (k % 4) for k in range(1, 16)},
+    quiet=10.0,
+)
+NEW_LINE = Vertical(  # one week of history only
+    "voice",
+    "new-line",
+    "America/Chicago",
+    anchor=datetime(2026, 11, 23, 9, 0),
+    minutes=60,
+    bases={1: 80.0},
+    weeks=1,
+)
+
+
+def capacity(item: Vertical, schedule: str, duration: str, **forecast: Any) -> dict[str, Any]:
+    body = copy.deepcopy(BASE_CAPACITY)
+    body["metadata"] = {"name": item.vertical, "namespace": item.namespace}
+    body["spec"]["targetRef"] = {"kind": "Deployment", "name": f"{item.vertical}-agent"}
+    body["spec"].pop("model")
+    body["spec"]["peaks"] = [
+        {
+            "name": "peak",
+            "schedule": schedule,
+            "duration": duration,
+            "timeZone": item.zone,
+            "factor": 1.5,
+            "leadTime": "10m",
+        }
+    ]
+    if forecast:
+        body["spec"]["forecast"] = forecast
+    return body
+
+
+CAPACITIES = [
+    capacity(HEALTHCARE, "0 9 * * MON", "2h"),
+    capacity(SALES, "0 10 * * TUE", "1h", growth=1.1),
+    capacity(NEW_LINE, "0 9 * * MON", "1h"),
+]
+
+
+@pytest.fixture(scope="module")
+def history_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("history") / "history.om"
+    return write_openmetrics(path, [HEALTHCARE, SALES, NEW_LINE])
+
+
+@pytest.fixture(scope="module")
+def backfilled(
+    history_file: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Prometheus]:
+    server = Prometheus(tmp_path_factory.mktemp("backfilled"), [], history=history_file)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def vcap_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("vcaps") / "vcaps.yaml"
+    path.write_text(yaml.safe_dump_all(CAPACITIES))
+    return path
+
+
+def voicecap(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "voicecap.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+# ---------------------------------------------------------------- voicecap forecast
+
+
+def test_forecasts_equal_the_independently_computed_values(
+    backfilled: Prometheus, vcap_file: Path
+) -> None:
+    result = voicecap(
+        "forecast", str(vcap_file), "--prometheus-url", backfilled.url, "--at", AT.isoformat(),
+        "-o", "json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = {row["vertical"]: row for row in json.loads(result.stdout)}
+    for key in ("namespace", "name", "vertical", "peak", "weeks", "weeksUsed", "forecastSessions",
+                "floor", "burstFactor", "reason"):  # fmt: skip
+        assert all(key in row for row in rows.values()), key
+
+    healthcare = rows["healthcare"]
+    sessions, used = expected_forecast(HEALTHCARE)
+    assert (healthcare["forecastSessions"], healthcare["weeksUsed"]) == (sessions, used)
+    assert sessions == round(prometheus_quantile(HEALTHCARE.ramp(5), 0.99), 2)  # the spike week
+    assert used == 12  # 13 weeks, one missing
+    assert healthcare["reason"] == "Forecast"
+    # the weeks across the DST change keep 09:00 New York: 14:00 UTC in EST, 13:00 in EDT
+    starts = [week["start"] for week in healthcare["weeks"]]
+    assert starts[:4] == [
+        "2026-11-16T14:00:00Z",
+        "2026-11-09T14:00:00Z",
+        "2026-11-02T14:00:00Z",
+        "2026-10-26T13:00:00Z",
+    ]
+    values = [week["sessions"] for week in healthcare["weeks"]]
+    assert values[2] is None  # the missing week
+    assert values[0] == round(prometheus_quantile(HEALTHCARE.ramp(1), 0.99), 2)
+    assert healthcare["floor"] == 12  # ceil(1.5 x ceil(1017.81 / 140))
+
+    sales = rows["sales"]
+    sessions, used = expected_forecast(SALES, growth=1.1)
+    assert sales["forecastSessions"] == pytest.approx(sessions, abs=0.01)
+    assert sales["weeksUsed"] == used == 13
+    assert sales["weeks"][0]["start"] == "2026-11-17T10:00:00Z"  # GMT
+    assert sales["weeks"][5]["start"] == "2026-10-13T09:00:00Z"  # BST, before 2026-10-25
+
+    new_line = rows["new-line"]
+    assert (new_line["reason"], new_line["weeksUsed"], new_line["forecastSessions"]) == (
+        "InsufficientHistory",
+        1,
+        None,
+    )
+    assert "expectedSessions" in new_line["suggestion"]
+
+    # burst factor: the largest 1-minute value of the last 28 days over the median (quiet)
+    recent = [k for k in range(1, 5) if k not in HEALTHCARE.missing]
+    largest = max(max(HEALTHCARE.ramp(k)) for k in recent)
+    assert healthcare["burstFactor"] == round(largest / HEALTHCARE.quiet, 3)
+
+
+def test_the_table_shows_weeks_and_a_suggestion(backfilled: Prometheus, vcap_file: Path) -> None:
+    result = voicecap(
+        "forecast", str(vcap_file), "--prometheus-url", backfilled.url, "--at", AT.isoformat()
+    )
+    assert result.returncode == 0, result.stderr
+    assert "voice/healthcare" in result.stdout and "InsufficientHistory" in result.stdout
+    assert "suggestion:" in result.stdout
+
+
+def test_forecast_queries_follow_the_shapes_not_the_objects(backfilled: Prometheus) -> None:
+    """1,000 objects over 5 window shapes: 5 forecast queries and 1 burst query per refresh."""
+    shapes = [
+        ("0 9 * * MON", "America/New_York", "2h"),
+        ("0 9 * * MON", "America/Chicago", "2h"),
+        ("0 9 * * MON", "America/New_York", "3h"),
+        ("0 10 * * TUE", "Europe/London", "1h"),
+        ("0 18 * * MON-FRI", "Europe/London", "14h"),
+    ]
+    fleet = []
+    for index in range(1000):
+        schedule, zone, duration = shapes[index % 5]
+        body = capacity(HEALTHCARE, schedule, duration)
+        body["metadata"]["name"] = f"v{index}"
+        body["spec"]["vertical"] = "healthcare" if index % 2 else "sales"
+        body["spec"]["peaks"][0]["timeZone"] = zone
+        fleet.append(VoiceCapacity.model_validate(body))
+
+    class Fixed:
+        def now(self) -> datetime:
+            return AT
+
+    metrics = OperatorMetrics()
+    source = PrometheusHistory(backfilled.url)
+    cache = HistoryCache(source, Fixed(), metrics)  # type: ignore[arg-type]
+    asyncio.run(cache.refresh(fleet))
+    source.close()
+    count = metrics.registry.get_sample_value
+    assert count("voicecap_prometheus_query_duration_seconds_count", {"kind": "forecast"}) == 5
+    assert count("voicecap_prometheus_query_duration_seconds_count", {"kind": "burst"}) == 1
+    assert cache.failures == []
+    assert cache.view(fleet[1]).forecasts["peak"].sessions == expected_forecast(HEALTHCARE)[0]
+
+
+def test_bad_input_exits_2_with_one_clear_message(
+    backfilled: Prometheus, vcap_file: Path, tmp_path: Path
+) -> None:
+    unreachable = voicecap(
+        "forecast", str(vcap_file), "--prometheus-url", "http://127.0.0.1:9", "--timeout", "2s"
+    )
+    assert unreachable.returncode == 2
+    assert unreachable.stderr.startswith("voicecap: Prometheus at http://127.0.0.1:9")
+    assert "Traceback" not in unreachable.stderr
+
+    backwards = voicecap(
+        "replay", str(vcap_file), "--prometheus-url", backfilled.url,
+        "--from", "2026-11-23T12:00:00Z", "--to", "2026-11-23T10:00:00Z",
+    )  # fmt: skip
+    assert backwards.returncode == 2
+    assert "--from 2026-11-23T12:00:00Z must be before --to" in backwards.stderr
+
+    broken = copy.deepcopy(CAPACITIES[0])
+    broken["spec"]["forecast"] = {"quantile": 1.5, "weeks": 0, "growth": -1}
+    path = tmp_path / "broken.yaml"
+    path.write_text(yaml.safe_dump(broken))
+    bad = voicecap("forecast", str(path), "--prometheus-url", backfilled.url)
+    assert bad.returncode == 2
+    for field in ("spec.forecast.quantile", "spec.forecast.weeks", "spec.forecast.growth"):
+        assert field in bad.stderr
+    assert "Traceback" not in bad.stderr + bad.stdout
+
+
+# ---------------------------------------------------------------- voicecap replay
+
+
+def test_replay_reports_three_strategies_from_the_recorded_sessions(
+    backfilled: Prometheus, vcap_file: Path, tmp_path: Path
+) -> None:
+    """The spike Monday (2026-10-19, EDT): calls jump from 20 to 900 at 09:00 New York (13:00
+    UTC) and ramp to 1019 by 11:00; replicas.min 2 of 200 calls = 400. Checked by hand:
+    - fixed: all 120 window minutes over 400;
+    - HPA only: asks for 7 pods at 13:00, ready 2 minutes later (--pod-startup 2m): 13:00 and
+      13:01 over; 8 pods from 981 calls, while 7 (1,400) still hold: 2 minutes in all;
+    - voicecap: the forecast as of that day (weeks before it: largest 340 + 117.81) gives a
+      floor of ceil(1.5 x ceil(457.81 / 140)) = 6 pods from 12:50: 0 minutes over."""
+    chart = tmp_path / "replay.png"
+    result = voicecap(
+        "replay", str(vcap_file), "--prometheus-url", backfilled.url,
+        "--from", "2026-10-19T12:30:00Z", "--to", "2026-10-19T15:30:00Z", "-o", "json",
+        "--png", str(chart),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = {row["vertical"]: row for row in json.loads(result.stdout)}
+    healthcare = rows["healthcare"]["strategies"]
+    assert healthcare["fixed"]["overCapacityMinutes"] == 120
+    assert healthcare["fixed"]["podHours"] == pytest.approx(2 * 181 / 60, abs=0.001)
+    assert healthcare["fixed"]["peakUtilization"] == round(1019 / 400, 3)
+    assert healthcare["reactive"]["overCapacityMinutes"] == 2
+    assert healthcare["voicecap"]["overCapacityMinutes"] == 0
+    assert healthcare["voicecap"]["podHours"] > healthcare["reactive"]["podHours"]  # the cost
+    assert chart.stat().st_size > 10_000
+
+
+# ---------------------------------------------------------------- the operator
+
+
+def test_the_operator_reports_forecasts_and_scores_the_window(
+    history_file: Path, tmp_path: Path
+) -> None:
+    """The operator on the local stack, its clock at 10:50 New York on 2026-11-23 (inside
+    today's healthcare window, which the backfill holds) at 30x: the status shows the forecast,
+    and once the window closes at 11:00 the scorecard has the actual quantile from history and
+    the minutes the live calls (2,000 on 2 ready pods of 200) were over capacity."""
+    with local_stack(
+        tmp_path,
+        interval="0.5",
+        clock_start=datetime(2026, 11, 23, 15, 50, tzinfo=UTC),
+        clock_speed=30,
+        history=history_file,
+    ) as stack:
+        k = stack.kubectl
+        k.create(deployment("voice", "healthcare-agent"))
+        k.patch(
+            path_of("apps/v1", "deployments", "voice", "healthcare-agent") + "/status",
+            {"status": {"readyReplicas": 2, "replicas": 2}},
+        )
+        stack.exporter.set("voice", "healthcare", "p1", 2000)
+        body = copy.deepcopy(CAPACITIES[0])
+        body["spec"]["replicas"] = {"min": 2, "max": 2}  # the calls stay over capacity
+        k.create(body)
+        where = path_of("voicecap.io/v1alpha1", "voicecapacities", "voice", "healthcare")
+
+        def status() -> dict[str, Any]:
+            return dict((k.get(where) or {}).get("status") or {})
+
+        wait_until(lambda: status().get("forecast", [{}])[0].get("reason") == "Forecast",
+                   timeout=60, what="a forecast in status")  # fmt: skip
+        forecast = status()["forecast"][0]
+        # today's window is open: the forecast is for it, from the 13 weeks before it
+        sessions, used = expected_forecast(HEALTHCARE)
+        assert (forecast["sessions"], forecast["weeksUsed"]) == (sessions, used)
+        assert forecast["windowStart"] == "2026-11-23T14:00:00Z"
+        conditions = {c["type"]: c for c in status()["conditions"]}
+        assert conditions["ForecastReady"]["status"] == "True"
+        assert conditions["BurstAboveFactor"]["status"] == "True"  # ramps of ~400 over 20 quiet
+
+        def scored() -> bool:
+            cards = status().get("scorecard", [])
+            return bool(cards) and cards[0].get("actualSessions") is not None
+
+        wait_until(scored, timeout=90, what="the scorecard of the closed window")
+        card = status()["scorecard"][0]
+        assert card["windowStart"] == "2026-11-23T14:00:00Z"
+        assert card["baseline"] == sessions and card["baselineSource"] == "forecast"
+        assert card["actualSessions"] == round(prometheus_quantile(HEALTHCARE.ramp(0), 0.99), 2)
+        assert card["errorRatio"] == round((card["actualSessions"] - sessions) / sessions, 3)
+        assert 3 <= card["overCapacityMinutes"] <= 10  # 10:50 -> 11:00, minutes seen over
+        metrics = stack.operator.metrics()
+        assert 'voicecap_scorecard_over_capacity_minutes{namespace="voice",peak="peak"' in metrics
+        assert 'voicecap_forecast_sessions{namespace="voice",peak="peak"' in metrics
+        events = k.items(path_of("events.k8s.io/v1", "events", "voice"))
+        assert any(event.get("reason") == "BurstAboveFactor" for event in events)

@@ -1,0 +1,106 @@
+"""Synthetic call history with a known weekly pattern, written as OpenMetrics for
+`promtool tsdb create-blocks-from openmetrics`, and the numbers a test expects from it,
+computed here independently of the operator (which leaves quantiles to Prometheus).
+
+A vertical has `quiet` calls all week (a sample every 2 minutes) and, inside its peak window
+(local wall time in its zone, once a week), a ramp: base(k) + minute, one sample a minute, in
+the window k weeks before the anchor week. Weeks in `missing` have no samples at all.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+QUIET_STEP = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class Vertical:
+    namespace: str
+    vertical: str
+    zone: str
+    anchor: datetime  # the window start in week 0, naive local wall time
+    minutes: int  # window length
+    bases: dict[int, float]  # week k before the anchor week -> the ramp's first value
+    missing: frozenset[int] = frozenset()
+    quiet: float = 20.0
+    weeks: int = 15  # how far back the history goes
+    pod: str = field(default="")
+
+    def window(self, k: int) -> tuple[datetime, datetime]:
+        """[start, end) of week k's window as UTC instants (fold=0, like the operator)."""
+        wall = self.anchor - timedelta(weeks=k)
+        start = wall.replace(tzinfo=ZoneInfo(self.zone)).astimezone(UTC)
+        return start, start + timedelta(minutes=self.minutes)
+
+    def ramp(self, k: int) -> list[float]:
+        return [self.bases[k] + minute for minute in range(self.minutes)]
+
+    def samples(self) -> list[tuple[datetime, float]]:
+        first = self.window(self.weeks)[0] - timedelta(days=3)
+        last = self.window(0)[1] + timedelta(days=1)
+        gaps = [self._gap(k) for k in self.missing]
+        windows = {
+            k: self.window(k)
+            for k in range(self.weeks + 1)
+            if k in self.bases and k not in self.missing
+        }
+        points: dict[datetime, float] = {}
+        moment = first
+        while moment <= last:
+            points[moment] = self.quiet
+            moment += QUIET_STEP
+        for k, (start, end) in windows.items():
+            for moment in list(points):
+                if start <= moment < end:
+                    del points[moment]
+            for minute, value in enumerate(self.ramp(k)):
+                points[start + timedelta(minutes=minute)] = value
+        return sorted(
+            (moment, value)
+            for moment, value in points.items()
+            if not any(gap_start <= moment < gap_end for gap_start, gap_end in gaps)
+        )
+
+    def _gap(self, k: int) -> tuple[datetime, datetime]:
+        start, _ = self.window(k)
+        return start - timedelta(days=3), start + timedelta(days=3)
+
+
+def write_openmetrics(path: Path, verticals: Iterable[Vertical]) -> Path:
+    lines = ["# TYPE voice_active_sessions gauge"]
+    for item in verticals:
+        pod = item.pod or f"{item.vertical}-0"
+        labels = f'namespace="{item.namespace}",pod="{pod}",vertical="{item.vertical}"'
+        lines += [
+            f"voice_active_sessions{{{labels}}} {value} {moment.timestamp():.0f}"
+            for moment, value in item.samples()
+        ]
+    lines.append("# EOF")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def prometheus_quantile(values: Sequence[float], q: float) -> float:
+    """PromQL's quantile: rank q x (n - 1), linear between the neighbours."""
+    ordered = sorted(values)
+    rank = q * (len(ordered) - 1)
+    low, high = math.floor(rank), math.ceil(rank)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def expected_forecast(
+    item: Vertical, *, weeks: int = 13, quantile: float = 0.99, growth: float = 1.0
+) -> tuple[float, int]:
+    """(forecastSessions, weeksUsed) for the window in week 0, from weeks 1..`weeks`."""
+    values = [
+        prometheus_quantile(item.ramp(k), quantile)
+        for k in range(1, weeks + 1)
+        if k in item.bases and k not in item.missing
+    ]
+    return round(max(values) * growth, 2), len(values)
