@@ -316,7 +316,7 @@ def test_the_operator_reports_forecasts_and_scores_the_window(
         def status() -> dict[str, Any]:
             return dict((k.get(where) or {}).get("status") or {})
 
-        wait_until(lambda: status().get("forecast", [{}])[0].get("reason") == "Forecast",
+        wait_until(lambda: (status().get("forecast") or [{}])[0].get("reason") == "Forecast",
                    timeout=60, what="a forecast in status")  # fmt: skip
         forecast = status()["forecast"][0]
         # today's window is open: the forecast is for it, from the 13 weeks before it

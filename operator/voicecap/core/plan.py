@@ -159,6 +159,10 @@ def plan(
         actuals=history.actuals,
     )
     burst = history.burst_factor if history.burst_known else memory.burst_factor
+    every_peak = tuple(  # one entry per peak, Pending until its first refresh
+        forecasts.get(peak.name) or PeakForecast(peak.name, quantile=spec.forecast.quantile)
+        for peak in spec.peaks
+    )
 
     return Plan(
         namespace=capacity.namespace,
@@ -187,7 +191,7 @@ def plan(
         sizing=terms.resources_at(capacity, floor),
         reasons=reasons,
         peaks=tuple(spec.peaks),
-        forecasts=tuple(forecasts[peak.name] for peak in spec.peaks if peak.name in forecasts),
+        forecasts=every_peak,
         burst_factor=burst,
         memory=Memory(
             floor=floor,
@@ -197,7 +201,7 @@ def plan(
             else memory.sessions_at,
             headroom=verdict.state,
             recommendations=recommendations,
-            forecasts=tuple(forecasts.values()),
+            forecasts=every_peak,
             burst_factor=burst,
             scorecards=scorecards,
         ),
