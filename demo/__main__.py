@@ -28,12 +28,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the local stack lives with the tests that share it
 
 from demo.chart import NEW_YORK, Sample, Window, write_chart  # noqa: E402
+from demo.history import WEEKS, write_history  # noqa: E402
 from demo.traffic import Vertical, split, verticals  # noqa: E402
 from support.kube import deployment, path_of  # noqa: E402
 from support.localstack import LocalStack, local_stack  # noqa: E402
 from support.servers import alive  # noqa: E402
 from voicecap.adapters import manifests  # noqa: E402
-from voicecap.api.models import VoiceCapacity  # noqa: E402
+from voicecap.api.models import Peak, VoiceCapacity  # noqa: E402
 from voicecap.core.peaks import active_window, earliest_start_after  # noqa: E402
 
 START = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)  # Sunday 23:00 in New York
@@ -59,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"voicecap demo: {START.astimezone(NEW_YORK):%a %H:%M} to {END.astimezone(NEW_YORK):%a %H:%M} "
           f"New York time at {speed:.0f}x, about {args.seconds:.0f} s. Starting the local stack...")  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="voicecap-demo-") as workdir:
+        history = write_history(Path(workdir) / "history.om", verticals(), until=START)
+        forecast = [c.vertical for c in loaded.capacities if _forecasts(c)]
+        print(f"  backfilling {WEEKS} weeks of call history into Prometheus (promtool); "
+              f"{', '.join(forecast) or 'no vertical'} will be pre-scaled from its forecast")  # fmt: skip
         origin = time.time() + 8  # the timeline starts once everything is up (see below)
         with local_stack(
             Path(workdir),
@@ -69,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
             clock_start=START,
             clock_speed=speed,
             clock_origin=origin,
+            history=history,
         ) as stack:
             pids = {
                 "operator": stack.operator.process.pid,
@@ -227,7 +233,8 @@ class Run:
             self.prescaled[name].append(evaluated)
             text = (f"{when}  {name}: PRE-SCALED for {peak} {lead:.0f} min before it opens at "
                     f"{window.start.astimezone(local):%H:%M}: "
-                    + (f"floor {floor_before} -> {floor}" if floor_before != floor else f"floor already {floor} from live calls"))  # fmt: skip
+                    + (f"floor {floor_before} -> {floor}" if floor_before != floor else f"floor already {floor} from live calls")
+                    + _baseline(spec_peak, status))  # fmt: skip
         else:
             text = f"{when}  {name}: entered {peak} {-lead:.0f} min after it opened: floor {floor}"
         self.messages.append(text)
@@ -313,6 +320,21 @@ def _next_peak(status: dict[str, Any], vertical: Vertical, now: datetime) -> str
     starts = datetime.fromisoformat(upcoming["startsAt"].replace("Z", "+00:00"))
     minutes = int((starts - now).total_seconds() // 60)
     return f"{upcoming['name']} {starts.astimezone(vertical.zone):%a %H:%M} (in {minutes // 60}h{minutes % 60:02d})"
+
+
+def _forecasts(capacity: VoiceCapacity) -> bool:
+    return any(peak.expected_sessions is None for peak in capacity.spec.peaks)
+
+
+def _baseline(peak: Peak, status: dict[str, Any]) -> str:
+    """Where the pre-scale's baseline came from: declared, or forecast from history."""
+    if peak.expected_sessions is not None:
+        return f" (expectedSessions {peak.expected_sessions})"
+    forecast = next((f for f in status.get("forecast", []) if f["peak"] == peak.name), {})
+    if forecast.get("sessions") is None:
+        return " (no forecast yet: current calls)"
+    return (f" (forecast {forecast['sessions']:.0f} calls, p{forecast['quantile'] * 100:g} of "
+            f"{forecast['weeksUsed']} past weeks)")  # fmt: skip
 
 
 def _number(value: Any) -> str:

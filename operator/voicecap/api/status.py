@@ -83,8 +83,33 @@ class HeadroomStatus(Model):
     critical_since: Timestamp | None = None
 
 
+class LastWindowStatus(Model):
+    """How the latest window of a peak went against what its pre-scale planned for."""
+
+    start: Timestamp
+    end: Timestamp
+    forecast: float | None = Field(
+        None, description="The baseline the pre-scale planned for (see source)."
+    )
+    source: Literal["expected", "forecast", "current", "none"] = Field(
+        "none", description="Where that baseline came from: expectedSessions, the forecast, or "
+        "the sessions when the floor was raised.",
+    )  # fmt: skip
+    actual: float | None = Field(
+        None, description="forecast.quantile of sessions inside the window, once it closed."
+    )
+    error_ratio: float | None = Field(
+        None,
+        description="(actual - forecast) / forecast; above factor - 1 the pre-scale fell short.",
+    )
+    over_capacity_minutes: int = Field(
+        0, description="Minutes inside the window with sessions above ready pods x perPod."
+    )
+    last_over_capacity: Timestamp | None = Field(None, description="The last minute counted.")
+
+
 class ForecastStatus(Model):
-    """One peak's forecast (docs/api.md "Forecasts")."""
+    """One peak's forecast and its latest window (docs/api.md "Forecasts")."""
 
     peak: str
     sessions: float | None = Field(
@@ -99,27 +124,9 @@ class ForecastStatus(Model):
         description="Forecast, InsufficientHistory, PrometheusUnreachable, QueryError or Pending; "
         "a failure keeps the last sessions.",
     )
-
-
-class ScorecardStatus(Model):
-    """How the baseline of a peak's latest window compared with what came (docs/api.md)."""
-
-    peak: str
-    window_start: Timestamp
-    window_end: Timestamp
-    baseline: float | None = Field(None, description="The sessions the pre-scale planned for.")
-    baseline_source: Literal["expected", "forecast", "current", "none"] = "none"
-    actual_sessions: float | None = Field(
-        None, description="forecast.quantile of sessions inside the window, once it closed."
+    last_window: LastWindowStatus | None = Field(
+        None, description="The scorecard of the peak's latest window (open or closed)."
     )
-    error_ratio: float | None = Field(
-        None,
-        description="(actual - baseline) / baseline: above factor - 1, the pre-scale fell short.",
-    )
-    over_capacity_minutes: int = Field(
-        0, description="Minutes inside the window with sessions above ready pods x perPod."
-    )
-    last_over_capacity: Timestamp | None = Field(None, description="The last minute counted.")
 
 
 class VoiceCapacityStatus(Model):
@@ -142,11 +149,6 @@ class VoiceCapacityStatus(Model):
     )
     burst_factor: float | None = Field(
         None, description="Largest / median concurrent sessions over the last 28 days."
-    )
-    scorecard: list[ScorecardStatus] = Field(
-        default_factory=list,
-        max_length=64,
-        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["peak"]},
     )
     recommendations: list[Recommendation] = Field(
         default_factory=list,

@@ -22,9 +22,9 @@ from voicecap.api.models import (
     HeadroomStatus,
     HPAConditionStatus,
     HPAStatus,
+    LastWindowStatus,
     NextPeak,
     ReplicasStatus,
-    ScorecardStatus,
     SessionsStatus,
     TokenBudgetStatus,
     TPMStatus,
@@ -69,6 +69,7 @@ def build_status(
     if burst is not None:
         conditions.append(burst)
     memory = plan.memory
+    cards = {card.peak: card for card in memory.scorecards}
     return VoiceCapacityStatus(
         observed_generation=generation,
         vertical=plan.vertical,
@@ -99,9 +100,10 @@ def build_status(
             critical_since=iso_or_none(memory.headroom.critical_since),
         ),
         hpa=_hpa_status(outcome.hpa, outcome.hpa_max_replicas) if outcome.hpa is not None else None,
-        forecast=[_forecast_status(forecast) for forecast in memory.forecasts],
+        forecast=[
+            _forecast_status(forecast, cards.get(forecast.peak)) for forecast in memory.forecasts
+        ],
         burst_factor=plan.burst_factor,
-        scorecard=[_scorecard_status(card) for card in memory.scorecards],
         recommendations=[
             RecommendationStatus(at=iso(r.at), floor=r.floor) for r in memory.recommendations
         ],
@@ -165,12 +167,15 @@ def memory_from_status(status: VoiceCapacityStatus | None) -> Memory:
         forecasts=tuple(_forecast_from(item) for item in status.forecast),
         burst_factor=status.burst_factor,
         scorecards=tuple(
-            card for item in status.scorecard if (card := _scorecard_from(item)) is not None
+            card
+            for item in status.forecast
+            if item.last_window is not None
+            and (card := _scorecard_from(item.peak, item.last_window)) is not None
         ),
     )
 
 
-def _forecast_status(forecast: PeakForecast) -> ForecastStatus:
+def _forecast_status(forecast: PeakForecast, card: Scorecard | None) -> ForecastStatus:
     return ForecastStatus(
         peak=forecast.peak,
         sessions=forecast.sessions,
@@ -179,6 +184,7 @@ def _forecast_status(forecast: PeakForecast) -> ForecastStatus:
         window_start=iso_or_none(forecast.window_start),
         computed_at=iso_or_none(forecast.computed_at),
         reason=forecast.reason,
+        last_window=_last_window(card) if card is not None else None,
     )
 
 
@@ -195,31 +201,30 @@ def _forecast_from(item: ForecastStatus) -> PeakForecast:
     )
 
 
-def _scorecard_status(card: Scorecard) -> ScorecardStatus:
-    return ScorecardStatus(
-        peak=card.peak,
-        window_start=iso(card.window_start),
-        window_end=iso(card.window_end),
-        baseline=card.baseline,
-        baseline_source=card.baseline_source,
-        actual_sessions=card.actual,
+def _last_window(card: Scorecard) -> LastWindowStatus:
+    return LastWindowStatus(
+        start=iso(card.window_start),
+        end=iso(card.window_end),
+        forecast=card.baseline,
+        source=card.baseline_source,
+        actual=card.actual,
         error_ratio=card.error_ratio,
         over_capacity_minutes=card.over_capacity_minutes,
         last_over_capacity=iso_or_none(card.last_over_capacity),
     )
 
 
-def _scorecard_from(item: ScorecardStatus) -> Scorecard | None:
-    start, end = parse_iso(item.window_start), parse_iso(item.window_end)
+def _scorecard_from(peak: str, item: LastWindowStatus) -> Scorecard | None:
+    start, end = parse_iso(item.start), parse_iso(item.end)
     if start is None or end is None:
         return None
     return Scorecard(
-        peak=item.peak,
+        peak=peak,
         window_start=start,
         window_end=end,
-        baseline=item.baseline,
-        baseline_source=item.baseline_source,
-        actual=item.actual_sessions,
+        baseline=item.forecast,
+        baseline_source=item.source,
+        actual=item.actual,
         over_capacity_minutes=item.over_capacity_minutes,
         last_over_capacity=parse_iso(item.last_over_capacity),
     )
