@@ -61,9 +61,10 @@ def main(argv: list[str] | None = None) -> int:
           f"New York time at {speed:.0f}x, about {args.seconds:.0f} s. Starting the local stack...")  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="voicecap-demo-") as workdir:
         history = write_history(Path(workdir) / "history.om", verticals(), until=START)
-        forecast = [c.vertical for c in loaded.capacities if _forecasts(c)]
-        print(f"  backfilling {WEEKS} weeks of call history into Prometheus (promtool); "
-              f"{', '.join(forecast) or 'no vertical'} will be pre-scaled from its forecast")  # fmt: skip
+        forecast = [f"{c.vertical}/{p.name}" for c in loaded.capacities for p in c.spec.peaks
+                    if p.expected_sessions is None]  # fmt: skip
+        print(f"  backfilling {WEEKS} weeks of call history into Prometheus (promtool); peaks "
+              f"without expectedSessions are pre-scaled from a forecast: {', '.join(forecast)}")  # fmt: skip
         origin = time.time() + 8  # the timeline starts once everything is up (see below)
         with local_stack(
             Path(workdir),
@@ -320,10 +321,6 @@ def _next_peak(status: dict[str, Any], vertical: Vertical, now: datetime) -> str
     starts = datetime.fromisoformat(upcoming["startsAt"].replace("Z", "+00:00"))
     minutes = int((starts - now).total_seconds() // 60)
     return f"{upcoming['name']} {starts.astimezone(vertical.zone):%a %H:%M} (in {minutes // 60}h{minutes % 60:02d})"
-
-
-def _forecasts(capacity: VoiceCapacity) -> bool:
-    return any(peak.expected_sessions is None for peak in capacity.spec.peaks)
 
 
 def _baseline(peak: Peak, status: dict[str, Any]) -> str:

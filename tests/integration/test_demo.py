@@ -35,6 +35,12 @@ def test_the_demo_prescales_draws_a_chart_and_stops_everything(tmp_path: Path) -
     assert re.search(
         r"healthcare: PRE-SCALED for monday-morning \d+ min before it opens at 09:00", out
     )
+    # real-estate declares no expectedSessions: its baseline is the forecast from the backfill
+    assert re.search(
+        r"real-estate: PRE-SCALED for monday-morning \d+ min before it opens at 09:00: "
+        r"floor \d+ -> \d+ \(forecast \d+ calls, p99 of 1[23] past weeks\)",
+        out,
+    )
     # every example vertical has a peak in the run, and each is raised inside its lead time
     assert "pre-scaled peaks: 4" in out
     assert "after it opened" not in out
