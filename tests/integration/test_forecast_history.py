@@ -179,7 +179,7 @@ def test_forecasts_equal_the_independently_computed_values(
     # burst factor: the largest 1-minute value of the last 28 days over the median (quiet)
     recent = [k for k in range(1, 5) if k not in HEALTHCARE.missing]
     largest = max(max(HEALTHCARE.ramp(k)) for k in recent)
-    assert healthcare["burstFactor"] == round(largest / HEALTHCARE.quiet, 3)
+    assert healthcare["burstFactor"] == round(largest / HEALTHCARE.quiet, 2)
 
 
 def test_the_table_shows_weeks_and_a_suggestion(backfilled: Prometheus, vcap_file: Path) -> None:

@@ -256,6 +256,27 @@ def test_expected_sessions_win_and_need_no_forecast() -> None:
     assert conditions.forecast_condition(result).status == "True"
 
 
+def test_a_refresh_with_the_same_numbers_keeps_computed_at() -> None:
+    """computedAt moves only when the forecast changes: an hourly refresh writes no status."""
+    vcap = forecasting_capacity()
+    first = plan(vcap, Observation(sessions=50, sampled_at=LEAD, history=history(1000)), LEAD)
+    later = LEAD + timedelta(hours=1)
+    again = History(
+        forecasts={
+            "monday-morning": PeakForecast(
+                "monday-morning", 1000, 12, 0.99, NOV_9_0900, later, "Forecast"
+            )
+        },
+        burst_factor=2.5,
+        burst_known=True,
+    )
+    second = plan(
+        vcap, Observation(sessions=50, sampled_at=later, history=again), later, first.memory
+    )
+    assert second.forecasts[0].computed_at == NOV_9_0900
+    assert second.memory.forecasts == first.memory.forecasts
+
+
 def test_pending_is_unknown_not_a_problem() -> None:
     result = plan(forecasting_capacity(), Observation(sessions=10, sampled_at=LEAD), LEAD)
     ready = conditions.forecast_condition(result)

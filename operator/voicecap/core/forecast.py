@@ -136,11 +136,27 @@ def with_kept(
     merged = dict(fresh)
     for name, forecast in fresh.items():
         old = previous.get(name)
-        if forecast.reason in FAILURES and not forecast.usable and old is not None and old.usable:
+        if old is None:
+            continue
+        if forecast.reason in FAILURES and not forecast.usable and old.usable:
             merged[name] = replace(old, reason=forecast.reason)
+        elif _same_forecast(forecast, old):
+            # computedAt says when the forecast last changed: an hourly refresh that finds the
+            # same numbers (most of them: past weeks do not change) writes no status.
+            merged[name] = replace(forecast, computed_at=old.computed_at)
     for name, old in previous.items():
         merged.setdefault(name, old)  # not refreshed yet (a restart): what status says
     return merged
+
+
+def _same_forecast(one: PeakForecast, other: PeakForecast) -> bool:
+    return (one.sessions, one.weeks_used, one.quantile, one.window_start, one.reason) == (
+        other.sessions,
+        other.weeks_used,
+        other.quantile,
+        other.window_start,
+        other.reason,
+    )
 
 
 def burst_factor(largest: float | None, median: float | None) -> float | None:
@@ -148,7 +164,7 @@ def burst_factor(largest: float | None, median: float | None) -> float | None:
         return None
     if not math.isfinite(median) or median <= 0:
         return None
-    return round(largest / median, 3)
+    return round(largest / median, 2)  # slides hourly: 2 decimals spare status writes
 
 
 @dataclass(frozen=True)
