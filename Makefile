@@ -19,7 +19,7 @@ CLUSTER_STATE ?= .cluster
 # The real control plane is built by tests/cluster/build.sh, with Go from PATH or /usr/local/go.
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: bench bench-operator bench-keda help install system-deps lint typecheck importlint test e2e e2e-local e2e-kind image check crds crds-check demo plan-demo plan run clean cluster-build cluster-up cluster-down
+.PHONY: bench bench-operator bench-keda bench-forecast help install system-deps lint typecheck importlint test e2e e2e-local e2e-kind image check crds crds-check demo plan-demo plan run clean cluster-build cluster-up cluster-down
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -111,6 +111,9 @@ bench-operator: $(STAMP) system-deps cluster-build ## the operator at 1000, 5000
 
 bench-keda: $(STAMP) system-deps cluster-build ## voicecap and KEDA side by side at 100 and 1000 workloads on the real control plane (builds KEDA; an hour)
 	$(BIN)/python bench/keda_compare.py 100 1000
+
+bench-forecast: $(STAMP) system-deps ## forecast refresh cost at 1000 and 10000 objects against a Prometheus with 15 backfilled weeks (3 min)
+	$(BIN)/python bench/forecast_queries.py --objects 1000 10000
 
 run: $(STAMP) ## run the operator against your kubeconfig (PROMETHEUS_URL=... or $$VOICECAP_PROMETHEUS_URL)
 	$(BIN)/voicecap run $(if $(PROMETHEUS_URL),--prometheus-url $(PROMETHEUS_URL)) $(ARGS)
