@@ -137,6 +137,22 @@ def test_the_crds_are_established_and_every_example_is_accepted(
     stack.plane.kubectl("apply", "--dry-run=server", "-n", NAMESPACE, "-f", str(ROOT / "examples"))
 
 
+def test_kubectl_explain_describes_the_fields(stack: RealStack) -> None:
+    """The real `kubectl explain`, served from the CRD's published OpenAPI."""
+
+    def explain(field: str) -> str:
+        return " ".join(stack.plane.kubectl("explain", field).split())  # kubectl wraps lines
+
+    spec = explain("vcap.spec")
+    assert "The capacity a vertical declares" in spec
+    for field in ("targetRef", "sessions", "replicas", "peaks", "headroom", "forecast", "model"):
+        assert field in spec
+    assert "this quantile of concurrent sessions" in explain("vcap.spec.forecast.quantile")
+    assert "IANA time zone" in explain("vcap.spec.peaks.timeZone")
+    assert "(actual - forecast) / forecast" in explain("vcap.status.forecast.lastWindow.errorRatio")
+    assert "What is left to grant" in explain("tb.status.available")
+
+
 def _server_verdict(cluster: Cluster, body: dict[str, Any]) -> str | None:
     """None when the server would store `body`, else its message (kubectl's strict fields).
     A dry run under a name no other test uses, so "already exists" never answers for it."""

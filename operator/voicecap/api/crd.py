@@ -124,13 +124,26 @@ def _root_schema(
         "description": description,
         "required": ["spec"],
         "properties": {
-            "apiVersion": {"type": "string"},
-            "kind": {"type": "string"},
+            "apiVersion": {
+                "type": "string",
+                "description": "APIVersion defines the versioned schema of this representation of "
+                "an object: voicecap.io/v1alpha1.",
+            },
+            "kind": {
+                "type": "string",
+                "description": "Kind is a string value representing the REST resource this object "
+                "represents.",
+            },
+            # The API server refuses anything but `type` here and explains ObjectMeta itself.
             "metadata": {"type": "object"},
-            "spec": structural(spec),
-            "status": structural(status),
+            "spec": {**structural(spec), "description": _doc(spec)},
+            "status": {**structural(status), "description": _doc(status)},
         },
     }
+
+
+def _doc(model: type[BaseModel]) -> str:
+    return " ".join((model.__doc__ or "").split())
 
 
 def _crd(

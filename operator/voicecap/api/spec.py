@@ -54,6 +54,8 @@ class TargetRef(Model):
 
 
 class Sessions(Model):
+    """How many calls a pod carries, and where the live call count comes from."""
+
     per_pod: int = Field(
         ge=1, le=100_000, description="Concurrent calls one pod serves at 100 % utilization."
     )
@@ -74,6 +76,8 @@ class Sessions(Model):
 
 
 class Replicas(Model):
+    """Bounds of the floor and the ceiling the operator plans (the HPA's min and max)."""
+
     model_config = ConfigDict(
         json_schema_extra={
             "x-kubernetes-validations": [
@@ -97,6 +101,8 @@ class Replicas(Model):
 
 
 class SessionCost(Model):
+    """Resources one concurrent call uses, for sizing reports."""
+
     cpu: Quantity | None = Field(None, description="CPU one concurrent call uses, e.g. 50m.")
     memory: Quantity | None = Field(
         None, description="Memory one concurrent call uses, e.g. 120Mi."
@@ -104,6 +110,8 @@ class SessionCost(Model):
 
 
 class ScaleDown(Model):
+    """How fast the floor may come down (calls are long-lived)."""
+
     model_config = ConfigDict(
         json_schema_extra={
             "x-kubernetes-validations": [
@@ -129,6 +137,8 @@ class ScaleDown(Model):
 
 
 class Peak(Model):
+    """A known peak: a window that starts at each cron match, pre-scaled from leadTime before."""
+
     model_config = ConfigDict(
         json_schema_extra={
             "x-kubernetes-validations": [
@@ -167,6 +177,8 @@ class Peak(Model):
 
 
 class Headroom(Model):
+    """Utilization levels that count as low headroom, and what to do about them."""
+
     model_config = ConfigDict(
         json_schema_extra={
             "x-kubernetes-validations": [
@@ -225,6 +237,8 @@ class Headroom(Model):
 
 
 class ModelTokens(Model):
+    """This vertical's reservation of model tokens per minute from a TokenBudget."""
+
     budget_ref: str = Field(
         min_length=1, max_length=253, description="Name of the cluster-scoped TokenBudget."
     )
@@ -243,6 +257,8 @@ class ModelTokens(Model):
 
 
 class MetricsOutage(Model):
+    """What the floor does while session data is unknown."""
+
     mode: Literal["HoldLastKnown", "Floor"] = Field(
         "HoldLastKnown",
         description="While sessions are unknown: HoldLastKnown never lowers the floor; "
@@ -309,6 +325,9 @@ class Forecast(Model):
 
 
 class VoiceCapacitySpec(Model):
+    """The capacity a vertical declares: workload, calls per pod, bounds, peaks, headroom and
+    model-token reservation."""
+
     vertical: str | None = Field(
         None,
         max_length=63,
@@ -316,21 +335,29 @@ class VoiceCapacitySpec(Model):
         description="Value of the `vertical` label in session metrics; default metadata.name.",
     )
     target_ref: TargetRef = Field(description="The workload that serves this vertical's calls.")
-    sessions: Sessions
-    replicas: Replicas
+    sessions: Sessions = Field(description="Calls per pod and the query that counts live calls.")
+    replicas: Replicas = Field(description="Bounds of the floor and the ceiling.")
     session_cost: SessionCost = Field(
         default_factory=SessionCost,
         json_schema_extra=defaulted(SessionCost),
         description="Resources one concurrent call uses.",
     )
-    scale_down: ScaleDown = Field(default_factory=ScaleDown, json_schema_extra=defaulted(ScaleDown))
+    scale_down: ScaleDown = Field(
+        default_factory=ScaleDown,
+        json_schema_extra=defaulted(ScaleDown),
+        description="How fast the floor may come down.",
+    )
     peaks: list[Peak] = Field(
         default_factory=list,
         max_length=MAX_PEAKS,
         description="Known peaks: windows during which the floor is pre-scaled.",
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]},
     )
-    headroom: Headroom = Field(default_factory=Headroom, json_schema_extra=defaulted(Headroom))
+    headroom: Headroom = Field(
+        default_factory=Headroom,
+        json_schema_extra=defaulted(Headroom),
+        description="Utilization levels that count as low headroom, and the action.",
+    )
     forecast: Forecast = Field(
         default_factory=Forecast,
         json_schema_extra=defaulted(Forecast),
@@ -338,7 +365,9 @@ class VoiceCapacitySpec(Model):
     )
     model: ModelTokens | None = Field(None, description="Model tokens-per-minute reservation.")
     metrics_outage: MetricsOutage = Field(
-        default_factory=MetricsOutage, json_schema_extra=defaulted(MetricsOutage)
+        default_factory=MetricsOutage,
+        json_schema_extra=defaulted(MetricsOutage),
+        description="What the floor does while session data is unknown.",
     )
     paused: bool = Field(False, description="Compute and report, write nothing to children.")
 
@@ -357,6 +386,8 @@ class VoiceCapacitySpec(Model):
 
 
 class TokenBudgetSpec(Model):
+    """A model provider's tokens-per-minute cap, shared by the VoiceCapacities reserving from it."""
+
     tokens_per_minute: int = Field(ge=1, description="The provider's tokens-per-minute cap.")
     overcommit: float = Field(
         0.0, ge=0, le=1, description="Grants may add up to tokensPerMinute x (1 + overcommit)."

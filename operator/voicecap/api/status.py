@@ -12,21 +12,29 @@ from voicecap.api.base import Model, Timestamp
 
 
 class Condition(Model):
-    type: str
-    status: Literal["True", "False", "Unknown"]
-    reason: str = ""
-    message: str = ""
-    last_transition_time: Timestamp | None = None
-    observed_generation: int | None = None
+    """A standard Kubernetes condition."""
+
+    type: str = Field(description="Ready, MetricsAvailable, PeakActive, HeadroomLow, ...")
+    status: Literal["True", "False", "Unknown"] = Field(description="True, False or Unknown.")
+    reason: str = Field("", description="One CamelCase word: why the condition is what it is.")
+    message: str = Field("", description="What a person needs to know, with the numbers.")
+    last_transition_time: Timestamp | None = Field(None, description="When status last changed.")
+    observed_generation: int | None = Field(
+        None, description="The spec generation this condition was decided for."
+    )
 
 
 class SessionsStatus(Model):
+    """Live calls against the capacity of the ready pods."""
+
     active: float | None = Field(None, description="Active calls, last known.")
     capacity: int | None = Field(None, description="Ready pods x perPod.")
     utilization: float | None = Field(None, description="active / capacity.")
 
 
 class ReplicasStatus(Model):
+    """The target's ready pods, and the floor and ceiling as planned."""
+
     current: int | None = Field(None, description="Ready replicas of the target.")
     floor: int | None = Field(None, description="The HPA's minReplicas, as planned.")
     ceiling: int | None = Field(None, description="The HPA's maxReplicas, as planned.")
@@ -35,9 +43,9 @@ class ReplicasStatus(Model):
 class HPAConditionStatus(Model):
     """One of the HPA's conditions, without its message (see `kubectl describe hpa`)."""
 
-    type: str
-    status: Literal["True", "False", "Unknown"]
-    reason: str = ""
+    type: str = Field(description="AbleToScale, ScalingActive or ScalingLimited.")
+    status: Literal["True", "False", "Unknown"] = Field(description="True, False or Unknown.")
+    reason: str = Field("", description="The HPA's reason.")
 
 
 class HPAStatus(Model):
@@ -57,13 +65,17 @@ class HPAStatus(Model):
 
 
 class NextPeak(Model):
-    name: str
-    starts_at: Timestamp
+    """The peak whose next window starts soonest."""
+
+    name: str = Field(description="The peak's name.")
+    starts_at: Timestamp = Field(description="When its window starts (UTC).")
 
 
 class TPMStatus(Model):
-    requested: int | None = None
-    granted: int | None = None
+    """Model tokens per minute: reserved, granted by the TokenBudget, and in use."""
+
+    requested: int | None = Field(None, description="spec.model.reservedTPM.")
+    granted: int | None = Field(None, description="What the TokenBudget grants this vertical.")
     projected: int | None = Field(None, description="active sessions x tokensPerSessionMinute.")
     ceiling_sessions: int | None = Field(
         None, description="floor(granted / tokensPerSessionMinute)."
@@ -73,21 +85,29 @@ class TPMStatus(Model):
 class Recommendation(Model):
     """A floor scale-down stabilization remembers (see core/stabilization.py for `at`)."""
 
-    at: Timestamp
-    floor: int
+    at: Timestamp = Field(description="When this floor was recommended.")
+    floor: int = Field(description="The floor recommended then.")
 
 
 class HeadroomStatus(Model):
-    level: Literal["Normal", "Warning", "Critical"] = "Normal"
-    warning_since: Timestamp | None = None
-    critical_since: Timestamp | None = None
+    """The sustained headroom level and when utilization crossed each threshold."""
+
+    level: Literal["Normal", "Warning", "Critical"] = Field(
+        "Normal", description="Normal, Warning or Critical (sustained for headroom.for)."
+    )
+    warning_since: Timestamp | None = Field(
+        None, description="Since when utilization has been at or above headroom.warning."
+    )
+    critical_since: Timestamp | None = Field(
+        None, description="Since when utilization has been at or above headroom.critical."
+    )
 
 
 class LastWindowStatus(Model):
     """How the latest window of a peak went against what its pre-scale planned for."""
 
-    start: Timestamp
-    end: Timestamp
+    start: Timestamp = Field(description="When the window started.")
+    end: Timestamp = Field(description="When the window ends or ended.")
     forecast: float | None = Field(
         None, description="The baseline the pre-scale planned for (see source)."
     )
@@ -111,14 +131,14 @@ class LastWindowStatus(Model):
 class ForecastStatus(Model):
     """One peak's forecast and its latest window (docs/api.md "Forecasts")."""
 
-    peak: str
+    peak: str = Field(description="The peak's name.")
     sessions: float | None = Field(
         None, description="forecastSessions: the peak's baseline unless expectedSessions is set."
     )
     weeks_used: int = Field(0, description="Weeks with data inside the window.")
-    quantile: float | None = None
+    quantile: float | None = Field(None, description="forecast.quantile it was computed with.")
     window_start: Timestamp | None = Field(None, description="The window it forecasts.")
-    computed_at: Timestamp | None = None
+    computed_at: Timestamp | None = Field(None, description="When its numbers last changed.")
     reason: str = Field(
         "Pending",
         description="Forecast, InsufficientHistory, PrometheusUnreachable, QueryError or Pending; "
@@ -132,18 +152,24 @@ class ForecastStatus(Model):
 class VoiceCapacityStatus(Model):
     """What the operator observed and decided, and why (every field declared: nothing is pruned)."""
 
-    observed_generation: int | None = None
-    vertical: str | None = None
-    mode: Literal["Normal", "Peak", "Degraded", "Paused"] | None = None
-    sessions: SessionsStatus | None = None
-    replicas: ReplicasStatus | None = None
-    active_peak: str | None = None
-    next_peak: NextPeak | None = None
-    tpm: TPMStatus | None = None
-    headroom: HeadroomStatus | None = None
+    observed_generation: int | None = Field(
+        None, description="The spec generation this status answers."
+    )
+    vertical: str | None = Field(None, description="The vertical label of its session metrics.")
+    mode: Literal["Normal", "Peak", "Degraded", "Paused"] | None = Field(
+        None,
+        description="Normal, Peak (a window is raised), Degraded (sessions unknown) or Paused.",
+    )
+    sessions: SessionsStatus | None = Field(None, description="Live calls against capacity.")
+    replicas: ReplicasStatus | None = Field(None, description="Ready pods, floor and ceiling.")
+    active_peak: str | None = Field(None, description="The peak whose window is raised now.")
+    next_peak: NextPeak | None = Field(None, description="The next window to start.")
+    tpm: TPMStatus | None = Field(None, description="Model tokens per minute (with spec.model).")
+    headroom: HeadroomStatus | None = Field(None, description="The sustained headroom level.")
     hpa: HPAStatus | None = None
     forecast: list[ForecastStatus] = Field(
         default_factory=list,
+        description="One entry per peak: its forecast and the scorecard of its latest window.",
         max_length=64,
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["peak"]},
     )
@@ -155,28 +181,39 @@ class VoiceCapacityStatus(Model):
         max_length=1000,
         description="Recent floors that scale-down stabilization still remembers.",
     )
-    last_evaluated: Timestamp | None = None
+    last_evaluated: Timestamp | None = Field(None, description="When the operator last looked.")
     conditions: list[Condition] = Field(
         default_factory=list,
+        description="Ready, MetricsAvailable, PeakActive, HeadroomLow, CapacityLimited, "
+        "BudgetGranted, RulesApplied, HPAMetrics, ForecastReady, BurstAboveFactor.",
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
     )
 
 
 class Reservation(Model):
-    namespace: str
-    name: str
-    requested: int
-    granted: int
-    priority: int = 0
+    """One VoiceCapacity's reservation and what it was granted."""
+
+    namespace: str = Field(description="The VoiceCapacity's namespace.")
+    name: str = Field(description="The VoiceCapacity's name.")
+    requested: int = Field(description="Its spec.model.reservedTPM.")
+    granted: int = Field(description="What it was granted.")
+    priority: int = Field(0, description="Its spec.model.priority.")
 
 
 class TokenBudgetStatus(Model):
-    observed_generation: int | None = None
-    requested: int | None = None
-    granted: int | None = None
+    """The grants, in the order they were made, and what is left."""
+
+    observed_generation: int | None = Field(
+        None, description="The spec generation this status answers."
+    )
+    requested: int | None = Field(None, description="The sum of the reservations.")
+    granted: int | None = Field(None, description="The sum of the grants.")
     available: int | None = Field(None, description="What is left to grant.")
-    reservations: list[Reservation] = Field(default_factory=list)
+    reservations: list[Reservation] = Field(
+        default_factory=list, description="Each reservation and its grant, in grant order."
+    )
     conditions: list[Condition] = Field(
         default_factory=list,
+        description="Ready and Overcommitted.",
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
     )
