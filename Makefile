@@ -12,8 +12,8 @@ DEMO_AT ?= 2026-11-23T08:55:00-05:00
 # How long `make demo` runs, in real seconds.
 DEMO_SECONDS ?= 60
 
-# Debian packages the integration tests run for real.
-SYSTEM_PACKAGES := prometheus prometheus-alertmanager
+# Debian packages the tests run for real (lua5.1: what Argo CD embeds, for argocd/health.lua).
+SYSTEM_PACKAGES := prometheus prometheus-alertmanager lua5.1
 # Where `make cluster-up` keeps its processes' state, PIDs and kubeconfig.
 CLUSTER_STATE ?= .cluster
 # The real control plane is built by tests/cluster/build.sh, with Go from PATH or /usr/local/go.
@@ -32,8 +32,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install the operator with its test, dev and demo tools
 
-system-deps: ## install the Debian packages the tests run (prometheus, promtool, alertmanager)
-	@if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null || ! command -v prometheus-alertmanager >/dev/null; then \
+system-deps: ## install the Debian packages the tests run (prometheus, promtool, alertmanager, lua5.1)
+	@if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null || ! command -v prometheus-alertmanager >/dev/null || ! command -v lua5.1 >/dev/null; then \
 	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  echo "installing $(SYSTEM_PACKAGES) with apt-get"; \
 	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq; \
