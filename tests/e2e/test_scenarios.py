@@ -6,6 +6,7 @@ delete, and see the children go. Only the API and the session exporter are used,
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from datetime import UTC, datetime, timedelta
@@ -193,6 +194,46 @@ def test_a_peak_is_prescaled_when_its_lead_time_begins(
     assert current["activePeak"] == "e2e-window"
     assert condition(cluster, PEAK, "PeakActive")["status"] == "True"
     assert eventually(lambda: events(cluster, PEAK, "PeakEntered"), "a PeakEntered Event")
+
+
+def test_admission_limits_follow_ready_pods_and_grants_into_one_config_map(
+    cluster: Cluster, applied: list[dict[str, Any]]
+) -> None:
+    """healthcare, sales and after-hours name `voice-admission`: one ConfigMap for the namespace,
+    each limit min(ready pods x perPod, floor(granted TPM / 6000)); after-hours has a partial grant
+    (3.4M of 6M: 566 calls)."""
+    per_pod = {"healthcare": 200, "sales": 250, "after-hours": 300}
+
+    def published() -> dict[str, Any]:
+        found = cluster.get(path_of("v1", "configmaps", NAMESPACE, "voice-admission")) or {}
+        text = (found.get("data") or {}).get("limits.json", "{}")
+        return dict(json.loads(text).get("verticals", {}))
+
+    def expected(name: str) -> tuple[int, str]:
+        current = status(cluster, name)
+        pods = current["replicas"]["current"] * per_pod[name]
+        tpm = current["tpm"]["granted"] // 6000
+        return (tpm, "TPM") if tpm < pods else (pods, "Pods")
+
+    def agree() -> bool:
+        limits = published()
+        for name in per_pod:
+            admission = status(cluster, name).get("admission") or {}
+            want = expected(name)
+            if (admission.get("maxSessions"), admission.get("reason")) != want:
+                return False
+            if limits.get(name, {}).get("maxSessions") is None:
+                return False
+        return True
+
+    eventually(agree, "status.admission and the ConfigMap for three verticals")
+    assert status(cluster, "after-hours")["tpm"]["granted"] < 6_000_000  # the partial grant
+    limits = published()
+    assert set(limits) == set(per_pod), "real-estate names no ConfigMap"
+    for name in per_pod:
+        assert (
+            limits[name]["maxSessions"] <= status(cluster, name)["admission"]["maxSessions"] * 1.05
+        )
 
 
 def test_deleting_a_voicecapacity_removes_its_children(

@@ -107,7 +107,7 @@ def test_voicecap_rules_pipes_into_promtool_check_rules(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     vcaps = manifests.load(EXAMPLES).capacities
-    expected = sum(7 + bool(c.spec.model) + bool(c.spec.peaks) for c in vcaps)
+    expected = sum(8 + bool(c.spec.model) + bool(c.spec.peaks) for c in vcaps)
     assert f"SUCCESS: {expected} rules found" in result.stdout
 
 
@@ -132,6 +132,7 @@ def test_one_group_per_object_with_the_contract_names_and_labels() -> None:
         "VoiceCapacityAtCeiling": "10m",
         "VoiceCapacityTPMNearLimit": "10m",
         "VoiceCapacitySessionsAbsent": "5m",
+        "VoiceCapacityOverAdmission": "2m",
         "VoiceCapacityBurstAboveFactor": "10m",
     }
 

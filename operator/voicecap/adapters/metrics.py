@@ -70,6 +70,12 @@ class OperatorMetrics:
             _VERTICAL,
             registry=r,
         )
+        self.admission_limit = Gauge(
+            "voicecap_admission_limit_sessions",
+            "Calls the gateway may admit now: min(ready pods x perPod, TPM ceiling sessions).",
+            _VERTICAL,
+            registry=r,
+        )
         self.burst_factor = Gauge(
             "voicecap_burst_factor",
             "Largest / median concurrent sessions over the last 28 days.",
@@ -171,6 +177,7 @@ class OperatorMetrics:
             self.sessions_known,
             self.last_evaluation,
             self.burst_factor,
+            self.admission_limit,
         )
         self._per_peak = (
             self.forecast_sessions,
@@ -211,6 +218,8 @@ class OperatorMetrics:
         self.sessions_known.labels(*labels).set(1 if plan.sessions_known else 0)
         self.last_evaluation.labels(*labels).set(evaluated_at)
         self._set(self.burst_factor, labels, plan.burst_factor)
+        limit = plan.admission.max_sessions if plan.admission is not None else None
+        self._set(self.admission_limit, labels, limit)
         self._observe_peaks(key, plan)
 
     def _observe_peaks(self, key: str, plan: Plan) -> None:

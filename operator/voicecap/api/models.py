@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import model_validator
+
 from voicecap.api.base import MAX_PEAKS, RESERVED_RULE_LABELS, Model, ObjectMeta, Timestamp, dump
 from voicecap.api.names import API_VERSION, GROUP, VERSION
 from voicecap.api.spec import (
+    Admission,
+    ConfigMapRef,
     Forecast,
     Headroom,
     MetricsOutage,
@@ -27,6 +31,7 @@ from voicecap.api.spec import (
     VoiceCapacitySpec,
 )
 from voicecap.api.status import (
+    AdmissionStatus,
     Condition,
     ForecastStatus,
     HeadroomStatus,
@@ -50,6 +55,17 @@ class VoiceCapacity(Model):
     metadata: ObjectMeta
     spec: VoiceCapacitySpec
     status: VoiceCapacityStatus | None = None
+
+    @model_validator(mode="after")
+    def _admission_in_own_namespace(self) -> VoiceCapacity:
+        # CEL cannot read metadata.namespace, so the API server cannot check this one.
+        ref = self.spec.admission.config_map_ref
+        if ref is not None and ref.namespace not in (None, "", self.namespace):
+            raise ValueError(
+                f"spec.admission.configMapRef.namespace: {ref.namespace!r} is not the "
+                f"VoiceCapacity's namespace {self.namespace!r}; limits are written only there"
+            )
+        return self
 
     @property
     def namespace(self) -> str:
@@ -78,7 +94,10 @@ __all__ = [
     "MAX_PEAKS",
     "RESERVED_RULE_LABELS",
     "VERSION",
+    "Admission",
+    "AdmissionStatus",
     "Condition",
+    "ConfigMapRef",
     "Forecast",
     "ForecastStatus",
     "HPAConditionStatus",

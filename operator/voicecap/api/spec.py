@@ -324,6 +324,32 @@ class Forecast(Model):
         return value
 
 
+class ConfigMapRef(Model):
+    """A ConfigMap in the VoiceCapacity's own namespace."""
+
+    name: str = Field(
+        min_length=1,
+        max_length=253,
+        pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$",
+        description="Name of the ConfigMap the operator writes the namespace's limits into.",
+    )
+    namespace: str | None = Field(
+        None,
+        description="Must be empty or the VoiceCapacity's own namespace: limits are written only "
+        "where the VoiceCapacity lives.",
+    )
+
+
+class Admission(Model):
+    """Admission limits for the call gateway (docs/api.md "Admission")."""
+
+    config_map_ref: ConfigMapRef | None = Field(
+        None,
+        description="Publish this vertical's limit in this ConfigMap, one per namespace, as JSON "
+        "(key limits.json) for gateways to mount or watch.",
+    )
+
+
 class VoiceCapacitySpec(Model):
     """The capacity a vertical declares: workload, calls per pod, bounds, peaks, headroom and
     model-token reservation."""
@@ -368,6 +394,10 @@ class VoiceCapacitySpec(Model):
         default_factory=MetricsOutage,
         json_schema_extra=defaulted(MetricsOutage),
         description="What the floor does while session data is unknown.",
+    )
+    admission: Admission = Field(
+        default_factory=Admission,
+        description="Admission limits for the call gateway.",
     )
     paused: bool = Field(False, description="Compute and report, write nothing to children.")
 

@@ -149,6 +149,18 @@ class ForecastStatus(Model):
     )
 
 
+class AdmissionStatus(Model):
+    """How many calls the gateway may admit now (docs/api.md "Admission")."""
+
+    max_sessions: int = Field(
+        description="min(ready pods x perPod, TPM ceiling sessions): the calls to admit now."
+    )
+    headroom_sessions: int | None = Field(
+        None, description="maxSessions - active sessions (negative: over the limit)."
+    )
+    reason: Literal["Pods", "TPM"] = Field(description="Which limit binds: Pods or TPM.")
+
+
 class VoiceCapacityStatus(Model):
     """What the operator observed and decided, and why (every field declared: nothing is pruned)."""
 
@@ -167,6 +179,9 @@ class VoiceCapacityStatus(Model):
     tpm: TPMStatus | None = Field(None, description="Model tokens per minute (with spec.model).")
     headroom: HeadroomStatus | None = Field(None, description="The sustained headroom level.")
     hpa: HPAStatus | None = None
+    admission: AdmissionStatus | None = Field(
+        None, description="Admission limit for the call gateway, when ready pods are known."
+    )
     forecast: list[ForecastStatus] = Field(
         default_factory=list,
         description="One entry per peak: its forecast and the scorecard of its latest window.",

@@ -29,7 +29,7 @@ from voicecap.core.headroom import Level
 from voicecap.core.observation import Memory, Observation, SessionsState, judge_sessions
 from voicecap.core.peaks import next_start
 from voicecap.core.stabilization import stabilize
-from voicecap.core.terms import CeilingSource, Sizing, TokenPlan
+from voicecap.core.terms import AdmissionLimit, CeilingSource, Sizing, TokenPlan
 
 Mode = Literal["Normal", "Peak", "Degraded", "Paused"]
 
@@ -61,6 +61,7 @@ class Plan:
     tpm: TokenPlan
     sizing: Sizing
     reasons: Mapping[str, str]
+    admission: AdmissionLimit | None
     peaks: tuple[Peak, ...]
     forecasts: tuple[PeakForecast, ...]  # in peak order
     burst_factor: float | None
@@ -190,6 +191,7 @@ def plan(
         tpm=tpm,
         sizing=terms.resources_at(capacity, floor),
         reasons=reasons,
+        admission=terms.admission_limit(active, ready, per_pod, tpm.ceiling_sessions),
         peaks=tuple(spec.peaks),
         forecasts=every_peak,
         burst_factor=burst,

@@ -13,6 +13,7 @@ recordings):
     VoiceCapacityTPMNearLimit      projected TPM >= 90 % of granted  for headroom.for (spec.model)
     VoiceCapacitySessionsAbsent    no session recording               for metricsOutage.maxStaleness
     VoiceCapacityBurstAboveFactor  28-day burst factor > a peak's factor  for headroom.for (peaks)
+    VoiceCapacityOverAdmission     active sessions > the admission limit   for 2m
 
 Every rule carries `namespace` and `vertical`; alerts also `severity` and headroom.ruleLabels.
 A Warning alert keeps firing while Critical fires too (as kube-prometheus does); route or inhibit
@@ -38,8 +39,10 @@ ALERTS = (
     "VoiceCapacityAtCeiling",
     "VoiceCapacityTPMNearLimit",
     "VoiceCapacitySessionsAbsent",
+    "VoiceCapacityOverAdmission",
     "VoiceCapacityBurstAboveFactor",
 )
+OVER_ADMISSION_FOR = "2m"  # calls past the limit hit 429s or full pods: short, but not one scrape
 
 
 def group_name(capacity: VoiceCapacity) -> str:
@@ -155,6 +158,25 @@ def rule_group(capacity: VoiceCapacity) -> dict[str, Any]:
             action=(
                 "Check that the voice pods expose voice_active_sessions with namespace and "
                 "vertical labels, that Prometheus scrapes them, and spec.sessions.query."
+            ),
+        )
+    )
+    rules.append(
+        _alert(
+            capacity,
+            "VoiceCapacityOverAdmission",
+            expr=(f"max({SESSIONS}{where}) > max(voicecap_admission_limit_sessions{where})"),
+            sustain=OVER_ADMISSION_FOR,
+            severity="critical",
+            summary=f"{name}: more calls than the admission limit",
+            description=(
+                "{{ $value }} active calls exceed what the ready pods and the TPM grant can "
+                f"carry (status.admission.maxSessions) for {OVER_ADMISSION_FOR}: calls are "
+                "being squeezed onto full pods or will hit the model provider's rate limit."
+            ),
+            action=(
+                f'Make the call gateway honour the limit (README "Admission limits"); `{show}` '
+                "says whether Pods or TPM binds (status.admission.reason)."
             ),
         )
     )

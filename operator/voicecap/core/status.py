@@ -17,6 +17,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import ValidationError
 
 from voicecap.api.models import (
+    AdmissionStatus,
     Condition,
     ForecastStatus,
     HeadroomStatus,
@@ -100,6 +101,13 @@ def build_status(
             critical_since=iso_or_none(memory.headroom.critical_since),
         ),
         hpa=_hpa_status(outcome.hpa, outcome.hpa_max_replicas) if outcome.hpa is not None else None,
+        admission=AdmissionStatus(
+            max_sessions=plan.admission.max_sessions,
+            headroom_sessions=plan.admission.headroom_sessions,
+            reason=plan.admission.reason,
+        )
+        if plan.admission is not None
+        else None,
         forecast=[
             _forecast_status(forecast, cards.get(forecast.peak)) for forecast in memory.forecasts
         ],

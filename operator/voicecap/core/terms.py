@@ -41,6 +41,32 @@ class Sizing:
     memory_at_floor: Decimal | None = None
 
 
+@dataclass(frozen=True)
+class AdmissionLimit:
+    """The calls the gateway may admit now (docs/api.md "Admission")."""
+
+    max_sessions: int
+    headroom_sessions: int | None
+    reason: Literal["Pods", "TPM"]
+
+
+def admission_limit(
+    active: float | None, ready: int | None, per_pod: int, tpm_sessions: int | None
+) -> AdmissionLimit | None:
+    """min(ready pods x perPod, TPM ceiling sessions); none while ready pods are unknown (a
+    gateway keeps its last limit rather than admit on a guess). Ties name Pods."""
+    if ready is None:
+        return None
+    pods = ready * per_pod
+    limit, reason = (
+        (tpm_sessions, "TPM")
+        if tpm_sessions is not None and tpm_sessions < pods
+        else (pods, "Pods")
+    )
+    headroom = None if active is None else math.floor(limit - active)
+    return AdmissionLimit(limit, headroom, reason)  # type: ignore[arg-type]
+
+
 def headroom_floor(
     capacity: VoiceCapacity, active: float | None, level: Level, reasons: dict[str, str]
 ) -> int | None:

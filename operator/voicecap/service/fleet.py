@@ -11,10 +11,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from voicecap.adapters.objects import CapacityEntry
-from voicecap.api.models import dump
+from voicecap.api.models import VoiceCapacity, dump
+from voicecap.core.plan import Plan
+from voicecap.service.admission import AdmissionPublisher
 from voicecap.service.peering import PeeringGate
 from voicecap.service.reconciler import Reconciler, RetryLaterError
 from voicecap.service.sessions import session_source
@@ -26,10 +28,17 @@ log = logging.getLogger("voicecap")
 class Fleet:
     reconciler: Reconciler
     concurrency: int = 16
+    admission: AdmissionPublisher = field(init=False)
+    # this cycle's plans, for the admission ConfigMaps (written once per cycle, not per object)
+    _planned: list[tuple[VoiceCapacity, Plan]] = field(default_factory=list, init=False)
+
+    def __post_init__(self) -> None:
+        self.admission = AdmissionPublisher(self.reconciler.kube)
 
     async def cycle(self) -> int:
         """Evaluate every VoiceCapacity once; returns how many were evaluated."""
         r = self.reconciler
+        self._planned = []
         entries = r.world.capacities()
         self._forget_except({entry.key for entry in entries})
         valid = [entry.capacity for entry in entries if entry.capacity is not None]
@@ -58,11 +67,15 @@ class Fleet:
                 await asyncio.sleep(0)
 
         await asyncio.gather(*(worker() for _ in range(self.concurrency)))
+        await self.admission.publish(self._planned)
         return len(entries)
 
     async def _one(self, entry: CapacityEntry) -> None:
         with contextlib.suppress(RetryLaterError):  # it waits in the RetryBook
-            await self.reconciler.reconcile(entry, trigger="cycle", reread=True)
+            decided = await self.reconciler.reconcile(entry, trigger="cycle", reread=True)
+            newest = self.reconciler.world.latest(entry.key)
+            if decided is not None and newest is not None and newest.capacity is not None:
+                self._planned.append((newest.capacity, decided))
 
     def _forget_except(self, keys: set[str]) -> None:
         r = self.reconciler

@@ -1,0 +1,88 @@
+"""Publishes admission limits into the ConfigMaps named by spec.admission.configMapRef: one per
+(namespace, name), shared by every VoiceCapacity that names it, written only when a vertical's
+published limit changes (core/admission.py says when that is worth it)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from voicecap.adapters.kube import KubeApi, KubeError, NotFoundError, Ref
+from voicecap.api.models import VoiceCapacity
+from voicecap.api.names import MANAGED_BY, MANAGED_BY_LABEL
+from voicecap.core import admission
+from voicecap.core.admission import Published
+from voicecap.core.plan import Plan
+
+log = logging.getLogger("voicecap")
+Where = tuple[str, str]  # (namespace, ConfigMap name)
+
+
+class AdmissionPublisher:
+    def __init__(self, kube: KubeApi) -> None:
+        self._kube = kube
+        self._published: dict[Where, dict[str, Published]] = {}
+        self._exists: dict[Where, bool] = {}
+
+    async def publish(self, planned: Iterable[tuple[VoiceCapacity, Plan]]) -> None:
+        wanted: dict[Where, dict[str, Published | None]] = {}
+        for capacity, plan in planned:
+            ref = capacity.spec.admission.config_map_ref
+            if ref is None or capacity.spec.paused:
+                continue
+            limit = plan.admission
+            wanted.setdefault((capacity.namespace, ref.name), {})[capacity.vertical] = (
+                Published(limit.max_sessions, limit.reason) if limit is not None else None
+            )
+        for where in set(self._published) - set(wanted):
+            wanted[where] = {}  # nobody names it any more: its entries go
+        for where, limits in wanted.items():
+            try:
+                await self._converge(where, limits)
+            except KubeError as error:  # the next cycle tries again
+                log.warning("admission ConfigMap %s/%s: %s", *where, error)
+
+    async def _converge(self, where: Where, wanted: dict[str, Published | None]) -> None:
+        if where not in self._published:
+            live = await self._kube.get(self._ref(where))
+            self._exists[where] = live is not None
+            self._published[where] = admission.parse(
+                ((live or {}).get("data") or {}).get(admission.LIMITS_KEY)
+            )
+        published = self._published[where]
+        limits = admission.next_limits(published, wanted)
+        if limits == published and self._exists[where]:
+            if not wanted:
+                del self._published[where]
+            return
+        body = {admission.LIMITS_KEY: admission.render(limits)}
+        try:
+            if self._exists[where]:
+                await self._kube.patch(self._ref(where), {"data": body})
+            else:
+                await self._kube.create(self._ref(where), self._object(where, body))
+        except NotFoundError:
+            self._exists[where] = False
+            raise
+        self._exists[where] = True
+        self._published[where] = limits
+
+    @staticmethod
+    def _ref(where: Where) -> Ref:
+        return Ref("v1", "configmaps", where[0], where[1])
+
+    @staticmethod
+    def _object(where: Where, data: dict[str, str]) -> dict[str, object]:
+        return {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "name": where[1],
+                "namespace": where[0],
+                "labels": {
+                    MANAGED_BY_LABEL: MANAGED_BY,
+                    "app.kubernetes.io/component": "admission-limits",
+                },
+            },
+            "data": data,
+        }

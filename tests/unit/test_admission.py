@@ -1,0 +1,81 @@
+"""Admission limits: min(ready pods x perPod, TPM ceiling sessions), and when a new limit is
+worth a ConfigMap write (lowered at once, raised past 5 %)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from support.objects import capacity_body
+from voicecap.api.models import VoiceCapacity
+from voicecap.core.admission import Published, next_limits, parse, render, worth_publishing
+from voicecap.core.observation import Observation
+from voicecap.core.plan import plan
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def limit_of(ready: int | None, granted: int | None, active: float = 300) -> tuple[object, ...]:
+    vcap = VoiceCapacity.model_validate(capacity_body())  # perPod 200, 6000 tokens/call-minute
+    observed = Observation(
+        sessions=active, sampled_at=NOW, ready_replicas=ready, granted_tpm=granted
+    )
+    result = plan(vcap, observed, NOW).admission
+    return () if result is None else (result.max_sessions, result.headroom_sessions, result.reason)
+
+
+def test_the_limit_follows_ready_pods_and_the_tpm_grant() -> None:
+    assert limit_of(ready=4, granted=None) == (800, 500, "Pods")  # no grant known: pods only
+    assert limit_of(ready=4, granted=4_800_000) == (800, 500, "Pods")  # 800 calls both: Pods
+    assert limit_of(ready=6, granted=4_800_000) == (800, 500, "TPM")  # 1,200 by pods, 800 by TPM
+    assert limit_of(ready=6, granted=3_000_000) == (500, 200, "TPM")  # a partial grant: 500 calls
+    assert limit_of(ready=1, granted=4_800_000, active=350) == (200, -150, "Pods")  # over it
+    assert limit_of(ready=None, granted=4_800_000) == ()  # ready pods unknown: no limit
+
+
+@pytest.mark.parametrize(
+    ("published", "wanted", "write"),
+    [
+        (None, 800, True),  # first time
+        (800, 800, False),
+        (800, 799, True),  # lower: at once, whatever the step
+        (800, 839, False),  # higher by less than 5 %
+        (800, 840, True),  # 5 %
+        (0, 1, True),
+        (800, None, False),  # unknown: keep the last
+    ],
+)
+def test_hysteresis(published: int | None, wanted: int | None, write: bool) -> None:
+    last = Published(published, "Pods") if published is not None else None
+    want = Published(wanted, "Pods") if wanted is not None else None
+    assert worth_publishing(last, want) is write
+
+
+def test_next_limits_keeps_unknowns_and_drops_verticals_that_left() -> None:
+    published = {
+        "a": Published(800, "Pods"),
+        "b": Published(500, "TPM"),
+        "gone": Published(1, "Pods"),
+    }
+    wanted = {"a": Published(820, "Pods"), "b": None, "new": Published(300, "Pods")}
+    assert next_limits(published, wanted) == {
+        "a": Published(800, "Pods"),
+        "b": Published(500, "TPM"),
+        "new": Published(300, "Pods"),
+    }
+
+
+def test_the_document_round_trips_and_bad_text_reads_as_nothing() -> None:
+    limits = {"healthcare": Published(1120, "Pods"), "sales": Published(500, "TPM")}
+    assert parse(render(limits)) == limits
+    assert '"maxSessions": 1120' in render(limits)
+    assert parse("not json") == {} and parse(None) == {} and parse('{"verticals": 3}') == {}
+
+
+def test_a_config_map_in_another_namespace_is_invalid_with_the_field_named() -> None:
+    body = capacity_body(admission={"configMapRef": {"name": "limits", "namespace": "other"}})
+    with pytest.raises(ValueError, match=r"spec\.admission\.configMapRef\.namespace: 'other'"):
+        VoiceCapacity.model_validate(body)
+    same = capacity_body(admission={"configMapRef": {"name": "limits", "namespace": "voice"}})
+    assert VoiceCapacity.model_validate(same).spec.admission.config_map_ref is not None
