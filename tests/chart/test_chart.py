@@ -297,6 +297,17 @@ def test_namespaced_install_grants_namespaced_resources_only_in_its_namespaces(
     assert "--interval=30s" in args
 
 
+def test_pod_rights_only_with_rbac_busy_pods(helm_env: dict[str, str]) -> None:
+    """Busy pods last needs pods list and patch; without rbac.busyPods no pod rights at all."""
+    off = only(render(helm_env), "ClusterRole")
+    assert not [grant for grant in grants(off["rules"]) if grant[1] == "pods"]
+    on = only(render(helm_env, "--set", "rbac.busyPods=true"), "ClusterRole")
+    assert {grant for grant in grants(on["rules"]) if grant[1] == "pods"} == {
+        ("", "pods", "list"),
+        ("", "pods", "patch"),
+    }
+
+
 def test_optional_objects_are_off_by_default(helm_env: dict[str, str]) -> None:
     kinds = {doc["kind"] for doc in render(helm_env)}
     assert kinds == {"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Deployment"}

@@ -111,6 +111,7 @@ class RealStack:
                 self.plane, self.helm_home,
                 "install", RELEASE, str(CHART), "--namespace", OPERATOR_NAMESPACE,
                 "--create-namespace", "--set", f"operator.prometheusUrl={self.plane.prometheus_url}",
+                "--set", "rbac.busyPods=true",  # the e2e suite tests busy pods last
             )  # fmt: skip
             self.operator_kubeconfig = service_account_kubeconfig(
                 self.plane, workdir / "operator.kubeconfig", OPERATOR_NAMESPACE, RELEASE

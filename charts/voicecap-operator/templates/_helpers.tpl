@@ -95,6 +95,13 @@ namespace, in one Role per namespace otherwise. No wildcards; each rule says why
   resources: [prometheusrules]
   verbs: [get, list, watch, create, patch, delete]
 {{- end }}
+{{- if .Values.rbac.busyPods }}
+# Pods of targets with scaleDown.protectBusyPods: listed by the target's selector and patched
+# with the controller.kubernetes.io/pod-deletion-cost annotation only (busy pods last).
+- apiGroups: [""]
+  resources: [pods]
+  verbs: [list, patch]
+{{- end }}
 {{- if .Values.rbac.keda }}
 # KEDA ScaledObjects: read only, to refuse a second autoscaler on the same target.
 - apiGroups: [keda.sh]

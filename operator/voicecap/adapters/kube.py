@@ -130,6 +130,13 @@ class KubeApi:
         except NotFoundError:
             return None
 
+    async def select(self, ref: Ref, *, label_selector: str) -> list[dict[str, Any]]:
+        """The objects of one kind in ref.namespace that match `label_selector`."""
+        found = await self._call(
+            self._raw, "GET", ref.path(), None, query=[("labelSelector", label_selector)]
+        )
+        return list(found.get("items") or [])
+
     async def create(self, ref: Ref, body: dict[str, Any]) -> dict[str, Any]:
         created = await self._request("POST", ref.path(), body)
         self._on_write(ref.plural, "create")
@@ -163,7 +170,13 @@ class KubeApi:
         return await self._call(self._raw, method, path, body)
 
     async def _raw(
-        self, method: str, path: str, body: dict[str, Any] | None, *, _request_timeout: float
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        *,
+        _request_timeout: float,
+        query: list[tuple[str, str]] | None = None,
     ) -> Any:
         headers = {"Accept": "application/json"}
         if body is not None:
@@ -172,7 +185,7 @@ class KubeApi:
         request = await self._api_client.param_serialize(
             method=method,
             resource_path=path,
-            query_params=[("fieldManager", FIELD_MANAGER)] if writes else [],
+            query_params=[("fieldManager", FIELD_MANAGER)] if writes else list(query or []),
             header_params=headers,
             body=body,
             auth_settings=["BearerToken"],

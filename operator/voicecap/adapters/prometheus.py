@@ -28,6 +28,7 @@ from voicecap.core.observation import Observation, SessionsState
 
 SESSIONS_METRIC = "voice_active_sessions"
 DEFAULT_QUERY = f"sum by (namespace, vertical) ({SESSIONS_METRIC})"
+POD_QUERY = f"sum by (namespace, pod) ({SESSIONS_METRIC})"
 FRESHNESS_QUERY = f"max by (namespace, vertical) (timestamp({SESSIONS_METRIC}))"
 DEFAULT_TIMEOUT_SECONDS = 3.0
 
@@ -127,6 +128,17 @@ class PrometheusSessions(PrometheusClient):
             observation = self._observe_override(query)
             observations.update({source.key: observation for source in group})
         return observations
+
+    def pod_sessions(self) -> dict[tuple[str, str], float]:
+        """Live calls per (namespace, pod), for ranking pods (one query, every namespace)."""
+        result = self._query(POD_QUERY)
+        calls = {}
+        for series in result or []:
+            labels = series.get("metric", {})
+            value = float(series["value"][1])
+            if math.isfinite(value) and value >= 0:
+                calls[(labels.get("namespace", ""), labels.get("pod", ""))] = value
+        return calls
 
     def _observe_defaults(self, sources: list[SessionSource]) -> dict[str, Observation]:
         try:

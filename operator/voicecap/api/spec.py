@@ -127,6 +127,18 @@ class ScaleDown(Model):
     stabilization: Duration = duration_field(
         "10m", "The floor never drops below its highest value within this window (max 1h)."
     )
+    protect_busy_pods: bool = Field(
+        False,
+        description="Rank the target's pods by live calls in the controller.kubernetes.io/"
+        "pod-deletion-cost annotation, so a scale-down removes the emptiest pods first (needs "
+        "the chart's rbac.busyPods).",
+    )
+    pod_patches_per_cycle: int = Field(
+        20,
+        ge=1,
+        le=1000,
+        description="At most this many pod annotation patches per cycle for this VoiceCapacity.",
+    )
 
     @field_validator("stabilization")
     @classmethod

@@ -59,6 +59,21 @@ class SessionCache:
             self._pending.pop(source.key, None)
         return self._observations.get(source.key, Observation(failure="NoData"))
 
+    async def pod_sessions(self) -> dict[tuple[str, str], float]:
+        """Live calls per (namespace, pod): one query; raises QueryFailedError."""
+        async with self._lock:
+            try:
+                return await asyncio.to_thread(self._prometheus.pod_sessions)
+            finally:
+                self._record("pods")
+
+    def _record(self, kind: str) -> None:
+        for record in self._prometheus.history:
+            self._metrics.query_duration.labels(kind).observe(record.seconds)
+            if record.outcome != "ok":
+                self._metrics.query_failures.labels(record.outcome).inc()
+        self._prometheus.history.clear()
+
     def _observe(self, sources: list[SessionSource]) -> dict[str, Observation]:
         observed = self._prometheus.observe(sources)
         for record in self._prometheus.history:
