@@ -248,6 +248,21 @@ BROKEN = [
         "at least 1m",
     ),
     Broken(
+        "pod-patch-budget-negative",
+        "spec.scaleDown.podPatchesPerCycle",
+        -1,
+        "spec.scaleDown.podPatchesPerCycle",
+        "greater than or equal to 1",
+    ),
+    Broken(
+        "admission-config-map-elsewhere",
+        "spec.admission",
+        {"configMapRef": {"name": "limits", "namespace": "other"}},
+        "spec.admission.configMapRef.namespace",
+        "is not the VoiceCapacity's namespace",
+        caught_at="reconcile",  # CEL cannot read metadata.namespace
+    ),
+    Broken(
         "stabilization-too-long",
         "spec.scaleDown.stabilization",
         "2h",

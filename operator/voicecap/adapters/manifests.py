@@ -7,6 +7,7 @@ object and the field path, e.g.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,13 +50,20 @@ def field_path(location: Iterable[int | str]) -> str:
     return path
 
 
+_NAMED_FIELD = re.compile(r"^(spec(?:\.[A-Za-z0-9_]+)+): (.*)$", re.DOTALL)
+
+
 def validation_problems(source: str, error: ValidationError) -> list[Problem]:
     problems = []
     for detail in error.errors(include_url=False):
         message = detail["msg"].removeprefix("Value error, ")
         if detail["type"] == "extra_forbidden":
             message = "unknown field"
-        problems.append(Problem(source, field_path(detail["loc"]), message))
+        field = field_path(detail["loc"])
+        named = _NAMED_FIELD.match(message)
+        if not field and named:  # a whole-object rule names its field: "spec.x.y: why"
+            field, message = named.group(1), named.group(2)
+        problems.append(Problem(source, field, message))
     return problems
 
 
