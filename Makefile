@@ -19,7 +19,7 @@ CLUSTER_STATE ?= .cluster
 # The real control plane is built by tests/cluster/build.sh, with Go from PATH or /usr/local/go.
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: bench bench-operator bench-keda bench-forecast help install system-deps lint typecheck importlint test e2e e2e-local e2e-kind image check crds crds-check demo plan-demo plan run clean cluster-build cluster-up cluster-down
+.PHONY: dashboard bench bench-operator bench-keda bench-forecast help install system-deps lint typecheck importlint test e2e e2e-local e2e-kind image check crds crds-check demo plan-demo plan run clean cluster-build cluster-up cluster-down
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -41,8 +41,8 @@ system-deps: ## install the Debian packages the tests run (prometheus, promtool,
 	fi
 
 lint: $(STAMP) ## ruff: style and common bugs
-	$(BIN)/ruff check operator tests bench demo
-	$(BIN)/ruff format --check operator tests bench demo
+	$(BIN)/ruff check operator tests bench demo dashboards
+	$(BIN)/ruff format --check operator tests bench demo dashboards
 
 typecheck: $(STAMP) ## mypy --strict with the pydantic plugin
 	$(BIN)/mypy
@@ -81,6 +81,9 @@ CHART := charts/voicecap-operator
 crds: $(STAMP) ## regenerate crds/ (and the chart's copy) from the models
 	$(BIN)/voicecap crds --output-dir crds
 	rm -f $(CHART)/crds/*.yaml && cp crds/*.yaml $(CHART)/crds/
+
+dashboard: $(STAMP) ## rebuild dashboards/voicecap.json and the chart's copy with grafana-foundation-sdk
+	$(BIN)/python dashboards/build.py
 
 crds-check: $(STAMP) ## fail when crds/ differs from what the models generate
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \

@@ -8,6 +8,7 @@ and the operator's actual needs (the resources its Kopf handlers watch) against 
 from __future__ import annotations
 
 import filecmp
+import json
 import os
 import shutil
 import subprocess
@@ -306,6 +307,16 @@ def test_pod_rights_only_with_rbac_busy_pods(helm_env: dict[str, str]) -> None:
         ("", "pods", "list"),
         ("", "pods", "patch"),
     }
+
+
+def test_the_dashboard_configmap_is_the_built_dashboard(helm_env: dict[str, str]) -> None:
+    assert not by_kind(render(helm_env), "ConfigMap"), "off by default"
+    docs = render(helm_env, "--set", "dashboard.enabled=true", "--set", "dashboard.namespace=mon")
+    (config_map,) = by_kind(docs, "ConfigMap")
+    assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
+    assert config_map["metadata"]["namespace"] == "mon"
+    built = json.loads((ROOT / "dashboards" / "voicecap.json").read_text())
+    assert json.loads(config_map["data"]["voicecap.json"]) == built
 
 
 def test_optional_objects_are_off_by_default(helm_env: dict[str, str]) -> None:

@@ -70,6 +70,12 @@ class OperatorMetrics:
             _VERTICAL,
             registry=r,
         )
+        self.peak_active = Gauge(
+            "voicecap_peak_active",
+            "1 while a peak window is raised (lead time included), else 0.",
+            _VERTICAL,
+            registry=r,
+        )
         self.admission_limit = Gauge(
             "voicecap_admission_limit_sessions",
             "Calls the gateway may admit now: min(ready pods x perPod, TPM ceiling sessions).",
@@ -178,6 +184,7 @@ class OperatorMetrics:
             self.last_evaluation,
             self.burst_factor,
             self.admission_limit,
+            self.peak_active,
         )
         self._per_peak = (
             self.forecast_sessions,
@@ -218,6 +225,7 @@ class OperatorMetrics:
         self.sessions_known.labels(*labels).set(1 if plan.sessions_known else 0)
         self.last_evaluation.labels(*labels).set(evaluated_at)
         self._set(self.burst_factor, labels, plan.burst_factor)
+        self.peak_active.labels(*labels).set(1 if plan.active_peak is not None else 0)
         limit = plan.admission.max_sessions if plan.admission is not None else None
         self._set(self.admission_limit, labels, limit)
         self._observe_peaks(key, plan)
