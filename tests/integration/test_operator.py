@@ -17,7 +17,13 @@ import pytest
 
 from support.kube import EmulatedCluster, Kubectl, deployment, emulated_cluster, path_of
 from support.objects import BASE_CAPACITY
-from support.servers import OperatorProcess, Prometheus, SessionExporter, wait_until
+from support.servers import (
+    OperatorProcess,
+    Prometheus,
+    SessionExporter,
+    scraped,
+    wait_until,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -507,6 +513,8 @@ def test_a_peak_is_prescaled_before_it_starts(
     cluster = own_cluster
     k = cluster.kubectl
     exporter.set("peak", "healthcare", "p1", 100)
+    # the lead time starts 2 s after the operator (08:48 at 60x): it must see calls at once
+    wait_until(lambda: scraped(prometheus.url, "peak", "healthcare"), timeout=20, what="scraped")
     workload(k, "peak", "healthcare-agent", ready=2)
     body = vcap("peak")
     body["spec"]["peaks"] = copy.deepcopy(BASE_CAPACITY["spec"]["peaks"])  # 600 expected, 1.5x

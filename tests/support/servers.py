@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -160,6 +161,19 @@ class Prometheus(_ReadyServer):
             workdir / "prometheus.log",
             "Prometheus",
         )
+
+
+def scraped(prometheus_url: str, namespace: str, vertical: str) -> bool:
+    """Whether Prometheus has scraped the vertical's sessions yet (tests that need the operator
+    to see calls from its first cycle wait for this before starting it)."""
+    query = urllib.parse.urlencode(
+        {"query": f'voice_active_sessions{{namespace="{namespace}", vertical="{vertical}"}}'}
+    )
+    try:
+        with urllib.request.urlopen(f"{prometheus_url}/api/v1/query?{query}", timeout=5) as answer:
+            return bool(json.load(answer)["data"]["result"])
+    except OSError:
+        return False
 
 
 def backfill(openmetrics: Path, data_dir: Path) -> None:
