@@ -7,10 +7,12 @@ goes away, so the series count follows the object count and never grows on its o
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 from prometheus_client.exposition import generate_latest
 
+from voicecap.adapters.prometheus import QueryRecord
 from voicecap.core.plan import Plan
 
 _VERTICAL = ("namespace", "vertical")
@@ -203,6 +205,13 @@ class OperatorMetrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+    def record_queries(self, kind: str, records: Iterable[QueryRecord]) -> None:
+        """Prometheus queries: latency by kind, failures by reason."""
+        for record in records:
+            self.query_duration.labels(kind).observe(record.seconds)
+            if record.outcome != "ok":
+                self.query_failures.labels(record.outcome).inc()
 
     def observe_plan(self, key: str, plan: Plan, evaluated_at: float) -> None:
         labels = (plan.namespace, plan.vertical)

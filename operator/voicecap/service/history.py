@@ -272,8 +272,5 @@ class HistoryCache:
         return result
 
     def _record(self, kind: str) -> None:
-        for record in self._prometheus.history:
-            self._metrics.query_duration.labels(kind).observe(record.seconds)
-            if record.outcome != "ok":
-                self._metrics.query_failures.labels(record.outcome).inc()
+        self._metrics.record_queries(kind, self._prometheus.history)
         self._prometheus.history.clear()
