@@ -3,7 +3,7 @@ first, within the budget, and only to pods whose cost changed."""
 
 from __future__ import annotations
 
-from voicecap.core.busy_pods import can_shrink, deletion_costs, patches
+from voicecap.core.busy_pods import can_shrink, deletion_costs, label_selector, patches
 
 
 def test_costs_are_dense_ranks_by_calls() -> None:
@@ -25,3 +25,23 @@ def test_only_workloads_that_can_shrink_are_ranked() -> None:
     assert not can_shrink(ready=2, floor=2, hpa_current=2, hpa_desired=2)
     assert can_shrink(ready=2, floor=2, hpa_current=3, hpa_desired=2)  # the HPA wants fewer
     assert not can_shrink(ready=None, floor=2, hpa_current=None, hpa_desired=None)
+
+
+def test_the_target_selector_becomes_a_label_selector_query() -> None:
+    assert label_selector({"matchLabels": {"app": "agent", "tier": "voice"}}) == (
+        "app=agent,tier=voice"
+    )
+    expressions = {
+        "matchLabels": {"app": "agent"},
+        "matchExpressions": [
+            {"key": "zone", "operator": "In", "values": ["b", "a"]},
+            {"key": "canary", "operator": "DoesNotExist"},
+            {"key": "track", "operator": "NotIn", "values": ["old"]},
+            {"key": "voice", "operator": "Exists"},
+        ],
+    }
+    assert label_selector(expressions) == (
+        "app=agent,zone in (a,b),!canary,track notin (old),voice"
+    )
+    assert label_selector({}) is None  # selects nothing we can ask for: rank nothing
+    assert label_selector({"matchExpressions": [{"key": "x", "operator": "Gt"}]}) is None

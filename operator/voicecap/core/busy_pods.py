@@ -9,6 +9,7 @@ an unannotated pod counts as cost 0, so what a scale-down must learn first is wh
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 DELETION_COST = "controller.kubernetes.io/pod-deletion-cost"
 
@@ -26,6 +27,26 @@ def patches(
     stale = [pod for pod, cost in wanted.items() if current.get(pod) != cost]
     stale.sort(key=lambda pod: (-calls[pod], pod))
     return [(pod, wanted[pod]) for pod in stale[:budget]]
+
+
+def label_selector(selector: Mapping[str, Any]) -> str | None:
+    """A workload's spec.selector as the API's labelSelector query (None: it selects nothing
+    we can express, so no pod is ranked)."""
+    terms = [f"{key}={value}" for key, value in sorted((selector.get("matchLabels") or {}).items())]
+    for expression in selector.get("matchExpressions") or []:
+        key, operator = expression.get("key"), expression.get("operator")
+        values = ",".join(sorted(expression.get("values") or []))
+        if operator == "In":
+            terms.append(f"{key} in ({values})")
+        elif operator == "NotIn":
+            terms.append(f"{key} notin ({values})")
+        elif operator == "Exists":
+            terms.append(f"{key}")
+        elif operator == "DoesNotExist":
+            terms.append(f"!{key}")
+        else:
+            return None
+    return ",".join(terms) or None
 
 
 def can_shrink(

@@ -13,6 +13,7 @@ import contextlib
 import logging
 from collections.abc import Iterable
 
+from voicecap.adapters import children
 from voicecap.adapters.kube import KubeError, Ref
 from voicecap.adapters.prometheus import QueryFailedError
 from voicecap.api.models import VoiceCapacity
@@ -52,7 +53,7 @@ class BusyPodRanker:
         spec = capacity.spec
         if not spec.scale_down.protect_busy_pods or spec.paused:
             return False
-        live = self._world.hpa(capacity.namespace, capacity.metadata.name)
+        live = self._world.hpa(capacity.namespace, children.hpa_name(capacity))
         report = live.hpa if live is not None else None
         return busy_pods.can_shrink(
             plan.ready_replicas,
@@ -66,10 +67,9 @@ class BusyPodRanker:
         workload = await self._kube.get(
             Ref("apps/v1", _TARGETS[target.kind], namespace, target.name)
         )
-        labels = ((workload or {}).get("spec", {}).get("selector") or {}).get("matchLabels")
-        if not labels:
-            return  # gone, or a selector of matchExpressions only: nothing to rank safely
-        selector = ",".join(f"{key}={value}" for key, value in sorted(labels.items()))
+        selector = busy_pods.label_selector((workload or {}).get("spec", {}).get("selector") or {})
+        if selector is None:
+            return  # gone, or a selector the API cannot express as a query: rank nothing
         pods = [
             pod
             for pod in await self._kube.select(
