@@ -29,6 +29,7 @@ from support.servers import Prometheus  # noqa: E402
 from voicecap.adapters.history import PrometheusHistory  # noqa: E402
 from voicecap.adapters.metrics import OperatorMetrics  # noqa: E402
 from voicecap.api.models import VoiceCapacity  # noqa: E402
+from voicecap.service.clock import Clock  # noqa: E402
 from voicecap.service.history import HistoryCache  # noqa: E402
 
 AT = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)  # Monday 08:00 New York
@@ -39,11 +40,6 @@ SHAPES = [
     ("0 8 * * TUE-FRI", "America/New_York", "90m"),
     ("0 18 * * MON-FRI", "Europe/London", "14h"),
 ]
-
-
-class Fixed:
-    def now(self) -> datetime:
-        return AT
 
 
 def fleet(count: int, verticals: int) -> list[VoiceCapacity]:
@@ -86,7 +82,7 @@ def main() -> int:
             for count in args.objects:
                 metrics = OperatorMetrics()
                 source = PrometheusHistory(prometheus.url)
-                cache = HistoryCache(source, Fixed(), metrics)  # type: ignore[arg-type]
+                cache = HistoryCache(source, Clock(AT, speed=0), metrics)
                 objects = fleet(count, args.verticals)
                 started = time.perf_counter()
                 asyncio.run(cache.refresh(objects))

@@ -35,7 +35,7 @@ from support.localstack import LocalStack, local_stack  # noqa: E402
 from support.servers import alive  # noqa: E402
 from voicecap.adapters import manifests  # noqa: E402
 from voicecap.api.models import Peak, VoiceCapacity  # noqa: E402
-from voicecap.core.peaks import active_window, earliest_start_after  # noqa: E402
+from voicecap.core.peaks import active_window, windows_meeting  # noqa: E402
 
 START = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)  # Sunday 23:00 in New York
 END = datetime(2026, 11, 23, 18, 30, tzinfo=UTC)  # Monday 13:30 New York, 18:30 London
@@ -247,14 +247,10 @@ class Run:
         found: dict[str, list[Window]] = defaultdict(list)
         for name, capacity in self.capacities.items():
             for peak in capacity.spec.peaks:
-                at = START - peak.duration  # a window that opened before the run still shows
-                while (start := earliest_start_after(peak.schedule, peak.time_zone, at)) and (
-                    start - peak.lead_time < END
-                ):
-                    end = start + peak.duration
-                    if end > START:
-                        found[name].append(Window(peak.name, start - peak.lead_time, start, end))
-                    at = start
+                found[name] += [
+                    Window(peak.name, window.raised_from, window.start, window.end)
+                    for window in windows_meeting(peak, START, END)
+                ]
         return found
 
     def table(self) -> str:

@@ -71,15 +71,19 @@ _COLUMNS = (
 
 
 def plans_table(plans: Sequence[Plan]) -> str:
-    rows = [_COLUMNS] + [_row(plan) for plan in plans]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS))]
-    lines = [
+    table = columns([_COLUMNS] + [_row(plan) for plan in plans])
+    if any(plan.capacity_limited for plan in plans):
+        table += "\n* capped at the ceiling: the plan wants more (see --output json reasons)"
+    return table
+
+
+def columns(rows: Sequence[tuple[str, ...]]) -> str:
+    """Rows as left-aligned columns three spaces apart, as kubectl prints them."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
         "   ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         for row in rows
-    ]
-    if any(plan.capacity_limited for plan in plans):
-        lines.append("* capped at the ceiling: the plan wants more (see --output json reasons)")
-    return "\n".join(lines)
+    )
 
 
 def _row(plan: Plan) -> tuple[str, ...]:

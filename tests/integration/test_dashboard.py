@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from support.history import Vertical, write_openmetrics
-from support.kube import deployment, path_of
+from support.kube import workload
 from support.localstack import local_stack
 from support.objects import BASE_CAPACITY, ROOT
 from support.servers import Prometheus, wait_until
@@ -96,11 +96,7 @@ def test_every_panel_query_returns_data(tmp_path: Path) -> None:
         clock_speed=1,
     ) as stack:
         k = stack.kubectl
-        k.create(deployment("voice", "healthcare-agent"))
-        k.patch(
-            path_of("apps/v1", "deployments", "voice", "healthcare-agent") + "/status",
-            {"status": {"readyReplicas": 4, "replicas": 4}},
-        )
+        workload(k, "voice", "healthcare-agent", ready=4)
         stack.exporter.set("voice", "healthcare", "p1", 500)
         k.create(
             {

@@ -23,13 +23,14 @@ import pytest
 import yaml
 
 from support.history import Vertical, expected_forecast, prometheus_quantile, write_openmetrics
-from support.kube import deployment, path_of
+from support.kube import path_of, workload
 from support.localstack import local_stack
 from support.objects import BASE_CAPACITY
 from support.servers import Prometheus, wait_until
 from voicecap.adapters.history import PrometheusHistory
 from voicecap.adapters.metrics import OperatorMetrics
 from voicecap.api.models import VoiceCapacity
+from voicecap.service.clock import Clock
 from voicecap.service.history import HistoryCache
 
 pytestmark = pytest.mark.integration
@@ -210,13 +211,9 @@ def test_forecast_queries_follow_the_shapes_not_the_objects(backfilled: Promethe
         body["spec"]["peaks"][0]["timeZone"] = zone
         fleet.append(VoiceCapacity.model_validate(body))
 
-    class Fixed:
-        def now(self) -> datetime:
-            return AT
-
     metrics = OperatorMetrics()
     source = PrometheusHistory(backfilled.url)
-    cache = HistoryCache(source, Fixed(), metrics)  # type: ignore[arg-type]
+    cache = HistoryCache(source, Clock(AT, speed=0), metrics)
     asyncio.run(cache.refresh(fleet))
     source.close()
     count = metrics.registry.get_sample_value
@@ -303,11 +300,7 @@ def test_the_operator_reports_forecasts_and_scores_the_window(
         history=history_file,
     ) as stack:
         k = stack.kubectl
-        k.create(deployment("voice", "healthcare-agent"))
-        k.patch(
-            path_of("apps/v1", "deployments", "voice", "healthcare-agent") + "/status",
-            {"status": {"readyReplicas": 2, "replicas": 2}},
-        )
+        workload(k, "voice", "healthcare-agent", ready=2)
         stack.exporter.set("voice", "healthcare", "p1", 2000)
         body = copy.deepcopy(CAPACITIES[0])
         body["spec"]["replicas"] = {"min": 2, "max": 2}  # the calls stay over capacity

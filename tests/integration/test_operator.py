@@ -15,7 +15,13 @@ from typing import Any
 
 import pytest
 
-from support.kube import EmulatedCluster, Kubectl, deployment, emulated_cluster, path_of
+from support.kube import (
+    EmulatedCluster,
+    Kubectl,
+    emulated_cluster,
+    path_of,
+    workload,
+)
 from support.objects import BASE_CAPACITY
 from support.servers import (
     OperatorProcess,
@@ -67,18 +73,6 @@ def vcap(namespace: str, name: str = "healthcare", **spec: Any) -> dict[str, Any
     body["spec"]["peaks"] = []
     body["spec"].update(copy.deepcopy(spec))
     return body
-
-
-def workload(kubectl: Kubectl, namespace: str, name: str, ready: int) -> None:
-    kubectl.create(deployment(namespace, name))
-    set_ready(kubectl, namespace, name, ready)
-
-
-def set_ready(kubectl: Kubectl, namespace: str, name: str, ready: int) -> None:
-    kubectl.patch(
-        path_of("apps/v1", "deployments", namespace, name) + "/status",
-        {"status": {"readyReplicas": ready}},
-    )
 
 
 def hpa(kubectl: Kubectl, namespace: str, name: str = "healthcare") -> dict[str, Any] | None:

@@ -377,3 +377,16 @@ def deployment(namespace: str, name: str, *, ready: int = 2) -> dict[str, Any]:
             },
         },
     }
+
+
+def workload(kubectl: Kubectl, namespace: str, name: str, ready: int) -> None:
+    """A Deployment whose status says `ready` pods are ready (the emulator runs no controller)."""
+    kubectl.create(deployment(namespace, name))
+    set_ready(kubectl, namespace, name, ready)
+
+
+def set_ready(kubectl: Kubectl, namespace: str, name: str, ready: int) -> None:
+    kubectl.patch(
+        path_of("apps/v1", "deployments", namespace, name) + "/status",
+        {"status": {"readyReplicas": ready}},
+    )

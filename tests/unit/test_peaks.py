@@ -7,7 +7,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from voicecap.api.models import Peak
-from voicecap.core.peaks import active_window, earliest_start_after, latest_start, next_start
+from voicecap.core.peaks import (
+    active_window,
+    earliest_start_after,
+    latest_start,
+    next_start,
+    windows_meeting,
+)
 
 
 def utc(*args: int) -> datetime:
@@ -170,3 +176,19 @@ def test_seconds_within_a_minute_do_not_change_the_answer() -> None:
     assert latest_start("0 9 * * MON", "America/New_York", utc(2026, 11, 23, 13, 59, 59)) == utc(
         2026, 11, 16, 14
     )
+
+
+def test_windows_meeting_a_span_include_one_still_open_and_one_in_its_lead_time() -> None:
+    evenings = peak(schedule="0 18 * * *", duration="14h", timeZone="UTC", leadTime="15m")
+    # 2026-11-20 06:00 to 2026-11-21 17:50 UTC: the 19th's window is still open at the start,
+    # the 20th's lies inside, the 21st's lead time (from 17:45) reaches in, the 22nd's does not
+    found = windows_meeting(evenings, utc(2026, 11, 20, 6, 0), utc(2026, 11, 21, 17, 50))
+    assert [window.start for window in found] == [
+        utc(2026, 11, 19, 18, 0),
+        utc(2026, 11, 20, 18, 0),
+        utc(2026, 11, 21, 18, 0),
+    ]
+    assert found[0].end == utc(2026, 11, 20, 8, 0)
+    assert windows_meeting(evenings, utc(2026, 11, 20, 6, 0), utc(2026, 11, 20, 17, 44)) == [
+        found[0]
+    ]

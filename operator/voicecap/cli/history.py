@@ -8,7 +8,6 @@ import json
 import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,18 +21,12 @@ from voicecap.cli.args import UsageError
 from voicecap.cli.offline import load_capacities
 from voicecap.core import sizing
 from voicecap.core.forecast import PeakForecast, WeekValue, forecast_from, weekly_windows
-from voicecap.core.peaks import earliest_start_after
+from voicecap.core.peaks import windows_meeting
 from voicecap.core.replay import STRATEGIES, Point, Strategy, Totals, replay
 from voicecap.core.terms import num
+from voicecap.report import columns
+from voicecap.service.clock import Clock
 from voicecap.service.history import HistoryCache, series_key, shape_of
-
-
-@dataclass(frozen=True)
-class _FixedClock:
-    moment: datetime
-
-    def now(self) -> datetime:
-        return self.moment
 
 
 def _connect(url: str, timeout: float) -> PrometheusHistory:
@@ -53,7 +46,7 @@ def forecast(args: argparse.Namespace) -> int:
     level = service_log.level
     service_log.setLevel(logging.CRITICAL)  # the service's warnings: this command says it once
     try:
-        cache = HistoryCache(source, _FixedClock(at), OperatorMetrics())  # type: ignore[arg-type]
+        cache = HistoryCache(source, Clock(at, speed=0), OperatorMetrics())  # time stands at --at
         asyncio.run(cache.refresh(capacities))
     finally:
         service_log.setLevel(level)
@@ -160,7 +153,7 @@ def _forecast_table(rows: list[dict[str, Any]]) -> str:
         weekly = " ".join(_text(week["sessions"]) for week in row["weeks"]) or "-"
         details.append(f"{row['namespace']}/{row['name']} {row['peak']}: weeks (newest first) "
                        f"{weekly}\n  suggestion: {row['suggestion']}")  # fmt: skip
-    return _columns(table) + "\n\n" + "\n".join(details)
+    return columns(table) + "\n\n" + "\n".join(details)
 
 
 # ---------------------------------------------------------------- replay
@@ -250,7 +243,7 @@ def _replayed_forecasts(
         for peak in capacity.spec.peaks:
             if peak.expected_sessions is not None:
                 continue  # the baseline is declared: no forecast needed
-            for window_start in _raised_windows(peak, start, end):
+            for window_start in (w.start for w in windows_meeting(peak, start, end)):
                 shape = shape_of(capacity, peak)
                 windows = weekly_windows(peak, window_start, settings.weeks)
                 if (shape, window_start) not in asked:
@@ -272,18 +265,6 @@ def _replayed_forecasts(
                     at=window_start - peak.lead_time,
                 )
     return forecasts
-
-
-def _raised_windows(peak: Peak, start: datetime, end: datetime) -> list[datetime]:
-    """Starts of the windows whose [start - leadTime, start + duration) meets [start, end]."""
-    starts = []
-    cursor = start - peak.duration
-    while (found := earliest_start_after(peak.schedule, peak.time_zone, cursor)) is not None:
-        if found - peak.lead_time > end:
-            break
-        starts.append(found)
-        cursor = found
-    return starts
 
 
 def _replay_json(
@@ -333,7 +314,7 @@ def _replay_table(results: Sequence[tuple[VoiceCapacity, Mapping[Strategy, Total
                     num(row.pod_hours),
                 )
             )
-    return _columns(table)
+    return columns(table)
 
 
 def _chart(
@@ -378,14 +359,6 @@ def _text(value: object) -> str:
     if isinstance(value, float):
         return num(value)
     return str(value)
-
-
-def _columns(rows: Sequence[tuple[str, ...]]) -> str:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join(
-        "   ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in rows
-    )
 
 
 def add_history_commands(

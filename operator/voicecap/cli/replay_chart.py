@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 
 from voicecap.api.models import VoiceCapacity
-from voicecap.core.peaks import active_window
+from voicecap.core.peaks import windows_meeting
 from voicecap.core.replay import Strategy, Totals
 
 _STYLE: dict[Strategy, tuple[str, str, str]] = {
@@ -38,7 +38,7 @@ def write(
         per_pod = capacity.spec.sessions.per_pod
         steps = totals["voicecap"].steps
         times = [step.at for step in steps]
-        _shade_peaks(axis, capacity, times)
+        _shade_peaks(axis, capacity, start, end)
         axis.plot(
             times,
             [step.sessions for step in steps],
@@ -69,13 +69,8 @@ def write(
     plt.close(figure)
 
 
-def _shade_peaks(axis: Axes, capacity: VoiceCapacity, times: Sequence[datetime]) -> None:
-    seen = set()
-    for moment in times:
-        for peak in capacity.spec.peaks:
-            window = active_window(peak, moment)
-            if window is None or (peak.name, window.start) in seen:
-                continue
-            seen.add((peak.name, window.start))
+def _shade_peaks(axis: Axes, capacity: VoiceCapacity, start: datetime, end: datetime) -> None:
+    for peak in capacity.spec.peaks:
+        for window in windows_meeting(peak, start, end):
             axis.axvspan(window.raised_from, window.start, color="tab:orange", alpha=0.12, lw=0)  # type: ignore[arg-type]
             axis.axvspan(window.start, window.end, color="tab:orange", alpha=0.25, lw=0)  # type: ignore[arg-type]

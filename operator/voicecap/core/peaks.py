@@ -126,6 +126,19 @@ def active_window(peak: Peak, now: datetime) -> Window | None:
     return None
 
 
+def windows_meeting(peak: Peak, since: datetime, until: datetime) -> list[Window]:
+    """Every window whose raised span [start - leadTime, end) meets [since, until], in order (a
+    window that opened before `since` and is still open counts)."""
+    found = []
+    cursor = since - peak.duration
+    while (start := earliest_start_after(peak.schedule, peak.time_zone, cursor)) is not None:
+        if start - peak.lead_time > until:
+            break
+        found.append(Window(peak=peak, start=start, end=start + peak.duration))
+        cursor = start
+    return found
+
+
 def next_start(peaks: list[Peak], now: datetime) -> tuple[Peak, datetime] | None:
     """The peak whose next window starts soonest after `now` (list order breaks ties)."""
     best: tuple[Peak, datetime] | None = None
