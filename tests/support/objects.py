@@ -198,6 +198,48 @@ BROKEN = [
         "must be below critical",
     ),
     Broken(
+        "warning-inside-the-hpa-band",  # the HPA holds 0.7 x 1.1: this would fire in steady state
+        "spec.headroom",
+        {"warning": 0.7, "critical": 0.9},
+        "spec",
+        "headroom.warning must be above sessions.targetUtilization x 1.1",
+    ),
+    Broken(
+        "warning-at-the-band-edge",  # 0.7 x 1.1 exactly: not above it
+        "spec.headroom",
+        {"warning": 0.7 * 1.1, "critical": 0.9},
+        "spec",
+        "headroom.warning must be above",
+    ),
+    Broken(
+        "blocking-target-half",
+        "spec.sessions.blockingTarget",
+        0.5,
+        "spec.sessions.blockingTarget",
+        "less than 0.5",
+    ),
+    Broken(
+        "blocking-target-zero",
+        "spec.sessions.blockingTarget",
+        0,
+        "spec.sessions.blockingTarget",
+        "greater than 0",
+    ),
+    Broken(
+        "weeks-quantile-zero",
+        "spec.forecast.weeksQuantile",
+        0,
+        "spec.forecast.weeksQuantile",
+        "greater than 0",
+    ),
+    Broken(
+        "ceiling-warning-above-one",
+        "spec.headroom.ceilingWarning",
+        1.5,
+        "spec.headroom.ceilingWarning",
+        "less than or equal to 1",
+    ),
+    Broken(
         "action-unknown",
         "spec.headroom.action",
         "Scale",

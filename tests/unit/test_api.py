@@ -99,7 +99,10 @@ def test_minimal_object_gets_documented_defaults() -> None:
     assert spec.sessions.target_utilization == 0.7
     assert spec.replicas.min == 1
     assert spec.scale_down.stabilization == timedelta(minutes=10)
-    assert (spec.headroom.warning, spec.headroom.critical) == (0.7, 0.9)
+    assert (spec.headroom.warning, spec.headroom.critical) == (0.85, 0.9)
+    assert spec.headroom.ceiling_warning == 0.7
+    assert spec.sessions.blocking_target is None
+    assert spec.forecast.weeks_quantile == 0.5
     assert spec.headroom.for_ == timedelta(minutes=10)
     assert spec.headroom.action == "Alert"
     assert spec.metrics_outage.mode == "HoldLastKnown"

@@ -159,7 +159,10 @@ def test_status_round_trips_into_the_same_memory() -> None:
 
 def test_a_steady_evaluation_produces_an_identical_status() -> None:
     """The operator writes differences only: same inputs, later time, same status."""
-    vcap = capacity(headroom={"warning": 0.3, "critical": 0.9, "for": "1m"})
+    vcap = capacity(
+        sessions={"perPod": 200, "targetUtilization": 0.2},  # so that 0.3 is above its band
+        headroom={"warning": 0.3, "critical": 0.9, "for": "1m"},
+    )
     previous = None
     memory = None
     written = []
@@ -187,10 +190,15 @@ def test_conditions_say_what_an_sre_needs() -> None:
         "MetricsAvailable",
         "PeakActive",
         "HeadroomLow",
+        "NearCeiling",
         "CapacityLimited",
         "BudgetGranted",
         "ForecastReady",
     ]
+    assert (by_type["NearCeiling"]["status"], by_type["NearCeiling"]["reason"]) == (
+        "Unknown",
+        "SessionsUnknown",
+    )
     assert (
         by_type["MetricsAvailable"]["status"] == "False"
         and by_type["MetricsAvailable"]["reason"] == "NoData"

@@ -35,7 +35,7 @@ def test_monday_0855_new_york_raises_the_monday_floor_by_the_lead_time(
     plans = plan_json(capsys, "--at", MONDAY_0855_NEW_YORK)
     healthcare = plans["healthcare"]
     assert healthcare["activePeak"] == "monday-morning"
-    assert healthcare["peakFloor"] == 8 and healthcare["floor"] == 8
+    assert healthcare["peakFloor"] == 5 and healthcare["floor"] == 5  # 1.5 x 600 at 200 per pod
     assert healthcare["nextPeak"] == {"name": "monday-morning", "startsAt": "2026-11-23T14:00:00Z"}
     assert "lead time" in healthcare["reasons"]["peakFloor"]
     # Chicago and Los Angeles are not yet within their lead times.
@@ -67,7 +67,7 @@ def test_json_has_the_contract_keys(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_budget_is_shared_by_priority(capsys: pytest.CaptureFixture[str]) -> None:
-    plans = plan_json(capsys, "--at", "2026-11-23T19:30:00Z", "--sessions", "after-hours=400")
+    plans = plan_json(capsys, "--at", "2026-11-23T19:30:00Z", "--sessions", "after-hours=600")
     granted = {name: item["tpm"]["granted"] for name, item in plans.items()}
     assert granted == {
         "after-hours": 3_400_000,
@@ -78,7 +78,7 @@ def test_budget_is_shared_by_priority(capsys: pytest.CaptureFixture[str]) -> Non
     after_hours = plans["after-hours"]
     assert after_hours["tpm"]["ceilingSessions"] == 566
     assert after_hours["ceiling"] == 2 and after_hours["ceilingSource"] == "TPM"
-    assert after_hours["capacityLimited"] is True  # the evening peak wants 3 pods
+    assert after_hours["capacityLimited"] is True  # 600 calls want 3 pods of 300 at 0.75
 
 
 def test_without_the_budget_file_there_is_no_tpm_ceiling(
@@ -125,7 +125,7 @@ def test_table_has_one_row_per_vertical(capsys: pytest.CaptureFixture[str]) -> N
         line.split()[1]: line.split() for line in lines[1:] if line and not line.startswith("*")
     }
     assert set(rows) == {"healthcare", "sales", "real-estate", "after-hours"}
-    assert rows["healthcare"][2:6] == ["Peak", "300", "50%", "8"]
+    assert rows["healthcare"][2:6] == ["Peak", "300", "50%", "5"]
 
 
 def _write(tmp_path: Path, name: str, *documents: Any) -> Path:
@@ -186,7 +186,7 @@ def test_list_documents_are_read(tmp_path: Path, capsys: pytest.CaptureFixture[s
         tmp_path, "list.yaml", {"apiVersion": "v1", "kind": "List", "items": [capacity_body()]}
     )
     code, out, _ = run(capsys, "plan", str(path), "-o", "json", "--at", MONDAY_0855_NEW_YORK)
-    assert code == 0 and json.loads(out)[0]["floor"] == 8
+    assert code == 0 and json.loads(out)[0]["floor"] == 5
 
 
 @pytest.mark.parametrize(

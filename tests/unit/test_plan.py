@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -46,9 +47,10 @@ def test_lead_time_raises_the_floor_before_the_peak() -> None:
     result = plan(capacity(), sessions(100, at=MONDAY_0855), MONDAY_0855)
     assert result.mode == "Peak"
     assert result.active_peak == "monday-morning"
-    assert result.peak_floor == 8  # ceil(1.5 x ceil(600 / 140))
-    assert result.floor == 8
+    assert result.peak_floor == 5  # ceil(1.5 x 600 / 200): 900 slots, not 1,600 (was 8)
+    assert result.floor == 5
     assert "lead time" in result.reasons["peakFloor"]
+    assert "flat" in result.reasons["peakFloor"]  # no history: no shape to follow
     before = plan(capacity(), sessions(100, at=MONDAY_0855), MONDAY_0855 - timedelta(minutes=6))
     assert before.peak_floor is None and before.floor == 2
 
@@ -56,9 +58,9 @@ def test_lead_time_raises_the_floor_before_the_peak() -> None:
 @pytest.mark.parametrize(
     ("forecast", "current", "expected_floor", "source"),
     [
-        ({"monday-morning": 1000.0}, 100, 12, "forecast"),  # ceil(1.5 x ceil(1000 / 140) = 8)
-        ({}, 300, 5, "current"),  # ceil(1.5 x ceil(300 / 140) = 3)
-        ({"monday-morning": math.nan}, 300, 5, "current"),  # a broken forecast is ignored
+        ({"monday-morning": 1000.0}, 100, 8, "forecast"),  # ceil(1.5 x 1000 / 200)
+        ({}, 300, 3, "current"),  # ceil(1.5 x 300 / 200)
+        ({"monday-morning": math.nan}, 300, 3, "current"),  # a broken forecast is ignored
     ],
 )
 def test_peak_baseline_without_expected_sessions(
@@ -108,7 +110,7 @@ def test_overlapping_peaks_take_the_largest_floor() -> None:
     result = plan(
         capacity(peaks=peaks), sessions(50, at=MONDAY_0855), MONDAY_0855 + timedelta(minutes=10)
     )
-    assert (result.active_peak, result.peak_floor) == ("large", 16)
+    assert (result.active_peak, result.peak_floor) == ("large", 10)  # 2 x 1000 / 200
 
 
 @pytest.mark.parametrize(
@@ -144,7 +146,7 @@ def test_floor_mode_settles_at_min_or_peak_floor_while_blind() -> None:
     vcap = capacity(metricsOutage={"mode": "Floor"}, scaleDown={"stabilization": "0s"})
     held = Memory(floor=9)
     assert plan(vcap, Observation(), QUIET, held).floor == 2
-    assert plan(vcap, Observation(), MONDAY_0855, held).floor == 8
+    assert plan(vcap, Observation(), MONDAY_0855, held).floor == 5
 
 
 def test_floor_mode_still_respects_stabilization() -> None:
@@ -176,18 +178,17 @@ def test_no_grant_known_means_no_tpm_ceiling() -> None:
 
 def test_headroom_scale_up_after_the_sustained_period() -> None:
     vcap = capacity(headroom={"action": "ScaleUp", "for": "10m"}, scaleDown={"stabilization": "0s"})
-    # 700 calls on 4 ready pods of 200: 87.5 %. The session plan alone wants 5 pods.
-    first = plan(vcap, sessions(700, ready=4), QUIET)
+    # 700 calls on 4 ready pods of 200: 87.5 %, above the default warning 0.85. The HPA reads
+    # its metric, so the floor leaves live calls to it: only headroom raises it.
+    stuck = Observation(sessions=700, sampled_at=QUIET, ready_replicas=4, hpa_scaling=True)
+    first = plan(vcap, stuck, QUIET)
     assert first.headroom_floor is None and first.headroom_now == "Warning"
-    later = plan(
-        vcap,
-        sessions(700, ready=4, at=QUIET + timedelta(minutes=10)),
-        QUIET + timedelta(minutes=10),
-        first.memory,
-    )
+    assert first.floor == 2
+    later_at = QUIET + timedelta(minutes=10)
+    later = plan(vcap, replace(stuck, sampled_at=later_at), later_at, first.memory)
     assert later.headroom_level == "Warning"
-    assert later.headroom_floor == 6  # 700 / (6 x 200) = 58 % < 70 %
-    assert later.floor == 6
+    assert later.headroom_floor == 5  # 700 / (5 x 200) = 70 % < 85 %
+    assert later.floor == 5
 
 
 def test_headroom_alert_only_reports() -> None:

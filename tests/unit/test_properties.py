@@ -46,11 +46,15 @@ def capacities(draw: st.DrawFn) -> VoiceCapacity:
         "targetRef": {"name": "agent"},
         "sessions": {
             "perPod": draw(st.integers(1, 500)),
-            "targetUtilization": draw(st.floats(0.05, 1)),
+            # Above 0.8 no warning fits above the HPA's band (target x 1.1) and below 1.
+            "targetUtilization": draw(st.floats(0.05, 0.8)),
+            **({"blockingTarget": draw(st.floats(0.0001, 0.2))} if draw(st.booleans()) else {}),
         },
         "replicas": {"min": minimum, "max": draw(st.integers(minimum, 200))},
         "peaks": peaks,
         "headroom": {
+            "warning": 0.9,
+            "critical": 0.95,
             "action": draw(st.sampled_from(["Alert", "ScaleUp"])),
             "for": draw(st.sampled_from(["0s", "10m"])),
         },

@@ -77,7 +77,11 @@ def test_promtool_checks_every_generated_file(tmp_path: Path) -> None:
         fixture_capacity(),
         capacity(),
         capacity(sessions={"perPod": 50, "query": 'sum(calls_in_progress{queue="care"})'}),
-        capacity(model=None, headroom={"for": "90s", "warning": 0.65, "critical": 0.85}),
+        capacity(
+            model=None,
+            sessions={"perPod": 200, "targetUtilization": 0.5},
+            headroom={"for": "90s", "warning": 0.65, "critical": 0.85},
+        ),
     ]
     for index, variant in enumerate(variants):
         path = tmp_path / f"variant-{index}.yaml"
@@ -107,7 +111,7 @@ def test_voicecap_rules_pipes_into_promtool_check_rules(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     vcaps = manifests.load(EXAMPLES).capacities
-    expected = sum(8 + bool(c.spec.model) + bool(c.spec.peaks) for c in vcaps)
+    expected = sum(9 + bool(c.spec.model) + bool(c.spec.peaks) for c in vcaps)
     assert f"SUCCESS: {expected} rules found" in result.stdout
 
 
@@ -129,6 +133,7 @@ def test_one_group_per_object_with_the_contract_names_and_labels() -> None:
     assert sustained == {
         "VoiceCapacityHeadroomWarning": "10m",
         "VoiceCapacityHeadroomCritical": "10m",
+        "VoiceCapacityNearCeiling": "10m",
         "VoiceCapacityAtCeiling": "10m",
         "VoiceCapacityTPMNearLimit": "10m",
         "VoiceCapacitySessionsAbsent": "5m",
@@ -139,8 +144,12 @@ def test_one_group_per_object_with_the_contract_names_and_labels() -> None:
 
 def test_thresholds_and_the_session_query_follow_the_spec() -> None:
     custom = capacity(
-        sessions={"perPod": 50, "query": 'sum(calls_in_progress{queue="care"})'},
-        headroom={"warning": 0.65, "critical": 0.85, "for": "90s"},
+        sessions={
+            "perPod": 50,
+            "targetUtilization": 0.5,
+            "query": 'sum(calls_in_progress{queue="care"})',
+        },
+        headroom={"warning": 0.65, "critical": 0.85, "ceilingWarning": 0.8, "for": "90s"},
         model=None,
     )
     by_name = {r.get("record") or r["alert"]: r for r in rules.rule_group(custom)["rules"]}
@@ -148,6 +157,9 @@ def test_thresholds_and_the_session_query_follow_the_spec() -> None:
     assert by_name["VoiceCapacityHeadroomWarning"]["expr"].endswith(">= 0.65")
     assert by_name["VoiceCapacityHeadroomCritical"]["expr"].endswith(">= 0.85")
     assert by_name["VoiceCapacityHeadroomWarning"]["for"] == "1m30s"
+    assert by_name["VoiceCapacityNearCeiling"]["expr"].endswith(">= 0.8")
+    burst = by_name["VoiceCapacityBurstAboveFactor"]["expr"]
+    assert 'peak="monday-morning"' in burst and burst.endswith("> 1.5")
     assert "VoiceCapacityTPMNearLimit" not in by_name, "no spec.model, no TPM alert"
 
 

@@ -82,7 +82,9 @@ def child_labels(capacity: VoiceCapacity) -> dict[str, str]:
 def render_hpa(capacity: VoiceCapacity, plan: Plan, max_replicas: int) -> dict[str, Any]:
     """The owned HPA: minReplicas = the floor, maxReplicas as core.autoscaler decided."""
     spec = capacity.spec
-    planned = sizing.planned_per_pod(spec.sessions.per_pod, spec.sessions.target_utilization)
+    planned = sizing.hpa_target_per_pod(
+        spec.sessions.per_pod, spec.sessions.target_utilization, spec.sessions.blocking_target
+    )
     return {
         "apiVersion": HPA_API_VERSION,
         "kind": "HorizontalPodAutoscaler",

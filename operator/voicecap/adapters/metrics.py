@@ -45,6 +45,25 @@ class OperatorMetrics:
             _VERTICAL,
             registry=r,
         )
+        self.ceiling_sessions = Gauge(
+            "voicecap_ceiling_sessions",
+            "The calls the ceiling can carry: min(ceiling x perPod, TPM ceiling sessions).",
+            _VERTICAL,
+            registry=r,
+        )
+        self.ceiling_utilization = Gauge(
+            "voicecap_ceiling_utilization_ratio",
+            "Active sessions / ceiling sessions: the planning signal (NearCeiling).",
+            _VERTICAL,
+            registry=r,
+        )
+        self.near_ceiling = Gauge(
+            "voicecap_near_ceiling",
+            "1 while calls have stayed at or above headroom.ceilingWarning of the ceiling for "
+            "headroom.for, else 0.",
+            _VERTICAL,
+            registry=r,
+        )
         self.wanted = Gauge(
             "voicecap_wanted_replicas",
             "The floor the plan wants before the ceiling clamps it.",
@@ -179,6 +198,9 @@ class OperatorMetrics:
             self.utilization,
             self.floor,
             self.ceiling,
+            self.ceiling_sessions,
+            self.ceiling_utilization,
+            self.near_ceiling,
             self.wanted,
             self.tpm_granted,
             self.tpm_projected,
@@ -229,6 +251,9 @@ class OperatorMetrics:
         self.floor.labels(*labels).set(plan.floor)
         self.ceiling.labels(*labels).set(plan.ceiling)
         self.wanted.labels(*labels).set(plan.wanted)
+        self.ceiling_sessions.labels(*labels).set(plan.ceiling_sessions)
+        self._set(self.ceiling_utilization, labels, plan.near_ceiling.ratio)
+        self.near_ceiling.labels(*labels).set(1 if plan.near_ceiling.near else 0)
         self._set(self.tpm_granted, labels, plan.tpm.granted)
         self._set(self.tpm_projected, labels, plan.tpm.projected)
         self.sessions_known.labels(*labels).set(1 if plan.sessions_known else 0)

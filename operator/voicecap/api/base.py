@@ -20,6 +20,9 @@ from voicecap.api.types import (
 
 # Labels that generated alert rules set themselves; ruleLabels may not override them.
 RESERVED_RULE_LABELS = ("severity", "namespace", "vertical")
+# The HPA controller's default --horizontal-pod-autoscaler-tolerance: it leaves the replicas
+# alone while usage / target is within 10 %, so it holds utilization anywhere up to target x 1.1.
+HPA_TOLERANCE = 0.1
 MAX_PEAKS = 32
 
 

@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from voicecap.api.base import (
+    HPA_TOLERANCE,
     MAX_PEAKS,
     RESERVED_RULE_LABELS,
     Model,
@@ -72,6 +73,14 @@ class Sessions(Model):
             "Optional PromQL returning one number: the vertical's active sessions. "
             "Empty: sum(voice_active_sessions{namespace, vertical})."
         ),
+    )
+    blocking_target: float | None = Field(
+        None,
+        gt=0,
+        lt=0.5,
+        description="Optional: size for this probability that a call finds every slot busy "
+        "(Erlang B over the pods' pooled slots, e.g. 0.001) instead of targetUtilization; "
+        "the HPA's per-pod target becomes perPod, a backstop for when pods fill.",
     )
 
 
@@ -172,12 +181,21 @@ class Peak(Model):
     schedule: Cron = Field(description="Start of each window, a 5-field cron in timeZone.")
     duration: Duration = Field(description="How long each window lasts (elapsed time).")
     time_zone: TimeZone = Field("UTC", description="IANA time zone of schedule; DST-correct.")
-    factor: float = Field(1.5, ge=1, le=20, description="Pre-scale to factor x baseline pods.")
+    factor: float = Field(
+        1.5,
+        ge=1,
+        le=20,
+        description="Headroom over the forecast: plan factor x the forecast calls at perPod "
+        "(1.5: capacity for 1.5x the calls expected at each moment of the window).",
+    )
     lead_time: Duration = duration_field(
         "10m", "Raise the floor this long before each window starts."
     )
     expected_sessions: int | None = Field(
-        None, ge=0, description="Baseline sessions; else the forecast, else current sessions."
+        None,
+        ge=0,
+        description="The window's peak calls; the floor follows the window's shape in history "
+        "scaled to it (flat without history). Unset: the forecast, else current sessions.",
     )
 
     @field_validator("duration")
@@ -202,12 +220,25 @@ class Headroom(Model):
         }
     )
 
-    warning: float = Field(0.7, gt=0, le=1, description="Utilization that counts as low headroom.")
+    warning: float = Field(
+        0.85,
+        gt=0,
+        le=1,
+        description="Utilization that counts as low headroom; must be above "
+        "sessions.targetUtilization x 1.1, the band the HPA holds it in.",
+    )
     critical: float = Field(0.9, gt=0, le=1, description="Utilization that counts as critical.")
     for_: Duration = duration_field(
         "10m",
         "Utilization must stay at or above a level this long before it counts.",
         alias="for",
+    )
+    ceiling_warning: float = Field(
+        0.7,
+        gt=0,
+        le=1,
+        description="Planning signal: calls / the ceiling's calls (replicas.max or the TPM grant, "
+        "whichever binds) at or above this for `for` raises NearCeiling.",
     )
     action: Literal["Alert", "ScaleUp"] = Field(
         "Alert",
@@ -280,9 +311,9 @@ class MetricsOutage(Model):
 
 
 class Forecast(Model):
-    """How each peak's baseline is learned from the vertical's own history (docs/api.md
-    "Forecasts"): the largest weekly quantile of concurrent sessions inside the peak's window
-    over the last `weeks` weeks, times `growth`."""
+    """How each peak's calls are learned from the vertical's own history (docs/api.md
+    "Forecasts"): moment by moment inside the window, weeksQuantile of the weekly `quantile`
+    of concurrent sessions over the last `weeks` weeks, times `growth`."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -312,11 +343,18 @@ class Forecast(Model):
         le=1,
         description="Each week's value: this quantile of concurrent sessions inside the window.",
     )
+    weeks_quantile: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="How the weeks combine, moment by moment: this quantile of the weekly "
+        "values (0.5: the median, which a one-off spike week does not move; 1: the largest).",
+    )
     growth: float = Field(
         1.0,
         gt=0,
         le=10,
-        description="Multiply the largest weekly value by this (1.1: expect 10 % more).",
+        description="Multiply the combined weekly values by this (1.1: expect 10 % more).",
     )
     refresh: Duration = duration_field(
         "1h", "Recompute at least this often (and whenever a window closes); min 1m."
@@ -362,9 +400,31 @@ class Admission(Model):
     )
 
 
+def warning_floor(target_utilization: float) -> float:
+    """The utilization the HPA may hold a vertical at: its target plus the HPA's tolerance."""
+    return target_utilization * (1 + HPA_TOLERANCE)
+
+
 class VoiceCapacitySpec(Model):
     """The capacity a vertical declares: workload, calls per pod, bounds, peaks, headroom and
     model-token reservation."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                # The same IEEE double product as warning_floor, so the API server and
+                # `voicecap plan` agree to the last bit on a warning right at the edge.
+                cel(
+                    "self.headroom.warning > self.sessions.targetUtilization * "
+                    f"{1 + HPA_TOLERANCE!r}",
+                    "headroom.warning must be above sessions.targetUtilization x "
+                    f"{1 + HPA_TOLERANCE:g}: the HPA holds utilization up to there, so a lower "
+                    "warning fires (and, with ScaleUp, moves the floor) in steady state",
+                    field_path=".headroom.warning",
+                )
+            ]
+        }
+    )
 
     vertical: str | None = Field(
         None,
@@ -412,6 +472,18 @@ class VoiceCapacitySpec(Model):
         description="Admission limits for the call gateway.",
     )
     paused: bool = Field(False, description="Compute and report, write nothing to children.")
+
+    @model_validator(mode="after")
+    def _warning_above_target_band(self) -> VoiceCapacitySpec:
+        band = warning_floor(self.sessions.target_utilization)
+        if not self.headroom.warning > band:
+            raise ValueError(
+                f"headroom.warning must be above sessions.targetUtilization x "
+                f"{1 + HPA_TOLERANCE:g} ({band:.4g}), not {self.headroom.warning:g}: the HPA holds "
+                "utilization up to there, so a lower warning fires (and, with ScaleUp, moves the "
+                "floor) in steady state"
+            )
+        return self
 
     @field_validator("peaks")
     @classmethod

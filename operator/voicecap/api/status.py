@@ -30,6 +30,14 @@ class SessionsStatus(Model):
     active: float | None = Field(None, description="Active calls, last known.")
     capacity: int | None = Field(None, description="Ready pods x perPod.")
     utilization: float | None = Field(None, description="active / capacity.")
+    ceiling_sessions: int | None = Field(
+        None,
+        description="The calls the ceiling can carry: min(replicas.max x perPod, TPM ceiling "
+        "sessions).",
+    )
+    ceiling_utilization: float | None = Field(
+        None, description="active / ceilingSessions: the planning signal (NearCeiling)."
+    )
 
 
 class ReplicasStatus(Model):
@@ -38,6 +46,11 @@ class ReplicasStatus(Model):
     current: int | None = Field(None, description="Ready replicas of the target.")
     floor: int | None = Field(None, description="The HPA's minReplicas, as planned.")
     ceiling: int | None = Field(None, description="The HPA's maxReplicas, as planned.")
+    sessions: int | None = Field(
+        None,
+        description="The pods live calls need (held inside the HPA's 10 % tolerance, so calls "
+        "hovering at a pod boundary do not move the floor).",
+    )
 
 
 class HPAConditionStatus(Model):
@@ -101,6 +114,11 @@ class HeadroomStatus(Model):
     critical_since: Timestamp | None = Field(
         None, description="Since when utilization has been at or above headroom.critical."
     )
+    near_ceiling_since: Timestamp | None = Field(
+        None,
+        description="Since when calls have been at or above headroom.ceilingWarning of the "
+        "ceiling's calls.",
+    )
 
 
 class LastWindowStatus(Model):
@@ -136,6 +154,12 @@ class ForecastStatus(Model):
         None, description="forecastSessions: the peak's baseline unless expectedSessions is set."
     )
     weeks_used: int = Field(0, description="Weeks with data inside the window.")
+    profile: list[float] = Field(
+        default_factory=list,
+        max_length=64,
+        description="The forecast calls for each equal slot of the window, in order: the floor "
+        "follows them (sessions is their largest).",
+    )
     quantile: float | None = Field(None, description="forecast.quantile it was computed with.")
     window_start: Timestamp | None = Field(None, description="The window it forecasts.")
     computed_at: Timestamp | None = Field(None, description="When its numbers last changed.")

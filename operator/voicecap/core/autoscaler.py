@@ -38,6 +38,15 @@ class HPAReport:
         return next((c for c in self.conditions if c.type == kind), None)
 
     @property
+    def scaling_on_metric(self) -> bool | None:
+        """True while the HPA sizes the target from its metric, False while it cannot, None
+        until it has said (no ScalingActive yet, or scaling disabled by hand)."""
+        if self.metric_unavailable:
+            return False
+        active = self.condition("ScalingActive")
+        return True if active is not None and active.status == "True" else None
+
+    @property
     def metric_unavailable(self) -> bool:
         """The HPA says it cannot compute a size from its metric. ScalingDisabled (the target
         was scaled to zero by hand) is not about metrics, so it does not count."""

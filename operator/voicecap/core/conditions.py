@@ -13,17 +13,18 @@ from voicecap.api.models import (
     TokenBudgetStatus,
     VoiceCapacityStatus,
 )
-from voicecap.api.timefmt import iso
+from voicecap.api.timefmt import iso, iso_or_none
 from voicecap.core.autoscaler import HPAReport
+from voicecap.core.numbers import num
 from voicecap.core.outcome import Outcome, RulesOutcome, Transition
 from voicecap.core.plan import Plan
-from voicecap.core.terms import num
 
 CONDITION_TYPES = (
     "Ready",
     "MetricsAvailable",
     "PeakActive",
     "HeadroomLow",
+    "NearCeiling",
     "CapacityLimited",
     "BudgetGranted",
     "RulesApplied",
@@ -255,24 +256,71 @@ def forecast_condition(plan: Plan) -> Condition:
 
 
 def burst_condition(plan: Plan) -> Condition | None:
-    """Is the measured burst factor above a peak's factor (the pre-scale will not be enough)?"""
-    if plan.burst_factor is None or not plan.peaks:
+    """Did a peak's last window carry more than factor x the calls it planned for? Like with
+    like: the factor is the headroom over the forecast, so this is the burst it must cover."""
+    factors = {peak.name: peak.factor for peak in plan.peaks}
+    judged = [
+        (card, card.actual / card.baseline)
+        for card in plan.scorecards
+        if card.peak in factors
+        and card.actual is not None
+        and card.baseline is not None
+        and card.baseline > 0
+    ]
+    if not judged:
         return None
-    short = [peak for peak in plan.peaks if plan.burst_factor > peak.factor]
+    short = [(card, ratio) for card, ratio in judged if ratio > factors[card.peak]]
     if short:
-        names = ", ".join(f"{peak.name} (factor {num(peak.factor)})" for peak in short)
         return Condition(
             type="BurstAboveFactor",
             status="True",
             reason="BurstAboveFactor",
-            message=f"28-day burst factor {num(plan.burst_factor)} (largest / median sessions) "
-            f"exceeds {names}: the pre-scale may not be enough",
+            message="; ".join(
+                f"{card.peak}: the window of {iso(card.window_start)} peaked at "
+                f"{num(round(card.actual or 0, 2))} calls, {ratio:.2f}x the "
+                f"{num(round(card.baseline or 0, 2))} planned for (factor "
+                f"{num(factors[card.peak])})"
+                for card, ratio in short
+            )
+            + ": the pre-scale was short",
         )
     return Condition(
         type="BurstAboveFactor",
         status="False",
         reason="WithinFactor",
-        message=f"28-day burst factor {num(plan.burst_factor)} is within every peak's factor",
+        message="; ".join(
+            f"{card.peak}: {ratio:.2f}x the forecast, within factor {num(factors[card.peak])}"
+            for card, ratio in judged
+        ),
+    )
+
+
+def near_ceiling_condition(plan: Plan) -> Condition:
+    """The field's planning signal: calls / what the ceiling carries, sustained."""
+    verdict = plan.near_ceiling
+    threshold = verdict.threshold
+    carried = f"{plan.ceiling_sessions} calls ({plan.ceiling_source})"
+    if verdict.ratio is None:
+        return Condition(
+            type="NearCeiling",
+            status="Unknown",
+            reason="SessionsUnknown",
+            message=f"the ceiling carries {carried}; calls are unknown",
+        )
+    used = f"{num(round(plan.sessions or 0, 2))} calls are {verdict.ratio:.0%} of the {carried}"
+    if verdict.near:
+        return Condition(
+            type="NearCeiling",
+            status="True",
+            reason="NearCeiling",
+            message=f"{used}, at or above {threshold:.0%} since {iso_or_none(verdict.since)}: "
+            "raise replicas.max or the TPM reservation before the next burst",
+        )
+    return Condition(
+        type="NearCeiling",
+        status="False",
+        reason="BelowPlanningLevel",
+        message=f"{used} (planning level {threshold:.0%})",
     )
 
 
@@ -322,6 +370,11 @@ def _event_for(new: Condition, old: Condition | None) -> Transition | None:
         if new.status == "True":
             return Transition("Warning", f"Headroom{new.reason}", new.message)
         return Transition("Normal", "HeadroomRecovered", new.message) if old else None
+    if new.type == "NearCeiling":  # a planning signal: only its own True and back count
+        if new.status == "True":
+            return Transition("Warning", "NearCeiling", new.message)
+        recovered = old is not None and old.status == "True"
+        return Transition("Normal", "CeilingHeadroomRestored", new.message) if recovered else None
     if new.type == "Ready":
         if new.status == "False":
             return Transition("Warning", new.reason, new.message)

@@ -4,9 +4,14 @@ asks Prometheus.
 
 - A peak's window in week k is the window occurrence k weeks before its next occurrence, in its
   own time zone: 09:00 local stays 09:00 local across DST changes.
-- Weekly value: forecast.quantile of concurrent sessions inside that window (1-minute steps).
-- forecastSessions = growth x the largest weekly value of the last `weeks` weeks with data;
-  fewer than minWeeks weeks with data: none (InsufficientHistory).
+- The window is cut into at most MAX_SLOTS equal slots (whole minutes, at least MIN_SLOT), so
+  the forecast has the window's shape: a 09:00 surge that decays within the hour is planned as
+  it comes, not held at its peak for two hours.
+- Weekly value of a slot: forecast.quantile of concurrent sessions inside it (1-minute steps).
+- The profile: for each slot, growth x the forecast.weeksQuantile of that slot's weekly values
+  over the last `weeks` weeks with data (the median by default: a one-off spike week does not
+  move it; 1 is the largest, the old rule). forecastSessions = the profile's largest slot.
+  Fewer than minWeeks weeks with data: none (InsufficientHistory).
 - burstFactor = largest / median concurrent sessions over the last 28 days.
 - A failed refresh keeps the last forecast (its sessions, with the failure as the reason), so a
   Prometheus outage never lowers a floor.
@@ -30,13 +35,50 @@ FORECAST_REASONS: frozenset[str] = frozenset(ForecastReason.__args__)  # type: i
 FAILURES: frozenset[str] = frozenset({"PrometheusUnreachable", "QueryError"})
 BaselineSource = Literal["expected", "forecast", "current", "none"]
 BURST_WINDOW = timedelta(days=28)
+MAX_SLOTS = 8  # slots per window: the shape's resolution, and terms per week in the query
+MIN_SLOT = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
 class WeekValue:
     start: datetime
     end: datetime
-    sessions: float | None  # None: no data inside the window that week
+    sessions: float | None  # the largest slot value; None: no data inside the window that week
+    slots: tuple[float | None, ...] = ()  # None: no data inside that slot
+
+
+def week_value(start: datetime, end: datetime, slots: Sequence[float | None]) -> WeekValue:
+    """A week's window from its slot values (non-finite and negative values are no data)."""
+    clean = tuple(value if _sane(value) else None for value in slots)
+    known = [value for value in clean if value is not None]
+    return WeekValue(start, end, max(known) if known else None, clean)
+
+
+def slot_length(duration: timedelta) -> timedelta:
+    """Equal slots of whole minutes, at least MIN_SLOT, at most MAX_SLOTS to a window."""
+    minutes = math.ceil(duration.total_seconds() / 60 / MAX_SLOTS)
+    return max(timedelta(minutes=minutes), MIN_SLOT)
+
+
+def slots_of(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """[start, end) of each slot of a window; the last one may be shorter."""
+    size = slot_length(end - start)
+    count = math.ceil((end - start) / size)
+    return [(start + i * size, min(start + (i + 1) * size, end)) for i in range(count)]
+
+
+def weeks_quantile(values: Sequence[float], q: float) -> float:
+    """PromQL's quantile rule (rank q x (n - 1), linear between neighbours), so a forecast can be
+    checked by hand against the weekly values `voicecap forecast` prints."""
+    ordered = sorted(values)
+    rank = q * (len(ordered) - 1)
+    low = math.floor(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def _sane(value: float | None) -> bool:
+    return value is not None and math.isfinite(value) and value >= 0
 
 
 @dataclass(frozen=True)
@@ -48,12 +90,20 @@ class PeakForecast:
     window_start: datetime | None = None  # the window it forecasts
     computed_at: datetime | None = None
     reason: ForecastReason = "Pending"
+    # The forecast calls of each slot of the window, in order (empty: flat at `sessions`).
+    profile: tuple[float, ...] = ()
     # The weekly values behind it (for `voicecap forecast`); not kept in status.
     weeks: tuple[WeekValue, ...] = field(default=(), compare=False)
 
     @property
     def usable(self) -> bool:
         return self.sessions is not None and math.isfinite(self.sessions) and self.sessions >= 0
+
+    def shape(self, slots: int) -> tuple[float, ...] | None:
+        """The profile if it has this many slots and a positive peak (else no shape to follow)."""
+        if len(self.profile) != slots or not self.profile or max(self.profile) <= 0:
+            return None
+        return self.profile
 
 
 def forecast_window(peak: Peak, at: datetime) -> datetime | None:
@@ -90,25 +140,47 @@ def forecast_from(
 ) -> PeakForecast:
     """`weeks` newest first; only the last settings.weeks of them count."""
     considered = tuple(weeks[: settings.weeks])
-    values = [
-        week.sessions
-        for week in considered
-        if week.sessions is not None and math.isfinite(week.sessions) and week.sessions >= 0
-    ]
+    with_data = [slots for week in considered if (slots := _slot_values(week))]
     common = {
         "peak": peak.name,
-        "weeks_used": len(values),
+        "weeks_used": len(with_data),
         "quantile": settings.quantile,
         "window_start": window_start,
         "computed_at": at,
         "weeks": considered,
     }
-    if len(values) < settings.min_weeks:
+    if len(with_data) < settings.min_weeks:
         return PeakForecast(reason="InsufficientHistory", **common)  # type: ignore[arg-type]
+    profile = _profile(with_data, settings)
     return PeakForecast(
-        sessions=round(max(values) * settings.growth, 2),
+        sessions=max(profile),
+        profile=profile,
         reason="Forecast",
         **common,  # type: ignore[arg-type]
+    )
+
+
+def _slot_values(week: WeekValue) -> tuple[float | None, ...]:
+    """A week's usable slot values (a week without slots counts as one slot, its window's
+    value); empty when the week has no usable data at all."""
+    values = tuple(v if _sane(v) else None for v in (week.slots or (week.sessions,)))
+    return values if any(value is not None for value in values) else ()
+
+
+def _profile(weeks: Sequence[tuple[float | None, ...]], settings: Forecast) -> tuple[float, ...]:
+    """Slot by slot, growth x weeksQuantile of the weeks that have data there. A one-slot week
+    (its window's value only) counts in every slot; a slot no week has data for takes the
+    largest of the others (no data is not zero)."""
+    count = max(len(week) for week in weeks)
+    combined = []
+    for i in range(count):
+        values = [
+            value for week in weeks if (value := week[i] if len(week) > 1 else week[0]) is not None
+        ]
+        combined.append(weeks_quantile(values, settings.weeks_quantile) if values else None)
+    fill = max(value for value in combined if value is not None)
+    return tuple(
+        round((value if value is not None else fill) * settings.growth, 2) for value in combined
     )
 
 
@@ -150,13 +222,17 @@ def with_kept(
 
 
 def _same_forecast(one: PeakForecast, other: PeakForecast) -> bool:
-    return (one.sessions, one.weeks_used, one.quantile, one.window_start, one.reason) == (
-        other.sessions,
-        other.weeks_used,
-        other.quantile,
-        other.window_start,
-        other.reason,
-    )
+    def numbers(forecast: PeakForecast) -> tuple[object, ...]:
+        return (
+            forecast.sessions,
+            forecast.profile,
+            forecast.weeks_used,
+            forecast.quantile,
+            forecast.window_start,
+            forecast.reason,
+        )
+
+    return numbers(one) == numbers(other)
 
 
 def burst_factor(largest: float | None, median: float | None) -> float | None:

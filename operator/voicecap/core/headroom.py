@@ -18,6 +18,7 @@ Level = Literal["Normal", "Warning", "Critical"]
 class HeadroomState:
     warning_since: datetime | None = None
     critical_since: datetime | None = None
+    near_ceiling_since: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ def evaluate(
         state = HeadroomState(
             warning_since=(previous.warning_since or now) if utilization >= warning else None,
             critical_since=(previous.critical_since or now) if utilization >= critical else None,
+            near_ceiling_since=previous.near_ceiling_since,
         )
         instantaneous = (
             "Critical"
@@ -62,3 +64,27 @@ def _level_of(state: HeadroomState, now: datetime, sustain: timedelta) -> Level:
     if state.warning_since is not None and now - state.warning_since >= sustain:
         return "Warning"
     return "Normal"
+
+
+@dataclass(frozen=True)
+class CeilingVerdict:
+    """The planning signal: calls against what the ceiling can carry."""
+
+    ratio: float | None  # calls / ceiling sessions; None while either is unknown
+    threshold: float
+    near: bool  # at or above the threshold for `for`
+    since: datetime | None
+
+
+def near_ceiling(
+    ratio: float | None,
+    *,
+    threshold: float,
+    sustain: timedelta,
+    previous: datetime | None,
+    now: datetime,
+) -> CeilingVerdict:
+    """calls / ceiling >= threshold sustained (GapKeepsClock while unknown, as above)."""
+    rising = ratio is not None and ratio >= threshold
+    since = previous if ratio is None else (previous or now) if rising else None
+    return CeilingVerdict(ratio, threshold, since is not None and now - since >= sustain, since)

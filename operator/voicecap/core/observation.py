@@ -33,6 +33,9 @@ class Observation:
     failure: SessionsState | None = None  # set when the query gave no usable answer
     ready_replicas: int | None = None
     granted_tpm: int | None = None  # None: no budget grant is known
+    # The owned HPA sizes the target from its metric (True), cannot (False), or has not said
+    # (None). While it does, the floor leaves live calls to it (core/plan.py).
+    hpa_scaling: bool | None = None
     history: History = field(default_factory=History)  # forecasts, burst factor, actuals
 
 
@@ -41,6 +44,7 @@ class Memory:
     """What the previous evaluation decided."""
 
     floor: int | None = None
+    session_replicas: int | None = None  # the sessions term, held inside the HPA's tolerance
     sessions: float | None = None
     # When sessions were last known: moves with every sample, so it is left out of equality
     # (two plans that decide the same are equal; the operator skips rebuilding their status).

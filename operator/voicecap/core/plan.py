@@ -7,7 +7,9 @@ sustained headroom, holding the last known floor through an outage) survive rest
 The math is docs/api.md "Semantics":
     plannedPerPod   = perPod x targetUtilization
     sessionReplicas = ceil(active / plannedPerPod)
-    peakFloor       = ceil(factor x ceil(baseline / plannedPerPod))   inside [start - lead, end)
+    peakFloor       = ceil(factor x calls(now) / perPod)   inside [start - lead, end), where
+                      calls(now) follows the window's forecast shape leadTime ahead
+                      (core/peak_sizing.py)
     headroomFloor   = fewest pods with utilization < warning           (ScaleUp, sustained)
     ceiling         = min(replicas.max, ceil(floor(grantedTPM / tokensPerSessionMinute) / perPod))
     floor           = clamp(max(min, sessionReplicas, peakFloor, headroomFloor, outageHold),
@@ -18,14 +20,15 @@ then never lower than the highest floor within scaleDown.stabilization.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
 from voicecap.api.models import Peak, VoiceCapacity
-from voicecap.core import forecast, headroom, sizing, terms
+from voicecap.core import forecast, headroom, peak_sizing, sizing, terms
 from voicecap.core.forecast import PeakForecast, Scorecard
-from voicecap.core.headroom import Level
+from voicecap.core.headroom import CeilingVerdict, Level
+from voicecap.core.numbers import num
 from voicecap.core.observation import Memory, Observation, SessionsState, judge_sessions
 from voicecap.core.peaks import next_start
 from voicecap.core.stabilization import stabilize
@@ -59,6 +62,8 @@ class Plan:
     headroom_level: Level
     headroom_now: Level
     tpm: TokenPlan
+    ceiling_sessions: int  # the calls the ceiling can carry (the planning signal's denominator)
+    near_ceiling: CeilingVerdict
     sizing: Sizing
     reasons: Mapping[str, str]
     admission: AdmissionLimit | None
@@ -101,22 +106,39 @@ def plan(
     reasons["sessions"] = _sessions_reason(active, state, last_known)
 
     session_replicas = None
+    blocking = spec.sessions.blocking_target
     if active is not None:
-        session_replicas = sizing.session_replicas(
-            active, per_pod, spec.sessions.target_utilization
+        session_replicas = sizing.tolerant_session_replicas(
+            active,
+            memory.session_replicas,
+            per_pod,
+            spec.sessions.target_utilization,
+            blocking=blocking,
         )
-        planned = sizing.planned_per_pod(per_pod, spec.sessions.target_utilization)
-        reasons["sessionReplicas"] = (
-            f"ceil({terms.num(active)} / {terms.num(planned)} planned per pod) = {session_replicas}"
-        )
+        if blocking is not None:
+            slots = sizing.slots_for_blocking(active, blocking)
+            reasons["sessionReplicas"] = (
+                f"Erlang B: {slots} slots carry {num(active)} calls at {num(blocking)} blocking "
+                f"= {session_replicas} pods of {per_pod}"
+            )
+        else:
+            target = spec.sessions.target_utilization
+            planned = sizing.planned_per_pod(per_pod, target)
+            reasons["sessionReplicas"] = (
+                f"ceil({num(active)} / {num(planned)} planned per pod) = {session_replicas}"
+                if session_replicas == sizing.session_replicas(active, per_pod, target)
+                else f"{session_replicas}, held: {num(active)} calls are within the HPA's "
+                f"tolerance of {num(planned)} per pod"
+            )
 
     history = observation.history
     peak_names = {peak.name for peak in spec.peaks}
     kept = forecast.with_kept(history.forecasts, memory.forecasts)
     forecasts = {name: value for name, value in kept.items() if name in peak_names}
-    peak_floor, active_peak = terms.peak_floor(
-        capacity, forecasts=forecasts, last_known=last_known, now=now, reasons=reasons
-    )
+    peak = peak_sizing.peak_term(capacity, forecasts=forecasts, last_known=last_known, now=now)
+    peak_floor, active_peak = (peak.floor, peak.peak) if peak else (None, None)
+    if peak is not None:
+        reasons["peakFloor"] = peak.reason
     tpm, tpm_pods = terms.token_plan(capacity, observation.granted_tpm, last_known, reasons)
     ceiling, ceiling_source = terms.ceiling_of(minimum, spec.replicas.max, tpm_pods, reasons)
 
@@ -128,9 +150,25 @@ def plan(
         previous=memory.headroom,
         now=now,
     )
+    ceiling_sessions = ceiling * per_pod
+    if tpm.ceiling_sessions is not None:
+        ceiling_sessions = min(ceiling_sessions, tpm.ceiling_sessions)
+    near = headroom.near_ceiling(
+        active / ceiling_sessions if active is not None and ceiling_sessions > 0 else None,
+        threshold=spec.headroom.ceiling_warning,
+        sustain=spec.headroom.for_,
+        previous=memory.headroom.near_ceiling_since,
+        now=now,
+    )
     candidates = {
         "min": minimum,
-        "sessions": session_replicas,
+        # The HPA follows live calls itself, with its own tolerance; the floor repeating it
+        # would move (and write) with every wobble of the calls. It carries them only while the
+        # HPA cannot read its metric, or has not said that it can, and with a blocking target,
+        # whose Erlang B sizing no per-pod HPA target can express (the HPA is the backstop).
+        "sessions": session_replicas
+        if observation.hpa_scaling is not True or blocking is not None
+        else None,
         "peak": peak_floor,
         "headroom": terms.headroom_floor(capacity, active, verdict.level, reasons),
         "hold": terms.outage_hold(capacity, active, memory, reasons),
@@ -154,7 +192,7 @@ def plan(
         memory.scorecards,
         now=now,
         baselines={
-            peak.name: terms.peak_baseline(peak, forecasts, last_known) for peak in spec.peaks
+            peak.name: peak_sizing.peak_baseline(peak, forecasts, last_known) for peak in spec.peaks
         },
         over_capacity=active is not None and ready is not None and active > ready * per_pod,
         actuals=history.actuals,
@@ -189,6 +227,8 @@ def plan(
         headroom_level=verdict.level,
         headroom_now=verdict.instantaneous,
         tpm=tpm,
+        ceiling_sessions=ceiling_sessions,
+        near_ceiling=near,
         sizing=terms.resources_at(capacity, floor),
         reasons=reasons,
         admission=terms.admission_limit(active, ready, per_pod, tpm.ceiling_sessions),
@@ -197,11 +237,14 @@ def plan(
         burst_factor=burst,
         memory=Memory(
             floor=floor,
+            session_replicas=session_replicas
+            if session_replicas is not None
+            else memory.session_replicas,
             sessions=last_known,
             sessions_at=(observation.sampled_at or now)
             if active is not None
             else memory.sessions_at,
-            headroom=verdict.state,
+            headroom=replace(verdict.state, near_ceiling_since=near.since),
             recommendations=recommendations,
             forecasts=every_peak,
             burst_factor=burst,
@@ -212,9 +255,9 @@ def plan(
 
 def _sessions_reason(active: float | None, state: SessionsState, last_known: float | None) -> str:
     if active is not None:
-        return f"{terms.num(active)} active"
+        return f"{num(active)} active"
     if last_known is not None:
-        return f"unknown ({state}); last known {terms.num(last_known)}"
+        return f"unknown ({state}); last known {num(last_known)}"
     return f"unknown ({state}); never known"
 
 

@@ -9,10 +9,12 @@ recordings):
 
     VoiceCapacityHeadroomWarning   utilization >= headroom.warning   for headroom.for
     VoiceCapacityHeadroomCritical  utilization >= headroom.critical  for headroom.for
+    VoiceCapacityNearCeiling       calls / ceiling calls >= ceilingWarning  for headroom.for
     VoiceCapacityAtCeiling         wanted replicas > ceiling         for headroom.for
     VoiceCapacityTPMNearLimit      projected TPM >= 90 % of granted  for headroom.for (spec.model)
     VoiceCapacitySessionsAbsent    no session recording               for metricsOutage.maxStaleness
-    VoiceCapacityBurstAboveFactor  28-day burst factor > a peak's factor  for headroom.for (peaks)
+    VoiceCapacityBurstAboveFactor  a peak's last window: actual / forecast > its factor
+                                   for headroom.for (peaks)
     VoiceCapacityOverAdmission     active sessions > the admission limit   for 2m
 
 Every rule carries `namespace` and `vertical`; alerts also `severity` and headroom.ruleLabels.
@@ -36,6 +38,7 @@ TPM_NEAR_LIMIT = 0.9  # projected / granted that counts as near the limit
 ALERTS = (
     "VoiceCapacityHeadroomWarning",
     "VoiceCapacityHeadroomCritical",
+    "VoiceCapacityNearCeiling",
     "VoiceCapacityAtCeiling",
     "VoiceCapacityTPMNearLimit",
     "VoiceCapacitySessionsAbsent",
@@ -99,6 +102,33 @@ def rule_group(capacity: VoiceCapacity) -> dict[str, Any]:
                 ),
             )
         )
+    ceiling_warning = spec.headroom.ceiling_warning
+    rules.append(
+        _alert(
+            capacity,
+            "VoiceCapacityNearCeiling",
+            expr=(
+                f"{SESSIONS}{where} / on (namespace, vertical) "
+                f"(max by (namespace, vertical) (voicecap_ceiling_sessions{where}) > 0) >= "
+                f"{_number(ceiling_warning)}"
+            ),
+            sustain=sustain,
+            severity="warning",
+            summary=f"{name}: calls use {{{{ $value | humanizePercentage }}}} of what the ceiling "
+            "can carry",
+            description=(
+                f"Active calls of vertical {capacity.vertical} have stayed at or above "
+                f"{ceiling_warning:.0%} of the calls its ceiling can carry (replicas.max x "
+                f"{spec.sessions.per_pod}, or the TPM grant, whichever binds) for {sustain}: "
+                "the next burst has nowhere to scale to. This is the planning signal, not an "
+                "outage."
+            ),
+            action=(
+                f"`{show}` (status.sessions.ceilingSessions): raise replicas.max or "
+                "model.reservedTPM before the next peak; condition NearCeiling says which binds."
+            ),
+        )
+    )
     rules.append(
         _alert(
             capacity,
@@ -181,30 +211,40 @@ def rule_group(capacity: VoiceCapacity) -> dict[str, Any]:
         )
     )
     if spec.peaks:
-        smallest = min(spec.peaks, key=lambda peak: peak.factor)
-        rules.append(
-            _alert(
-                capacity,
-                "VoiceCapacityBurstAboveFactor",
-                expr=f"max(voicecap_burst_factor{where}) > {_number(smallest.factor)}",
-                sustain=sustain,
-                severity="warning",
-                summary=f"{name}: calls burst {{{{ $value }}}}x their median, more than a peak's "
-                "pre-scale factor",
-                description=(
-                    "The largest concurrent sessions of the last 28 days are {{ $value }} times "
-                    f"the median, above peak {smallest.name}'s factor "
-                    f"{_number(smallest.factor)}: pre-scaling to factor x baseline may not be "
-                    "enough. Condition BurstAboveFactor lists every peak it concerns."
-                ),
-                action=(
-                    f"`{show}`: compare status.scorecard (errorRatio, overCapacityMinutes) with "
-                    "the factor; raise peaks[].factor or forecast.growth, or run `voicecap "
-                    "forecast` for a suggestion."
-                ),
-            )
-        )
+        rules.append(_burst_alert(capacity, where, sustain, show))
     return {"name": group_name(capacity), "rules": rules}
+
+
+def _burst_alert(capacity: VoiceCapacity, where: str, sustain: str, show: str) -> dict[str, Any]:
+    """A peak's last window against what it planned for: actual / forecast above its factor
+    (like with like: the factor is the headroom over the forecast)."""
+    name = f"{capacity.namespace}/{capacity.metadata.name}"
+    terms = []
+    for peak in capacity.spec.peaks:
+        one = where[:-1] + f", peak={json.dumps(peak.name)}}}"
+        terms.append(
+            f"max(voicecap_scorecard_actual_sessions{one} / "
+            f"(voicecap_scorecard_baseline_sessions{one} > 0)) > {_number(peak.factor)}"
+        )
+    return _alert(
+        capacity,
+        "VoiceCapacityBurstAboveFactor",
+        expr=" or ".join(terms),
+        sustain=sustain,
+        severity="warning",
+        summary=f"{name}: a peak window's calls reached {{{{ $value }}}}x its forecast, more than "
+        "its factor",
+        description=(
+            "The last window of a peak carried more calls than factor x the calls it planned "
+            "for: the pre-scale was short and the HPA had to catch up. Condition "
+            "BurstAboveFactor names the peak and the numbers."
+        ),
+        action=(
+            f"`{show}`: compare status.forecast[].lastWindow (actual, forecast, errorRatio, "
+            "overCapacityMinutes) with the peak's factor; raise peaks[].factor, "
+            "forecast.growth or expectedSessions, or run `voicecap forecast` for a suggestion."
+        ),
+    )
 
 
 def _alert(

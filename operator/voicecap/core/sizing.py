@@ -10,6 +10,8 @@ import math
 from fractions import Fraction
 from functools import lru_cache
 
+from voicecap.api.base import HPA_TOLERANCE
+
 
 def exact(value: float | int | Fraction) -> Fraction:
     """The number a person means: 0.7 is 7/10, not 0.6999999999999999555910790149937."""
@@ -24,15 +26,79 @@ def planned_per_pod(per_pod: int, target_utilization: float) -> Fraction:
     return per_pod * exact(target_utilization)
 
 
-def session_replicas(active: float, per_pod: int, target_utilization: float) -> int:
-    """ceil(active / plannedPerPod): the pods that keep utilization at the target."""
+def hpa_target_per_pod(per_pod: int, target_utilization: float, blocking: float | None) -> Fraction:
+    """The HPA's per-pod target: plannedPerPod; perPod (a backstop for full pods) when the floor
+    is sized for a blocking target, so that the HPA does not hold more pods than Erlang B."""
+    if blocking is not None:
+        return Fraction(per_pod)
+    return planned_per_pod(per_pod, target_utilization)
+
+
+def session_replicas(
+    active: float, per_pod: int, target_utilization: float, *, blocking: float | None = None
+) -> int:
+    """The pods for the calls now: ceil(active / plannedPerPod), or with a blocking target the
+    pods whose pooled slots carry that load at that blocking probability (Erlang B)."""
+    if blocking is not None:
+        return math.ceil(Fraction(slots_for_blocking(active, blocking), per_pod))
     return math.ceil(exact(active) / planned_per_pod(per_pod, target_utilization))
 
 
-def peak_floor(baseline: float, per_pod: int, target_utilization: float, factor: float) -> int:
-    """ceil(factor x ceil(baseline / plannedPerPod)): baseline pods times the burst factor."""
-    baseline_pods = session_replicas(baseline, per_pod, target_utilization)
-    return math.ceil(exact(factor) * baseline_pods)
+def tolerant_session_replicas(
+    active: float,
+    previous: int | None,
+    per_pod: int,
+    target_utilization: float,
+    *,
+    blocking: float | None = None,
+) -> int:
+    """session_replicas with the HPA's tolerance: the previous count stands while it is what
+    calls within HPA_TOLERANCE of now would need. Without it a vertical hovering at a pod
+    boundary (420 calls at 140 per pod) moves the floor 3 <-> 4 where the HPA holds still."""
+    wanted = session_replicas(active, per_pod, target_utilization, blocking=blocking)
+    if previous is None or previous == wanted:
+        return wanted
+    low = session_replicas(
+        active / (1 + HPA_TOLERANCE), per_pod, target_utilization, blocking=blocking
+    )
+    high = session_replicas(
+        active * (1 + HPA_TOLERANCE), per_pod, target_utilization, blocking=blocking
+    )
+    return previous if low <= previous <= high else wanted
+
+
+def peak_floor(calls: float, per_pod: int, *, factor: float, blocking: float | None = None) -> int:
+    """The pods that carry factor x the forecast calls at perPod (docs/api.md "Semantics"): the
+    factor is the headroom over the forecast, not stacked on targetUtilization. With a blocking
+    target, the slots for that load at that blocking probability."""
+    load = exact(factor) * exact(calls)
+    if blocking is not None:
+        return math.ceil(Fraction(slots_for_blocking(float(load), blocking), per_pod))
+    return math.ceil(load / per_pod)
+
+
+def erlang_b(slots: int, load: float) -> float:
+    """The probability that a call offered `load` Erlangs finds all `slots` busy (Erlang B), by
+    the stable recurrence 1/B(n) = 1 + n / (A B(n-1))."""
+    if load <= 0:
+        return 0.0
+    inverse = 1.0
+    for n in range(1, slots + 1):
+        inverse = 1.0 + inverse * n / load
+    return 1.0 / inverse
+
+
+@lru_cache(maxsize=8192)  # sessions repeat from cycle to cycle
+def slots_for_blocking(load: float, blocking: float) -> int:
+    """The fewest slots with Erlang B(slots, load) <= blocking. `load` is the offered calls in
+    Erlangs (concurrent calls: arrival rate x mean duration), here the calls carried now."""
+    if load <= 0:
+        return 0
+    inverse, slots = 1.0, 0
+    while inverse < 1.0 / blocking:  # B falls with every slot added, to 0
+        slots += 1
+        inverse = 1.0 + inverse * slots / load
+    return slots
 
 
 def headroom_replicas(active: float, per_pod: int, warning: float) -> int:

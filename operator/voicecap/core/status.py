@@ -56,6 +56,7 @@ def build_status(
         decide.metrics_condition(plan),
         decide.peak_condition(plan),
         decide.headroom_condition(plan),
+        decide.near_ceiling_condition(plan),
         decide.capacity_limited_condition(plan),
     ]
     budget = decide.budget_condition(plan, outcome)
@@ -79,9 +80,14 @@ def build_status(
             active=_rounded(plan.sessions, 2),
             capacity=plan.capacity,
             utilization=_rounded(plan.utilization, 3),
+            ceiling_sessions=plan.ceiling_sessions,
+            ceiling_utilization=_rounded(plan.near_ceiling.ratio, 3),
         ),
         replicas=ReplicasStatus(
-            current=plan.ready_replicas, floor=plan.floor, ceiling=plan.ceiling
+            current=plan.ready_replicas,
+            floor=plan.floor,
+            ceiling=plan.ceiling,
+            sessions=memory.session_replicas,
         ),
         active_peak=plan.active_peak,
         next_peak=NextPeak(name=plan.next_peak[0], starts_at=iso(plan.next_peak[1]))
@@ -99,6 +105,7 @@ def build_status(
             level=plan.headroom_level,
             warning_since=iso_or_none(memory.headroom.warning_since),
             critical_since=iso_or_none(memory.headroom.critical_since),
+            near_ceiling_since=iso_or_none(memory.headroom.near_ceiling_since),
         ),
         hpa=_hpa_status(outcome.hpa, outcome.hpa_max_replicas) if outcome.hpa is not None else None,
         admission=AdmissionStatus(
@@ -162,10 +169,12 @@ def memory_from_status(status: VoiceCapacityStatus | None) -> Memory:
     headroom = status.headroom or HeadroomStatus()
     return Memory(
         floor=status.replicas.floor if status.replicas else None,
+        session_replicas=status.replicas.sessions if status.replicas else None,
         sessions=status.sessions.active if status.sessions else None,
         headroom=HeadroomState(
             warning_since=parse_iso(headroom.warning_since),
             critical_since=parse_iso(headroom.critical_since),
+            near_ceiling_since=parse_iso(headroom.near_ceiling_since),
         ),
         recommendations=tuple(
             Recommendation(at=moment, floor=r.floor)
@@ -188,6 +197,7 @@ def _forecast_status(forecast: PeakForecast, card: Scorecard | None) -> Forecast
         peak=forecast.peak,
         sessions=forecast.sessions,
         weeks_used=forecast.weeks_used,
+        profile=list(forecast.profile),
         quantile=forecast.quantile,
         window_start=iso_or_none(forecast.window_start),
         computed_at=iso_or_none(forecast.computed_at),
@@ -202,6 +212,7 @@ def _forecast_from(item: ForecastStatus) -> PeakForecast:
         peak=item.peak,
         sessions=item.sessions,
         weeks_used=item.weeks_used,
+        profile=tuple(item.profile),
         quantile=item.quantile,
         window_start=parse_iso(item.window_start),
         computed_at=parse_iso(item.computed_at),

@@ -1,24 +1,20 @@
 """The terms of a plan, each one rule of docs/api.md "Semantics" with the reason it gives:
-the peak, headroom and outage-hold floors, the TPM ceiling, utilization and sizing."""
+the headroom and outage-hold floors, the TPM ceiling, utilization and sizing (the peak floor is
+core/peak_sizing.py)."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
-from fractions import Fraction
 from typing import Literal
 
-from voicecap.api.models import Peak, VoiceCapacity, VoiceCapacitySpec
-from voicecap.api.timefmt import iso
+from voicecap.api.models import VoiceCapacity, VoiceCapacitySpec
 from voicecap.api.types import format_duration, parse_quantity
 from voicecap.core import sizing
-from voicecap.core.forecast import BaselineSource, PeakForecast
 from voicecap.core.headroom import Level
+from voicecap.core.numbers import num
 from voicecap.core.observation import Memory
-from voicecap.core.peaks import active_window
 
 CeilingSource = Literal["MaxReplicas", "TPM", "MinReplicas"]
 
@@ -93,8 +89,15 @@ def outage_hold(
     if memory.floor is None:
         reasons["outageHold"] = "sessions unknown and no floor decided yet"
         return None
-    reasons["outageHold"] = f"sessions unknown: holding the last floor {memory.floor}"
-    return memory.floor
+    # The pods the last known calls needed count too: while the HPA followed them, the floor
+    # did not carry them, and a blind HPA must not be capped below them.
+    held = max(memory.floor, memory.session_replicas or 0)
+    reasons["outageHold"] = (
+        f"sessions unknown: holding the last floor {memory.floor}"
+        if held == memory.floor
+        else f"sessions unknown: holding {held} pods, what the last known calls needed"
+    )
+    return held
 
 
 def reported_utilization(
@@ -111,58 +114,6 @@ def reported_utilization(
     utilization = sizing.utilization(last_known, pods, per_pod) if last_known is not None else None
     reasons["utilization"] = utilization_reason(last_known, capacity, utilization, basis)
     return capacity, utilization, basis
-
-
-def peak_floor(
-    capacity: VoiceCapacity,
-    *,
-    forecasts: Mapping[str, PeakForecast],
-    last_known: float | None,
-    now: datetime,
-    reasons: dict[str, str],
-) -> tuple[int | None, str | None]:
-    """The largest floor among the windows raised now (list order breaks ties)."""
-    minimum = capacity.spec.replicas.min
-    per_pod = capacity.spec.sessions.per_pod
-    target = capacity.spec.sessions.target_utilization
-    best: tuple[int, str, str] | None = None
-    for peak in capacity.spec.peaks:
-        window = active_window(peak, now)
-        if window is None:
-            continue
-        baseline, source = peak_baseline(peak, forecasts, last_known)
-        if baseline is None:
-            value = math.ceil(sizing.exact(peak.factor) * minimum)
-            why = f"ceil({num(peak.factor)} x min {minimum}) = {value} (no baseline known)"
-        else:
-            value = sizing.peak_floor(baseline, per_pod, target, peak.factor)
-            pods = sizing.session_replicas(baseline, per_pod, target)
-            why = (
-                f"ceil({num(peak.factor)} x {pods} baseline pods for {num(baseline)} {source} "
-                f"sessions) = {value}"
-            )
-        when = "window open" if now >= window.start else f"lead time, starts {iso(window.start)}"
-        why = f"{peak.name} ({when}, until {iso(window.end)}): {why}"
-        if best is None or value > best[0]:
-            best = (value, peak.name, why)
-    if best is None:
-        return None, None
-    reasons["peakFloor"] = best[2]
-    return best[0], best[1]
-
-
-def peak_baseline(
-    peak: Peak, forecasts: Mapping[str, PeakForecast], last_known: float | None
-) -> tuple[float | None, BaselineSource]:
-    """expectedSessions, else the forecast, else current sessions (docs/api.md "Forecasts")."""
-    if peak.expected_sessions is not None:
-        return float(peak.expected_sessions), "expected"
-    forecast = forecasts.get(peak.name)
-    if forecast is not None and forecast.usable and forecast.sessions is not None:
-        return forecast.sessions, "forecast"
-    if last_known is not None:
-        return last_known, "current"
-    return None, "none"
 
 
 def token_plan(
@@ -260,8 +211,3 @@ def resources_at(capacity: VoiceCapacity, floor: int) -> Sizing:
         cpu_at_floor=cpu * floor if cpu is not None else None,
         memory_at_floor=memory * floor if memory is not None else None,
     )
-
-
-def num(value: float | Fraction) -> str:
-    number = float(value)
-    return str(int(number)) if number.is_integer() else f"{number:.4g}"

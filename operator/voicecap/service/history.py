@@ -1,7 +1,9 @@
 """Forecasts for the whole fleet from history: one query per window shape per refresh.
 
 A shape is what a window query depends on: (schedule, time zone, duration, quantile, session
-query). Every VoiceCapacity peak with the same shape shares its query, however many there are.
+query). Its terms are every slot of every week's window (core/forecast.py: at most 8 slots a
+window, so 13 weeks are at most 104 terms). Every VoiceCapacity peak with the same shape shares
+its query, however many there are.
 A shape is refreshed when its forecast.refresh has passed (the shortest among its users), when
 the window it forecasts moves on, or when a window has just closed (for the scorecard). The
 burst factor is one more query per distinct session query, at the same pace.
@@ -34,6 +36,8 @@ from voicecap.core.forecast import (
     forecast_from,
     forecast_window,
     last_closed_start,
+    slots_of,
+    week_value,
     weekly_windows,
 )
 from voicecap.service.clock import Clock
@@ -77,6 +81,29 @@ def shape_of(capacity: VoiceCapacity, peak: Peak) -> Shape:
         capacity.spec.forecast.quantile,
         capacity.spec.sessions.query,
     )
+
+
+def weekly_spans(peak: Peak, window_start: datetime, weeks: int) -> list[Span]:
+    """Every slot of each of the `weeks` windows before `window_start`, labelled "k.i" (week k,
+    slot i): one term each in the shape's one query."""
+    return [
+        Span(f"{k}.{i}", start, end)
+        for k, (week_start, week_end) in enumerate(
+            weekly_windows(peak, window_start, weeks), start=1
+        )
+        for i, (start, end) in enumerate(slots_of(week_start, week_end))
+    ]
+
+
+def weeks_from(
+    values: dict[str, float], peak: Peak, window_start: datetime, weeks: int
+) -> list[WeekValue]:
+    """The weekly slot values a shape query answered for one series, newest week first."""
+    found = []
+    for k, (start, end) in enumerate(weekly_windows(peak, window_start, weeks), start=1):
+        slots = [values.get(f"{k}.{i}") for i in range(len(slots_of(start, end)))]
+        found.append(week_value(start, end, slots))
+    return found
 
 
 def series_key(capacity: VoiceCapacity) -> SeriesKey:
@@ -135,12 +162,7 @@ class HistoryCache:
                 continue
             values = result.values.get(key, {})
             if result.window_start is not None:
-                weeks = [
-                    WeekValue(start, end, values.get(str(k)))
-                    for k, (start, end) in enumerate(
-                        weekly_windows(peak, result.window_start, settings.weeks), start=1
-                    )
-                ]
+                weeks = weeks_from(values, peak, result.window_start, settings.weeks)
                 forecasts[peak.name] = forecast_from(
                     peak, settings, weeks, window_start=result.window_start, at=result.at
                 )
@@ -234,10 +256,7 @@ class HistoryCache:
         if closed_start is not None:
             spans.append(Span(CLOSED, closed_start, closed_start + peak.duration))
         if window_start is not None:
-            spans += [
-                Span(str(k), start, end)
-                for k, (start, end) in enumerate(weekly_windows(peak, window_start, weeks), start=1)
-            ]
+            spans += weekly_spans(peak, window_start, weeks)
         result = ShapeResult(window_start, closed_start, weeks, now)
         if not spans:
             return result

@@ -136,8 +136,10 @@ class Reconciler:
             valid = [e.capacity for e in self.world.capacities() if e.capacity is not None]
             self.book.refresh(valid, self.world.budgets())
         target = capacity.spec.target_ref
+        live = self.world.hpa(capacity.namespace, children.hpa_name(capacity))
         observation = replace(
             await self.sessions.observation(session_source(capacity)),
+            hpa_scaling=live.hpa.scaling_on_metric if live is not None and live.hpa else None,
             ready_replicas=self.world.ready_replicas(capacity.namespace, target.kind, target.name),
             granted_tpm=self.book.take(capacity, seed=self.world.capacities),
             history=self.history.view(capacity),
