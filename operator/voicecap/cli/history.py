@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from voicecap.adapters.history import PrometheusHistory, SeriesKey, Span
+from voicecap.adapters.history import PrometheusHistory, SeriesKey
 from voicecap.adapters.metrics import OperatorMetrics
 from voicecap.adapters.prometheus import DEFAULT_QUERY, QueryFailedError
 from voicecap.api.models import Peak, VoiceCapacity
@@ -20,13 +20,19 @@ from voicecap.api.timefmt import iso, iso_or_none
 from voicecap.cli.args import UsageError
 from voicecap.cli.offline import load_capacities
 from voicecap.core import sizing
-from voicecap.core.forecast import PeakForecast, WeekValue, forecast_from, weekly_windows
+from voicecap.core.forecast import PeakForecast, forecast_from
+from voicecap.core.numbers import num
 from voicecap.core.peaks import windows_meeting
 from voicecap.core.replay import STRATEGIES, Point, Strategy, Totals, replay
-from voicecap.core.terms import num
 from voicecap.report import columns
 from voicecap.service.clock import Clock
-from voicecap.service.history import HistoryCache, series_key, shape_of
+from voicecap.service.history import (
+    HistoryCache,
+    series_key,
+    shape_of,
+    weekly_spans,
+    weeks_from,
+)
 
 
 def _connect(url: str, timeout: float) -> PrometheusHistory:
@@ -72,7 +78,10 @@ def _forecast_row(
     spec = capacity.spec
     floor = (
         sizing.peak_floor(
-            result.sessions, spec.sessions.per_pod, spec.sessions.target_utilization, peak.factor
+            result.sessions,
+            spec.sessions.per_pod,
+            factor=peak.factor,
+            blocking=spec.sessions.blocking_target,
         )
         if result.sessions is not None
         else None
@@ -88,11 +97,12 @@ def _forecast_row(
         ],
         "weeksUsed": result.weeks_used,
         "forecastSessions": result.sessions,
+        "profile": list(result.profile),
         "quantile": result.quantile,
         "floor": floor,
         "burstFactor": burst,
         "reason": result.reason,
-        "suggestion": _suggestion(capacity, peak, result, floor, burst),
+        "suggestion": _suggestion(capacity, peak, result, floor),
     }
 
 
@@ -101,7 +111,6 @@ def _suggestion(
     peak: Peak,
     result: PeakForecast,
     floor: int | None,
-    burst: float | None,
 ) -> str:
     """What to change in the spec, if anything; the forecast itself needs no edit to be used."""
     spec = capacity.spec
@@ -126,10 +135,19 @@ def _suggestion(
         needed = floor * spec.sessions.per_pod * spec.model.tokens_per_session_minute
         if needed > spec.model.reserved_tpm:
             advice.append(f"raise model.reservedTPM to {needed:,} for {floor} pods")
-    if burst is not None and burst > peak.factor:
-        advice.append(
-            f"{where}.factor {num(peak.factor)} is below the 28-day burst factor {num(burst)}"
+    if result.sessions:
+        # Like with like: a past week's window against the forecast the factor multiplies.
+        worst = max(
+            (week for week in result.weeks if week.sessions is not None),
+            key=lambda week: week.sessions or 0.0,
+            default=None,
         )
+        if worst is not None and (worst.sessions or 0) > peak.factor * result.sessions:
+            advice.append(
+                f"the window of {iso(worst.start)} peaked at {num(worst.sessions or 0)}, "
+                f"{(worst.sessions or 0) / result.sessions:.2f}x the forecast: {where}.factor "
+                f"{num(peak.factor)} would not have covered it"
+            )
     return "; ".join(advice) or "none"
 
 
@@ -151,8 +169,10 @@ def _forecast_table(rows: list[dict[str, Any]]) -> str:
             )
         )
         weekly = " ".join(_text(week["sessions"]) for week in row["weeks"]) or "-"
+        shape = " ".join(_text(value) for value in row["profile"]) or "-"
         details.append(f"{row['namespace']}/{row['name']} {row['peak']}: weeks (newest first) "
-                       f"{weekly}\n  suggestion: {row['suggestion']}")  # fmt: skip
+                       f"{weekly}\n  shape (slot by slot): {shape}"
+                       f"\n  suggestion: {row['suggestion']}")  # fmt: skip
     return columns(table) + "\n\n" + "\n".join(details)
 
 
@@ -164,6 +184,8 @@ def replay_command(args: argparse.Namespace) -> int:
     start, end, step = args.from_, args.to, timedelta(seconds=args.step)
     if start >= end:
         raise UsageError(f"--from {iso(start)} must be before --to {iso(end)}")
+    if args.cost_per_pod_hour is not None and not args.cost_per_pod_hour >= 0:
+        raise UsageError(f"--cost-per-pod-hour must be 0 or more, not {args.cost_per_pod_hour:g}")
     if step.total_seconds() < 1 or step.total_seconds() % 1:
         raise UsageError("--step must be a whole number of seconds, at least 1s")
     if (end - start) / step > 200_000:
@@ -194,9 +216,15 @@ def replay_command(args: argparse.Namespace) -> int:
     if args.png is not None:
         _chart(args.png, results, start, end)
     if args.output == "json":
-        print(json.dumps([_replay_json(c, r, start, end, step) for c, r in results], indent=2))
+        price = args.cost_per_pod_hour
+        print(
+            json.dumps(
+                [_replay_json(c, r, start, end, step, cost_per_pod_hour=price) for c, r in results],
+                indent=2,
+            )
+        )
     else:
-        print(_replay_table(results))
+        print(_replay_table(results, args.cost_per_pod_hour))
     return 0
 
 
@@ -241,22 +269,18 @@ def _replayed_forecasts(
     for capacity in capacities:
         settings = capacity.spec.forecast
         for peak in capacity.spec.peaks:
-            if peak.expected_sessions is not None:
-                continue  # the baseline is declared: no forecast needed
+            # Asked even where expectedSessions is declared: history gives its window's shape.
             for window_start in (w.start for w in windows_meeting(peak, start, end)):
                 shape = shape_of(capacity, peak)
-                windows = weekly_windows(peak, window_start, settings.weeks)
                 if (shape, window_start) not in asked:
                     asked[(shape, window_start)] = source.quantiles(
                         shape.query or DEFAULT_QUERY,
                         shape.quantile,
-                        [Span(str(k), s, e) for k, (s, e) in enumerate(windows, start=1)],
+                        weekly_spans(peak, window_start, settings.weeks),
                         batched=not shape.query,
                     )
                 values = asked[(shape, window_start)].get(series_key(capacity), {})
-                weeks = [
-                    WeekValue(s, e, values.get(str(k))) for k, (s, e) in enumerate(windows, start=1)
-                ]
+                weeks = weeks_from(values, peak, window_start, settings.weeks)
                 forecasts.setdefault(capacity.key, {})[(peak.name, window_start)] = forecast_from(
                     peak,
                     settings,
@@ -273,7 +297,10 @@ def _replay_json(
     start: datetime,
     end: datetime,
     step: timedelta,
+    *,
+    cost_per_pod_hour: float | None,
 ) -> dict[str, Any]:
+    oracle = results["oracle"]
     return {
         "namespace": capacity.namespace,
         "name": capacity.metadata.name,
@@ -281,40 +308,71 @@ def _replay_json(
         "from": iso(start),
         "to": iso(end),
         "stepSeconds": int(step.total_seconds()),
+        "costPerPodHour": cost_per_pod_hour,
         "strategies": {
             name: {
+                "blockedCallMinutes": totals.blocked_call_minutes,
                 "overCapacityMinutes": totals.over_capacity_minutes,
                 "peakUtilization": _finite(
                     None if totals.peak_utilization is None else round(totals.peak_utilization, 3)
                 ),
                 "podHours": totals.pod_hours,
+                "podHoursToOracle": _ratio(totals.pod_hours, oracle.pod_hours),
+                "cost": totals.cost(cost_per_pod_hour),
+                "steps": [
+                    {
+                        "at": iso(row.at),
+                        "calls": _finite(row.sessions),
+                        "pods": row.pods,
+                        "ready": row.ready,
+                        "floor": row.floor,
+                    }
+                    for row in totals.steps
+                ],
             }
             for name, totals in results.items()
         },
     }
 
 
-def _replay_table(results: Sequence[tuple[VoiceCapacity, Mapping[Strategy, Totals]]]) -> str:
-    table: list[tuple[str, ...]] = [
-        ("NAMESPACE/NAME", "STRATEGY", "OVER-CAPACITY-MIN", "PEAK-UTIL", "POD-HOURS")
-    ]
+_STRATEGY_NAMES: dict[Strategy, str] = {
+    "voicecap": "voicecap",
+    "reactive": "reactive (HPA only)",
+    "keda-cron": "keda-cron (cron min + HPA)",
+    "oracle": "oracle (perfect foresight)",
+    "fixed": "fixed min",
+}
+
+
+def _replay_table(
+    results: Sequence[tuple[VoiceCapacity, Mapping[Strategy, Totals]]],
+    cost_per_pod_hour: float | None,
+) -> str:
+    header: tuple[str, ...] = ("NAMESPACE/NAME", "STRATEGY", "BLOCKED-CALL-MIN", "MIN-SHORT")
+    header += ("PEAK-UTIL", "POD-HOURS", "X-ORACLE")
+    header += ("COST",) if cost_per_pod_hour is not None else ()
+    table: list[tuple[str, ...]] = [header]
     for capacity, totals in results:
+        oracle = totals["oracle"].pod_hours
         for name in STRATEGIES:
             row = totals[name]
-            table.append(
-                (
-                    capacity.key,
-                    {
-                        "voicecap": "voicecap",
-                        "reactive": "reactive (HPA only)",
-                        "fixed": "fixed min",
-                    }[name],
-                    num(row.over_capacity_minutes),
-                    "-" if row.peak_utilization is None else f"{row.peak_utilization:.2f}",
-                    num(row.pod_hours),
-                )
+            cells: tuple[str, ...] = (
+                capacity.key,
+                _STRATEGY_NAMES[name],
+                num(row.blocked_call_minutes),
+                num(row.over_capacity_minutes),
+                "-" if row.peak_utilization is None else f"{row.peak_utilization:.2f}",
+                num(row.pod_hours),
+                _text(_ratio(row.pod_hours, oracle)),
             )
+            if cost_per_pod_hour is not None:
+                cells += (f"{row.cost(cost_per_pod_hour):,.2f}",)
+            table.append(cells)
     return columns(table)
+
+
+def _ratio(value: float, oracle: float) -> float | None:
+    return round(value / oracle, 2) if oracle > 0 else None
 
 
 def _chart(
@@ -393,11 +451,13 @@ def add_history_commands(
 
     replay_parser = commands.add_parser(
         "replay",
-        help="replay recorded sessions through the planner beside a plain HPA and a fixed size",
+        help="replay recorded sessions through the planner beside the HPA alone, KEDA's cron "
+        "scaler, a perfect-foresight oracle and a fixed size",
         description="Run the planner over the sessions Prometheus recorded between --from and "
-        "--to, step by step, and report per vertical the minutes over capacity, the peak "
-        "utilization and the pod-hours of voicecap, of the HPA alone, and of replicas.min "
-        "(docs/api.md Replay).",
+        "--to, step by step, and report per vertical what users lose and pay: blocked "
+        "call-minutes, minutes short, peak utilization, pod-hours (and their ratio to the "
+        "oracle's) and cost, for voicecap, the HPA alone, KEDA's cron minimum plus the HPA, "
+        "the oracle and replicas.min (docs/api.md Replay).",
     )
     common(replay_parser)
     replay_parser.add_argument("--from", dest="from_", type=instant, required=True)
@@ -408,6 +468,12 @@ def add_history_commands(
         type=duration,
         default=120.0,
         help="how long a new pod takes to become ready (default 2m)",
+    )
+    replay_parser.add_argument(
+        "--cost-per-pod-hour",
+        type=float,
+        metavar="PRICE",
+        help="also report each strategy's cost: pod-hours x PRICE (0 or more)",
     )
     replay_parser.add_argument("--png", type=Path, help="also draw the replay into this PNG")
     replay_parser.set_defaults(handler=replay_command)

@@ -21,7 +21,8 @@ from voicecap.core.replay import Strategy, Totals
 _STYLE: dict[Strategy, tuple[str, str, str]] = {
     "voicecap": ("tab:green", "-", "voicecap"),
     "reactive": ("tab:purple", "--", "HPA only"),
-    "fixed": ("tab:gray", ":", "fixed replicas.min"),
+    "keda-cron": ("tab:red", "-.", "KEDA cron + HPA"),
+    "oracle": ("black", ":", "oracle"),
 }
 
 
@@ -55,7 +56,8 @@ def write(
                 color=color,
                 ls=style,
                 lw=1.3,
-                label=f"{label}: {run.over_capacity_minutes:g} min over, {run.pod_hours:g} pod-h",
+                label=f"{label}: {run.blocked_call_minutes:g} blocked call-min, "
+                f"{run.pod_hours:g} pod-h",
             )
         axis.set_title(capacity.key, loc="left", fontsize=11, fontweight="bold")
         axis.set_ylabel(f"calls (capacity = ready x {per_pod})")
