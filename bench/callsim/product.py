@@ -1,0 +1,129 @@
+"""The product under test, through the calls a release has had since forecasts came in: plan(),
+the models, the forecast core and the conditions. Slot-aware releases (core/forecast.slots_of)
+get per-slot weekly values; older ones the window's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from voicecap.api.models import VoiceCapacity
+from voicecap.core import conditions, forecast, peaks, sizing
+from voicecap.core.forecast import History
+from voicecap.core.observation import Observation
+from voicecap.core.plan import plan as core_plan
+
+SLOTS = hasattr(forecast, "slots_of")
+ALERTING = ("HeadroomLow", "NearCeiling", "BurstAboveFactor")
+
+Quantile = Callable[[datetime, datetime, float], "float | None"]
+
+
+def capacity(spec: dict[str, Any]) -> VoiceCapacity:
+    return VoiceCapacity.model_validate(
+        {
+            "apiVersion": "voicecap.io/v1alpha1",
+            "kind": "VoiceCapacity",
+            "metadata": {"name": "bench", "namespace": "voice"},
+            "spec": spec,
+        }
+    )
+
+
+def plan(
+    capacity: VoiceCapacity,
+    *,
+    sessions: float | None,
+    at: datetime,
+    ready: int | None,
+    forecasts: dict[str, Any],
+    memory: Any,
+    actuals: dict[str, tuple[datetime, float]] | None = None,
+    burst: float | None = None,
+) -> Any:
+    history = History(
+        forecasts=forecasts,
+        actuals=actuals or {},
+        burst_factor=burst,
+        burst_known=burst is not None,
+    )
+    # Releases that know whether the HPA reads its metric are told it does (it does here).
+    told = {"hpa_scaling": True} if "hpa_scaling" in Observation.__dataclass_fields__ else {}
+    observed = (
+        Observation(sessions=sessions, sampled_at=at, ready_replicas=ready, history=history, **told)
+        if sessions is not None
+        else Observation(failure="NoData", ready_replicas=ready, history=history)
+    )
+    return core_plan(capacity, observed, at, memory)
+
+
+def session_replicas(capacity: VoiceCapacity, calls: float) -> int:
+    sessions = capacity.spec.sessions
+    blocking = getattr(sessions, "blocking_target", None)
+    if blocking is not None:
+        return sizing.session_replicas(
+            calls, sessions.per_pod, sessions.target_utilization, blocking=blocking
+        )
+    return sizing.session_replicas(calls, sessions.per_pod, sessions.target_utilization)
+
+
+def alerts(decided: Any) -> set[str]:
+    """The conditions that page (the generated alerts' twins), True in this plan."""
+    found = set()
+    for made in (conditions.headroom_condition(decided), conditions.burst_condition(decided)):
+        if made is not None and made.status == "True":
+            found.add(made.type)
+    near = getattr(conditions, "near_ceiling_condition", None)
+    if near is not None and near(decided).status == "True":
+        found.add("NearCeiling")
+    return found
+
+
+def forecast_window(peak: Any, at: datetime) -> datetime | None:
+    return forecast.forecast_window(peak, at)
+
+
+def last_closed_start(peak: Any, at: datetime) -> datetime | None:
+    return forecast.last_closed_start(peak, at)
+
+
+def windows(
+    capacity: VoiceCapacity, start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
+    """[start, end) of every window meeting the span (no lead time: KEDA's cron has none)."""
+    return [
+        (window.start, window.end)
+        for peak in capacity.spec.peaks
+        for window in peaks.windows_meeting(peak, start, end)
+    ]
+
+
+def forecast_of(
+    capacity: VoiceCapacity, peak: Any, window_start: datetime, quantile: Quantile
+) -> Any:
+    settings = capacity.spec.forecast
+    weeks = []
+    for start, end in forecast.weekly_windows(peak, window_start, settings.weeks):
+        if SLOTS:
+            slots = [quantile(s, e, settings.quantile) for s, e in forecast.slots_of(start, end)]
+            weeks.append(forecast.week_value(start, end, slots))
+        else:
+            weeks.append(forecast.WeekValue(start, end, quantile(start, end, settings.quantile)))
+    return forecast.forecast_from(
+        peak, settings, weeks, window_start=window_start, at=window_start - peak.lead_time
+    )
+
+
+class Planner:
+    """What callsim.sim and callsim.history call, bound to this release."""
+
+    capacity = staticmethod(capacity)
+    plan = staticmethod(plan)
+    session_replicas = staticmethod(session_replicas)
+    alerts = staticmethod(alerts)
+    forecast_window = staticmethod(forecast_window)
+    last_closed_start = staticmethod(last_closed_start)
+    windows = staticmethod(windows)
+    forecast = staticmethod(forecast_of)
