@@ -399,3 +399,33 @@ def test_the_hpa_report_is_in_status_with_a_condition_and_events_on_transitions(
         previous=held, generation=3, now=NOW + timedelta(minutes=1),
     )  # fmt: skip
     assert dump(same) == dump(held)
+
+
+def test_near_ceiling_is_a_condition_an_event_and_it_survives_a_restart() -> None:
+    vcap = capacity(replicas={"min": 2, "max": 5})  # the ceiling carries 1,000 calls
+    first = build_status(evaluate(vcap, 750, ready=5), OK, previous=None, generation=3, now=NOW)
+    near = {c.type: c for c in first.conditions}["NearCeiling"]
+    assert (near.status, near.reason) == ("False", "BelowPlanningLevel")
+    assert first.sessions is not None and first.sessions.ceiling_utilization == 0.75
+    assert transitions(None, first) == [
+        t for t in transitions(None, first) if t.reason != "NearCeiling"
+    ]
+    later = NOW + timedelta(minutes=10)
+    memory = memory_from_status(parse_status(dump(first)))  # across a restart
+    second = build_status(
+        evaluate(vcap, 760, ready=5, now=later, at=later, memory=memory),
+        OK,
+        previous=first,
+        generation=3,
+        now=later,
+    )
+    near = {c.type: c for c in second.conditions}["NearCeiling"]
+    assert (near.status, near.reason) == ("True", "NearCeiling")
+    assert "76% of the 1000 calls (MaxReplicas)" in near.message
+    assert [(t.type, t.reason) for t in transitions(first, second)] == [("Warning", "NearCeiling")]
+    back = build_status(
+        evaluate(vcap, 300, ready=5, now=later), OK, previous=second, generation=3, now=later
+    )
+    assert ("Normal", "CeilingHeadroomRestored") in [
+        (t.type, t.reason) for t in transitions(second, back)
+    ]

@@ -333,3 +333,40 @@ def test_forecast_and_scorecard_survive_a_restart_through_status() -> None:
     assert memory.scorecards == result.memory.scorecards
     assert memory.scorecards[0].over_capacity_minutes == 1  # 2000 calls > 4 pods x 200
     assert status.forecast[0].sessions == 1000 and status.burst_factor == 2.5
+
+
+# ---------------------------------------------------------------- the burst the factor covers
+
+
+@pytest.mark.parametrize(
+    ("actual", "status", "fragment"),
+    [
+        (1000.0, "True", "1000 calls, 1.67x the 600 planned for (factor 1.5)"),
+        (850.0, "False", "1.42x the forecast, within factor 1.5"),
+    ],
+)
+def test_burst_above_factor_judges_the_last_window_against_what_it_planned_for(
+    actual: float, status: str, fragment: str
+) -> None:
+    vcap = VoiceCapacity.model_validate(capacity_body())  # expectedSessions 600, factor 1.5
+    card = Scorecard(
+        "monday-morning",
+        NOV_9_0900,
+        NOV_9_0900 + timedelta(hours=2),
+        baseline=600.0,
+        baseline_source="expected",
+        actual=actual,
+    )
+    later = NOV_9_0900 + timedelta(hours=3)
+    result = plan(
+        vcap, Observation(sessions=50, sampled_at=later), later, Memory(scorecards=(card,))
+    )
+    burst = conditions.burst_condition(result)
+    assert burst is not None and burst.status == status
+    assert fragment in burst.message
+
+
+def test_no_closed_window_no_burst_condition() -> None:
+    vcap = VoiceCapacity.model_validate(capacity_body())
+    result = plan(vcap, Observation(sessions=50, sampled_at=LEAD, history=history(1000)), LEAD)
+    assert conditions.burst_condition(result) is None  # 2.5 x the median is not the factor's job

@@ -265,3 +265,69 @@ def test_recovery_after_an_outage_resumes_normal_planning() -> None:
     )
     assert [r.floor for r in results] == [10, 10, 2]
     assert [r.mode for r in results] == ["Normal", "Degraded", "Normal"]
+
+
+# ---------------------------------------------------------------- the floor beside the HPA
+
+
+@pytest.mark.parametrize(("scaling", "counted"), [(True, False), (False, True), (None, True)])
+def test_live_calls_move_the_floor_only_while_the_hpa_cannot(
+    scaling: bool | None, counted: bool
+) -> None:
+    """The HPA follows calls itself; the floor repeating it would move (and write) with every
+    wobble. It carries them while the HPA cannot read its metric or has not said it can."""
+    observed = Observation(sessions=700, sampled_at=QUIET, hpa_scaling=scaling)
+    result = plan(capacity(), observed, QUIET)
+    assert result.session_replicas == 5
+    assert result.floor == (5 if counted else 2)
+
+
+def test_a_blocking_target_keeps_live_calls_in_the_floor() -> None:
+    """Erlang B sizing is the floor's: the HPA (at perPod) is only the backstop."""
+    vcap = capacity(sessions={"perPod": 200, "blockingTarget": 0.001})
+    observed = Observation(sessions=700, sampled_at=QUIET, hpa_scaling=True)
+    result = plan(vcap, observed, QUIET)
+    assert result.floor == result.session_replicas == 4  # 763 slots at 0.1 %
+    assert "Erlang B: 763 slots carry 700 calls" in result.reasons["sessionReplicas"]
+
+
+def test_calls_hovering_at_a_pod_boundary_do_not_move_the_sessions_term() -> None:
+    vcap = capacity(scaleDown={"stabilization": "0s"})
+    memory = None
+    seen = []
+    for minute, calls in enumerate([420, 431, 415, 452, 409, 440, 398, 425]):
+        at = QUIET + timedelta(minutes=minute)
+        decided = plan(vcap, Observation(sessions=calls, sampled_at=at), at, memory)
+        memory = decided.memory
+        seen.append(decided.session_replicas)
+    assert seen == [3] * 8  # ceil(calls / 140) alone would say 3, 4, 3, 4, 3, 4, 3, 4
+    assert "within the HPA's tolerance" in decided.reasons["sessionReplicas"]
+
+
+def test_blind_the_floor_holds_what_the_last_known_calls_needed() -> None:
+    """The floor left the calls to the HPA (floor 2, the calls needed 5); when Prometheus goes
+    away the HPA cannot scale either, and the held floor must not cap it below those 5."""
+    known = plan(capacity(), Observation(sessions=700, sampled_at=QUIET, hpa_scaling=True), QUIET)
+    assert known.floor == 2 and known.memory.session_replicas == 5
+    later = QUIET + timedelta(minutes=1)
+    blind = plan(capacity(), Observation(hpa_scaling=False), later, known.memory)
+    assert blind.floor == 5
+    assert "holding 5 pods, what the last known calls needed" in blind.reasons["outageHold"]
+
+
+def test_the_planning_signal_needs_calls_at_70_percent_of_the_ceiling_for_10_minutes() -> None:
+    vcap = capacity(replicas={"min": 2, "max": 5})  # the ceiling carries 1,000 calls
+    first = plan(vcap, sessions(700), QUIET)
+    assert first.ceiling_sessions == 1000
+    assert first.near_ceiling.ratio == 0.7 and not first.near_ceiling.near
+    later = QUIET + timedelta(minutes=10)
+    sustained = plan(vcap, sessions(710, at=later), later, first.memory)
+    assert sustained.near_ceiling.near and sustained.near_ceiling.since == QUIET
+    dipped = plan(vcap, sessions(690, at=later), later, first.memory)
+    assert not dipped.near_ceiling.near and dipped.near_ceiling.since is None
+
+
+def test_the_planning_signal_reads_the_tpm_grant_when_it_binds() -> None:
+    # 4.8M TPM granted at 6000 per call-minute: 800 calls, below 40 pods x 200
+    result = plan(capacity(), sessions(600, granted=4_800_000), QUIET)
+    assert result.ceiling_sessions == 800 and result.near_ceiling.ratio == 0.75
