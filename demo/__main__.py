@@ -321,13 +321,14 @@ def _next_peak(status: dict[str, Any], vertical: Vertical, now: datetime) -> str
 
 def _baseline(peak: Peak, status: dict[str, Any]) -> str:
     """Where the pre-scale's baseline came from: declared, or forecast from history."""
-    if peak.expected_sessions is not None:
-        return f" (expectedSessions {peak.expected_sessions})"
     forecast = next((f for f in status.get("forecast", []) if f["peak"] == peak.name), {})
+    shaped = "in history's shape" if forecast.get("profile") else "flat"
+    if peak.expected_sessions is not None:
+        return f" (expectedSessions {peak.expected_sessions}, {shaped})"
     if forecast.get("sessions") is None:
         return " (no forecast yet: current calls)"
-    return (f" (forecast {forecast['sessions']:.0f} calls, p{forecast['quantile'] * 100:g} of "
-            f"{forecast['weeksUsed']} past weeks)")  # fmt: skip
+    return (f" (forecast peak {forecast['sessions']:.0f} calls, the median of "
+            f"{forecast['weeksUsed']} past weeks' p{forecast['quantile'] * 100:g}, slot by slot)")  # fmt: skip
 
 
 def _number(value: Any) -> str:

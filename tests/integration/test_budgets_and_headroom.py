@@ -90,15 +90,16 @@ def test_scale_up_raises_the_floor_and_the_ceiling_says_which_limit(
 ) -> None:
     cluster, _ = running
     k = cluster.kubectl
-    # 180 calls on 2 ready pods of 100: 90 % utilization. Planned 90 per pod -> 2 replicas for
-    # the sessions alone; restoring headroom (< 70 %) needs 3.
+    # 180 calls on 2 ready pods of 100: 90 % utilization, above the 0.7 warning. Planned 60 per
+    # pod -> 3 replicas for the sessions (no HPA controller here to say it follows them), and
+    # restoring headroom (< 70 %) needs 3 too.
     exporter.set("headroom", "care", "p1", 180)
     workload(k, "headroom", "care-agent", ready=2)
     k.create(
         vcap(
             "headroom",
             "care",
-            sessions={"perPod": 100, "targetUtilization": 0.9},
+            sessions={"perPod": 100, "targetUtilization": 0.6},
             replicas={"min": 1, "max": 2},
             headroom={"warning": 0.7, "critical": 0.95, "for": "2s", "action": "ScaleUp"},
         )

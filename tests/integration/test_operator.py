@@ -149,13 +149,20 @@ def test_apply_creates_an_owned_hpa_with_the_planned_bounds(
     assert "app.kubernetes.io/instance" not in labels
 
     wait_until(
-        lambda: status(k, "apply").get("replicas") == {"current": 3, "floor": 3, "ceiling": 40},
+        lambda: status(k, "apply").get("replicas")
+        == {"current": 3, "floor": 3, "ceiling": 40, "sessions": 3},
         timeout=10,
         what="status replicas",
     )
     current = status(k, "apply")
     assert current["mode"] == "Normal" and current["observedGeneration"] == 1
-    assert current["sessions"] == {"active": 300, "capacity": 600, "utilization": 0.5}
+    assert current["sessions"] == {
+        "active": 300,
+        "capacity": 600,
+        "utilization": 0.5,
+        "ceilingSessions": 8000,  # 40 pods x 200
+        "ceilingUtilization": 0.037,
+    }
     assert condition(k, "apply", "Ready")["reason"] == "Reconciled"
     assert condition(k, "apply", "MetricsAvailable")["status"] == "True"
     assert [e["reason"] for e in events(k, "apply", "HPACreated")] == ["HPACreated"]
@@ -521,8 +528,8 @@ def test_a_peak_is_prescaled_before_it_starts(
         name="clocked",
     )
     try:
-        # ceil(1.5 x ceil(600 / 140)) = 8, raised from 08:50, before the 09:00 start.
-        wait_until(lambda: min_replicas(k, "peak") == 8, timeout=20, what="pre-scaled floor 8")
+        # ceil(1.5 x 600 / 200) = 5, raised from 08:50, before the 09:00 start.
+        wait_until(lambda: min_replicas(k, "peak") == 5, timeout=20, what="pre-scaled floor 5")
         current = status(k, "peak")
         assert current["lastEvaluated"] < "2026-11-23T14:00:00Z"
         assert current["activePeak"] == "monday-morning" and current["mode"] == "Peak"

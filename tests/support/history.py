@@ -94,13 +94,32 @@ def prometheus_quantile(values: Sequence[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
+def slot_minutes(minutes: int) -> int:
+    """The operator's slots, restated: whole minutes, at least 5, at most 8 to a window."""
+    return max(math.ceil(minutes / 8), 5)
+
+
+def expected_slots(item: Vertical, k: int, quantile: float = 0.99) -> list[float]:
+    """Week k's slot values: the quantile of the ramp's minutes inside each slot."""
+    size = slot_minutes(item.minutes)
+    ramp = item.ramp(k)
+    return [prometheus_quantile(ramp[i : i + size], quantile) for i in range(0, len(ramp), size)]
+
+
 def expected_forecast(
-    item: Vertical, *, weeks: int = 13, quantile: float = 0.99, growth: float = 1.0
+    item: Vertical,
+    *,
+    weeks: int = 13,
+    quantile: float = 0.99,
+    growth: float = 1.0,
+    weeks_quantile: float = 0.5,
 ) -> tuple[float, int]:
-    """(forecastSessions, weeksUsed) for the window in week 0, from weeks 1..`weeks`."""
-    values = [
-        prometheus_quantile(item.ramp(k), quantile)
-        for k in range(1, weeks + 1)
-        if k in item.bases and k not in item.missing
+    """(forecastSessions, weeksUsed) for the window in week 0, from weeks 1..`weeks`: slot by
+    slot, the weeks_quantile of the weeks' slot values x growth; the largest slot."""
+    used = [k for k in range(1, weeks + 1) if k in item.bases and k not in item.missing]
+    by_week = [expected_slots(item, k, quantile) for k in used]
+    profile = [
+        round(prometheus_quantile([week[i] for week in by_week], weeks_quantile) * growth, 2)
+        for i in range(len(by_week[0]))
     ]
-    return round(max(values) * growth, 2), len(values)
+    return max(profile), len(used)
