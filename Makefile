@@ -19,7 +19,7 @@ CLUSTER_STATE ?= .cluster
 # The real control plane is built by tests/cluster/build.sh, with Go from PATH or /usr/local/go.
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: dashboard bench bench-operator bench-keda bench-forecast help install system-deps lint typecheck importlint test e2e e2e-local e2e-kind image check crds crds-check demo plan-demo plan run clean cluster-build cluster-up cluster-down
+.PHONY: dashboard bench bench-calls bench-operator bench-keda bench-forecast help install system-deps lint typecheck importlint test e2e e2e-local e2e-kind image check crds crds-check demo plan-demo plan run clean cluster-build cluster-up cluster-down
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -107,6 +107,9 @@ plan: $(STAMP) ## plan the examples now (AT=..., JSON with OUTPUT=json)
 
 bench: $(STAMP) ## print how fast the core plans (plans per second at 100, 1000, 5000 objects)
 	$(BIN)/python bench/core_plans.py
+
+bench-calls: $(STAMP) ## calls lost and pods paid: voicecap, the HPA, KEDA cron and the oracle on nine traces, before (BEFORE=rev) and now
+	$(BIN)/python bench/calls.py --before $(or $(BEFORE),35d875e)
 
 bench-operator: $(STAMP) system-deps cluster-build ## the operator at 1000, 5000 and 10000 objects on the emulator and 1000, 5000 on the real control plane (an hour)
 	$(BIN)/python bench/operator_fleet.py 1000 5000 10000

@@ -55,7 +55,7 @@ def test_a_scale_down_removes_the_emptiest_pods(
     cluster: Cluster, sessions: Sessions, stack: RealStack
 ) -> None:
     """4 pods with 0, 10, 150 and 150 calls; lowering replicas.min from 4 to 2 lets the HPA
-    scale to 2 (310 calls / 250 planned per pod): the two pods with 150 calls survive."""
+    scale to 2 (310 calls / 200 planned per pod): the two pods with 150 calls survive."""
     cluster.ensure_namespace(NAMESPACE)
     cluster.apply(scaled_agent("busy-agent", 4))
     eventually(lambda: sum(map(ready, pods(cluster, "busy-agent"))) == 4, "4 ready kwok pods")
@@ -64,7 +64,8 @@ def test_a_scale_down_removes_the_emptiest_pods(
     for pod, value in calls.items():
         sessions.set(NAMESPACE, "busy", pod, value)
     spec = {
-        "sessions": {"perPod": 250, "targetUtilization": 1.0},
+        "sessions": {"perPod": 250, "targetUtilization": 0.8},
+        "headroom": {"warning": 0.9, "critical": 0.95},  # above the HPA's band (0.88)
         "replicas": {"min": 4, "max": 8},
         "scaleDown": {"stabilization": "0s", "protectBusyPods": True},
     }

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import math
 import json
+import math
 import subprocess
 import sys
 from collections.abc import Iterator

@@ -149,8 +149,10 @@ def test_apply_creates_an_owned_hpa_with_the_planned_bounds(
     assert "app.kubernetes.io/instance" not in labels
 
     wait_until(
-        lambda: status(k, "apply").get("replicas")
-        == {"current": 3, "floor": 3, "ceiling": 40, "sessions": 3},
+        lambda: (
+            status(k, "apply").get("replicas")
+            == {"current": 3, "floor": 3, "ceiling": 40, "sessions": 3}
+        ),
         timeout=10,
         what="status replicas",
     )

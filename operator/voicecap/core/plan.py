@@ -6,15 +6,17 @@ sustained headroom, holding the last known floor through an outage) survive rest
 
 The math is docs/api.md "Semantics":
     plannedPerPod   = perPod x targetUtilization
-    sessionReplicas = ceil(active / plannedPerPod)
+    sessionReplicas = ceil(active / plannedPerPod), held inside the HPA's 10 % tolerance
+                      (Erlang B pods with blockingTarget)
     peakFloor       = ceil(factor x calls(now) / perPod)   inside [start - lead, end), where
                       calls(now) follows the window's forecast shape leadTime ahead
                       (core/peak_sizing.py)
     headroomFloor   = fewest pods with utilization < warning           (ScaleUp, sustained)
     ceiling         = min(replicas.max, ceil(floor(grantedTPM / tokensPerSessionMinute) / perPod))
-    floor           = clamp(max(min, sessionReplicas, peakFloor, headroomFloor, outageHold),
+    floor           = clamp(max(min, sessionReplicas*, peakFloor, headroomFloor, outageHold),
                             min, ceiling)
-then never lower than the highest floor within scaleDown.stabilization.
+then never lower than the highest floor within scaleDown.stabilization. *sessionReplicas only
+while the HPA cannot read its metric (or has not said), or with blockingTarget.
 """
 
 from __future__ import annotations
