@@ -304,3 +304,21 @@ def test_clock_origin_puts_two_processes_on_one_timeline() -> None:
     origin = time.time() - 10  # the timeline began 10 real seconds ago, at 60x
     now = Clock(start, 60, origin).now()
     assert start + timedelta(seconds=599) <= now <= start + timedelta(seconds=660)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--cost-per-pod-hour", "-1"], "--cost-per-pod-hour must be 0 or more, not -1"),
+        (["--cost-per-pod-hour", "nan"], "--cost-per-pod-hour must be 0 or more, not nan"),
+    ],
+)
+def test_replay_refuses_a_negative_price_before_asking_prometheus(
+    capsys: pytest.CaptureFixture[str], extra: list[str], message: str
+) -> None:
+    code, out, err = run(
+        capsys, "replay", str(EXAMPLES[0]), "--prometheus-url", "http://127.0.0.1:9",
+        "--from", "2026-11-16T12:00:00Z", "--to", "2026-11-16T19:00:00Z", *extra,
+    )  # fmt: skip
+    assert code == 2 and out == ""
+    assert err.strip().splitlines() == [f"voicecap: {message}"]
