@@ -42,7 +42,8 @@ OUTPUTS = [
 DATASOURCE = DataSourceRef(type_val="prometheus", uid="${datasource}")
 WHERE = 'namespace=~"$namespace", vertical=~"$vertical"'
 LEGEND = "{{namespace}}/{{vertical}}"
-WARNING, CRITICAL = 0.7, 0.9  # the headroom defaults; each vertical's own are in its alert rules
+# The headroom defaults; each vertical's own are in its alert rules.
+WARNING, CRITICAL, CEILING_WARNING = 0.85, 0.9, 0.7
 
 
 def query(expr: str, legend: str = LEGEND) -> Dataquery:
@@ -110,6 +111,27 @@ def build() -> Dashboard:
                         Threshold(value=None, color="green"),
                         Threshold(value=WARNING, color="orange"),
                         Threshold(value=CRITICAL, color="red"),
+                    ]
+                )
+            )
+            .thresholds_style(GraphThresholdsStyleConfig().mode(GraphTresholdsStyleMode.LINE))
+        )
+        .with_panel(
+            timeseries(
+                "Calls against what the ceiling carries (the planning signal)",
+                "percentunit",
+                query(f"voicecap_ceiling_utilization_ratio{{{WHERE}}}"),
+                description="Calls / the calls the ceiling carries (replicas.max or the TPM "
+                f"grant, whichever binds). At the default {CEILING_WARNING:.0%} for headroom.for: "
+                "NearCeiling and VoiceCapacityNearCeiling; raise the ceiling before the next peak.",
+            )
+            .thresholds(
+                ThresholdsConfig()
+                .mode(ThresholdsMode.ABSOLUTE)
+                .steps(
+                    [
+                        Threshold(value=None, color="green"),
+                        Threshold(value=CEILING_WARNING, color="orange"),
                     ]
                 )
             )
