@@ -313,6 +313,11 @@ def test_blind_the_floor_holds_what_the_last_known_calls_needed() -> None:
     blind = plan(capacity(), Observation(hpa_scaling=False), later, known.memory)
     assert blind.floor == 5
     assert "holding 5 pods, what the last known calls needed" in blind.reasons["outageHold"]
+    running = plan(
+        capacity(), Observation(ready_replicas=6, hpa_scaling=False), later, known.memory
+    )
+    assert running.floor == 6  # the HPA ran one more inside its tolerance: not cut while blind
+    assert "holding the 6 ready pods" in running.reasons["outageHold"]
 
 
 def test_the_planning_signal_needs_calls_at_70_percent_of_the_ceiling_for_10_minutes() -> None:

@@ -173,7 +173,7 @@ def plan(
         else None,
         "peak": peak_floor,
         "headroom": terms.headroom_floor(capacity, active, verdict.level, reasons),
-        "hold": terms.outage_hold(capacity, active, memory, reasons),
+        "hold": terms.outage_hold(capacity, active, memory, observation.ready_replicas, reasons),
     }
     wanted = max(value for value in candidates.values() if value is not None)
     desired = min(wanted, ceiling)

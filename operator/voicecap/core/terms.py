@@ -78,9 +78,16 @@ def headroom_floor(
 
 
 def outage_hold(
-    capacity: VoiceCapacity, active: float | None, memory: Memory, reasons: dict[str, str]
+    capacity: VoiceCapacity,
+    active: float | None,
+    memory: Memory,
+    ready: int | None,
+    reasons: dict[str, str],
 ) -> int | None:
-    """While sessions are unknown, HoldLastKnown keeps the last floor; Floor lets it settle."""
+    """While sessions are unknown, HoldLastKnown keeps the last floor, and never less than the
+    pods the last known calls needed or the pods ready now: a blind HPA keeps its replicas, so
+    the floor (its maxReplicas, while it cannot read its metric) must not cut them. Floor lets
+    it settle at max(min, peak floor)."""
     if active is not None:
         return None
     if capacity.spec.metrics_outage.mode == "Floor":
@@ -89,14 +96,15 @@ def outage_hold(
     if memory.floor is None:
         reasons["outageHold"] = "sessions unknown and no floor decided yet"
         return None
-    # The pods the last known calls needed count too: while the HPA followed them, the floor
-    # did not carry them, and a blind HPA must not be capped below them.
-    held = max(memory.floor, memory.session_replicas or 0)
-    reasons["outageHold"] = (
-        f"sessions unknown: holding the last floor {memory.floor}"
-        if held == memory.floor
-        else f"sessions unknown: holding {held} pods, what the last known calls needed"
-    )
+    held = max(memory.floor, memory.session_replicas or 0, ready or 0)
+    if held == memory.floor:
+        reasons["outageHold"] = f"sessions unknown: holding the last floor {memory.floor}"
+    elif held == (ready or 0):
+        reasons["outageHold"] = f"sessions unknown: holding the {held} ready pods"
+    else:
+        reasons["outageHold"] = (
+            f"sessions unknown: holding {held} pods, what the last known calls needed"
+        )
     return held
 
 
