@@ -85,8 +85,8 @@ async def startup(
     kube = await KubeApi.connect(
         on_write=lambda resource, verb: metrics.api_writes.labels(resource, verb).inc()
     )
-    prometheus = PrometheusSessions(config.prometheus_url, timeout=config.query_timeout)
-    history = PrometheusHistory(config.prometheus_url)
+    prometheus = PrometheusSessions(config.prometheus, timeout=config.query_timeout)
+    history = PrometheusHistory(config.prometheus)
     clock = Clock(config.clock_start, config.clock_speed, config.clock_origin)
     world = KopfWorld(kwargs)
     reconciler = Reconciler(
@@ -116,7 +116,7 @@ async def startup(
     )
     logger.info(
         "voicecap operator started: Prometheus %s, every %ss, %s",
-        config.prometheus_url,
+        config.prometheus.describe(),
         config.interval,
         ", ".join(config.namespaces) or "all namespaces",
     )

@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from voicecap.adapters.prometheus_access import PrometheusAccess
+
 LogFormat = Literal["plain", "full", "json"]
 
 
 @dataclass(frozen=True)
 class Settings:
-    prometheus_url: str
+    prometheus: PrometheusAccess
     namespaces: tuple[str, ...] = ()  # empty: all namespaces
     interval: float = 15.0  # seconds between fleet cycles
     metrics_port: int | None = 8080  # None: no /metrics
@@ -29,6 +31,10 @@ class Settings:
     clock_speed: float = 1.0
     clock_origin: float | None = None  # Unix time at which the clock reads clock_start
     identity: str = "voicecap-operator"  # this process, in peering objects and Events
+
+    @property
+    def prometheus_url(self) -> str:
+        return self.prometheus.url
 
     @property
     def peering_name(self) -> str | None:

@@ -437,3 +437,91 @@ def test_notes_tell_how_to_read_the_operator(helm_env: dict[str, str], tmp_path:
         assert expected in notes
         assert "kubectl get vcap -A" in notes
         assert "rollout status deployment/vc-voicecap-operator" in notes
+
+
+def _run_args(deployment: dict[str, Any]) -> list[str]:
+    return list(deployment["spec"]["template"]["spec"]["containers"][0]["args"])
+
+
+def test_prometheus_credentials_come_from_secrets_as_files_the_operator_parses(
+    helm_env: dict[str, str],
+) -> None:
+    """Every secret is a mounted file or env from a Secret, never a value in the Deployment, and
+    the flags the chart writes are ones `voicecap run` accepts, pointing at mounted files."""
+    values = CHART / "ci" / "prometheus-auth-values.yaml"
+    deployment = only(render(helm_env, "-f", str(values)), "Deployment")
+    pod = deployment["spec"]["template"]["spec"]
+    args = _run_args(deployment)
+    assert "--prometheus-header=X-Scope-OrgID: voice" in args
+    from voicecap.cli import build_parser  # noqa: PLC0415
+
+    parsed = build_parser().parse_args(args)
+    assert parsed.prometheus_username == "voicecap"
+    [volume] = [v for v in pod["volumes"] if v["name"] == "prometheus-auth"]
+    mounted = {
+        item["path"]
+        for source in volume["projected"]["sources"]
+        for item in source.get("secret", {}).get("items", [])
+    }
+    root = "/etc/voicecap/prometheus/"
+    for flag in ("password_file", "ca_file", "cert_file", "key_file"):
+        path = getattr(parsed, f"prometheus_{flag}")
+        assert path.startswith(root) and path.removeprefix(root) in mounted, flag
+    [env] = [e for e in pod["containers"][0]["env"] if e["name"] == "VOICECAP_PROMETHEUS_HEADERS"]
+    assert env["valueFrom"]["secretKeyRef"] == {"name": "prometheus-headers", "key": "headers"}
+    rendered = yaml.safe_dump(deployment)
+    assert "password:" not in rendered.replace("passwordSecret", "")
+
+
+def test_the_service_account_token_is_projected_and_rotates(helm_env: dict[str, str]) -> None:
+    deployment = only(
+        render(
+            helm_env,
+            "--set",
+            "operator.prometheusAuth.serviceAccountToken=true",
+            "--set",
+            "operator.prometheusAuth.serviceAccountTokenAudience=prometheus",
+        ),
+        "Deployment",
+    )
+    assert "--prometheus-bearer-token-file=/etc/voicecap/prometheus/token" in _run_args(deployment)
+    [volume] = [
+        v
+        for v in deployment["spec"]["template"]["spec"]["volumes"]
+        if v["name"] == "prometheus-auth"
+    ]
+    [source] = volume["projected"]["sources"]
+    assert source["serviceAccountToken"] == {
+        "path": "token", "expirationSeconds": 3600, "audience": "prometheus"
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("sets", "message"),
+    [
+        (["operator.prometheusAuth.username=x"], "username needs passwordSecret"),
+        (
+            [
+                "operator.prometheusAuth.serviceAccountToken=true",
+                "operator.prometheusAuth.bearerTokenSecret.name=t",
+                "operator.prometheusAuth.bearerTokenSecret.key=k",
+            ],
+            "bearerTokenSecret or serviceAccountToken",
+        ),
+        (["operator.prometheusAuth.caSecret.name=only-a-name"], "key"),
+    ],
+)
+def test_contradictory_prometheus_auth_is_refused(
+    helm_env: dict[str, str], sets: list[str], message: str
+) -> None:
+    result = helm(helm_env, "template", "vc", *[f"--set={s}" for s in sets])
+    assert result.returncode != 0 and message in result.stderr
+
+
+def test_no_credentials_no_volume(helm_env: dict[str, str]) -> None:
+    deployment = only(render(helm_env), "Deployment")
+    volumes = {v["name"] for v in deployment["spec"]["template"]["spec"]["volumes"]}
+    assert volumes == {"tmp"}
+    assert not [
+        a for a in _run_args(deployment) if a.startswith("--prometheus-") and "url" not in a
+    ]

@@ -125,3 +125,39 @@ namespace, in one Role per namespace otherwise. No wildcards; each rule says why
   resources: [customresourcedefinitions]
   verbs: [list, watch]
 {{- end }}
+
+{{/*
+The projected volume's sources for Prometheus credentials (empty: nothing to mount).
+*/}}
+{{- define "voicecap.prometheusFiles" -}}
+{{- with .Values.operator.prometheusAuth -}}
+{{- if .bearerTokenSecret.name }}
+- secret:
+    name: {{ .bearerTokenSecret.name }}
+    items: [{key: {{ .bearerTokenSecret.key }}, path: token}]
+{{- end }}
+{{- if .serviceAccountToken }}
+- serviceAccountToken:
+    path: token
+    expirationSeconds: 3600
+    {{- with .serviceAccountTokenAudience }}
+    audience: {{ . }}
+    {{- end }}
+{{- end }}
+{{- if and .username .passwordSecret.name }}
+- secret:
+    name: {{ .passwordSecret.name }}
+    items: [{key: {{ .passwordSecret.key }}, path: password}]
+{{- end }}
+{{- if .caSecret.name }}
+- secret:
+    name: {{ .caSecret.name }}
+    items: [{key: {{ .caSecret.key }}, path: ca.crt}]
+{{- end }}
+{{- if .clientCertSecretName }}
+- secret:
+    name: {{ .clientCertSecretName }}
+    items: [{key: tls.crt, path: tls.crt}, {key: tls.key, path: tls.key}]
+{{- end }}
+{{- end -}}
+{{- end -}}

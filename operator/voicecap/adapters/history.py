@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from voicecap.adapters.prometheus import PrometheusClient, QueryFailedError
+from voicecap.adapters.prometheus_access import PrometheusAccess
 from voicecap.core.forecast import BURST_WINDOW
 
 SeriesKey = tuple[str, str]  # (namespace, vertical); SINGLE for an override's one series
@@ -48,8 +49,10 @@ class Span:
 class PrometheusHistory(PrometheusClient):
     """Quantiles inside windows, the burst factor and raw series, each in one query."""
 
-    def __init__(self, url: str, *, timeout: float = HISTORY_TIMEOUT_SECONDS) -> None:
-        super().__init__(url, timeout=timeout)
+    def __init__(
+        self, access: PrometheusAccess | str, *, timeout: float = HISTORY_TIMEOUT_SECONDS
+    ) -> None:
+        super().__init__(access, timeout=timeout)
 
     def quantiles(
         self, sessions: str, quantile: float, spans: Sequence[Span], *, batched: bool

@@ -13,6 +13,7 @@ decides what a value means (NaN, negative and stale values are judged by the cor
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -24,6 +25,12 @@ from prometheus_api_client import PrometheusConnect
 from prometheus_api_client.exceptions import PrometheusApiClientException
 from urllib3.util.retry import Retry
 
+from voicecap.adapters.prometheus_access import (
+    PrometheusAccess,
+    explain,
+    explain_status,
+    redact,
+)
 from voicecap.core.observation import Observation, SessionsState
 
 SESSIONS_METRIC = "voice_active_sessions"
@@ -60,11 +67,16 @@ class PrometheusClient:
     """prometheus-api-client with a timeout on every call, no retries, foreign errors mapped to
     the core's named states, and a record of every query (for /metrics and the tests)."""
 
-    def __init__(self, url: str, *, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> None:
-        self.url = url
+    def __init__(
+        self, access: PrometheusAccess | str, *, timeout: float = DEFAULT_TIMEOUT_SECONDS
+    ) -> None:
+        access = PrometheusAccess(access) if isinstance(access, str) else access
+        self.url = access.url
         self.timeout = timeout
         # No retries inside a cycle: the next cycle is the retry, and a blind cycle holds the floor.
-        self._client = PrometheusConnect(url=url, retry=Retry(total=0))
+        self._client = PrometheusConnect(
+            url=access.url, retry=Retry(total=0), session=access.session()
+        )
         self.history: list[QueryRecord] = []
 
     def close(self) -> None:
@@ -96,13 +108,17 @@ class PrometheusClient:
             return request()
         except (requests.ConnectionError, requests.Timeout) as error:
             outcome = "PrometheusUnreachable"
-            raise QueryFailedError("PrometheusUnreachable", str(error)) from error
+            detail = explain(error) or redact(str(error))
+            raise QueryFailedError("PrometheusUnreachable", detail) from error
+        except OSError as error:  # a TLS or token file that cannot be read
+            outcome = "QueryError"
+            raise QueryFailedError("QueryError", explain(error) or redact(str(error))) from error
         except PrometheusApiClientException as error:
             state: SessionsState = (
                 "PrometheusUnreachable" if _is_server_error(error) else "QueryError"
             )
             outcome = state
-            raise QueryFailedError(state, str(error)) from error
+            raise QueryFailedError(state, _status_detail(error)) from error
         except (ValueError, KeyError) as error:  # a body that is not Prometheus' JSON
             outcome = "QueryError"
             raise QueryFailedError("QueryError", f"unexpected answer: {error}") from error
@@ -145,7 +161,10 @@ class PrometheusSessions(PrometheusClient):
             sums = _by_vertical(self._query(DEFAULT_QUERY))
             newest = _by_vertical(self._query(FRESHNESS_QUERY))
         except QueryFailedError as failure:
-            return {source.key: Observation(failure=failure.state) for source in sources}
+            return {
+                source.key: Observation(failure=failure.state, detail=str(failure))
+                for source in sources
+            }
         observations = {}
         for source in sources:
             sample = sums.get((source.namespace, source.vertical))
@@ -165,7 +184,7 @@ class PrometheusSessions(PrometheusClient):
         try:
             result = self._query(query)
         except QueryFailedError as failure:
-            return Observation(failure=failure.state)
+            return Observation(failure=failure.state, detail=str(failure))
         if _is_scalar(result):
             value, evaluated_at = _sample(result)
             return Observation(sessions=value, sampled_at=evaluated_at)
@@ -198,6 +217,13 @@ def _sample(pair: list[Any]) -> tuple[float, datetime]:
 
 def _instant(unix_seconds: float) -> datetime:
     return datetime.fromtimestamp(unix_seconds, tz=UTC)
+
+
+def _status_detail(error: PrometheusApiClientException) -> str:
+    """The client says 'HTTP Status Code 401 (b'...')': name what 401 and 403 mean."""
+    found = re.match(r"HTTP Status Code (\d+)", str(error))
+    explained = explain_status(int(found.group(1))) if found else None
+    return explained or redact(str(error))
 
 
 def _is_server_error(error: PrometheusApiClientException) -> bool:

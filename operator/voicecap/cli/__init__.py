@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 
 from voicecap.cli import offline
@@ -14,8 +15,15 @@ from voicecap.cli.history import add_history_commands
 from voicecap.cli.run import add_run
 
 
+def _version() -> str:
+    try:
+        return metadata.version("voicecap-operator")
+    except metadata.PackageNotFoundError:  # run from a source tree that was not installed
+        return "unknown"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
+    parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args))
@@ -27,11 +35,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
+    """Every command and flag: the one source `--help`, the chart's tests and docs read."""
     parser = argparse.ArgumentParser(
         prog="voicecap",
         description="Keep voice-AI agent fleets ahead of their concurrent-call peaks.",
     )
+    parser.add_argument("--version", action="version", version=f"voicecap {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     plan = commands.add_parser(

@@ -15,10 +15,12 @@ from typing import Any
 from voicecap.adapters.history import PrometheusHistory, SeriesKey
 from voicecap.adapters.metrics import OperatorMetrics
 from voicecap.adapters.prometheus import DEFAULT_QUERY, QueryFailedError
+from voicecap.adapters.prometheus_access import redact
 from voicecap.api.models import Peak, VoiceCapacity
 from voicecap.api.timefmt import iso, iso_or_none
 from voicecap.cli.args import UsageError
 from voicecap.cli.offline import load_capacities
+from voicecap.cli.prometheus_flags import add_prometheus_flags, prometheus_access
 from voicecap.core import sizing
 from voicecap.core.forecast import PeakForecast, forecast_from
 from voicecap.core.numbers import num
@@ -35,10 +37,16 @@ from voicecap.service.history import (
 )
 
 
-def _connect(url: str, timeout: float) -> PrometheusHistory:
-    if not url.startswith(("http://", "https://")):
-        raise UsageError(f"--prometheus-url {url!r}: expected http://HOST:PORT or https://...")
-    return PrometheusHistory(url, timeout=timeout)
+def _connect(args: argparse.Namespace) -> PrometheusHistory:
+    access = prometheus_access(args)
+    if not access.url.startswith(("http://", "https://")):
+        raise UsageError(
+            f"--prometheus-url {redact(access.url)!r}: expected http://HOST:PORT or https://..."
+        )
+    try:
+        return PrometheusHistory(access, timeout=args.timeout)
+    except OSError as error:  # a CA bundle that is not one
+        raise UsageError(f"Prometheus access: {error}") from error
 
 
 # ---------------------------------------------------------------- forecast
@@ -47,7 +55,7 @@ def _connect(url: str, timeout: float) -> PrometheusHistory:
 def forecast(args: argparse.Namespace) -> int:
     capacities = load_capacities(args.files)
     at = args.at or datetime.now(UTC)
-    source = _connect(args.prometheus_url, args.timeout)
+    source = _connect(args)
     service_log = logging.getLogger("voicecap")
     level = service_log.level
     service_log.setLevel(logging.CRITICAL)  # the service's warnings: this command says it once
@@ -58,7 +66,9 @@ def forecast(args: argparse.Namespace) -> int:
         service_log.setLevel(level)
         source.close()
     if cache.failures:
-        raise UsageError(f"Prometheus at {args.prometheus_url}: {_short(cache.failures[0])}")
+        raise UsageError(
+            f"Prometheus at {redact(args.prometheus_url)}: {_short(cache.failures[0])}"
+        )
     rows = []
     for capacity in capacities:
         history = cache.view(capacity)
@@ -190,13 +200,13 @@ def replay_command(args: argparse.Namespace) -> int:
         raise UsageError("--step must be a whole number of seconds, at least 1s")
     if (end - start) / step > 200_000:
         raise UsageError("--from .. --to is more than 200,000 steps: use a longer --step")
-    source = _connect(args.prometheus_url, args.timeout)
+    source = _connect(args)
     try:
         points = _recorded(source, capacities, start, end, step)
         forecasts = _replayed_forecasts(source, capacities, start, end)
     except QueryFailedError as failure:
         raise UsageError(
-            f"Prometheus at {args.prometheus_url}: {_short(str(failure))}"
+            f"Prometheus at {redact(args.prometheus_url)}: {_short(str(failure))}"
         ) from failure
     finally:
         source.close()
@@ -424,13 +434,7 @@ def add_history_commands(
 ) -> None:
     def common(command: argparse.ArgumentParser) -> None:
         command.add_argument("files", nargs="+", metavar="FILE")
-        command.add_argument(
-            "--prometheus-url",
-            required=True,
-            metavar="URL",
-            help="any store that speaks the Prometheus HTTP API (Prometheus, Thanos, Mimir, "
-            "VictoriaMetrics)",
-        )
+        add_prometheus_flags(command)
         command.add_argument(
             "--timeout", type=duration, default=30.0, help="per query (default 30s)"
         )

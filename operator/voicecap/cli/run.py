@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 from voicecap.cli.args import UsageError, duration, instant
+from voicecap.cli.prometheus_flags import add_prometheus_flags, prometheus_access
 from voicecap.settings import Settings
 
 
@@ -17,11 +17,7 @@ def add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "Prometheus session metrics. Credentials come from KUBECONFIG (or ~/.kube/config), "
         "or from the pod's service account in a cluster.",
     )
-    run.add_argument(
-        "--prometheus-url",
-        default=os.environ.get("VOICECAP_PROMETHEUS_URL"),
-        help="Prometheus that scrapes voice_active_sessions (env VOICECAP_PROMETHEUS_URL)",
-    )
+    add_prometheus_flags(run)
     where = run.add_mutually_exclusive_group()
     where.add_argument(
         "--namespace",
@@ -95,18 +91,14 @@ def add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 
 def start_operator(args: argparse.Namespace) -> int:
-    if not args.prometheus_url:
-        raise UsageError(
-            "no Prometheus to read sessions from: pass --prometheus-url or set "
-            "VOICECAP_PROMETHEUS_URL"
-        )
+    access = prometheus_access(args)
     if args.clock_speed <= 0:
         raise UsageError("--clock-speed must be above zero")
     from voicecap import runner  # noqa: PLC0415  (kopf and API clients load only for `run`)
 
     return runner.run(
         Settings(
-            prometheus_url=args.prometheus_url,
+            prometheus=access,
             namespaces=tuple(args.namespace),
             interval=args.interval,
             metrics_port=args.metrics_port or None,

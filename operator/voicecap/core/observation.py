@@ -31,6 +31,7 @@ class Observation:
     sessions: float | None = None
     sampled_at: datetime | None = None
     failure: SessionsState | None = None  # set when the query gave no usable answer
+    detail: str | None = None  # what the failure was, for a person (never a secret)
     ready_replicas: int | None = None
     granted_tpm: int | None = None  # None: no budget grant is known
     # The owned HPA sizes the target from its metric (True), cannot (False), or has not said

@@ -105,7 +105,7 @@ def plan(
         now=now,
     )
     last_known = active if active is not None else memory.sessions
-    reasons["sessions"] = _sessions_reason(active, state, last_known)
+    reasons["sessions"] = _sessions_reason(active, state, last_known, observation.detail)
 
     session_replicas = None
     blocking = spec.sessions.blocking_target
@@ -255,12 +255,15 @@ def plan(
     )
 
 
-def _sessions_reason(active: float | None, state: SessionsState, last_known: float | None) -> str:
+def _sessions_reason(
+    active: float | None, state: SessionsState, last_known: float | None, detail: str | None
+) -> str:
     if active is not None:
         return f"{num(active)} active"
+    why = f"{state}: {detail}" if detail else state
     if last_known is not None:
-        return f"unknown ({state}); last known {num(last_known)}"
-    return f"unknown ({state}); never known"
+        return f"unknown ({why}); last known {num(last_known)}"
+    return f"unknown ({why}); never known"
 
 
 def _mode(capacity: VoiceCapacity, *, known: bool, active_peak: str | None) -> Mode:
