@@ -125,6 +125,7 @@ class Prometheus(_ReadyServer):
         rule_files: list[Path] | None = None,
         alertmanager: str | None = None,  # host:port
         history: Path | None = None,  # an OpenMetrics file backfilled (promtool) before start
+        web_config: Path | None = None,  # --web.config.file: TLS and basic auth on its API
     ) -> None:
         binary = shutil.which("prometheus")
         if binary is None:
@@ -157,6 +158,7 @@ class Prometheus(_ReadyServer):
                 "--web.enable-lifecycle",
                 # Backfilled weeks are far older than an hour; retention counts from the newest.
                 f"--storage.tsdb.retention.time={'3650d' if history else '1h'}",
+                *([f"--web.config.file={web_config}"] if web_config else []),
             ],
             workdir / "prometheus.log",
             "Prometheus",
@@ -391,3 +393,54 @@ class OperatorProcess:
     def stop(self, *, kill: bool = False) -> None:
         stop_process(self.process, grace=20, kill=kill)
         self._log.close()
+
+
+class SecuredPrometheus(Prometheus):
+    """Prometheus as many in-cluster set-ups serve it: TLS only, a client certificate required
+    (signed by `authority`), and basic auth, all by its own --web.config.file."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        targets: list[str],
+        *,
+        authority: Any,  # support.pki.Authority
+        username: str,
+        password: str,
+    ) -> None:
+        import bcrypt  # noqa: PLC0415 (only the tests that secure a Prometheus need it)
+
+        self.server = authority.issue("prometheus", common_name="prometheus", hosts=("127.0.0.1",))
+        self.client = authority.issue("voicecap-client", common_name="voicecap")
+        self.ca = authority.pair.cert
+        self.username, self.password = username, password
+        hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=4)).decode()
+        config = workdir / "web.yml"
+        config.write_text(
+            "tls_server_config:\n"
+            f"  cert_file: {self.server.cert}\n"
+            f"  key_file: {self.server.key}\n"
+            "  client_auth_type: RequireAndVerifyClientCert\n"
+            f"  client_ca_file: {self.ca}\n"
+            f"basic_auth_users:\n  {username}: '{hashed}'\n"
+        )
+        super().__init__(workdir, targets, web_config=config)
+        self.url = f"https://127.0.0.1:{self.port}"
+
+    def _ready(self) -> bool:
+        import base64  # noqa: PLC0415
+        import ssl  # noqa: PLC0415
+
+        if self.process.poll() is not None:
+            raise RuntimeError(f"{self.what} exited with {self.process.returncode}")
+        context = ssl.create_default_context(cafile=str(self.ca))
+        context.load_cert_chain(str(self.client.cert), str(self.client.key))
+        token = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
+        request = urllib.request.Request(
+            f"https://127.0.0.1:{self.port}/-/ready", headers={"Authorization": f"Basic {token}"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=1, context=context) as response:
+                return bool(response.status == 200)
+        except OSError:
+            return False

@@ -1,0 +1,203 @@
+"""The operator and the CLI against a Prometheus served the way many clusters serve it: TLS only,
+a client certificate required, basic auth (Prometheus' own --web.config.file). Each failure says
+what to fix, and no secret reaches a message or a log."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from support.kube import EmulatedCluster, path_of, workload
+from support.objects import BASE_CAPACITY
+from support.pki import Authority
+from support.servers import OperatorProcess, SecuredPrometheus, SessionExporter, wait_until
+from voicecap.adapters.prometheus import PrometheusSessions, QueryFailedError, SessionSource
+from voicecap.adapters.prometheus_access import PrometheusAccess
+
+pytestmark = pytest.mark.integration
+
+PASSWORD = "hunter2-not-in-any-log"
+SOURCE = SessionSource("voice/healthcare", "voice", "healthcare")
+
+
+@pytest.fixture(scope="module")
+def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecuredPrometheus]:
+    exporter = SessionExporter()
+    exporter.set("voice", "healthcare", "p1", 321)
+    folder = tmp_path_factory.mktemp("secured")
+    authority = Authority(folder, "test-ca")
+    server = SecuredPrometheus(
+        folder,
+        [f"127.0.0.1:{exporter.port}"],
+        authority=authority,
+        username="voicecap",
+        password=PASSWORD,
+    )
+    (folder / "password").write_text(PASSWORD + "\n")
+    yield server
+    server.stop()
+    exporter.stop()
+
+
+def access(server: SecuredPrometheus, **changes: object) -> PrometheusAccess:
+    fields: dict[str, object] = {
+        "url": server.url,
+        "username": "voicecap",
+        "password_file": str(Path(server.ca).parent / "password"),
+        "ca_file": str(server.ca),
+        "cert_file": str(server.client.cert),
+        "key_file": str(server.client.key),
+    }
+    fields.update(changes)
+    return PrometheusAccess(**fields)  # type: ignore[arg-type]
+
+
+def observe(server_access: PrometheusAccess) -> float | None:
+    client = PrometheusSessions(server_access, timeout=5)
+    try:
+        return client.observe([SOURCE])[SOURCE.key].sessions
+    finally:
+        client.close()
+
+
+def failure_of(server_access: PrometheusAccess) -> str:
+    client = PrometheusSessions(server_access, timeout=5)
+    try:
+        with pytest.raises(QueryFailedError) as raised:
+            client._query("vector(1)")
+        return str(raised.value)
+    finally:
+        client.close()
+
+
+def test_tls_a_client_certificate_and_basic_auth_read_the_sessions(
+    secured: SecuredPrometheus,
+) -> None:
+    wait_until(lambda: observe(access(secured)) == 321, timeout=30, what="sessions over mTLS")
+
+
+@pytest.mark.parametrize(
+    ("changes", "says"),
+    [
+        ({"password_file": None, "password": "wrong"}, "401 Unauthorized"),
+        ({"username": None, "password_file": None}, "401 Unauthorized"),
+        ({"ca_file": None}, "not signed by a trusted CA"),
+        ({"cert_file": None, "key_file": None}, "client certificate"),
+    ],
+    ids=["wrong-password", "no-credentials", "unknown-ca", "no-client-certificate"],
+)
+def test_each_failure_says_what_to_fix(
+    secured: SecuredPrometheus, changes: dict[str, object], says: str
+) -> None:
+    detail = failure_of(access(secured, **changes))
+    assert says in detail, detail
+    assert PASSWORD not in detail and "wrong" not in detail
+
+
+def test_a_certificate_for_another_name_is_refused(secured: SecuredPrometheus) -> None:
+    """The serving certificate names 127.0.0.1; `localhost` is another name."""
+    url = secured.url.replace("127.0.0.1", "localhost")
+    assert "does not name this host" in failure_of(access(secured, url=url))
+
+
+def test_forecast_reads_the_environment_and_fails_in_one_line(
+    secured: SecuredPrometheus, tmp_path: Path
+) -> None:
+    vcap = tmp_path / "vcap.yaml"
+    vcap.write_text(yaml.safe_dump(BASE_CAPACITY))
+    env = {
+        "VOICECAP_PROMETHEUS_URL": secured.url,
+        "VOICECAP_PROMETHEUS_USERNAME": "voicecap",
+        "VOICECAP_PROMETHEUS_PASSWORD_FILE": str(Path(secured.ca).parent / "password"),
+        "VOICECAP_PROMETHEUS_CA_FILE": str(secured.ca),
+        "VOICECAP_PROMETHEUS_CERT_FILE": str(secured.client.cert),
+        "VOICECAP_PROMETHEUS_KEY_FILE": str(secured.client.key),
+    }
+
+    def forecast(extra: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "voicecap.cli", "forecast", str(vcap), "-o", "json"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env={**_base_env(), **env, **extra},
+        )
+
+    ok = forecast({})
+    assert ok.returncode == 0, ok.stderr
+    refused = forecast(
+        {"VOICECAP_PROMETHEUS_PASSWORD_FILE": "", "VOICECAP_PROMETHEUS_PASSWORD": "nope-x1"}
+    )
+    assert refused.returncode == 2
+    assert refused.stderr.strip().splitlines() == [
+        f"voicecap: Prometheus at {secured.url}: 401 Unauthorized: Prometheus refused the "
+        "credentials (bearer token or basic auth)"
+    ]
+    assert "nope-x1" not in refused.stderr + refused.stdout
+
+
+def test_the_operator_reports_refused_credentials_in_metrics_available(
+    secured: SecuredPrometheus, tmp_path: Path
+) -> None:
+    """A wrong password: MetricsAvailable=False names the 401; the right one: True. The
+    password is in no status, Event or log line."""
+    cluster = EmulatedCluster()
+    try:
+        k = cluster.kubectl
+        workload(k, "voice", "healthcare-agent", ready=2)
+        k.create(copy.deepcopy(BASE_CAPACITY))
+        wrong = tmp_path / "wrong"
+        wrong.write_text("not-the-password-x2\n")
+        flags = [
+            "--prometheus-username=voicecap",
+            f"--prometheus-ca-file={secured.ca}",
+            f"--prometheus-cert-file={secured.client.cert}",
+            f"--prometheus-key-file={secured.client.key}",
+        ]
+        where = path_of("voicecap.io/v1alpha1", "voicecapacities", "voice", "healthcare")
+
+        def metrics_condition() -> dict[str, str]:
+            status = (k.get(where) or {}).get("status") or {}
+            return next(
+                (c for c in status.get("conditions", []) if c["type"] == "MetricsAvailable"), {}
+            )
+
+        refused = OperatorProcess(
+            tmp_path, kubeconfig=cluster.kubeconfig(tmp_path), prometheus_url=secured.url,
+            extra=[*flags, f"--prometheus-password-file={wrong}"], name="refused",
+        )  # fmt: skip
+        try:
+            wait_until(lambda: metrics_condition().get("status") == "False", timeout=30,
+                       what="MetricsAvailable False")  # fmt: skip
+            assert "401 Unauthorized" in metrics_condition()["message"]
+        finally:
+            refused.stop()
+        log = refused.log_path.read_text()
+        assert "not-the-password-x2" not in log and "basic auth as voicecap" in log
+        password = Path(secured.ca).parent / "password"
+        accepted = OperatorProcess(
+            tmp_path, kubeconfig=cluster.kubeconfig(tmp_path), prometheus_url=secured.url,
+            extra=[*flags, f"--prometheus-password-file={password}"], name="accepted",
+        )  # fmt: skip
+        try:
+            wait_until(lambda: metrics_condition().get("status") == "True", timeout=30,
+                       what="MetricsAvailable True")  # fmt: skip
+        finally:
+            accepted.stop()
+        assert PASSWORD not in accepted.log_path.read_text()
+        assert PASSWORD not in yaml.safe_dump(k.get(where))
+    finally:
+        cluster.close()
+
+
+def _base_env() -> dict[str, str]:
+    import os  # noqa: PLC0415
+
+    return {key: value for key, value in os.environ.items() if not key.startswith("VOICECAP_")}
