@@ -19,7 +19,7 @@ CLUSTER_STATE ?= .cluster
 # The real control plane is built by tests/cluster/build.sh, with Go from PATH or /usr/local/go.
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: dashboard bench bench-calls bench-operator bench-keda bench-forecast help install system-deps lint typecheck importlint test e2e e2e-local e2e-kind image check crds crds-check demo plan-demo plan run clean cluster-build cluster-up cluster-down
+.PHONY: test-tools dashboard bench bench-calls bench-operator bench-keda bench-forecast help install system-deps lint typecheck importlint test e2e e2e-local e2e-kind image check crds crds-check demo plan-demo plan run clean cluster-build cluster-up cluster-down
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -50,7 +50,7 @@ typecheck: $(STAMP) ## mypy --strict with the pydantic plugin
 importlint: $(STAMP) ## import-linter: the core and API models import no I/O library
 	$(BIN)/lint-imports
 
-test: $(STAMP) system-deps cluster-build ## unit, chart, integration and e2e tests (e2e on a real control plane it builds and starts)
+test: $(STAMP) system-deps cluster-build test-tools ## unit, chart, integration and e2e tests (e2e on a real control plane it builds and starts)
 	$(BIN)/pytest -q
 
 e2e: $(STAMP) system-deps cluster-build ## the e2e scenarios on the real control plane (built from Go modules)
@@ -61,6 +61,9 @@ e2e-local: $(STAMP) system-deps ## the e2e scenarios on the embedded local stack
 
 cluster-build: ## build etcd, kube-apiserver, controller-manager, scheduler, kubectl, kwok, prometheus-adapter (cached by go.sum)
 	@bash tests/cluster/build.sh >/dev/null
+
+test-tools: ## build the Go test tools (prom-label-proxy; cached by go.sum)
+	@bash tests/tools/build.sh >/dev/null
 
 cluster-up: $(STAMP) system-deps cluster-build ## start a real control plane on 127.0.0.1; kubeconfig in .cluster/kubeconfig
 	PYTHONPATH=tests $(BIN)/python -m support.control_plane up --state $(CLUSTER_STATE)

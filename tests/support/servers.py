@@ -444,3 +444,53 @@ class SecuredPrometheus(Prometheus):
                 return bool(response.status == 200)
         except OSError:
             return False
+
+
+def tool(name: str) -> Path:
+    """A Go test tool built by tests/tools/build.sh (cached: instant after the first build)."""
+    built = subprocess.run(
+        ["bash", str(Path(__file__).resolve().parents[1] / "tools" / "build.sh")],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=True,
+        env={**os.environ, "PATH": os.environ.get("PATH", "") + os.pathsep + "/usr/local/go/bin"},
+    )
+    return Path(built.stdout.strip()) / name
+
+
+class LabelProxy:
+    """prom-label-proxy in front of a Prometheus: every query must carry the tenant header,
+    and only sees series whose `label` equals it (as a Mimir or Cortex gateway scopes tenants)."""
+
+    def __init__(self, workdir: Path, upstream: str, *, header: str, label: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = (workdir / "prom-label-proxy.log").open("w")
+        self.process = subprocess.Popen(
+            [
+                str(tool("prom-label-proxy")),
+                f"-upstream={upstream}",
+                f"-insecure-listen-address=127.0.0.1:{self.port}",
+                f"-header-name={header}",
+                f"-label={label}",
+            ],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_until(self._listening, timeout=30, what="prom-label-proxy listening")
+        except BaseException:
+            self.stop()
+            raise
+
+    def _listening(self) -> bool:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"prom-label-proxy exited with {self.process.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), 1):
+            return True
+        return False
+
+    def stop(self) -> None:
+        stop_process(self.process, grace=10)
+        self.log.close()

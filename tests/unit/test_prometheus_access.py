@@ -157,3 +157,7 @@ def test_failures_say_what_to_fix_without_secrets() -> None:
     assert _status_detail(PrometheusApiClientException("HTTP Status Code 401 (b'x')")).startswith(
         "401 Unauthorized"
     )
+    bad = PrometheusApiClientException(
+        'HTTP Status Code 400 (b\'{"status":"error","error":"parse error at char 4"}\\n\')'
+    )
+    assert _status_detail(bad) == "HTTP 400: parse error at char 4"

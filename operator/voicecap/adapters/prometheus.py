@@ -12,6 +12,7 @@ decides what a value means (NaN, negative and stale values are judged by the cor
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import time
@@ -220,10 +221,20 @@ def _instant(unix_seconds: float) -> datetime:
 
 
 def _status_detail(error: PrometheusApiClientException) -> str:
-    """The client says 'HTTP Status Code 401 (b'...')': name what 401 and 403 mean."""
-    found = re.match(r"HTTP Status Code (\d+)", str(error))
-    explained = explain_status(int(found.group(1))) if found else None
-    return explained or redact(str(error))
+    """The client says 'HTTP Status Code 400 (b'{"error": ...}')': name what 401 and 403 mean,
+    and give the error Prometheus (or a proxy in front of it) wrote, not the raw bytes."""
+    text = str(error)
+    found = re.match(r"HTTP Status Code (\d+) \((b?)(['\"])(.*)\3\)$", text, re.DOTALL)
+    if found is None:
+        return redact(text)
+    status = int(found.group(1))
+    body = found.group(4).encode().decode("unicode_escape") if found.group(2) else found.group(4)
+    try:
+        said = str(json.loads(body).get("error") or body)
+    except (ValueError, AttributeError):
+        said = body
+    explained = explain_status(status)
+    return explained or redact(f"HTTP {status}: {said.strip()[:300]}")
 
 
 def _is_server_error(error: PrometheusApiClientException) -> bool:

@@ -16,7 +16,14 @@ import yaml
 from support.kube import EmulatedCluster, path_of, workload
 from support.objects import BASE_CAPACITY
 from support.pki import Authority
-from support.servers import OperatorProcess, SecuredPrometheus, SessionExporter, wait_until
+from support.servers import (
+    LabelProxy,
+    OperatorProcess,
+    Prometheus,
+    SecuredPrometheus,
+    SessionExporter,
+    wait_until,
+)
 from voicecap.adapters.prometheus import PrometheusSessions, QueryFailedError, SessionSource
 from voicecap.adapters.prometheus_access import PrometheusAccess
 
@@ -201,3 +208,34 @@ def _base_env() -> dict[str, str]:
     import os  # noqa: PLC0415
 
     return {key: value for key, value in os.environ.items() if not key.startswith("VOICECAP_")}
+
+
+def test_a_tenant_header_reaches_a_real_tenant_proxy(tmp_path: Path) -> None:
+    """Mimir and Cortex need X-Scope-OrgID. prom-label-proxy checks it for real: with the header
+    the operator's batched query sees its tenant's series only; without it, the proxy refuses
+    and the failure says so."""
+    exporter = SessionExporter()
+    exporter.set("voice", "healthcare", "p1", 321)
+    exporter.set("other", "healthcare", "p9", 999)
+    (tmp_path / "prometheus").mkdir()
+    prometheus = Prometheus(tmp_path / "prometheus", [f"127.0.0.1:{exporter.port}"])
+    proxy = LabelProxy(tmp_path, prometheus.url, header="X-Scope-OrgID", label="namespace")
+    other = SessionSource("other/healthcare", "other", "healthcare")
+    try:
+        tenant = PrometheusAccess(proxy.url, headers=(("X-Scope-OrgID", "voice"),))
+        client = PrometheusSessions(tenant, timeout=5)
+        try:
+            wait_until(
+                lambda: client.observe([SOURCE])[SOURCE.key].sessions == 321,
+                timeout=30,
+                what="the tenant's sessions through the proxy",
+            )
+            assert client.observe([other])[other.key].failure == "NoData"  # another tenant's
+        finally:
+            client.close()
+        detail = failure_of(PrometheusAccess(proxy.url))
+        assert 'HTTP 400: Missing HTTP header "X-Scope-Orgid"' in detail, detail
+    finally:
+        proxy.stop()
+        prometheus.stop()
+        exporter.stop()
