@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -239,3 +240,36 @@ def test_a_tenant_header_reaches_a_real_tenant_proxy(tmp_path: Path) -> None:
         proxy.stop()
         prometheus.stop()
         exporter.stop()
+
+
+def test_the_forecast_query_travels_in_the_body_under_a_proxys_line_limit(
+    secured: SecuredPrometheus, tmp_path: Path
+) -> None:
+    """One query per window shape has 104 terms (13 weeks x 8 slots), ~25 KB: behind an nginx
+    with its default 8 KB request line it must go as a form body. A real Prometheus answers it;
+    the request line the client sent stays short."""
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    from voicecap.adapters.history import PrometheusHistory  # noqa: PLC0415
+    from voicecap.api.models import VoiceCapacity  # noqa: PLC0415
+    from voicecap.service.history import weekly_spans  # noqa: PLC0415
+
+    peak = VoiceCapacity.model_validate(BASE_CAPACITY).spec.peaks[0]
+    spans = weekly_spans(peak, datetime(2026, 11, 23, 14, 0, tzinfo=UTC), 13)
+    assert len(spans) == 104
+    lines: list[tuple[str, int]] = []
+    history = PrometheusHistory(access(secured), timeout=30)
+    original = history._session.send
+
+    def recording(request: Any, **kwargs: Any) -> Any:
+        lines.append((request.url, len(request.body or "")))
+        return original(request, **kwargs)
+
+    history._session.send = recording  # type: ignore[method-assign]
+    try:
+        history.quantiles("sum by (namespace, vertical) (voice_active_sessions)", 0.99, spans,
+                          batched=True)  # fmt: skip
+    finally:
+        history.close()
+    [(url, body)] = lines
+    assert len(url) < 8192 and body > 20_000

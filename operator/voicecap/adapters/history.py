@@ -124,11 +124,11 @@ class PrometheusHistory(PrometheusClient):
         """An override may answer a scalar, which a subquery does not take: ask again with
         vector(...) when Prometheus says so."""
         try:
-            return self._query(build(f"({sessions})"))
+            return self._query_posted(build(f"({sessions})"))
         except QueryFailedError as error:
             if batched or "scalar" not in str(error):
                 raise
-            return self._query(build(f"vector({sessions})"))
+            return self._query_posted(build(f"vector({sessions})"))
 
 
 def _subquery(expr: str, start: datetime, end: datetime, *, step: int = STEP_SECONDS) -> str:
