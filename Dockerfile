@@ -1,7 +1,10 @@
 # syntax=docker/dockerfile:1
-# voicecap-operator image: `make image` (needs Docker). Two stages: the first builds a virtual
-# environment from wheels, the second copies only that environment onto a slim Python with no
-# compilers, pip caches or build tools, and runs it as an unprivileged user.
+# voicecap-operator image: `make image` (Docker, Podman or Buildah). Two stages: the first builds
+# a virtual environment from the locked dependencies (requirements.lock), the second copies only
+# that environment onto a slim Python with no compilers, pip caches or build tools, and runs it
+# as an unprivileged user. PYTHON_IMAGE is any Debian bookworm with python3 and python3-venv: the
+# official slim image, or (no registry reachable) one bootstrapped with mmdebstrap
+# (tests/image/build.sh).
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
@@ -9,11 +12,14 @@ FROM ${PYTHON_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
 RUN python -m venv /opt/voicecap
 WORKDIR /src
-# Dependencies first, so code changes do not reinstall them.
+# The locked dependencies first, so code changes do not reinstall them.
+COPY requirements.lock ./
+RUN /opt/voicecap/bin/pip install --only-binary=:all: --upgrade pip \
+ && /opt/voicecap/bin/pip install --only-binary=:all: --no-deps -r requirements.lock
 COPY pyproject.toml README.md LICENSE ./
 COPY operator ./operator
-RUN /opt/voicecap/bin/pip install --only-binary=:all: --upgrade pip \
- && /opt/voicecap/bin/pip install --prefer-binary . \
+RUN /opt/voicecap/bin/pip install --no-deps . \
+ && /opt/voicecap/bin/pip check \
  && /opt/voicecap/bin/python -m compileall -q /opt/voicecap/lib \
  && /opt/voicecap/bin/pip uninstall --yes pip setuptools wheel
 

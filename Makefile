@@ -12,28 +12,29 @@ DEMO_AT ?= 2026-11-23T08:55:00-05:00
 # How long `make demo` runs, in real seconds.
 DEMO_SECONDS ?= 60
 
-# Debian packages the tests run for real (lua5.1: what Argo CD embeds, for argocd/health.lua).
-SYSTEM_PACKAGES := prometheus prometheus-alertmanager lua5.1
+# Debian packages the tests run for real (lua5.1: what Argo CD embeds, for argocd/health.lua;
+# buildah and mmdebstrap build and run the image with no container engine and no registry).
+SYSTEM_PACKAGES := prometheus prometheus-alertmanager lua5.1 buildah mmdebstrap
 # Where `make cluster-up` keeps its processes' state, PIDs and kubeconfig.
 CLUSTER_STATE ?= .cluster
 # The real control plane is built by tests/cluster/build.sh, with Go from PATH or /usr/local/go.
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: test-tools dashboard bench bench-calls bench-operator bench-keda bench-forecast help install system-deps lint typecheck importlint test e2e e2e-local e2e-kind image check crds crds-check demo plan-demo plan run clean cluster-build cluster-up cluster-down
+.PHONY: lock test-tools dashboard bench bench-calls bench-operator bench-keda bench-forecast help install system-deps lint typecheck importlint test e2e e2e-local e2e-kind image check crds crds-check demo plan-demo plan run clean cluster-build cluster-up cluster-down
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,dev,demo]'
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[test,dev,demo]'
 	touch $@
 
 install: $(STAMP) ## create .venv and install the operator with its test, dev and demo tools
 
-system-deps: ## install the Debian packages the tests run (prometheus, promtool, alertmanager, lua5.1)
-	@if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null || ! command -v prometheus-alertmanager >/dev/null || ! command -v lua5.1 >/dev/null; then \
+system-deps: ## install the Debian packages the tests run (prometheus, promtool, alertmanager, lua5.1, buildah, mmdebstrap)
+	@if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null || ! command -v prometheus-alertmanager >/dev/null || ! command -v lua5.1 >/dev/null || ! command -v buildah >/dev/null || ! command -v mmdebstrap >/dev/null; then \
 	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  echo "installing $(SYSTEM_PACKAGES) with apt-get"; \
 	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq; \
@@ -74,8 +75,18 @@ cluster-down: $(STAMP) ## stop every process `make cluster-up` started (by PID) 
 e2e-kind: $(STAMP) ## the e2e scenarios on a real kind cluster (needs Docker, kind and kubectl)
 	BIN=$(BIN) tests/e2e/kind/run.sh
 
-image: ## build the operator image voicecap-operator:dev (needs Docker)
-	docker build --tag voicecap-operator:$(or $(TAG),dev) .
+image: ## build the image voicecap-operator:$(TAG) (dev) with Docker, Podman or Buildah; BASE=... replaces python:3.11-slim-bookworm
+	@engine=""; for candidate in docker podman buildah; do \
+	  if command -v $$candidate >/dev/null && { [ $$candidate != docker ] || docker info >/dev/null 2>&1; }; then engine=$$candidate; break; fi; \
+	done; \
+	[ -n "$$engine" ] || { echo "make image: install Docker, Podman or Buildah"; exit 2; }; \
+	base=$(if $(BASE),--build-arg PYTHON_IMAGE=$(BASE)); \
+	echo "make image: building voicecap-operator:$(or $(TAG),dev) with $$engine"; \
+	if [ $$engine = buildah ]; then buildah bud --isolation chroot --layers $$base --tag voicecap-operator:$(or $(TAG),dev) .; \
+	else $$engine build $$base --tag voicecap-operator:$(or $(TAG),dev) .; fi
+
+lock: $(STAMP) ## re-pin the runtime dependencies in requirements.lock (uv; the image and `make install` install from it)
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --universal --quiet --no-header --annotation-style line --upgrade -o requirements.lock
 
 check: lint typecheck importlint test crds-check ## everything CI runs
 

@@ -1,6 +1,6 @@
-"""The container image recipe. No container engine runs here (ENVIRONMENT.md), so `make e2e-kind`
-builds it for real; these tests check what can be checked without one: the Dockerfile's shape, and
-that the package it installs is complete and runs its entry point with runtime dependencies only.
+"""The container image recipe, read: the Dockerfile's shape, the lock file it installs from, and
+the package it installs (complete, its entry point running with runtime dependencies only).
+tests/e2e/test_image.py builds it for real with buildah and runs it on the control plane.
 """
 
 from __future__ import annotations
@@ -108,3 +108,31 @@ def test_the_entrypoint_needs_no_test_or_dev_package() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "--prometheus-url" in result.stdout
+
+
+def test_the_lock_pins_every_runtime_dependency_within_its_range() -> None:
+    """requirements.lock (make lock) is what the image and `make install` install: every runtime
+    dependency of pyproject.toml is pinned there, inside the range pyproject.toml allows."""
+    import tomllib  # noqa: PLC0415
+
+    from packaging.requirements import Requirement  # noqa: PLC0415
+    from packaging.utils import canonicalize_name  # noqa: PLC0415
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    pinned = {}
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        requirement = line.split("#")[0].strip()
+        if requirement:
+            name, _, version = requirement.partition("==")
+            pinned[canonicalize_name(name)] = version.split(";")[0].strip()
+    for text in declared:
+        requirement = Requirement(text)
+        version = pinned.get(canonicalize_name(requirement.name))
+        assert version is not None, f"{requirement.name} is not in requirements.lock: make lock"
+        assert requirement.specifier.contains(version), f"{requirement.name}=={version}: make lock"
+
+
+def test_the_image_and_the_install_use_the_lock() -> None:
+    build = "\n".join(stages()[0])
+    assert "-r requirements.lock" in build and "--no-deps ." in build
+    assert "-c requirements.lock" in (ROOT / "Makefile").read_text()
