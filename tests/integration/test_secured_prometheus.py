@@ -177,29 +177,24 @@ def test_the_operator_reports_refused_credentials_in_metrics_available(
                 (c for c in status.get("conditions", []) if c["type"] == "MetricsAvailable"), {}
             )
 
-        refused = OperatorProcess(
-            tmp_path, kubeconfig=cluster.kubeconfig(tmp_path), prometheus_url=secured.url,
-            extra=[*flags, f"--prometheus-password-file={wrong}"], name="refused",
-        )  # fmt: skip
-        try:
-            wait_until(lambda: metrics_condition().get("status") == "False", timeout=30,
-                       what="MetricsAvailable False")  # fmt: skip
-            assert "401 Unauthorized" in metrics_condition()["message"]
-        finally:
-            refused.stop()
-        log = refused.log_path.read_text()
+        def operator_until(name: str, password_file: Path, wanted: str) -> tuple[dict, str]:
+            """Run the operator with this password file until MetricsAvailable is `wanted`."""
+            process = OperatorProcess(
+                tmp_path, kubeconfig=cluster.kubeconfig(tmp_path), prometheus_url=secured.url,
+                extra=[*flags, f"--prometheus-password-file={password_file}"], name=name,
+            )  # fmt: skip
+            try:
+                wait_until(lambda: metrics_condition().get("status") == wanted, timeout=30,
+                           what=f"MetricsAvailable {wanted}")  # fmt: skip
+                return metrics_condition(), process.log_path.read_text()
+            finally:
+                process.stop()
+
+        refused, log = operator_until("refused", wrong, "False")
+        assert "401 Unauthorized" in refused["message"]
         assert "not-the-password-x2" not in log and "basic auth as voicecap" in log
-        password = Path(secured.ca).parent / "password"
-        accepted = OperatorProcess(
-            tmp_path, kubeconfig=cluster.kubeconfig(tmp_path), prometheus_url=secured.url,
-            extra=[*flags, f"--prometheus-password-file={password}"], name="accepted",
-        )  # fmt: skip
-        try:
-            wait_until(lambda: metrics_condition().get("status") == "True", timeout=30,
-                       what="MetricsAvailable True")  # fmt: skip
-        finally:
-            accepted.stop()
-        assert PASSWORD not in accepted.log_path.read_text()
+        _, log = operator_until("accepted", Path(secured.ca).parent / "password", "True")
+        assert PASSWORD not in log
         assert PASSWORD not in yaml.safe_dump(k.get(where))
     finally:
         cluster.close()
