@@ -318,6 +318,9 @@ def test_blind_the_floor_holds_what_the_last_known_calls_needed() -> None:
     )
     assert running.floor == 6  # the HPA ran one more inside its tolerance: not cut while blind
     assert "holding the 6 ready pods" in running.reasons["outageHold"]
+    # only Prometheus is blind (say, no sample yet): the HPA still scales, nothing to protect
+    unknown = plan(capacity(), Observation(ready_replicas=6), later, known.memory)
+    assert unknown.floor == 5
 
 
 def test_the_planning_signal_needs_calls_at_70_percent_of_the_ceiling_for_10_minutes() -> None:

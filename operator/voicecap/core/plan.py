@@ -173,7 +173,15 @@ def plan(
         else None,
         "peak": peak_floor,
         "headroom": terms.headroom_floor(capacity, active, verdict.level, reasons),
-        "hold": terms.outage_hold(capacity, active, memory, observation.ready_replicas, reasons),
+        # The ready pods count only where the floor becomes the HPA's maxReplicas: while the
+        # HPA says it cannot read its metric (core/autoscaler.py).
+        "hold": terms.outage_hold(
+            capacity,
+            active,
+            memory,
+            observation.ready_replicas if observation.hpa_scaling is False else None,
+            reasons,
+        ),
     }
     wanted = max(value for value in candidates.values() if value is not None)
     desired = min(wanted, ceiling)

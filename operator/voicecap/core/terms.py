@@ -85,9 +85,9 @@ def outage_hold(
     reasons: dict[str, str],
 ) -> int | None:
     """While sessions are unknown, HoldLastKnown keeps the last floor, and never less than the
-    pods the last known calls needed or the pods ready now: a blind HPA keeps its replicas, so
-    the floor (its maxReplicas, while it cannot read its metric) must not cut them. Floor lets
-    it settle at max(min, peak floor)."""
+    pods the last known calls needed, nor than `ready` (the ready pods, given while the HPA
+    cannot read its metric: a blind HPA keeps its replicas, and the floor is its maxReplicas
+    then, so it must not cut them). Floor lets it settle at max(min, peak floor)."""
     if active is not None:
         return None
     if capacity.spec.metrics_outage.mode == "Floor":
