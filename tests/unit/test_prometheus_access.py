@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from voicecap.adapters.prometheus import _status_detail
+from voicecap.adapters.prometheus import PrometheusSessions, SessionSource, _status_detail
 from voicecap.adapters.prometheus_access import (
     BearerTokenFile,
     PrometheusAccess,
@@ -161,3 +161,20 @@ def test_failures_say_what_to_fix_without_secrets() -> None:
         'HTTP Status Code 400 (b\'{"status":"error","error":"parse error at char 4"}\\n\')'
     )
     assert _status_detail(bad) == "HTTP 400: parse error at char 4"
+
+
+def test_an_unreachable_prometheus_is_said_the_same_way_every_cycle() -> None:
+    """urllib3's text carries the query and object addresses; a condition message that moves
+    would be a status write per object per cycle during an outage."""
+    client = PrometheusSessions("http://127.0.0.1:9", timeout=1)
+    source = SessionSource("voice/healthcare", "voice", "healthcare")
+    try:
+        details = {client.observe([source])[source.key].detail for _ in range(3)}
+    finally:
+        client.close()
+    assert details == {"unreachable (connection refused)"}
+    refused = requests.ConnectionError(
+        "HTTPConnectionPool(...): Max retries exceeded with url: /api/v1/query?query=x "
+        "(Caused by <urllib3.connection.HTTPConnection object at 0x7f3a2b1c>: Failed)"
+    )
+    assert "0x7f3a" not in (explain(refused) or "") and "query=x" not in (explain(refused) or "")

@@ -146,7 +146,31 @@ def explain(error: BaseException) -> str | None:
         return "TLS handshake failed: " + text[:200]
     if isinstance(error, OSError) and "certificate" in text.lower() and "file" in text.lower():
         return f"cannot read a TLS file: {text[:200]}"
+    if isinstance(error, (requests.ConnectionError, requests.Timeout)):
+        return _unreachable(text)
     return None
+
+
+_UNREACHABLE = (
+    ("connection refused", "connection refused"),
+    ("timed out", "timed out"),
+    ("name or service not known", "unknown host"),
+    ("nodename nor servname", "unknown host"),
+    ("temporary failure in name resolution", "unknown host"),
+    ("connection reset", "connection reset"),
+    ("remotedisconnected", "connection closed by the server"),
+    ("connection aborted", "connection closed by the server"),
+)
+
+
+def _unreachable(text: str) -> str:
+    """A short, stable text: urllib3's (pool, URL with the query, object addresses) changes
+    from call to call, and a condition message that changes is a status write per object."""
+    lowered = text.lower()
+    for marker, said in _UNREACHABLE:
+        if marker in lowered:
+            return f"unreachable ({said})"
+    return "unreachable: " + re.sub(r" at 0x[0-9a-f]+|url: \S+ ", "", redact(text))[:200]
 
 
 def redact(text: str) -> str:
