@@ -404,16 +404,8 @@ def _chart(
 
 
 def _short(failure: str) -> str:
-    """urllib3's 'HTTPConnectionPool(...): Max retries exceeded ... (Connection refused)' as
-    the part a person acts on."""
-    for marker, text in (
-        ("Connection refused", "connection refused"),
-        ("timed out", "timed out"),
-        ("Name or service not known", "unknown host"),
-        ("nodename nor servname", "unknown host"),
-    ):
-        if marker in failure:
-            return f"unreachable ({text})"
+    """A failure's first line: the adapter already says an unreachable Prometheus in a few
+    words (adapters/prometheus_access.py, `explain`)."""
     return failure.splitlines()[0][:300]
 
 
