@@ -6,7 +6,9 @@ every ratio here goes through Fraction built from the decimal text a user wrote.
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Iterator
 from fractions import Fraction
 from functools import lru_cache
 
@@ -77,15 +79,22 @@ def peak_floor(calls: float, per_pod: int, *, factor: float, blocking: float | N
     return math.ceil(load / per_pod)
 
 
+def _inverse_blocking(load: float) -> Iterator[float]:
+    """1/B(n, A) for n = 1, 2, ...: Erlang B by the stable recurrence 1/B(n) = 1 + n/A x 1/B(n-1),
+    from 1/B(0) = 1 (B falls with every slot added, towards 0)."""
+    inverse = 1.0
+    for n in itertools.count(1):
+        inverse = 1.0 + inverse * n / load
+        yield inverse
+
+
 def erlang_b(slots: int, load: float) -> float:
-    """The probability that a call offered `load` Erlangs finds all `slots` busy (Erlang B), by
-    the stable recurrence 1/B(n) = 1 + n / (A B(n-1))."""
+    """The probability that a call offered `load` Erlangs finds all `slots` busy (Erlang B)."""
     if load <= 0:
         return 0.0
-    inverse = 1.0
-    for n in range(1, slots + 1):
-        inverse = 1.0 + inverse * n / load
-    return 1.0 / inverse
+    if slots == 0:
+        return 1.0
+    return 1.0 / next(itertools.islice(_inverse_blocking(load), slots - 1, None))
 
 
 @lru_cache(maxsize=8192)  # sessions repeat from cycle to cycle
@@ -94,11 +103,11 @@ def slots_for_blocking(load: float, blocking: float) -> int:
     Erlangs (concurrent calls: arrival rate x mean duration), here the calls carried now."""
     if load <= 0:
         return 0
-    inverse, slots = 1.0, 0
-    while inverse < 1.0 / blocking:  # B falls with every slot added, to 0
-        slots += 1
-        inverse = 1.0 + inverse * slots / load
-    return slots
+    return next(
+        slots
+        for slots, inverse in enumerate(_inverse_blocking(load), start=1)
+        if inverse >= 1.0 / blocking
+    )
 
 
 def headroom_replicas(active: float, per_pod: int, warning: float) -> int:
