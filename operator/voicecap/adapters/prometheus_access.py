@@ -85,27 +85,38 @@ class PrometheusAccess:
         return "; ".join(parts)
 
 
-class BearerTokenFile(AuthBase):
-    """Authorization: Bearer <the file's content>, re-read whenever the file changes (kubelet
-    rotates projected tokens by swapping a symlink, so the check is on the resolved file)."""
+class FileSecret:
+    """A secret kept in a file, read again whenever the file changes (kubelet rotates projected
+    tokens and updates mounted Secrets by swapping a symlink, so the check is on the resolved
+    file)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._seen: tuple[str, int, int] | None = None
-        self._token = ""
+        self._value = ""
+
+    def read(self) -> str:
+        resolved = self.path.resolve()
+        stat = resolved.stat()
+        seen = (str(resolved), stat.st_mtime_ns, stat.st_size)
+        if seen != self._seen:
+            self._value = resolved.read_text().strip()
+            self._seen = seen
+        return self._value
+
+
+class BearerTokenFile(AuthBase):
+    """Authorization: Bearer <the file's content>, as it is now."""
+
+    def __init__(self, path: Path) -> None:
+        self._token = FileSecret(path)
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         request.headers["Authorization"] = f"Bearer {self.token()}"
         return request
 
     def token(self) -> str:
-        resolved = self.path.resolve()
-        stat = resolved.stat()
-        seen = (str(resolved), stat.st_mtime_ns, stat.st_size)
-        if seen != self._seen:
-            self._token = resolved.read_text().strip()
-            self._seen = seen
-        return self._token
+        return self._token.read()
 
 
 def _basic(username: str, password_file: str | None, password: str | None) -> AuthBase:
@@ -115,14 +126,14 @@ def _basic(username: str, password_file: str | None, password: str | None) -> Au
 
 
 class _BasicFromFile(AuthBase):
-    """Basic auth whose password is re-read from its file when the file changes."""
+    """Basic auth with the password as its file says now."""
 
     def __init__(self, username: str, path: Path) -> None:
         self.username = username
-        self._password = BearerTokenFile(path)  # the same re-reading, for a password
+        self._password = FileSecret(path)
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        return HTTPBasicAuth(self.username, self._password.token())(request)
+        return HTTPBasicAuth(self.username, self._password.read())(request)
 
 
 def explain(error: BaseException) -> str | None:
