@@ -27,7 +27,7 @@ import yaml
 from e2e.conftest import Where
 from e2e.workloads import NAMESPACE, agent, condition, eventually, hpa_path, voice_capacity
 from support.objects import ROOT
-from support.servers import free_port, wait_until
+from support.servers import answers_healthz, free_port, wait_until
 
 MAX_IMAGE_MB = 450  # the base (Debian's python3, 225 MB) plus the locked dependencies
 UID = 65532
@@ -164,13 +164,7 @@ exec chroot --userspec={UID}:{UID} "{root}" /usr/bin/env -i \\
 def _healthy(process: subprocess.Popen[bytes], port: int) -> bool:
     if process.poll() is not None:
         raise RuntimeError(f"the image's operator exited with {process.returncode}")
-    import urllib.request  # noqa: PLC0415
-
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as answer:
-            return bool(answer.status == 200)
-    except OSError:
-        return False
+    return answers_healthz(port)
 
 
 def _uids_of(health_port: int) -> set[int]:

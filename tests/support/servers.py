@@ -83,6 +83,15 @@ def alive(pid: int) -> bool:
     return True
 
 
+def answers_healthz(port: int) -> bool:
+    """An operator's /healthz on 127.0.0.1 answers 200 (a refused connection is not yet)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
 class _ReadyServer:
     """A Prometheus-project binary started by PID: ready when /-/ready answers 200."""
 
@@ -364,13 +373,7 @@ class OperatorProcess:
     def _healthy(self) -> bool:
         if self.process.poll() is not None:
             raise RuntimeError(f"voicecap run exited with {self.process.returncode}:\n{self.log()}")
-        try:
-            with urllib.request.urlopen(
-                f"http://127.0.0.1:{self.health_port}/healthz", timeout=1
-            ) as response:
-                return bool(response.status == 200)
-        except OSError:
-            return False
+        return answers_healthz(self.health_port)
 
     def write_profile(self, profile: Path, timeout: float = 60) -> None:
         """Ask a profiled operator (profile=...) for its report so far; wait until written."""
