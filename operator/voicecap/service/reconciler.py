@@ -17,7 +17,7 @@ from typing import Any
 from voicecap.adapters import children
 from voicecap.adapters.kube import KubeApi, NotFoundError, RejectedError, TransientError
 from voicecap.adapters.metrics import OperatorMetrics
-from voicecap.adapters.objects import CapacityEntry
+from voicecap.adapters.objects import CapacityEntry, LiveChild
 from voicecap.api.models import VoiceCapacity, dump
 from voicecap.core.autoscaler import max_replicas
 from voicecap.core.conditions import condition, transitions
@@ -145,7 +145,7 @@ class Reconciler:
             history=self.history.view(capacity),
         )
         decided = plan(capacity, observation, now, entry.memory)
-        outcome, applied = await self._apply(capacity, decided)
+        outcome, applied = await self._apply(capacity, decided, live)
         outcome = replace(outcome, rules=await self._apply_rules(capacity))
         seen = (entry.meta.resource_version or "", decided, outcome)
         if applied or self._settled.get(entry.key) != seen or not seen[0]:
@@ -183,11 +183,11 @@ class Reconciler:
         await self.writer.events(entry.meta, transitions(previous, status), now)
 
     async def _apply(
-        self, capacity: VoiceCapacity, decided: Plan
+        self, capacity: VoiceCapacity, decided: Plan, live: LiveChild | None
     ) -> tuple[Outcome, list[Transition]]:
+        """`live`: the owned HPA as the watch cache has it (read once per reconcile)."""
         name = children.hpa_name(capacity)
         target = capacity.spec.target_ref
-        live = self.world.hpa(capacity.namespace, name)
         around = Surroundings(
             target_found=decided.ready_replicas is not None,
             hpa_name=name,
