@@ -17,6 +17,7 @@ from typing import Any
 
 import kopf
 
+from voicecap.adapters import kopf_watches
 from voicecap.adapters.history import PrometheusHistory
 from voicecap.adapters.kube import KubeApi
 from voicecap.adapters.metrics import OperatorMetrics
@@ -110,7 +111,12 @@ async def startup(
     memo.indexed, memo.stop = asyncio.Event(), asyncio.Event()
     memo.cycles = asyncio.create_task(
         run_cycles(
-            Fleet(reconciler), gate, interval=config.interval, ready=memo.indexed, stop=memo.stop
+            Fleet(reconciler),
+            gate,
+            caches_fresh=kopf_watches.STREAMS.fresh,
+            interval=config.interval,
+            ready=memo.indexed,
+            stop=memo.stop,
         ),
         name="voicecap-cycles",
     )

@@ -12,7 +12,7 @@ from dataclasses import replace
 import kopf
 
 from voicecap import handlers  # registers the handlers with Kopf's default registry
-from voicecap.adapters import kopf_toggles
+from voicecap.adapters import kopf_toggles, kopf_watches
 from voicecap.settings import Settings
 
 
@@ -42,6 +42,7 @@ def run(settings: Settings) -> int:
     if not settings.verbose:  # "Handler 'reconcile' succeeded." on every watch event is noise
         logging.getLogger("kopf.objects").setLevel(logging.WARNING)
     kopf_toggles.install()  # linear start-up with thousands of objects (see the module)
+    kopf_watches.install()  # re-listed caches forget deletions; a failed watch lists again
     handlers.register_optional(prometheus_rules=settings.prometheus_rules, keda=settings.keda)
     settings = replace(settings, identity=identity())
     liveness = (

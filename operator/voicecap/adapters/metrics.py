@@ -164,6 +164,18 @@ class OperatorMetrics:
             buckets=(*_LATENCY_BUCKETS, 30, 60),
             registry=r,
         )
+        self.cycles_skipped = Counter(
+            "voicecap_cycles_skipped_total",
+            "Fleet cycles not run, by reason: a peer with a higher priority writes (Peer), or "
+            "a watch cache is re-listing after 410 Gone, a pause or an error (StaleCache).",
+            ("reason",),
+            registry=r,
+        )
+        self.writer = Gauge(
+            "voicecap_writer",
+            "1 while this replica is the one that writes (Kopf peering), else 0.",
+            registry=r,
+        )
         self.objects = Gauge(
             "voicecap_objects",
             "VoiceCapacities known to the operator, by validity.",

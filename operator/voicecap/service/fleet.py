@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from voicecap.adapters.objects import CapacityEntry
@@ -96,12 +97,14 @@ async def run_cycles(
     fleet: Fleet,
     gate: PeeringGate,
     *,
+    caches_fresh: Callable[[], bool],
     interval: float,
     ready: asyncio.Event,
     stop: asyncio.Event,
 ) -> None:
     """The periodic re-evaluation of every object (docs/reliability.md F7): survives any
-    error, stops on `stop`."""
+    error, stops on `stop`. Writes only as the peering's writer (F6) and only from watch caches
+    that missed nothing (`caches_fresh`: F23)."""
     metrics = fleet.reconciler.metrics
     while not ready.is_set() and not stop.is_set():
         with contextlib.suppress(asyncio.TimeoutError):
@@ -109,12 +112,18 @@ async def run_cycles(
     while not stop.is_set():
         started = time.monotonic()
         try:
-            if await gate.may_write():
+            writer = await gate.may_write()
+            metrics.writer.set(1 if writer else 0)
+            if not writer:
+                metrics.cycles_skipped.labels("Peer").inc()
+                log.debug("cycle skipped: a peer with a higher priority is active")
+            elif not caches_fresh():
+                metrics.cycles_skipped.labels("StaleCache").inc()
+                log.info("cycle skipped: watch caches are re-listing")
+            else:
                 count = await fleet.cycle()
                 metrics.cycle_duration.observe(time.monotonic() - started)
                 log.debug("cycle: %d VoiceCapacities in %.3fs", count, time.monotonic() - started)
-            else:
-                log.info("cycle skipped: a peer with a higher priority is active")
         except Exception:
             metrics.reconcile_errors.labels("CycleFailed").inc()
             log.exception("cycle failed; the next one starts on schedule")

@@ -32,7 +32,7 @@ class PeeringGate:
         self._priority = priority
         self._identity = identity
         self._namespaces = namespaces
-        self._last = True
+        self._last = name is None  # a peer writes nothing until it knows it may
 
     async def may_write(self) -> bool:
         if self._name is None:
