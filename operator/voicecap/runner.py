@@ -7,6 +7,8 @@ import getpass
 import logging
 import os
 import socket
+import time
+import zlib
 from dataclasses import replace
 
 import kopf
@@ -29,6 +31,14 @@ def _user() -> str:
         return str(os.getuid())
 
 
+def auto_priority(started_ms: int, identity: str) -> int:
+    """--priority=auto: the replica that started first writes, so a restarted replica never
+    takes over from a healthy one (no handover on every restart). Priorities are negated start
+    times in milliseconds, with three digits from the identity so that two replicas started in
+    the same millisecond still differ (Kopf pauses every peer of equal priority)."""
+    return -(started_ms * 1000 + zlib.crc32(identity.encode()) % 1000)
+
+
 def run(settings: Settings) -> int:
     kopf.configure(
         verbose=settings.verbose,
@@ -44,7 +54,14 @@ def run(settings: Settings) -> int:
     kopf_toggles.install()  # linear start-up with thousands of objects (see the module)
     kopf_watches.install()  # re-listed caches forget deletions; a failed watch lists again
     handlers.register_optional(prometheus_rules=settings.prometheus_rules, keda=settings.keda)
-    settings = replace(settings, identity=identity())
+    me = identity()
+    settings = replace(
+        settings,
+        identity=me,
+        priority=auto_priority(time.time_ns() // 1_000_000, me)
+        if settings.auto_priority
+        else settings.priority,
+    )
     liveness = (
         f"http://{settings.bind_address}:{settings.health_port}/healthz"
         if settings.health_port

@@ -22,6 +22,8 @@ class Settings:
     peering: str | None = None  # None: Kopf's "default" peering, if its CRD is installed
     standalone: bool = False
     priority: int = 0
+    auto_priority: bool = False  # --priority=auto: runner.run derives it from the start time
+    peering_lifetime: int = 60  # seconds a peering entry lives without a keep-alive
     prometheus_rules: bool = True  # watch and write PrometheusRules where they are served
     keda: bool = True  # watch KEDA ScaledObjects where they are served
     log_format: LogFormat = "full"

@@ -121,8 +121,8 @@ def test_every_rendered_object_is_valid_kubernetes(helm_env: dict[str, str], val
     docs = render(helm_env, "--values", str(values), "--include-crds")
     assert docs
     for doc in docs:
-        if doc["apiVersion"].startswith("monitoring.coreos.com/"):
-            continue  # not a built-in: checked by test_service_monitor_selects_the_service
+        if doc["apiVersion"].startswith(("monitoring.coreos.com/", "kopf.dev/")):
+            continue  # not built-ins: checked by the tests of ServiceMonitors and peering
         kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
 
 
@@ -134,12 +134,15 @@ def test_chart_crds_are_the_generated_crds() -> None:
     assert (mismatch, errors) == ([], []), "run `make crds`"
 
 
-def test_operator_deployment_runs_one_restricted_writer(helm_env: dict[str, str]) -> None:
+def test_operator_deployment_runs_restricted_replicas(helm_env: dict[str, str]) -> None:
     docs = render(helm_env)
     deployment = only(docs, "Deployment")
     spec = deployment["spec"]
-    assert spec["replicas"] == 1
-    assert spec["strategy"] == {"type": "Recreate"}
+    assert spec["replicas"] == 2
+    assert spec["strategy"] == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
+    }
     pod = spec["template"]["spec"]
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
@@ -166,7 +169,7 @@ def test_operator_deployment_runs_one_restricted_writer(helm_env: dict[str, str]
     args = container["args"]
     assert args[0] == "run"
     assert "--all-namespaces" in args
-    assert "--standalone" in args
+    assert "--standalone" not in args
     assert "--health-port=8081" in args
     assert "--metrics-port=8080" in args
     assert container["image"] == "voicecap-operator:0.1.0"
@@ -321,7 +324,84 @@ def test_the_dashboard_configmap_is_the_built_dashboard(helm_env: dict[str, str]
 
 def test_optional_objects_are_off_by_default(helm_env: dict[str, str]) -> None:
     kinds = {doc["kind"] for doc in render(helm_env)}
-    assert kinds == {"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Deployment"}
+    assert kinds == {
+        "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Deployment",
+        "ClusterKopfPeering", "PodDisruptionBudget",  # two replicas by default
+    }  # fmt: skip
+
+
+def _peering_grants(rules: list[dict[str, Any]]) -> set[tuple[str, str, tuple[str, ...]]]:
+    return {
+        (resource, verb, tuple(rule.get("resourceNames", ())))
+        for rule in rules
+        if rule["apiGroups"] == ["kopf.dev"]
+        for resource in rule["resources"]
+        for verb in rule["verbs"]
+    }
+
+
+def test_two_replicas_elect_one_writer_with_kopf_peering(helm_env: dict[str, str]) -> None:
+    docs = render(helm_env)
+    pod_labels = only(docs, "Deployment")["spec"]["template"]["metadata"]["labels"]
+    pod = only(docs, "Deployment")["spec"]["template"]["spec"]
+    args = pod["containers"][0]["args"]
+    peering = only(docs, "ClusterKopfPeering")
+    assert peering["apiVersion"] == "kopf.dev/v1"
+    name = peering["metadata"]["name"]
+    assert f"--peering={name}" in args
+    assert "--priority=auto" in args  # distinct priorities: Kopf pauses every equal peer
+    assert "--peering-lifetime=30" in args
+    assert _peering_grants(only(docs, "ClusterRole")["rules"]) == {
+        ("clusterkopfpeerings", "list", ()),
+        ("clusterkopfpeerings", "watch", ()),
+        ("clusterkopfpeerings", "get", (name,)),
+        ("clusterkopfpeerings", "patch", (name,)),
+    }
+    budget = only(docs, "PodDisruptionBudget")
+    assert budget["spec"]["maxUnavailable"] == 1
+    assert budget["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
+    (spread,) = pod["topologySpreadConstraints"]
+    assert spread["topologyKey"] == "kubernetes.io/hostname"
+    assert spread["whenUnsatisfiable"] == "ScheduleAnyway"
+    assert spread["labelSelector"]["matchLabels"].items() <= pod_labels.items()
+    crds = {
+        doc["metadata"]["name"]: doc
+        for doc in render(helm_env, "--include-crds")
+        if doc["kind"] == "CustomResourceDefinition"
+    }
+    assert crds["clusterkopfpeerings.kopf.dev"]["spec"]["scope"] == "Cluster"
+    assert crds["kopfpeerings.kopf.dev"]["spec"]["scope"] == "Namespaced"
+
+
+def test_namespaced_peering_is_a_kopfpeering_per_watched_namespace(
+    helm_env: dict[str, str],
+) -> None:
+    docs = render(helm_env, "--values", str(CHART / "ci" / "namespaced-values.yaml"))
+    peerings = {doc["metadata"]["namespace"] for doc in by_kind(docs, "KopfPeering")}
+    assert peerings == {"voice", "voice-staging"}
+    assert not by_kind(docs, "ClusterKopfPeering")
+    assert not _peering_grants(only(docs, "ClusterRole")["rules"])
+    for role in by_kind(docs, "Role"):
+        assert ("kopfpeerings", "patch", ("voicecap-operator",)) in _peering_grants(role["rules"])
+
+
+def test_one_standalone_replica_without_peering(helm_env: dict[str, str]) -> None:
+    docs = render(helm_env, "--set", "peering.enabled=false", "--set", "replicaCount=1")
+    spec = only(docs, "Deployment")["spec"]
+    assert spec["replicas"] == 1
+    assert spec["strategy"] == {"type": "Recreate"}
+    pod = spec["template"]["spec"]
+    assert "--standalone" in pod["containers"][0]["args"]
+    assert "topologySpreadConstraints" not in pod
+    kinds = {doc["kind"] for doc in docs}
+    assert not kinds & {"ClusterKopfPeering", "KopfPeering", "PodDisruptionBudget"}
+    assert not _peering_grants(only(docs, "ClusterRole")["rules"])
+
+
+def test_more_than_one_replica_without_peering_is_refused(helm_env: dict[str, str]) -> None:
+    result = helm(helm_env, "template", "vc", "--set", "peering.enabled=false")
+    assert result.returncode != 0
+    assert "replicaCount > 1 needs peering.enabled" in result.stderr
 
 
 def test_service_monitor_selects_the_service(helm_env: dict[str, str]) -> None:
@@ -368,7 +448,8 @@ def test_service_monitor_without_service_is_refused(helm_env: dict[str, str]) ->
     ("setting", "complaint"),
     [
         ("replicaCount=two", "replicaCount: Invalid type"),
-        ("replicaCount=2", "replicaCount: Must be less than or equal to 1"),
+        ("replicaCount=-1", "replicaCount: Must be greater than or equal to 0"),
+        ("peering.lifetime=5", "peering.lifetime: Must be greater than or equal to 11"),
         ("operator.logFormat=xml", "operator.logFormat must be one of"),
         ("operator.intervl=15s", "Additional property intervl is not allowed"),
         ("unknownKey=1", "Additional property unknownKey is not allowed"),

@@ -126,6 +126,22 @@ namespace, in one Role per namespace otherwise. No wildcards; each rule says why
   verbs: [list, watch]
 {{- end }}
 
+{{/* RBAC rules for Kopf peering (`resource`: clusterkopfpeerings or kopfpeerings). */}}
+{{- define "voicecap.peeringRules" -}}
+{{- if .Values.peering.enabled }}
+# Kopf peering: every replica watches the peering objects and patches its own keep-alive into
+# the chart's one; the fleet cycle reads it to know whether this replica writes.
+- apiGroups: [kopf.dev]
+  resources: [{{ .resource }}]
+  verbs: [list, watch]
+# ... and only the chart's peering object is read and written.
+- apiGroups: [kopf.dev]
+  resources: [{{ .resource }}]
+  resourceNames: [{{ .Values.peering.name }}]
+  verbs: [get, patch]
+{{- end }}
+{{- end }}
+
 {{/*
 The projected volume's sources for Prometheus credentials (empty: nothing to mount).
 */}}

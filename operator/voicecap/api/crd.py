@@ -20,6 +20,7 @@ from voicecap.api.models import (
     VoiceCapacitySpec,
     VoiceCapacityStatus,
 )
+from voicecap.api.names import KOPF_GROUP
 
 CATEGORY = "voicecap"
 
@@ -216,9 +217,47 @@ def tokenbudget_crd() -> dict[str, Any]:
     )
 
 
+def kopf_peering_crd(kind: str, scope: str) -> dict[str, Any]:
+    """Kopf's peering CRD, as Kopf's documentation defines it: how replicas elect one writer.
+    Shared by every Kopf operator in the cluster (Helm leaves an existing one alone)."""
+    plural = f"{kind.lower()}s"
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{plural}.{KOPF_GROUP}"},
+        "spec": {
+            "group": KOPF_GROUP,
+            "names": {"kind": kind, "plural": plural, "singular": kind.lower()},
+            "scope": scope,
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "description": "Kopf peering: each live operator replica's "
+                            "priority and last keep-alive, in status (one writer at a time).",
+                            "properties": {
+                                "status": {
+                                    "type": "object",
+                                    "x-kubernetes-preserve-unknown-fields": True,
+                                }
+                            },
+                        }
+                    },
+                }
+            ],
+        },
+    }
+
+
 def all_crds() -> dict[str, dict[str, Any]]:
     """File name (as controller-gen names them) -> CRD."""
     return {
         f"{GROUP}_voicecapacities.yaml": voicecapacity_crd(),
         f"{GROUP}_tokenbudgets.yaml": tokenbudget_crd(),
+        f"{KOPF_GROUP}_clusterkopfpeerings.yaml": kopf_peering_crd("ClusterKopfPeering", "Cluster"),
+        f"{KOPF_GROUP}_kopfpeerings.yaml": kopf_peering_crd("KopfPeering", "Namespaced"),
     }

@@ -18,7 +18,8 @@ PROMETHEUS_RULE_API_VERSION = "monitoring.coreos.com/v1"
 PROMETHEUS_RULE_CRD = "prometheusrules.monitoring.coreos.com"
 EVENTS_API_VERSION = "events.k8s.io/v1"
 KEDA_GROUP, KEDA_VERSION = "keda.sh", "v1alpha1"
-KOPF_PEERING_API_VERSION = "kopf.dev/v1"
+KOPF_GROUP = "kopf.dev"
+KOPF_PEERING_API_VERSION = f"{KOPF_GROUP}/v1"
 
 # Labels and annotations on what the operator owns, and Kopf's own bookkeeping keys.
 MANAGED_BY = "voicecap-operator"

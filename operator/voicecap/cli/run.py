@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Literal
 
 from voicecap.cli.args import UsageError, duration, instant
 from voicecap.cli.prometheus_flags import add_prometheus_flags, prometheus_access
@@ -50,7 +51,21 @@ def add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "operator waits until the peering CRD exists (default: use peering 'default' if its "
         "CRD is installed, else run standalone)",
     )
-    run.add_argument("--priority", type=int, default=0, help="peering priority (default 0)")
+    run.add_argument(
+        "--priority",
+        type=peering_priority,
+        default=0,
+        help="peering priority: an integer (the highest live one writes), or 'auto' for "
+        "replicas of one Deployment: the replica that started first writes (default 0)",
+    )
+    run.add_argument(
+        "--peering-lifetime",
+        type=int,
+        default=60,
+        metavar="SECONDS",
+        help="how long a replica's peering entry lives without a keep-alive (sent every "
+        "lifetime - 5..10 s): a SIGKILLed writer is replaced within this (default 60, Kopf's)",
+    )
     run.add_argument("--standalone", action="store_true", help="ignore peering")
     run.add_argument(
         "--no-prometheus-rules",
@@ -90,10 +105,21 @@ def add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     run.set_defaults(handler=start_operator)
 
 
+def peering_priority(text: str) -> int | Literal["auto"]:
+    if text == "auto":
+        return "auto"
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer or 'auto': {text!r}") from None
+
+
 def start_operator(args: argparse.Namespace) -> int:
     access = prometheus_access(args)
     if args.clock_speed <= 0:
         raise UsageError("--clock-speed must be above zero")
+    if args.peering_lifetime < 11:  # Kopf sends keep-alives every lifetime - 5..10 s
+        raise UsageError("--peering-lifetime must be at least 11 seconds")
     from voicecap import runner  # noqa: PLC0415  (kopf and API clients load only for `run`)
 
     return runner.run(
@@ -106,7 +132,9 @@ def start_operator(args: argparse.Namespace) -> int:
             bind_address=args.bind_address,
             peering=args.peering,
             standalone=args.standalone,
-            priority=args.priority,
+            priority=0 if args.priority == "auto" else args.priority,
+            auto_priority=args.priority == "auto",
+            peering_lifetime=args.peering_lifetime,
             prometheus_rules=args.prometheus_rules,
             keda=args.keda,
             log_format=args.log_format,
