@@ -124,17 +124,23 @@ class RealStack:
             raise
 
     def start_operator(
-        self, name: str = "operator", *, profile: Path | None = None
+        self,
+        name: str = "operator",
+        *,
+        profile: Path | None = None,
+        kubeconfig: Path | None = None,
+        extra: tuple[str, ...] = ("--standalone",),
     ) -> OperatorProcess:
         """`voicecap run` with the chart's ServiceAccount token (stopped by `close()`). Each
-        start logs to a file of its own (operator-1.log, ...), so `forbidden()` sees them all."""
+        start logs to a file of its own (operator-1.log, ...), so `forbidden()` sees them all.
+        `kubeconfig`: another token of that ServiceAccount (replicas, told apart in audit)."""
         self.starts += 1
         operator = OperatorProcess(
             self.workdir,
-            kubeconfig=self.operator_kubeconfig,
+            kubeconfig=kubeconfig or self.operator_kubeconfig,
             prometheus_url=self.plane.prometheus_url,
             interval=self.interval,
-            extra=["--standalone"],
+            extra=list(extra),
             name=f"{name}-{self.starts}",
             profile=profile,
         )
