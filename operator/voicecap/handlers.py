@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from typing import Any
 
 import kopf
@@ -100,6 +101,7 @@ async def startup(
         metrics=metrics,
         clock=clock,
         writer=ChildWriter(kube, metrics, identity=config.identity),
+        hpa_metric_grace=timedelta(seconds=config.hpa_metric_grace),
     )
     gate = PeeringGate(
         kube,

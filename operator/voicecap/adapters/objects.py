@@ -22,6 +22,7 @@ from voicecap.api.models import (
     VoiceCapacity,
     VoiceCapacityStatus,
 )
+from voicecap.api.timefmt import parse_iso
 from voicecap.core.autoscaler import HPA_CONDITION_TYPES, HPACondition, HPAReport
 from voicecap.core.budget_status import parse_budget_status
 from voicecap.core.observation import Memory
@@ -139,6 +140,7 @@ def hpa_report(body: Mapping[str, Any]) -> HPAReport:
                 status=str(c.get("status", "Unknown")),
                 reason=str(c.get("reason", "")),
                 message=str(c.get("message", "")),
+                since=parse_iso(str(c.get("lastTransitionTime") or "")),
             )
             for c in status.get("conditions") or []
             if c.get("type") in HPA_CONDITION_TYPES

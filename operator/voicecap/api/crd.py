@@ -242,6 +242,8 @@ def kopf_peering_crd(kind: str, scope: str) -> dict[str, Any]:
                             "properties": {
                                 "status": {
                                     "type": "object",
+                                    "description": "Per replica identity: its priority, "
+                                    "lifetime (seconds) and lastseen keep-alive time.",
                                     "x-kubernetes-preserve-unknown-fields": True,
                                 }
                             },

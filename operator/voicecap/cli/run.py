@@ -45,6 +45,14 @@ def add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     )
     run.add_argument("--bind-address", default="0.0.0.0", help="address for /metrics and /healthz")
     run.add_argument(
+        "--hpa-metric-grace",
+        type=duration,
+        default=45.0,
+        help="how long the owned HPA must report that it cannot read its metric before "
+        "maxReplicas is held at the floor; shorter losses (a failed sync) write nothing "
+        "(default 45s: three HPA syncs)",
+    )
+    run.add_argument(
         "--peering",
         metavar="NAME",
         help="Kopf peering object that elects one writer among replicas; when given, the "
@@ -130,6 +138,7 @@ def start_operator(args: argparse.Namespace) -> int:
             metrics_port=args.metrics_port or None,
             health_port=args.health_port or None,
             bind_address=args.bind_address,
+            hpa_metric_grace=args.hpa_metric_grace,
             peering=args.peering,
             standalone=args.standalone,
             priority=0 if args.priority == "auto" else args.priority,

@@ -8,11 +8,18 @@ raises the Deployment, but nothing ever lowers it again after a peak. So while t
 that, voicecap holds maxReplicas at the floor, and the floor (which follows live sessions every
 cycle, with its own scale-down stabilization) drives scale-down too. Once the HPA reads its metric
 again (it evaluates its metrics whenever the target is inside its bounds) the ceiling returns.
+
+A blip is not a loss: one failed sync (prometheus-adapter or Prometheus away for a moment) leaves
+ScalingActive=False for a whole HPA sync period (15 s). Acting on it would cap maxReplicas and
+restore it a sync later (two HPA patches, two status patches and two Events per VoiceCapacity:
+thousands of writes for one hiccup). `settled` keeps the conditions voicecap last acted on until
+the loss is `grace` old (--hpa-metric-grace, default 45 s: three syncs).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 # The HPA's conditions, in the order `kubectl describe hpa` shows them.
 HPA_CONDITION_TYPES = ("AbleToScale", "ScalingActive", "ScalingLimited")
@@ -24,6 +31,7 @@ class HPACondition:
     status: str  # "True" | "False" | "Unknown"
     reason: str = ""
     message: str = ""
+    since: datetime | None = field(default=None, compare=False)  # lastTransitionTime
 
 
 @dataclass(frozen=True)
@@ -61,3 +69,18 @@ def max_replicas(floor: int, ceiling: int, report: HPAReport | None) -> int:
     if report is not None and report.metric_unavailable:
         return max(floor, 1)
     return max(ceiling, floor, 1)
+
+
+def settled(
+    report: HPAReport | None, acted: HPAReport | None, *, now: datetime, grace: timedelta
+) -> HPAReport | None:
+    """The report to act on: `report`, unless it is a metric loss younger than `grace` after
+    the HPA was scaling on its metric in the report acted on last (`acted`): then its
+    conditions stand, so a blip writes nothing. Without a transition time the loss counts."""
+    if report is None or acted is None or not report.metric_unavailable:
+        return report
+    active = report.condition("ScalingActive")
+    since = active.since if active is not None else None
+    if acted.scaling_on_metric is True and since is not None and now - since < grace:
+        return replace(report, conditions=acted.conditions)
+    return report

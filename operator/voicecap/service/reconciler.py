@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from voicecap.adapters import children
@@ -19,7 +20,7 @@ from voicecap.adapters.kube import KubeApi, NotFoundError, RejectedError, Transi
 from voicecap.adapters.metrics import OperatorMetrics
 from voicecap.adapters.objects import CapacityEntry, LiveChild
 from voicecap.api.models import VoiceCapacity, dump
-from voicecap.core.autoscaler import max_replicas
+from voicecap.core.autoscaler import HPAReport, max_replicas, settled
 from voicecap.core.conditions import condition, transitions
 from voicecap.core.guards import Surroundings, guard
 from voicecap.core.outcome import Outcome, RulesOutcome, Transition
@@ -59,6 +60,8 @@ class Reconciler:
     # client's connection pool, so a burst (thousands of new objects) waits here, not inside a
     # request whose timeout is already running.
     concurrency: int = 16
+    # How old a metric loss the HPA reports must be before it counts (core/autoscaler.settled).
+    hpa_metric_grace: timedelta = timedelta(seconds=45)
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     _gate: asyncio.Semaphore = field(init=False)
     # What the last reconcile of each object saw: (resourceVersion, plan, outcome). The same
@@ -68,6 +71,8 @@ class Reconciler:
     # shows something newer than X (a cycle faster than the watch would write it, and post its
     # Events, a second time).
     _written: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    # The HPA report each object's last reconcile acted on (a metric blip keeps its conditions).
+    _acted: dict[str, HPAReport] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._gate = asyncio.Semaphore(self.concurrency)
@@ -111,6 +116,8 @@ class Reconciler:
             del self._settled[key]
         for key in set(self._written) - keys:
             del self._written[key]
+        for key in set(self._acted) - keys:
+            del self._acted[key]
 
     def _own_write(self, entry: CapacityEntry) -> CapacityEntry:
         written = self._written.get(entry.key)
@@ -137,15 +144,16 @@ class Reconciler:
             self.book.refresh(valid, self.world.budgets())
         target = capacity.spec.target_ref
         live = self.world.hpa(capacity.namespace, children.hpa_name(capacity))
+        report = self._settled_report(entry.key, live)
         observation = replace(
             await self.sessions.observation(session_source(capacity)),
-            hpa_scaling=live.hpa.scaling_on_metric if live is not None and live.hpa else None,
+            hpa_scaling=report.scaling_on_metric if report is not None else None,
             ready_replicas=self.world.ready_replicas(capacity.namespace, target.kind, target.name),
             granted_tpm=self.book.take(capacity, seed=self.world.capacities),
             history=self.history.view(capacity),
         )
         decided = plan(capacity, observation, now, entry.memory)
-        outcome, applied = await self._apply(capacity, decided, live)
+        outcome, applied = await self._apply(capacity, decided, live, report)
         outcome = replace(outcome, rules=await self._apply_rules(capacity))
         seen = (entry.meta.resource_version or "", decided, outcome)
         if applied or self._settled.get(entry.key) != seen or not seen[0]:
@@ -182,10 +190,30 @@ class Reconciler:
             self._written[entry.key] = (entry.meta.resource_version or "", wanted)
         await self.writer.events(entry.meta, transitions(previous, status), now)
 
+    def _settled_report(self, key: str, live: LiveChild | None) -> HPAReport | None:
+        """The owned HPA's report to act on, a metric blip left out (core/autoscaler.settled).
+        The HPA stamps its conditions in real time, whatever the operator's Clock says."""
+        report = settled(
+            live.hpa if live is not None else None,
+            self._acted.get(key),
+            now=datetime.now(UTC),
+            grace=self.hpa_metric_grace,
+        )
+        if report is None:
+            self._acted.pop(key, None)
+        else:
+            self._acted[key] = report
+        return report
+
     async def _apply(
-        self, capacity: VoiceCapacity, decided: Plan, live: LiveChild | None
+        self,
+        capacity: VoiceCapacity,
+        decided: Plan,
+        live: LiveChild | None,
+        report: HPAReport | None,
     ) -> tuple[Outcome, list[Transition]]:
-        """`live`: the owned HPA as the watch cache has it (read once per reconcile)."""
+        """`live`: the owned HPA as the watch cache has it (read once per reconcile); `report`:
+        its report as acted on."""
         name = children.hpa_name(capacity)
         target = capacity.spec.target_ref
         around = Surroundings(
@@ -198,7 +226,6 @@ class Reconciler:
         stopped = guard(capacity, decided, around)
         if stopped is not None:
             return stopped, []
-        report = live.hpa if live is not None else None
         ceiling = max_replicas(decided.floor, decided.ceiling, report)
         desired = children.render_hpa(capacity, decided, ceiling)
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from support.objects import capacity_body
@@ -96,3 +98,51 @@ async def test_the_other_rules_kind_is_removed_once_replaced() -> None:
     await service.reconcile(key)
     assert ("voice", "PrometheusRule", "voicecap-healthcare") in world.children
     assert ("voice", "ConfigMap", "voicecap-healthcare-rules") not in world.children
+
+
+def _hpa_scaling_active(world: MemoryWorld, status: str, *, ago: float) -> None:
+    """The HPA controller's ScalingActive condition on the owned HPA, `ago` seconds old."""
+    where = ("voice", "HorizontalPodAutoscaler", "healthcare")
+    body = world.children[where]
+    stamp = (datetime.now(UTC) - timedelta(seconds=ago)).isoformat()
+    reason = "ValidMetricFound" if status == "True" else "FailedGetPodsMetric"
+    body["status"] = {
+        "currentReplicas": 2,
+        "desiredReplicas": 2,
+        "conditions": [
+            {
+                "type": "ScalingActive",
+                "status": status,
+                "reason": reason,
+                "lastTransitionTime": stamp,
+            },
+        ],
+    }
+    world.put_child(where, body)
+
+
+@pytest.mark.asyncio
+async def test_a_metric_blip_writes_nothing_and_a_lasting_loss_holds_the_ceiling() -> None:
+    world = MemoryWorld()
+    key = world.add_capacity(plain_capacity())
+    service = service_for(world, {"healthcare": 100.0})
+    hpa = ("voice", "HorizontalPodAutoscaler", "healthcare")
+    await service.fleet.cycle()
+    _hpa_scaling_active(world, "True", ago=600)
+    await service.fleet.cycle()
+    ceiling = world.children[hpa]["spec"]["maxReplicas"]
+    before, events = len(service.kube.writes), len(service.kube.events)
+
+    _hpa_scaling_active(world, "False", ago=15)  # one failed HPA sync
+    await service.fleet.cycle()
+    _hpa_scaling_active(world, "True", ago=0)  # and the next one reads the metric again
+    await service.fleet.cycle()
+    assert service.kube.writes[before:] == []
+    assert len(service.kube.events) == events
+
+    _hpa_scaling_active(world, "False", ago=60)  # a loss past the grace counts
+    await service.fleet.cycle()
+    floor = world.body(key)["status"]["replicas"]["floor"]
+    assert world.children[hpa]["spec"]["maxReplicas"] == floor < ceiling
+    metrics = {c["type"]: c for c in world.body(key)["status"]["conditions"]}["HPAMetrics"]
+    assert (metrics["status"], metrics["reason"]) == ("False", "FloorDrivesScaleDown")
