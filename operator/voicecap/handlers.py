@@ -84,6 +84,7 @@ async def startup(
     settings.peering.lifetime = config.peering_lifetime
 
     metrics = OperatorMetrics()
+    metrics.watch_streams(kopf_watches.STREAMS)
     if config.metrics_port is not None:
         metrics.serve(config.metrics_port, config.bind_address)
     kube = await KubeApi.connect(

@@ -29,7 +29,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,6 +139,7 @@ class Process:
     name: str
     process: subprocess.Popen[bytes]
     log: Path
+    command: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -152,6 +153,7 @@ class ControlPlane:
     scrape_interval: str = "1s"  # tests want fresh samples; a fleet of thousands wants slower
     hpa_sync_period: str = HPA_SYNC_PERIOD  # bench/keda_compare.py uses Kubernetes' 15s
     processes: list[Process] = field(default_factory=list)
+    _stopped: dict[str, tuple[int, list[str]]] = field(default_factory=dict)  # by stop_component
 
     def start(self) -> None:
         self.state.mkdir(parents=True, exist_ok=True)
@@ -231,6 +233,52 @@ class ControlPlane:
             stop_process(self.processes.pop().process, grace=15)
         with contextlib.suppress(FileNotFoundError):
             (self.state / "pids.json").unlink()
+
+    # ---- faults (bench/faults.py) ------------------------------------------------------------
+
+    def stop_component(self, name: str, *, kill: bool = False) -> None:
+        """Stop one component by PID (SIGTERM, or SIGKILL); `start_component` starts it again
+        with the same command line (etcd keeps its data directory, Prometheus its TSDB)."""
+        index, item = self._component(name)
+        stop_process(item.process, grace=15, kill=kill)
+        self._stopped[name] = (index, item.command)
+        del self.processes[index]
+
+    def start_component(
+        self, name: str, *, edit: Callable[[list[str]], list[str]] | None = None
+    ) -> None:
+        """Start a stopped component again; `edit` may change its flags (a throttled API
+        server). Returns once it answers again."""
+        index, command = self._stopped.pop(name)
+        args = command[1:] if edit is None else edit(command[1:])
+        self._spawn(name, args, Path(command[0]), at=index)
+        if name == "kube-apiserver":
+            wait_until(
+                lambda: self._get("/readyz") is not None,
+                timeout=START_TIMEOUT,
+                interval=0.3,
+                what="kube-apiserver ready again",
+            )
+        elif name == "etcd":
+            wait_until(
+                lambda: self._plain_ok(f"http://127.0.0.1:{self.etcd_port}/health"),
+                timeout=START_TIMEOUT,
+                interval=0.2,
+                what="etcd healthy again",
+            )
+        elif name == "prometheus":
+            wait_until(
+                lambda: self._plain_ok(f"{self.prometheus_url}/-/ready"),
+                timeout=START_TIMEOUT,
+                interval=0.3,
+                what="Prometheus ready again",
+            )
+
+    def _component(self, name: str) -> tuple[int, Process]:
+        for index, item in enumerate(self.processes):
+            if item.name == name:
+                return index, item
+        raise KeyError(f"no running component {name!r}")
 
     # ---- components --------------------------------------------------------------------------
 
@@ -523,17 +571,21 @@ class ControlPlane:
 
     # ---- plumbing ----------------------------------------------------------------------------
 
-    def _spawn(self, name: str, args: list[str], binary: Path | None = None) -> None:
+    def _spawn(
+        self, name: str, args: list[str], binary: Path | None = None, *, at: int | None = None
+    ) -> None:
         log = self.state / f"{name}.log"
+        command = [str(binary or self.bin / name), *args]
         with log.open("ab") as out:
             process = subprocess.Popen(
-                [str(binary or self.bin / name), *args],
+                command,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=self.detach,
             )
-        self.processes.append(Process(name, process, log))
+        item = Process(name, process, log, command)
+        self.processes.insert(len(self.processes) if at is None else at, item)
         (self.state / "pids.json").write_text(
             json.dumps({item.name: item.process.pid for item in self.processes})
         )

@@ -144,3 +144,17 @@ async def test_installed_where_kopfs_infinite_watch_calls_it(monkeypatch) -> Non
     assert len(calls) == 2
     assert deleted(events) == [("a", "uid-a")]
     assert events.count(LISTED) == 2
+
+
+@async_test
+async def test_the_counts_are_on_metrics() -> None:
+    from voicecap.adapters.metrics import OperatorMetrics  # noqa: PLC0415
+
+    streams, metrics = WatchStreams(), OperatorMetrics()
+    metrics.watch_streams(streams)
+    await collect(streams, {"type": None, "object": obj("a")}, LISTED)
+    await collect(streams, LISTED)
+    sample = metrics.registry.get_sample_value
+    assert sample("voicecap_watch_pruned_objects_total") == 1
+    assert sample("voicecap_watch_restarts_total") == 0
+    assert sample("voicecap_watch_streams_stale") == 1  # ended, not listed again yet

@@ -7,9 +7,11 @@ goes away, so the series count follows the object count and never grows on its o
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
 
 from voicecap.adapters.prometheus import QueryRecord
@@ -18,6 +20,38 @@ from voicecap.core.plan import Plan
 _VERTICAL = ("namespace", "vertical")
 _PEAK = ("namespace", "vertical", "peak")
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+
+class WatchStreamCounts(Protocol):
+    """What adapters/kopf_watches.WatchStreams counts."""
+
+    restarts: int
+    pruned: int
+
+    def stale(self) -> list[str]: ...
+
+
+class _WatchStreamsCollector:
+    def __init__(self, streams: WatchStreamCounts) -> None:
+        self._streams = streams
+
+    def collect(self) -> Iterator[Metric]:
+        yield CounterMetricFamily(
+            "voicecap_watch_restarts",
+            "Watch streams that failed (a request escalated after its retries) and listed again.",
+            value=self._streams.restarts,
+        )
+        yield CounterMetricFamily(
+            "voicecap_watch_pruned_objects",
+            "Objects forgotten because a re-listing (after 410 Gone, a pause or an error) no "
+            "longer had them: deleted while the watch was away.",
+            value=self._streams.pruned,
+        )
+        yield GaugeMetricFamily(
+            "voicecap_watch_streams_stale",
+            "Watch streams re-listing; the fleet cycle writes nothing until they are fresh.",
+            value=len(self._streams.stale()),
+        )
 
 
 class OperatorMetrics:
@@ -233,6 +267,10 @@ class OperatorMetrics:
         self._series: dict[str, tuple[str, str]] = {}  # key -> labels in use
         self._peaks: dict[str, set[tuple[str, str, str]]] = {}  # key -> peak labels in use
         self._observed: dict[str, Plan] = {}  # key -> the plan its gauges show
+
+    def watch_streams(self, streams: WatchStreamCounts) -> None:
+        """Export the watch streams' counts (read at scrape time)."""
+        self.registry.register(_WatchStreamsCollector(streams))
 
     def serve(self, port: int, address: str = "0.0.0.0") -> None:
         start_http_server(port, addr=address, registry=self.registry)
