@@ -64,3 +64,49 @@ async def test_a_refresh_answers_later_lookups_without_a_query() -> None:
     missing = await sessions.observation(source(11))  # an object newer than the cycle
     assert missing.sessions == 11.0
     assert prometheus.calls[-1] == [source(11).key]
+
+
+class FlakyPrometheus:
+    """Answers 120 sessions, or fails as unreachable while `down`."""
+
+    def __init__(self) -> None:
+        self.down = False
+        self.history: list = []
+
+    def observe(self, sources):
+        if self.down:
+            return {
+                s.key: Observation(failure="PrometheusUnreachable", detail="connection refused")
+                for s in sources
+            }
+        now = datetime.now(UTC)
+        return {s.key: Observation(sessions=120.0, sampled_at=now) for s in sources}
+
+
+@pytest.mark.asyncio
+async def test_one_failed_query_keeps_the_last_answer_and_the_second_makes_it_unknown() -> None:
+    prometheus = FlakyPrometheus()
+    sessions = cache(prometheus)  # type: ignore[arg-type]
+    sources = [source(1)]
+    await sessions.refresh(sources)
+    known = await sessions.observation(source(1))
+    prometheus.down = True
+    await sessions.refresh(sources)  # a blip: the last answer, with its own sample time
+    assert await sessions.observation(source(1)) == known
+    await sessions.refresh(sources)  # an outage
+    assert (await sessions.observation(source(1))).failure == "PrometheusUnreachable"
+    prometheus.down = False
+    await sessions.refresh(sources)
+    prometheus.down = True
+    await sessions.refresh(sources)  # a new blip after a good answer is bridged again
+    assert (await sessions.observation(source(1))).failure is None
+
+
+@pytest.mark.asyncio
+async def test_no_data_is_an_answer_not_a_blip() -> None:
+    prometheus = FlakyPrometheus()
+    sessions = cache(prometheus)  # type: ignore[arg-type]
+    await sessions.refresh([source(1)])
+    prometheus.observe = lambda sources: {s.key: Observation(failure="NoData") for s in sources}  # type: ignore[method-assign]
+    await sessions.refresh([source(1)])
+    assert (await sessions.observation(source(1))).failure == "NoData"

@@ -2,6 +2,12 @@
 
 Objects newer than the last cycle (start-up, a create) are batched too: misses that arrive while
 a query is in flight are answered together by the next one.
+
+One unreachable Prometheus is a blip, not an outage: a cycle whose query fails keeps each
+object's last good observation once (its samples keep their age, so maxStaleness still
+applies), and the second failure in a row makes the sessions unknown. Without the bridge, one
+failed query flipped MetricsAvailable on every object and back a cycle later: two status
+patches and two Events per VoiceCapacity. Failures are counted on /metrics either way.
 """
 
 from __future__ import annotations
@@ -36,12 +42,29 @@ class SessionCache:
         self._metrics = metrics
         self._observations: dict[str, Observation] = {}
         self._pending: dict[str, SessionSource] = {}
+        self._bridged: set[str] = set()  # keys whose last failed query kept the previous answer
         self._lock = asyncio.Lock()
 
     async def refresh(self, sources: list[SessionSource]) -> None:
         async with self._lock:
             observed = await asyncio.to_thread(self._observe, sources)
-            self._observations = observed
+            self._observations = self._bridge(observed)
+
+    def _bridge(self, observed: dict[str, Observation]) -> dict[str, Observation]:
+        """Each key's observation, with one failed query in a row bridged by the last answer."""
+        bridged: set[str] = set()
+        for key, observation in observed.items():
+            last = self._observations.get(key)
+            if (
+                observation.failure == "PrometheusUnreachable"
+                and last is not None
+                and last.failure is None
+                and key not in self._bridged
+            ):
+                observed[key] = last
+                bridged.add(key)
+        self._bridged = bridged
+        return observed
 
     async def observation(self, source: SessionSource) -> Observation:
         """The cycle's observation; a miss (an object newer than the last cycle) is batched:
