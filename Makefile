@@ -20,7 +20,7 @@ CLUSTER_STATE ?= .cluster
 # The real control plane is built by tests/cluster/build.sh, with Go from PATH or /usr/local/go.
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: lock test-tools dashboard bench bench-calls bench-operator bench-keda bench-forecast help install system-deps lint typecheck importlint test e2e e2e-local e2e-kind image check crds crds-check demo plan-demo plan run clean cluster-build cluster-up cluster-down
+.PHONY: lock test-tools dashboard bench bench-calls bench-operator bench-faults bench-keda bench-forecast help install system-deps lint typecheck importlint test e2e e2e-local e2e-kind image check crds crds-check demo plan-demo plan run clean cluster-build cluster-up cluster-down
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -124,6 +124,9 @@ bench: $(STAMP) ## print how fast the core plans (plans per second at 100, 1000,
 
 bench-calls: $(STAMP) ## calls lost and pods paid: voicecap, the HPA, KEDA cron and the oracle on nine traces, before (BEFORE=rev) and now
 	$(BIN)/python bench/calls.py --before $(or $(BEFORE),35d875e)
+
+bench-faults: $(STAMP) system-deps cluster-build ## faults of the real control plane at 500 objects, each injected and counted (docs/reliability.md; ~25 minutes)
+	$(BIN)/python bench/faults.py --objects $(or $(OBJECTS),500)
 
 bench-operator: $(STAMP) system-deps cluster-build ## the operator at 1000, 5000 and 10000 objects on the emulator and 1000, 5000 on the real control plane (an hour)
 	$(BIN)/python bench/operator_fleet.py 1000 5000 10000
