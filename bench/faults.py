@@ -13,6 +13,7 @@ import argparse
 import faulthandler
 import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
@@ -28,8 +29,8 @@ FAULTS = (
 )  # fmt: skip
 
 
-def faults(fleet: Fleet, only: set[str]) -> list[Row]:
-    rows: list[Row] = []
+def faults(fleet: Fleet, only: set[str]) -> Iterator[Row]:
+    """Each fault's row as soon as it is measured."""
 
     def want(name: str) -> bool:
         return not only or name in only
@@ -37,43 +38,45 @@ def faults(fleet: Fleet, only: set[str]) -> list[Row]:
     if want("adapter-blip-before"):
         # the debounce's "before": a grace shorter than one HPA sync acts on every failed sync
         fleet.start_operator("--hpa-metric-grace=1s")
-        rows.append(fault_fleet.metric_source_down(
+        yield fault_fleet.metric_source_down(
             fleet, "prometheus-adapter", 20, name="prometheus-adapter down 20 s (grace 1 s: before)"
-        ))  # fmt: skip
+        )
         fleet.start_operator()
     if want("adapter-blip"):
-        rows.append(fault_fleet.metric_source_down(fleet, "prometheus-adapter", 20))
+        yield fault_fleet.metric_source_down(fleet, "prometheus-adapter", 20)
     if want("adapter"):
-        rows.append(fault_fleet.metric_source_down(fleet, "prometheus-adapter", 120))
+        yield fault_fleet.metric_source_down(fleet, "prometheus-adapter", 120)
     if want("prometheus"):
-        rows.append(fault_fleet.metric_source_down(fleet, "prometheus", 180))
+        yield fault_fleet.metric_source_down(fleet, "prometheus", 180)
     if want("apiserver"):
-        rows.append(fault_fleet.restart(fleet, "kube-apiserver", 60,
-                                        name="kube-apiserver restart (60 s down)"))  # fmt: skip
+        yield fault_fleet.restart(
+            fleet, "kube-apiserver", 60, name="kube-apiserver restart (60 s down)"
+        )
     if want("etcd"):
-        rows.append(fault_fleet.restart(fleet, "etcd", 30,
-                                        name="etcd restart (30 s down, data kept)"))  # fmt: skip
+        yield fault_fleet.restart(fleet, "etcd", 30, name="etcd restart (30 s down, data kept)")
     if want("throttle"):
-        rows.append(fault_fleet.throttling(fleet, 90))
+        yield fault_fleet.throttling(fleet, 90)
     if want("gone"):
-        rows.append(fault_fleet.watch_gone(fleet, 10))
+        yield fault_fleet.watch_gone(fleet, 10)
     if want("sigkill"):
-        rows.append(fault_fleet.operator_killed(fleet, 10))
-    return rows
+        yield fault_fleet.operator_killed(fleet, 10)
 
 
-def print_table(size: int, rows: list[Row]) -> None:
+def print_header(size: int) -> None:
     print(f"\n{size} VoiceCapacities, --interval {INTERVAL}, HPA sync 15s; 20 changes per fault")
-    print("| fault | floor decreases while blind | HPAs without their metric | operator writes (per object) | 429s | "
-          "changes lost | s to recover | lists / watch restarts / pruned | note |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|---|")
-    for row in rows:
-        recovered = f"{row.recovered:.1f}" if row.recovered is not None else "timeout"
-        top = ", ".join(f"{k} {v}" for k, v in row.by_resource.most_common(4))
-        print(f"| {row.fault} | {row.decreases} | {row.unread} | {row.writes} ({row.writes / size:.2f}; "
-              f"{row.objects} objects; {top}) "
-              f"| {row.throttled} | {row.lost} | {recovered} | {row.lists} / {row.restarts} / {row.pruned} "
-              f"| {row.note} |")  # fmt: skip
+    print("| fault | floor decreases while blind | HPAs without their metric "
+          "| operator writes (per object) | 429s | changes lost | s to recover "
+          "| lists / watch restarts / pruned | note |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|", flush=True)
+
+
+def print_row(size: int, row: Row) -> None:
+    recovered = f"{row.recovered:.1f}" if row.recovered is not None else "timeout"
+    top = ", ".join(f"{k} {v}" for k, v in row.by_resource.most_common(4))
+    print(f"| {row.fault} | {row.decreases} | {row.unread} | {row.writes} "
+          f"({row.writes / size:.2f}; {row.objects} objects; {top}) | {row.throttled} "
+          f"| {row.lost} | {recovered} | {row.lists} / {row.restarts} / {row.pruned} "
+          f"| {row.note} |", flush=True)  # fmt: skip
 
 
 def main() -> None:
@@ -93,10 +96,11 @@ def main() -> None:
             fleet.populate()
             fleet.start_operator()
             print(f"converged in {fleet.converge():.0f}s", flush=True)
-            rows = faults(fleet, set(args.only))
+            print_header(args.objects)
+            for row in faults(fleet, set(args.only)):
+                print_row(args.objects, row)
         finally:
             fleet.close()
-    print_table(args.objects, rows)
 
 
 if __name__ == "__main__":

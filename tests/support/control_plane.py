@@ -154,6 +154,7 @@ class ControlPlane:
     hpa_sync_period: str = HPA_SYNC_PERIOD  # bench/keda_compare.py uses Kubernetes' 15s
     processes: list[Process] = field(default_factory=list)
     _stopped: dict[str, tuple[int, list[str]]] = field(default_factory=dict)  # by stop_component
+    _first: dict[str, list[str]] = field(default_factory=dict)  # commands of the first starts
 
     def start(self) -> None:
         self.state.mkdir(parents=True, exist_ok=True)
@@ -242,14 +243,16 @@ class ControlPlane:
         index, item = self._component(name)
         stop_process(item.process, grace=15, kill=kill)
         self._stopped[name] = (index, item.command)
+        self._first.setdefault(name, item.command)
         del self.processes[index]
 
     def start_component(
         self, name: str, *, edit: Callable[[list[str]], list[str]] | None = None
     ) -> None:
-        """Start a stopped component again; `edit` may change its flags (a throttled API
-        server). Returns once it answers again."""
-        index, command = self._stopped.pop(name)
+        """Start a stopped component again with the flags of its first start, changed by `edit`
+        (a throttled API server) for this start only. Returns once it answers again."""
+        index, _ = self._stopped.pop(name)
+        command = self._first[name]
         args = command[1:] if edit is None else edit(command[1:])
         self._spawn(name, args, Path(command[0]), at=index)
         if name == "kube-apiserver":
