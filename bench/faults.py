@@ -24,8 +24,8 @@ from support import fault_fleet  # noqa: E402
 from support.fault_fleet import INTERVAL, Fleet, Row  # noqa: E402
 
 FAULTS = (
-    "adapter-blip-before", "adapter-blip", "adapter", "prometheus", "apiserver", "etcd",
-    "throttle", "gone", "sigkill",
+    "blip-before", "blip", "adapter", "prometheus", "apiserver", "etcd", "throttle", "gone",
+    "sigkill",
 )  # fmt: skip
 
 
@@ -35,15 +35,15 @@ def faults(fleet: Fleet, only: set[str]) -> Iterator[Row]:
     def want(name: str) -> bool:
         return not only or name in only
 
-    if want("adapter-blip-before"):
-        # the debounce's "before": a grace shorter than one HPA sync acts on every failed sync
-        fleet.start_operator("--hpa-metric-grace=1s")
-        yield fault_fleet.metric_source_down(
-            fleet, "prometheus-adapter", 20, name="prometheus-adapter down 20 s (grace 1 s: before)"
+    if want("blip-before"):
+        # "before" the graces: every failed query and every failed HPA sync counts
+        fleet.start_operator("--hpa-metric-grace=1s", "--prometheus-failure-grace=1s")
+        yield fault_fleet.metric_source_paused(
+            fleet, "prometheus", 10, name="Prometheus paused 10 s (graces 1 s: before)"
         )
         fleet.start_operator()
-    if want("adapter-blip"):
-        yield fault_fleet.metric_source_down(fleet, "prometheus-adapter", 20)
+    if want("blip"):
+        yield fault_fleet.metric_source_paused(fleet, "prometheus", 10)
     if want("adapter"):
         yield fault_fleet.metric_source_down(fleet, "prometheus-adapter", 120)
     if want("prometheus"):

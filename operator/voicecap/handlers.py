@@ -97,7 +97,7 @@ async def startup(
     reconciler = Reconciler(
         kube=kube,
         world=world,
-        sessions=SessionCache(prometheus, clock, metrics),
+        sessions=SessionCache(prometheus, clock, metrics, grace=config.prometheus_failure_grace),
         history=HistoryCache(history, clock, metrics),
         metrics=metrics,
         clock=clock,

@@ -19,6 +19,7 @@ class Settings:
     metrics_port: int | None = 8080  # None: no /metrics
     health_port: int | None = 8081  # None: no /healthz
     bind_address: str = "0.0.0.0"
+    prometheus_failure_grace: float = 30.0  # seconds: shorter query failures are a blip
     hpa_metric_grace: float = 45.0  # seconds: a shorter metric loss of the HPA is a blip
     peering: str | None = None  # None: Kopf's "default" peering, if its CRD is installed
     standalone: bool = False

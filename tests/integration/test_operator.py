@@ -478,7 +478,7 @@ def test_prometheus_outage_holds_the_floor_warns_once_and_recovers(
                         condition(k, "outage", "MetricsAvailable").get("reason")
                         == "PrometheusUnreachable"
                     ),
-                    timeout=15,
+                    timeout=45,  # after --prometheus-failure-grace (30 s): shorter is a blip
                     what="MetricsAvailable=False",
                 )
                 time.sleep(4 * INTERVAL)  # several blind cycles

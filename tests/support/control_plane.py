@@ -277,6 +277,14 @@ class ControlPlane:
                 what="Prometheus ready again",
             )
 
+    def pause_component(self, name: str) -> None:
+        """SIGSTOP: the component keeps its connections and answers nothing (a hang, a GC
+        pause); `resume_component` lets it go on where it was."""
+        self._component(name)[1].process.send_signal(signal.SIGSTOP)
+
+    def resume_component(self, name: str) -> None:
+        self._component(name)[1].process.send_signal(signal.SIGCONT)
+
     def _component(self, name: str) -> tuple[int, Process]:
         for index, item in enumerate(self.processes):
             if item.name == name:

@@ -264,6 +264,7 @@ class Fleet:
         self.converge()  # the previous fault's recovery has settled
         log(f"{name}: injecting")
         row = Row(name, blind=blind, note=note)
+        operator = self.operator  # a fault may replace it: its counters start again at 0
         restarts, pruned = (
             self.metric("voicecap_watch_restarts_total"),
             self.metric("voicecap_watch_pruned_objects_total"),
@@ -314,6 +315,8 @@ class Fleet:
                 if ref.get("resource") != "events":
                     written.add((ref.get("namespace"), ref.get("name")))
         row.objects = len(written)
+        if self.operator is not operator:
+            restarts = pruned = 0.0
         row.restarts = int(self.metric("voicecap_watch_restarts_total") - restarts)
         row.pruned = int(self.metric("voicecap_watch_pruned_objects_total") - pruned)
         return row
@@ -329,6 +332,18 @@ def metric_source_down(fleet: Fleet, component: str, seconds: float, *, name: st
         name or f"{component} down {seconds:g} s",
         lambda: plane.stop_component(component),
         lambda: plane.start_component(component),
+        blind=seconds,
+    )
+
+
+def metric_source_paused(fleet: Fleet, component: str, seconds: float, *, name: str = "") -> Row:
+    """A blip: Prometheus (or prometheus-adapter) answers nothing for `seconds` (SIGSTOP), then
+    goes on: the HPA syncs and the operator's queries in that window fail, the next succeed."""
+    plane = fleet.stack.plane
+    return fleet.run(
+        name or f"{component} paused {seconds:g} s",
+        lambda: plane.pause_component(component),
+        lambda: plane.resume_component(component),
         blind=seconds,
     )
 

@@ -84,20 +84,26 @@ class FlakyPrometheus:
 
 
 @pytest.mark.asyncio
-async def test_one_failed_query_keeps_the_last_answer_and_the_second_makes_it_unknown() -> None:
+async def test_failures_younger_than_the_grace_keep_the_last_answer(monkeypatch) -> None:
     prometheus = FlakyPrometheus()
-    sessions = cache(prometheus)  # type: ignore[arg-type]
+    sessions = SessionCache(prometheus, Clock(None, 1.0), OperatorMetrics(), grace=30)  # type: ignore[arg-type]
+    clock = [1000.0]
+    monkeypatch.setattr("voicecap.service.sessions.time.monotonic", lambda: clock[0])
     sources = [source(1)]
     await sessions.refresh(sources)
     known = await sessions.observation(source(1))
     prometheus.down = True
-    await sessions.refresh(sources)  # a blip: the last answer, with its own sample time
-    assert await sessions.observation(source(1)) == known
-    await sessions.refresh(sources)  # an outage
+    for seconds in (0, 15, 29.9):  # a blip: the last answer, with its own sample time
+        clock[0] = 1000.0 + seconds
+        await sessions.refresh(sources)
+        assert await sessions.observation(source(1)) == known
+    clock[0] = 1030.0  # an outage
+    await sessions.refresh(sources)
     assert (await sessions.observation(source(1))).failure == "PrometheusUnreachable"
     prometheus.down = False
     await sessions.refresh(sources)
     prometheus.down = True
+    clock[0] = 1100.0
     await sessions.refresh(sources)  # a new blip after a good answer is bridged again
     assert (await sessions.observation(source(1))).failure is None
 

@@ -53,6 +53,13 @@ def add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "(default 45s: three HPA syncs)",
     )
     run.add_argument(
+        "--prometheus-failure-grace",
+        type=duration,
+        default=30.0,
+        help="how long Prometheus may fail to answer before sessions are unknown; meanwhile "
+        "the last answer stands, so a blip writes nothing (default 30s)",
+    )
+    run.add_argument(
         "--peering",
         metavar="NAME",
         help="Kopf peering object that elects one writer among replicas; when given, the "
@@ -139,6 +146,7 @@ def start_operator(args: argparse.Namespace) -> int:
             health_port=args.health_port or None,
             bind_address=args.bind_address,
             hpa_metric_grace=args.hpa_metric_grace,
+            prometheus_failure_grace=args.prometheus_failure_grace,
             peering=args.peering,
             standalone=args.standalone,
             priority=0 if args.priority == "auto" else args.priority,
