@@ -222,7 +222,8 @@ def test_the_chart_installs_with_every_ci_values_file(stack: RealStack, values: 
             stack.plane.kubectl("get", "deployment", "-n", release, "-o", "yaml")
         )["items"]
         assert len(deployed) == 1
-        assert deployed[0]["status"].get("readyReplicas") == 1  # kwok ran its pod
+        replicas = deployed[0]["spec"]["replicas"]  # two, with peering, in every CI file
+        assert deployed[0]["status"].get("readyReplicas") == replicas  # kwok ran its pods
     finally:
         helm(stack.plane, stack.helm_home, "uninstall", release, "--namespace", release, "--wait")
 
@@ -252,7 +253,12 @@ def test_a_namespaced_install_reconciles_its_namespace_with_only_its_roles(
     )["items"][0]
     chart_args = deployed["spec"]["template"]["spec"]["containers"][0]["args"]
     # the chart's own switches (what its RBAC leaves out); addresses and ports are the test's
-    switches = [arg for arg in chart_args if arg.startswith("--no-") or arg == "--standalone"]
+    switches = [
+        arg
+        for arg in chart_args
+        if arg.startswith(("--no-", "--peering", "--priority")) or arg == "--standalone"
+    ]
+    assert "--peering=scoped-voicecap-operator" in switches, chart_args  # its KopfPeerings
     assert "--no-prometheus-rules" in switches, chart_args
     name = "scoped-check"
     cluster.apply(agent(f"{name}-agent"))

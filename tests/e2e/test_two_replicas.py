@@ -29,7 +29,7 @@ from support.servers import OperatorProcess
 
 log = logging.getLogger(__name__)
 LIFETIME = 15  # --peering-lifetime: a SIGKILLed writer is replaced within this
-PEERING = "voicecap-operator"  # the chart's ClusterKopfPeering (helm installed it)
+PEERING = "voicecap-operator"  # the chart's ClusterKopfPeering (release voicecap-operator)
 CREDENTIAL = "authentication.kubernetes.io/credential-id"
 
 

@@ -126,6 +126,11 @@ namespace, in one Role per namespace otherwise. No wildcards; each rule says why
   verbs: [list, watch]
 {{- end }}
 
+{{/* The Kopf peering object's name: peering.name, or the release's full name. */}}
+{{- define "voicecap.peeringName" -}}
+{{- .Values.peering.name | default (include "voicecap.fullname" .) }}
+{{- end }}
+
 {{/* RBAC rules for Kopf peering (`resource`: clusterkopfpeerings or kopfpeerings). */}}
 {{- define "voicecap.peeringRules" -}}
 {{- if .Values.peering.enabled }}
@@ -137,7 +142,7 @@ namespace, in one Role per namespace otherwise. No wildcards; each rule says why
 # ... and only the chart's peering object is read and written.
 - apiGroups: [kopf.dev]
   resources: [{{ .resource }}]
-  resourceNames: [{{ .Values.peering.name }}]
+  resourceNames: [{{ .name }}]
   verbs: [get, patch]
 {{- end }}
 {{- end }}
