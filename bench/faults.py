@@ -45,15 +45,15 @@ def faults(fleet: Fleet, only: set[str]) -> Iterator[Row]:
     if want("blip"):
         yield fault_fleet.metric_source_paused(fleet, "prometheus", 10)
     if want("adapter"):
-        yield fault_fleet.metric_source_down(fleet, "prometheus-adapter", 120)
+        yield fault_fleet.stopped(fleet, "prometheus-adapter", 120)
     if want("prometheus"):
-        yield fault_fleet.metric_source_down(fleet, "prometheus", 180)
+        yield fault_fleet.stopped(fleet, "prometheus", 180)
     if want("apiserver"):
-        yield fault_fleet.restart(
+        yield fault_fleet.stopped(
             fleet, "kube-apiserver", 60, name="kube-apiserver restart (60 s down)"
         )
     if want("etcd"):
-        yield fault_fleet.restart(fleet, "etcd", 30, name="etcd restart (30 s down, data kept)")
+        yield fault_fleet.stopped(fleet, "etcd", 30, name="etcd restart (30 s down, data kept)")
     if want("throttle"):
         yield fault_fleet.throttling(fleet, 90)
     if want("gone"):

@@ -80,7 +80,7 @@ async def startup(
     # Kopf's own API calls back off and retry (docs/reliability.md F8); ours do in the service.
     settings.networking.error_backoffs = [1, 2, 5, 10, 20, 30]
     settings.networking.request_timeout = 30
-    # A SIGKILLed writer is replaced when its peering entry expires (docs/operating.md).
+    # A SIGKILLed writer is replaced when its peering entry expires (docs/reliability.md F6).
     settings.peering.lifetime = config.peering_lifetime
 
     metrics = OperatorMetrics()

@@ -37,7 +37,7 @@ def test_a_metric_blip_writes_only_the_changes_made_during_it(fleet: Fleet) -> N
     """20 s without prometheus-adapter: several failed HPA syncs (3 s here), every HPA says it
     cannot read its metric, and all of it is under the 45 s grace. Before the grace, every HPA's maxReplicas was capped and restored (2 HPA patches, 2
     status patches and 2 Events per object)."""
-    row = fault_fleet.metric_source_down(fleet, "prometheus-adapter", 20)
+    row = fault_fleet.stopped(fleet, "prometheus-adapter", 20)
     assert row.unread == OBJECTS  # the blip was felt by every HPA
     assert row.recovered is not None and row.lost == 0
     assert row.decreases == 0

@@ -255,27 +255,7 @@ class ControlPlane:
         command = self._first[name]
         args = command[1:] if edit is None else edit(command[1:])
         self._spawn(name, args, Path(command[0]), at=index)
-        if name == "kube-apiserver":
-            wait_until(
-                lambda: self._get("/readyz") is not None,
-                timeout=START_TIMEOUT,
-                interval=0.3,
-                what="kube-apiserver ready again",
-            )
-        elif name == "etcd":
-            wait_until(
-                lambda: self._plain_ok(f"http://127.0.0.1:{self.etcd_port}/health"),
-                timeout=START_TIMEOUT,
-                interval=0.2,
-                what="etcd healthy again",
-            )
-        elif name == "prometheus":
-            wait_until(
-                lambda: self._plain_ok(f"{self.prometheus_url}/-/ready"),
-                timeout=START_TIMEOUT,
-                interval=0.3,
-                what="Prometheus ready again",
-            )
+        self._wait_answering(name)
 
     def pause_component(self, name: str) -> None:
         """SIGSTOP: the component keeps its connections and answers nothing (a hang, a GC
@@ -284,6 +264,24 @@ class ControlPlane:
 
     def resume_component(self, name: str) -> None:
         self._component(name)[1].process.send_signal(signal.SIGCONT)
+
+    def _wait_answering(self, name: str) -> None:
+        """Until the component serves (after its first start and after a restart); components
+        without a health endpoint of their own return at once."""
+        probes: dict[str, tuple[Callable[[], bool], str]] = {
+            "etcd": (
+                lambda: self._plain_ok(f"http://127.0.0.1:{self.etcd_port}/health"),
+                "etcd healthy",
+            ),
+            "kube-apiserver": (lambda: self._get("/readyz") is not None, "kube-apiserver ready"),
+            "prometheus": (
+                lambda: self._plain_ok(f"{self.prometheus_url}/-/ready"),
+                "Prometheus ready",
+            ),
+        }
+        if name in probes:
+            check, what = probes[name]
+            wait_until(check, timeout=START_TIMEOUT, interval=0.2, what=what)
 
     def _component(self, name: str) -> tuple[int, Process]:
         for index, item in enumerate(self.processes):
@@ -363,12 +361,7 @@ class ControlPlane:
                 "--log-level=warn",
             ],
         )
-        wait_until(
-            lambda: self._plain_ok(f"{client}/health"),
-            timeout=START_TIMEOUT,
-            interval=0.2,
-            what="etcd healthy",
-        )
+        self._wait_answering("etcd")
 
     def _apiserver(self) -> None:
         (self.state / "audit-policy.yaml").write_text(AUDIT_POLICY)
@@ -408,12 +401,7 @@ class ControlPlane:
                 "--max-mutating-requests-inflight=800",
             ],
         )
-        wait_until(
-            lambda: self._get("/readyz") is not None,
-            timeout=START_TIMEOUT,
-            interval=0.3,
-            what="kube-apiserver ready",
-        )
+        self._wait_answering("kube-apiserver")
 
     def _controllers(self) -> None:
         kcm = self.state / "controller-manager.kubeconfig"
@@ -508,12 +496,7 @@ class ControlPlane:
             ],
             binary=Path(binary),
         )
-        wait_until(
-            lambda: self._plain_ok(f"{self.prometheus_url}/-/ready"),
-            timeout=START_TIMEOUT,
-            interval=0.3,
-            what="Prometheus ready",
-        )
+        self._wait_answering("prometheus")
 
     @property
     def prometheus_url(self) -> str:

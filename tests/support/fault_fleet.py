@@ -325,14 +325,16 @@ class Fleet:
 # ---- the faults, one function each (bench/faults.py runs them all, tests/e2e some) ---------
 
 
-def metric_source_down(fleet: Fleet, component: str, seconds: float, *, name: str = "") -> Row:
-    """prometheus-adapter or Prometheus stopped for `seconds`, then started with its data."""
+def stopped(fleet: Fleet, component: str, seconds: float, *, name: str = "") -> Row:
+    """A component stopped for `seconds`, then started with its data. Changes are made during
+    it, or, when it is the API itself (kube-apiserver, etcd), as soon as the API answers."""
     plane = fleet.stack.plane
     return fleet.run(
         name or f"{component} down {seconds:g} s",
         lambda: plane.stop_component(component),
         lambda: plane.start_component(component),
         blind=seconds,
+        change_during=component not in ("kube-apiserver", "etcd"),
     )
 
 
@@ -345,18 +347,6 @@ def metric_source_paused(fleet: Fleet, component: str, seconds: float, *, name: 
         lambda: plane.pause_component(component),
         lambda: plane.resume_component(component),
         blind=seconds,
-    )
-
-
-def restart(fleet: Fleet, component: str, seconds: float, *, name: str) -> Row:
-    """kube-apiserver or etcd stopped for `seconds`; changes as soon as the API answers."""
-    plane = fleet.stack.plane
-    return fleet.run(
-        name,
-        lambda: plane.stop_component(component),
-        lambda: plane.start_component(component),
-        blind=seconds,
-        change_during=False,
     )
 
 

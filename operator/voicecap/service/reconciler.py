@@ -112,12 +112,10 @@ class Reconciler:
         for key in set(self._locks) - keys:
             if not self._locks[key].locked():
                 del self._locks[key]
-        for key in set(self._settled) - keys:
-            del self._settled[key]
-        for key in set(self._written) - keys:
-            del self._written[key]
-        for key in set(self._acted) - keys:
-            del self._acted[key]
+        memories: tuple[dict[str, Any], ...] = (self._settled, self._written, self._acted)
+        for memory in memories:
+            for key in set(memory) - keys:
+                del memory[key]
 
     def _own_write(self, entry: CapacityEntry) -> CapacityEntry:
         written = self._written.get(entry.key)
