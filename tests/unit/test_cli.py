@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from support.objects import EXAMPLES, ROOT, capacity_body
+from voicecap.api.zones import tzdata_version
 from voicecap.cli import main
 
 MONDAY_0855_NEW_YORK = "2026-11-23T08:55:00-05:00"
@@ -157,7 +158,7 @@ def test_invalid_input_lists_every_problem_with_file_and_field(
         in lines
     )
     assert (
-        f"voicecap: {path}: document 2 (VoiceCapacity voice/sales): spec.peaks[0].timeZone: unknown IANA time zone 'Mars/Olympus_Mons'"
+        f"voicecap: {path}: document 2 (VoiceCapacity voice/sales): spec.peaks[0].timeZone: unknown IANA time zone 'Mars/Olympus_Mons' (tzdata {tzdata_version()})"
         in lines
     )
     assert any("document 3: kind: unsupported kind 'Deployment'" in line for line in lines)

@@ -68,6 +68,14 @@ class Model(BaseModel):
     )
 
 
+class SpecModel(Model):
+    """A block of a spec: strict types, as the API server checks them (`perPod: "250"` and
+    `paused: "yes"` are errors, not coerced), so `voicecap plan` refuses what `kubectl apply`
+    refuses. Statuses stay lenient: the operator reads back what it wrote."""
+
+    model_config = ConfigDict(strict=True)
+
+
 class ObjectMeta(BaseModel):
     """The few metadata fields the operator reads; the rest is the API server's business."""
 

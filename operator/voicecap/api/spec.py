@@ -18,11 +18,12 @@ from pydantic import (
     model_validator,
 )
 
+from voicecap.api import zones
 from voicecap.api.base import (
     HPA_TOLERANCE,
     MAX_PEAKS,
     RESERVED_RULE_LABELS,
-    Model,
+    SpecModel,
     cel,
     defaulted,
     duration_field,
@@ -39,7 +40,7 @@ from voicecap.api.types import (
 # ---------------------------------------------------------------- VoiceCapacity spec
 
 
-class TargetRef(Model):
+class TargetRef(SpecModel):
     """The workload that serves calls; the operator's HPA targets it."""
 
     api_version: str = Field("apps/v1", description="API version of the target workload.")
@@ -54,7 +55,7 @@ class TargetRef(Model):
     )
 
 
-class Sessions(Model):
+class Sessions(SpecModel):
     """How many calls a pod carries, and where the live call count comes from."""
 
     per_pod: int = Field(
@@ -84,7 +85,7 @@ class Sessions(Model):
     )
 
 
-class Replicas(Model):
+class Replicas(SpecModel):
     """Bounds of the floor and the ceiling the operator plans (the HPA's min and max)."""
 
     model_config = ConfigDict(
@@ -109,7 +110,7 @@ class Replicas(Model):
         return self
 
 
-class SessionCost(Model):
+class SessionCost(SpecModel):
     """Resources one concurrent call uses, for sizing reports."""
 
     cpu: Quantity | None = Field(None, description="CPU one concurrent call uses, e.g. 50m.")
@@ -118,7 +119,7 @@ class SessionCost(Model):
     )
 
 
-class ScaleDown(Model):
+class ScaleDown(SpecModel):
     """How fast the floor may come down (calls are long-lived)."""
 
     model_config = ConfigDict(
@@ -157,7 +158,7 @@ class ScaleDown(Model):
         return value
 
 
-class Peak(Model):
+class Peak(SpecModel):
     """A known peak: a window that starts at each cron match, pre-scaled from leadTime before."""
 
     model_config = ConfigDict(
@@ -180,7 +181,11 @@ class Peak(Model):
     )
     schedule: Cron = Field(description="Start of each window, a 5-field cron in timeZone.")
     duration: Duration = Field(description="How long each window lasts (elapsed time).")
-    time_zone: TimeZone = Field("UTC", description="IANA time zone of schedule; DST-correct.")
+    time_zone: TimeZone = Field(
+        "UTC",
+        description=f"IANA time zone of schedule, one of tzdata {zones.tzdata_version()}'s; "
+        "DST-correct.",
+    )
     factor: float = Field(
         1.5,
         ge=1,
@@ -206,7 +211,7 @@ class Peak(Model):
         return value
 
 
-class Headroom(Model):
+class Headroom(SpecModel):
     """Utilization levels that count as low headroom, and what to do about them."""
 
     model_config = ConfigDict(
@@ -279,7 +284,7 @@ class Headroom(Model):
         return labels
 
 
-class ModelTokens(Model):
+class ModelTokens(SpecModel):
     """This vertical's reservation of model tokens per minute from a TokenBudget."""
 
     budget_ref: str = Field(
@@ -299,7 +304,7 @@ class ModelTokens(Model):
     )
 
 
-class MetricsOutage(Model):
+class MetricsOutage(SpecModel):
     """What the floor does while session data is unknown."""
 
     mode: Literal["HoldLastKnown", "Floor"] = Field(
@@ -310,7 +315,7 @@ class MetricsOutage(Model):
     max_staleness: Duration = duration_field("5m", "A session sample older than this is unknown.")
 
 
-class Forecast(Model):
+class Forecast(SpecModel):
     """How each peak's calls are learned from the vertical's own history (docs/api.md
     "Forecasts"): moment by moment inside the window, weeksQuantile of the weekly `quantile`
     of concurrent sessions over the last `weeks` weeks, times `growth`."""
@@ -374,7 +379,7 @@ class Forecast(Model):
         return value
 
 
-class ConfigMapRef(Model):
+class ConfigMapRef(SpecModel):
     """A ConfigMap in the VoiceCapacity's own namespace."""
 
     name: str = Field(
@@ -390,7 +395,7 @@ class ConfigMapRef(Model):
     )
 
 
-class Admission(Model):
+class Admission(SpecModel):
     """Admission limits for the call gateway (docs/api.md "Admission")."""
 
     config_map_ref: ConfigMapRef | None = Field(
@@ -405,7 +410,7 @@ def warning_floor(target_utilization: float) -> float:
     return target_utilization * (1 + HPA_TOLERANCE)
 
 
-class VoiceCapacitySpec(Model):
+class VoiceCapacitySpec(SpecModel):
     """The capacity a vertical declares: workload, calls per pod, bounds, peaks, headroom and
     model-token reservation."""
 
@@ -499,7 +504,7 @@ class VoiceCapacitySpec(Model):
 # ---------------------------------------------------------------- TokenBudget
 
 
-class TokenBudgetSpec(Model):
+class TokenBudgetSpec(SpecModel):
     """A model provider's tokens-per-minute cap, shared by the VoiceCapacities reserving from it."""
 
     tokens_per_minute: int = Field(ge=1, description="The provider's tokens-per-minute cap.")

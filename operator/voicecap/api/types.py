@@ -7,7 +7,6 @@ Patterns are written in the subset that Go's RE2 (the API server), ECMA 262 (kub
 from __future__ import annotations
 
 import re
-import zoneinfo
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
@@ -15,15 +14,44 @@ from typing import Annotated
 from croniter import croniter
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
+from voicecap.api import zones
+
 DURATION_PATTERN = r"^([0-9]+h)?([0-9]+m)?([0-9]+s)?$"
 _DURATION_RE = re.compile(DURATION_PATTERN)
 _DURATION_UNITS = {"h": 3600, "m": 60, "s": 1}
 
-# Five whitespace-separated fields of cron characters; croniter checks the values.
-CRON_PATTERN = r"^[0-9A-Za-z*,/?-]+( +[0-9A-Za-z*,/?-]+){4}$"
-_CRON_RE = re.compile(CRON_PATTERN)
 
-TIME_ZONE_PATTERN = r"^[A-Za-z][A-Za-z0-9_+/-]*$"
+def _names(*names: str) -> list[str]:
+    """Month and day names as cron reads them, in the three cases people write (MON, Mon, mon)."""
+    return [form for name in names for form in (name, name.capitalize(), name.lower())]
+
+
+def _cron_field(
+    numbers: str, names: list[str], *, any_mark: bool = False, extra: tuple[str, ...] = ()
+) -> str:
+    """One cron field as a regular expression: a list of `*`, values and ranges of values, each
+    with an optional /step, every value inside the field's range (so an hour of 25 is refused
+    by the pattern itself, at `kubectl apply`)."""
+    value = "(" + "|".join([numbers, *names]) + ")"
+    star = r"[*?]" if any_mark else r"[*]"
+    element = f"({star}|{value}(-{value})?)(/[1-9][0-9]?)?"
+    return "(" + "|".join([f"{element}(,{element})*", *extra]) + ")"
+
+
+_MONTHS = _names("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+_DAYS = _names("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+_DAY = "[0-7]|" + "|".join(_DAYS)
+# minute hour day-of-month month day-of-week; L is the month's last day, DAY#N its Nth weekday.
+CRON_FIELDS = (
+    ("minute", _cron_field("[0-5]?[0-9]", [])),
+    ("hour", _cron_field("[01]?[0-9]|2[0-3]", [])),
+    ("day of month", _cron_field("0?[1-9]|[12][0-9]|3[01]", [], any_mark=True, extra=("L",))),
+    ("month", _cron_field("0?[1-9]|1[0-2]", _MONTHS)),
+    ("day of week", _cron_field("[0-7]", _DAYS, any_mark=True, extra=(f"({_DAY})#[1-5]",))),
+)
+CRON_PATTERN = "^" + " +".join(pattern for _, pattern in CRON_FIELDS) + "$"
+_CRON_RE = re.compile(CRON_PATTERN)
+_CRON_FIELD_RES = [(name, re.compile(f"^{pattern}$")) for name, pattern in CRON_FIELDS]
 
 # Kubernetes resource.Quantity, as the API server's own OpenAPI publishes it.
 QUANTITY_PATTERN = (
@@ -73,24 +101,24 @@ def format_duration(value: timedelta) -> str:
 
 
 def parse_cron(value: object) -> str:
-    if not isinstance(value, str) or not _CRON_RE.match(value.strip()):
+    if not isinstance(value, str) or len(value.split()) != len(CRON_FIELDS):
         raise ValueError(
             f"expected a 5-field cron expression (minute hour day-of-month month day-of-week), "
             f"got {value!r}"
         )
-    expression = " ".join(value.split())
-    if not croniter.is_valid(expression):
+    for text, (name, pattern) in zip(value.split(), _CRON_FIELD_RES, strict=True):
+        if not pattern.match(text):
+            raise ValueError(f"invalid cron expression {value!r}: {name} {text!r} is out of range")
+    if not _CRON_RE.match(value) or not croniter.is_valid(" ".join(value.split())):
         raise ValueError(f"invalid cron expression {value!r}")
-    return expression
+    return " ".join(value.split())
 
 
 def parse_time_zone(value: object) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError(f"expected an IANA time zone such as America/New_York, got {value!r}")
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
-        raise ValueError(f"unknown IANA time zone {value!r}") from error
+    if value not in zones.time_zones():
+        raise ValueError(f"unknown IANA time zone {value!r} (tzdata {zones.tzdata_version()})")
     return value
 
 
@@ -127,7 +155,8 @@ Cron = Annotated[
 TimeZone = Annotated[
     str,
     BeforeValidator(parse_time_zone),
-    WithJsonSchema({"type": "string", "pattern": TIME_ZONE_PATTERN, "maxLength": 64}),
+    # An enum of the zones in the pinned tzdata: the API server refuses America/Nowhere at apply.
+    WithJsonSchema({"type": "string", "enum": list(zones.time_zones())}),
 ]
 Quantity = Annotated[
     str,

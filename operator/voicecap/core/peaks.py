@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
+from voicecap.api import zones
 from voicecap.api.models import Peak
 
 # Larger than any UTC-offset change at a DST transition (the largest in use is 2h), so that
@@ -41,9 +42,8 @@ class Window:
         return self.start - self.peak.lead_time
 
 
-@lru_cache(maxsize=512)
 def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
+    return zones.zone(name)
 
 
 def _instant(wall_time: datetime, zone: ZoneInfo) -> datetime:
