@@ -45,6 +45,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
             "projected": plan.tpm.projected,
             "ceilingSessions": plan.tpm.ceiling_sessions,
         },
+        "admission": _admission_json(plan),
         "sizing": {
             "cpuPerPod": _cores(plan.sizing.cpu_per_pod),
             "memoryPerPod": _gibibytes(plan.sizing.memory_per_pod),
@@ -67,6 +68,7 @@ _COLUMNS = (
     "NEXT-PEAK",
     "TPM-GRANTED",
     "TPM-CALLS",
+    "ADMIT",
 )
 
 
@@ -74,7 +76,50 @@ def plans_table(plans: Sequence[Plan]) -> str:
     table = columns([_COLUMNS] + [_row(plan) for plan in plans])
     if any(plan.capacity_limited for plan in plans):
         table += "\n* capped at the ceiling: the plan wants more (see --output json reasons)"
+    if any(plan.admission is None and plan.admission_bound is not None for plan in plans):
+        table += "\n<= ready pods not given (--ready): the limit is at most this"
+    for warning in (text for plan in plans for text in plan_warnings(plan)):
+        table += f"\nwarning: {warning}"
     return table
+
+
+def plan_warnings(plan: Plan) -> list[str]:
+    """What an SRE must not miss in a plan: a gateway told to admit nothing, calls on no pods."""
+    name = f"{plan.namespace}/{plan.name}"
+    warnings = []
+    limit = plan.admission or plan.admission_bound
+    if limit is not None and limit.max_sessions == 0:
+        why = plan.reasons.get("tpm", "") if limit.reason == "TPM" else ""
+        warnings.append(
+            f"{name}: admission limit 0 ({limit.reason}): the gateway rejects every call"
+            + (f" ({why})" if why else "")
+        )
+    if plan.over_capacity:
+        warnings.append(
+            f"{name}: over capacity: {plan.sessions:g} calls on {plan.ready_replicas} ready pods "
+            f"of {plan.per_pod}"
+        )
+    return warnings
+
+
+def _admission_json(plan: Plan) -> dict[str, Any] | None:
+    limit = plan.admission or plan.admission_bound
+    if limit is None:
+        return None
+    return {
+        "maxSessions": limit.max_sessions,
+        "headroomSessions": limit.headroom_sessions,
+        "reason": limit.reason,
+        "bound": plan.admission is None,  # ready pods unknown: at most this
+    }
+
+
+def _admit(plan: Plan) -> str:
+    if plan.admission is not None:
+        return f"{plan.admission.max_sessions} ({plan.admission.reason})"
+    if plan.admission_bound is not None:
+        return f"<={plan.admission_bound.max_sessions} ({plan.admission_bound.reason})"
+    return "-"
 
 
 def columns(rows: Sequence[tuple[str, ...]]) -> str:
@@ -93,7 +138,7 @@ def _row(plan: Plan) -> tuple[str, ...]:
         plan.vertical,
         plan.mode,
         "?" if plan.sessions is None else f"{plan.sessions:g}",
-        "-" if plan.utilization is None else f"{plan.utilization:.0%}",
+        "over" if plan.over_capacity and plan.utilization is None else _percent(plan.utilization),
         floor,
         f"{plan.ceiling} ({plan.ceiling_source})"
         if plan.ceiling_source != "MaxReplicas"
@@ -102,7 +147,12 @@ def _row(plan: Plan) -> tuple[str, ...]:
         f"{plan.next_peak[0]} {iso(plan.next_peak[1])}" if plan.next_peak else "-",
         _tpm(plan.tpm.granted),
         "-" if plan.tpm.ceiling_sessions is None else str(plan.tpm.ceiling_sessions),
+        _admit(plan),
     )
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
 
 
 def _tpm(value: int | None) -> str:

@@ -397,6 +397,20 @@ BROKEN = [
         "spec.sessionCost.cpu",
         "Kubernetes quantity",
     ),
+    Broken(
+        "max-sessions-negative",
+        "spec.admission.maxSessions",
+        -1,
+        "spec.admission.maxSessions",
+        "greater than or equal to 0",
+    ),
+    Broken(
+        "max-sessions-quoted",
+        "spec.admission.maxSessions",
+        "800",
+        "spec.admission.maxSessions",
+        "valid integer",
+    ),
     Broken("unknown-field", "spec.replicas.maximum", 3, "spec.replicas.maximum", "unknown field"),
     Broken("unknown-spec-field", "spec.peak", [], "spec.peak", "unknown field"),
 ]

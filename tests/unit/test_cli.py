@@ -123,11 +123,46 @@ def test_table_has_one_row_per_vertical(capsys: pytest.CaptureFixture[str]) -> N
         "FLOOR",
         "CEILING",
     ]
-    rows = {
-        line.split()[1]: line.split() for line in lines[1:] if line and not line.startswith("*")
-    }
+    rows = {line.split()[1]: line.split() for line in lines[1:] if line.startswith("voice ")}
     assert set(rows) == {"healthcare", "sales", "real-estate", "after-hours"}
     assert rows["healthcare"][2:6] == ["Peak", "300", "50%", "5"]
+    # the admission limit: 3 ready pods x 200; elsewhere at most the TPM grant's calls
+    assert rows["healthcare"][-2:] == ["600", "(Pods)"]
+    assert rows["sales"][-2:] == ["<=1000", "(TPM)"]
+    assert "warning" not in out
+
+
+def test_the_table_warns_of_a_closed_gate_and_calls_on_no_pods(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = capacity_body(model={"budgetRef": "org", "reservedTPM": 3000})
+    budget = {
+        "apiVersion": "voicecap.io/v1alpha1",
+        "kind": "TokenBudget",
+        "metadata": {"name": "org"},
+        "spec": {"tokensPerMinute": 20_000_000},
+    }
+    path = _write(tmp_path, "tiny.yaml", body, budget)
+    code, out, _ = run(capsys, "plan", str(path), "--at", MONDAY_0855_NEW_YORK)
+    assert code == 0
+    assert "<=0 (TPM)" in out
+    assert (
+        "warning: voice/healthcare: admission limit 0 (TPM): the gateway rejects every call "
+        "(granted 3,000 of 3,000 TPM / 6000 per call-minute = 0 calls = 0 pods at 200 per pod)"
+    ) in out
+    code, out, _ = run(
+        capsys, "plan", str(path), "--sessions", "healthcare=300", "--ready", "healthcare=0"
+    )
+    row = next(line.split() for line in out.splitlines() if line.startswith("voice "))
+    assert row[3:5] == ["300", "over"]
+    assert "warning: voice/healthcare: over capacity: 300 calls on 0 ready pods of 200" in out
+    plans = plan_json(capsys, "--sessions", "healthcare=300", "--ready", "healthcare=0")
+    assert plans["healthcare"]["admission"] == {
+        "maxSessions": 0,
+        "headroomSessions": -300,
+        "reason": "Pods",
+        "bound": False,
+    }
 
 
 def _write(tmp_path: Path, name: str, *documents: Any) -> Path:
@@ -197,6 +232,11 @@ def test_list_documents_are_read(tmp_path: Path, capsys: pytest.CaptureFixture[s
         (["--sessions", "dentistry=5"], "no VoiceCapacity has vertical 'dentistry'"),
         (["--sessions", "healthcare=many"], "expected VERTICAL=N"),
         (["--sessions", "healthcare=-3"], "must not be negative"),
+        (
+            ["--sessions", "healthcare=3", "--sessions", "voice/healthcare=5"],
+            "voice/healthcare is already given by 'healthcare=3'; give each vertical once",
+        ),
+        (["--ready", "sales=1", "--ready", "sales=2"], "already given by 'sales=1'"),
     ],
 )
 def test_bad_session_arguments(

@@ -9,6 +9,7 @@ here from tests/promtool/voicecapacity.yaml: `rules.yaml` as the operator applie
 from __future__ import annotations
 
 import copy
+import re
 import shutil
 import subprocess
 import sys
@@ -204,3 +205,27 @@ def test_rules_command_rejects_bad_input_with_the_field(
     path.write_text(yaml.safe_dump(broken))
     assert main(["rules", str(path)]) == 2
     assert "spec.headroom.ruleLabels" in capsys.readouterr().err
+
+
+def test_every_status_field_an_alert_names_exists() -> None:
+    """Alert texts send an SRE to status fields; each one must be in the CRD's status schema."""
+    from support.objects import example_documents  # noqa: PLC0415
+    from voicecap.api.crd import voicecapacity_crd  # noqa: PLC0415
+
+    capacities = [
+        VoiceCapacity.model_validate(document)
+        for _, document in example_documents()
+        if document["kind"] == "VoiceCapacity"
+    ]
+    text = yaml.safe_dump(rules.rule_file(capacities))
+    named = set(re.findall(r"status\.[A-Za-z]+(?:\[\])?(?:\.[A-Za-z]+)*", text))
+    assert named, "the alerts name no status field at all"
+    schema = voicecapacity_crd()["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    for path in named:
+        node = schema
+        for part in path.split("."):
+            name = part.removesuffix("[]")
+            assert name in node.get("properties", {}), f"{path}: no field {name!r}"
+            node = node["properties"][name]
+            if part.endswith("[]"):
+                node = node["items"]

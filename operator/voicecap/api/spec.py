@@ -403,6 +403,15 @@ class Admission(SpecModel):
         description="Publish this vertical's limit in this ConfigMap, one per namespace, as JSON "
         "(key limits.json) for gateways to mount or watch.",
     )
+    max_sessions: int | None = Field(
+        None,
+        ge=0,
+        le=10_000_000,
+        description="A fixed ceiling on concurrent calls the vertical can carry whatever its "
+        "pods, e.g. its SIP trunks' channels or the carrier account's limit: the admission limit "
+        "is min(ready pods x perPod, TPM calls, this), and the ceiling never holds more pods than "
+        "carry it at perPod. 0 closes admission.",
+    )
 
 
 def warning_floor(target_utilization: float) -> float:

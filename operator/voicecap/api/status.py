@@ -33,7 +33,7 @@ class SessionsStatus(Model):
     ceiling_sessions: int | None = Field(
         None,
         description="The calls the ceiling can carry: min(replicas.max x perPod, TPM ceiling "
-        "sessions).",
+        "sessions, admission.maxSessions).",
     )
     ceiling_utilization: float | None = Field(
         None, description="active / ceilingSessions: the planning signal (NearCeiling)."
@@ -177,12 +177,15 @@ class AdmissionStatus(Model):
     """How many calls the gateway may admit now (docs/api.md "Admission")."""
 
     max_sessions: int = Field(
-        description="min(ready pods x perPod, TPM ceiling sessions): the calls to admit now."
+        description="min(ready pods x perPod, TPM ceiling sessions, admission.maxSessions): the "
+        "calls to admit now."
     )
     headroom_sessions: int | None = Field(
         None, description="maxSessions - active sessions (negative: over the limit)."
     )
-    reason: Literal["Pods", "TPM"] = Field(description="Which limit binds: Pods or TPM.")
+    reason: Literal["Pods", "TPM", "MaxSessions"] = Field(
+        description="Which limit binds: Pods, TPM or MaxSessions (spec.admission.maxSessions)."
+    )
 
 
 class VoiceCapacityStatus(Model):

@@ -64,6 +64,7 @@ def _per_vertical(
 ) -> dict[str, Number]:
     """`VERTICAL=N` or `NAMESPACE/VERTICAL=N` -> {namespace/name: N}; unknown ones are errors."""
     values: dict[str, Number] = {}
+    given: dict[str, str] = {}  # namespace/name -> the assignment that gave it
     problems = []
     for assignment in assignments:
         target, _, number = assignment.partition("=")
@@ -86,6 +87,13 @@ def _per_vertical(
                 f"{option} {assignment!r}: no VoiceCapacity has vertical {target!r} ({known})"
             )
         for capacity in matches:
+            if capacity.key in given:
+                problems.append(
+                    f"{option} {assignment!r}: {capacity.key} is already given by "
+                    f"{given[capacity.key]!r}; give each vertical once"
+                )
+                continue
+            given[capacity.key] = assignment
             values[capacity.key] = value
     if problems:
         raise UsageError("\n".join(problems))

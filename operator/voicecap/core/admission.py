@@ -5,7 +5,8 @@ the ready pods and the TPM grant carry) and raised only when the new limit is at
 RAISE_BY above it (or the last one was 0). Why: limits move in steps of perPod as pods become
 ready during a scale-up, one write per pod; raising late by up to 5 % only delays admitting
 calls the fleet could take, never admits calls it cannot. The ConfigMap is written only when a
-vertical's published limit changes, so its writes follow scale events, not cycles.
+vertical's published limit (or, for the same number, its reason) changes, so its writes follow
+scale events, not cycles.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ LIMITS_KEY = "limits.json"
 @dataclass(frozen=True)
 class Published:
     max_sessions: int
-    reason: str  # Pods | TPM
+    reason: str  # Pods | TPM | MaxSessions
 
 
 def worth_publishing(published: Published | None, wanted: Published | None) -> bool:
@@ -31,6 +32,10 @@ def worth_publishing(published: Published | None, wanted: Published | None) -> b
         return True
     if wanted.max_sessions < published.max_sessions:
         return True
+    if wanted.max_sessions == published.max_sessions:
+        # The same number for another reason (pods became ready as the TPM grant shrank to
+        # the same calls): the gateway's reason must say what binds now, as status does.
+        return wanted.reason != published.reason
     if published.max_sessions == 0:
         return wanted.max_sessions > 0
     return wanted.max_sessions >= published.max_sessions * (1 + RAISE_BY)

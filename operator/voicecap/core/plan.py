@@ -44,6 +44,7 @@ class Plan:
     namespace: str
     name: str
     vertical: str
+    per_pod: int
     mode: Mode
     floor: int
     ceiling: int
@@ -69,6 +70,7 @@ class Plan:
     sizing: Sizing
     reasons: Mapping[str, str]
     admission: AdmissionLimit | None
+    admission_bound: AdmissionLimit | None  # at most this whatever the pods (TPM, maxSessions)
     peaks: tuple[Peak, ...]
     forecasts: tuple[PeakForecast, ...]  # in peak order
     burst_factor: float | None
@@ -81,6 +83,16 @@ class Plan:
     @property
     def scorecards(self) -> tuple[Scorecard, ...]:
         return self.memory.scorecards
+
+    @property
+    def over_capacity(self) -> bool:
+        """More live calls than the ready pods carry at perPod (0 ready pods and any call)."""
+        ready = self.ready_replicas
+        return (
+            self.sessions_state == "Known"
+            and ready is not None
+            and (self.sessions or 0) > ready * self.per_pod
+        )
 
     @property
     def sessions_known(self) -> bool:
@@ -142,7 +154,11 @@ def plan(
     if peak is not None:
         reasons["peakFloor"] = peak.reason
     tpm, tpm_pods = terms.token_plan(capacity, observation.granted_tpm, last_known, reasons)
-    ceiling, ceiling_source = terms.ceiling_of(minimum, spec.replicas.max, tpm_pods, reasons)
+    fixed = spec.admission.max_sessions
+    fixed_pods = sizing.pods_for_sessions(fixed, per_pod) if fixed is not None else None
+    ceiling, ceiling_source = terms.ceiling_of(
+        minimum, spec.replicas.max, tpm_pods, fixed_pods, reasons
+    )
 
     verdict = headroom.evaluate(
         terms.headroom_utilization(active, observation.ready_replicas, per_pod),
@@ -153,8 +169,9 @@ def plan(
         now=now,
     )
     ceiling_sessions = ceiling * per_pod
-    if tpm.ceiling_sessions is not None:
-        ceiling_sessions = min(ceiling_sessions, tpm.ceiling_sessions)
+    for bound in (tpm.ceiling_sessions, fixed):
+        if bound is not None:
+            ceiling_sessions = min(ceiling_sessions, bound)
     near = headroom.near_ceiling(
         active / ceiling_sessions if active is not None and ceiling_sessions > 0 else None,
         threshold=spec.headroom.ceiling_warning,
@@ -217,6 +234,7 @@ def plan(
         namespace=capacity.namespace,
         name=capacity.metadata.name,
         vertical=capacity.vertical,
+        per_pod=per_pod,
         mode=_mode(capacity, known=active is not None, active_peak=active_peak),
         floor=floor,
         ceiling=ceiling,
@@ -241,7 +259,10 @@ def plan(
         near_ceiling=near,
         sizing=terms.resources_at(capacity, floor),
         reasons=reasons,
-        admission=terms.admission_limit(active, ready, per_pod, tpm.ceiling_sessions),
+        admission=terms.admission_limit(active, ready, per_pod, tpm.ceiling_sessions, fixed),
+        admission_bound=terms.admission_bound(
+            tpm, spec.model.tokens_per_session_minute if spec.model else None, fixed
+        ),
         peaks=tuple(spec.peaks),
         forecasts=every_peak,
         burst_factor=burst,

@@ -200,13 +200,14 @@ def rule_group(capacity: VoiceCapacity) -> dict[str, Any]:
             severity="critical",
             summary=f"{name}: more calls than the admission limit",
             description=(
-                "{{ $value }} active calls exceed what the ready pods and the TPM grant can "
-                f"carry (status.admission.maxSessions) for {OVER_ADMISSION_FOR}: calls are "
-                "being squeezed onto full pods or will hit the model provider's rate limit."
+                "{{ $value }} active calls exceed what the ready pods, the TPM grant and "
+                "admission.maxSessions allow (status.admission.maxSessions) for "
+                f"{OVER_ADMISSION_FOR}: calls are being squeezed onto full pods or will hit the "
+                "model provider's rate limit or the carrier's."
             ),
             action=(
                 f'Make the call gateway honour the limit (README "Admission limits"); `{show}` '
-                "says whether Pods or TPM binds (status.admission.reason)."
+                "says whether Pods, TPM or MaxSessions binds (status.admission.reason)."
             ),
         )
     )

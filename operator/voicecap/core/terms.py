@@ -16,7 +16,8 @@ from voicecap.core.headroom import Level
 from voicecap.core.numbers import num
 from voicecap.core.observation import Memory
 
-CeilingSource = Literal["MaxReplicas", "TPM", "MinReplicas"]
+CeilingSource = Literal["MaxReplicas", "TPM", "MaxSessions", "MinReplicas"]
+AdmissionReason = Literal["Pods", "TPM", "MaxSessions"]
 
 
 @dataclass(frozen=True)
@@ -43,24 +44,49 @@ class AdmissionLimit:
 
     max_sessions: int
     headroom_sessions: int | None
-    reason: Literal["Pods", "TPM"]
+    reason: AdmissionReason
 
 
 def admission_limit(
-    active: float | None, ready: int | None, per_pod: int, tpm_sessions: int | None
+    active: float | None,
+    ready: int | None,
+    per_pod: int,
+    tpm_sessions: int | None,
+    fixed: int | None,
 ) -> AdmissionLimit | None:
-    """min(ready pods x perPod, TPM ceiling sessions); none while ready pods are unknown (a
-    gateway keeps its last limit rather than admit on a guess). Ties name Pods."""
+    """min(ready pods x perPod, TPM ceiling sessions, admission.maxSessions); none while ready
+    pods are unknown (a gateway keeps its last limit rather than admit on a guess). Ties name
+    the first in that order: Pods, then TPM."""
     if ready is None:
         return None
-    pods = ready * per_pod
-    limit, reason = (
-        (tpm_sessions, "TPM")
-        if tpm_sessions is not None and tpm_sessions < pods
-        else (pods, "Pods")
-    )
+    limits: list[tuple[int, AdmissionReason]] = [(ready * per_pod, "Pods")]
+    if tpm_sessions is not None:
+        limits.append((tpm_sessions, "TPM"))
+    if fixed is not None:
+        limits.append((fixed, "MaxSessions"))
+    limit, reason = min(limits, key=lambda item: item[0])  # min keeps the first of equals
     headroom = None if active is None else math.floor(limit - active)
-    return AdmissionLimit(limit, headroom, reason)  # type: ignore[arg-type]
+    return AdmissionLimit(limit, headroom, reason)
+
+
+def admission_bound(
+    tpm: TokenPlan, tokens_per_session_minute: int | None, fixed: int | None
+) -> AdmissionLimit | None:
+    """What the admission limit can be at most whatever the pods: the TPM calls (of the grant,
+    else of the reservation, which no grant exceeds) and admission.maxSessions. `voicecap plan`
+    shows it when ready pods are not given."""
+    bounds: list[tuple[int, AdmissionReason]] = []
+    if tpm.ceiling_sessions is not None:
+        bounds.append((tpm.ceiling_sessions, "TPM"))
+    elif tpm.requested is not None and tokens_per_session_minute:
+        calls = sizing.tpm_ceiling_sessions(tpm.requested, tokens_per_session_minute)
+        bounds.append((calls, "TPM"))
+    if fixed is not None:
+        bounds.append((fixed, "MaxSessions"))
+    if not bounds:
+        return None
+    limit, reason = min(bounds, key=lambda item: item[0])
+    return AdmissionLimit(limit, None, reason)
 
 
 def headroom_floor(
@@ -154,19 +180,29 @@ def token_plan(
 
 
 def ceiling_of(
-    minimum: int, maximum: int, tpm_pods: int | None, reasons: dict[str, str]
+    minimum: int,
+    maximum: int,
+    tpm_pods: int | None,
+    fixed_pods: int | None,
+    reasons: dict[str, str],
 ) -> tuple[int, CeilingSource]:
-    if tpm_pods is None or tpm_pods >= maximum:
+    """min(replicas.max, the TPM grant's pods, admission.maxSessions' pods), never below min."""
+    bounds: list[tuple[int, CeilingSource, str]] = [(maximum, "MaxReplicas", "")]
+    if tpm_pods is not None:
+        bounds.append((tpm_pods, "TPM", "TPM grant"))
+    if fixed_pods is not None:
+        bounds.append((fixed_pods, "MaxSessions", "admission.maxSessions"))
+    pods, source, what = min(bounds, key=lambda bound: bound[0])
+    if source == "MaxReplicas":
         reasons["ceiling"] = f"replicas.max {maximum}"
         return maximum, "MaxReplicas"
-    if tpm_pods >= minimum:
-        reasons["ceiling"] = f"TPM grant: {tpm_pods} pods (below replicas.max {maximum})"
-        return tpm_pods, "TPM"
-    # Named policy MinWins: replicas.min is a promise the user made; a short grant cannot
-    # break it, but the object says so (CapacityLimited) and the TPM alerts fire.
-    reasons["ceiling"] = (
-        f"TPM grant carries {tpm_pods} pods, below replicas.min {minimum}: min wins"
-    )
+    if pods >= minimum:
+        reasons["ceiling"] = f"{what}: {pods} pods (below replicas.max {maximum})"
+        return pods, source
+    # Named policy MinWins: replicas.min is a promise the user made; a short grant (or a
+    # trunk's ceiling) cannot break it, but the object says so (CapacityLimited) and the alerts
+    # fire.
+    reasons["ceiling"] = f"{what} carries {pods} pods, below replicas.min {minimum}: min wins"
     return minimum, "MinReplicas"
 
 
