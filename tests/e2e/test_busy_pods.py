@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import subprocess
 import time
-from datetime import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -79,6 +81,100 @@ def test_a_scale_down_removes_the_emptiest_pods(
     for pod in pods(cluster, "busy-agent"):
         assert pod["metadata"]["annotations"][DELETION_COST] == "2"  # dense rank: 0, 10, 150
     assert stack.forbidden() == []
+
+
+def hpa_patches(stack: RealStack, since: int, name: str) -> list[float]:
+    """When the operator patched HPA `name`, from the audit log."""
+    return sorted(
+        datetime.fromisoformat(event["stageTimestamp"].replace("Z", "+00:00")).timestamp()
+        for event in stack.operator_requests(since)
+        if event.get("objectRef", {}).get("resource") == "horizontalpodautoscalers"
+        and event["objectRef"].get("name") == name
+        and event.get("verb") == "patch"
+    )
+
+
+@contextmanager
+def operator_at_the_default_interval(stack: RealStack) -> Iterator[None]:
+    """The suite's operator cycles every second; this runs one at the default 15 s instead."""
+    stack.operator.stop()
+    stack.interval, interval = "15s", stack.interval
+    try:
+        stack.operator = stack.start_operator()
+        yield
+    finally:
+        stack.operator.stop()
+        stack.interval = interval
+        stack.operator = stack.start_operator()
+
+
+def _five_busy_pods(cluster: Cluster, sessions: Sessions, name: str) -> dict[str, int]:
+    """5 ready pods of `<name>-agent` carrying 120, 0, 60, 5 and 200 calls (the issue's case)."""
+    cluster.apply(scaled_agent(f"{name}-agent", 5))
+    eventually(lambda: sum(map(ready, pods(cluster, f"{name}-agent"))) == 5, "5 ready pods")
+    names = sorted(pod["metadata"]["name"] for pod in pods(cluster, f"{name}-agent"))
+    calls = dict(zip(names, (120, 0, 60, 5, 200), strict=True))
+    for pod, value in calls.items():
+        sessions.set(NAMESPACE, name, pod, value)
+    return calls
+
+
+def _ranked_before_lowered(
+    cluster: Cluster, stack: RealStack, name: str, calls: dict[str, int], since: int
+) -> None:
+    """385 calls at 160 planned per pod: the HPA keeps 3; the two emptiest pods go, and every
+    ranking was written before the HPA patch that let them go."""
+    eventually(lambda: len(pods(cluster, f"{name}-agent")) == 3, "scaled down to 3 pods", 150)
+    survivors = {pod["metadata"]["name"] for pod in pods(cluster, f"{name}-agent")}
+    assert survivors == {pod for pod, value in calls.items() if value >= 60}
+    ranked = [moment for moment, pod in pod_patches(stack, since) if pod in calls]
+    lowered = hpa_patches(stack, since, name)
+    assert ranked and lowered, (ranked, lowered)
+    assert max(ranked) < lowered[0], "a pod was ranked after the floor came down"
+    cluster.delete(path_of("voicecap.io/v1alpha1", "voicecapacities", NAMESPACE, name))
+    cluster.delete(path_of("apps/v1", "deployments", NAMESPACE, f"{name}-agent"))
+
+
+BUSY_SPEC: dict[str, Any] = {
+    "sessions": {"perPod": 200, "targetUtilization": 0.8},
+    "headroom": {"warning": 0.9, "critical": 0.95},  # above the HPA's band (0.88)
+    "scaleDown": {"stabilization": "0s", "protectBusyPods": True},
+}
+
+
+def test_busy_pods_are_ranked_before_the_floor_drops_at_the_default_interval(
+    cluster: Cluster, sessions: Sessions, stack: RealStack
+) -> None:
+    """replicas.min lowered from 5 to 2, and a peak window's floor of 5 ending, each on 5 pods
+    whose floor held all of them (so nothing was ranked before): the operator ranks them before
+    it writes the lower floor, at the default --interval of 15 s."""
+    cluster.ensure_namespace(NAMESPACE)
+    with operator_at_the_default_interval(stack):
+        calls = _five_busy_pods(cluster, sessions, "lowered")
+        cluster.apply(voice_capacity("lowered", **BUSY_SPEC, replicas={"min": 5, "max": 8}))
+        hpa = path_of("autoscaling/v2", "horizontalpodautoscalers", NAMESPACE, "lowered")
+        eventually(lambda: (cluster.get(hpa) or {}).get("spec", {}).get("minReplicas") == 5, "5")
+        since = len(stack.plane.audit_events())
+        cluster.apply(voice_capacity("lowered", **BUSY_SPEC, replicas={"min": 2, "max": 8}))
+        _ranked_before_lowered(cluster, stack, "lowered", calls, since)
+
+        calls = _five_busy_pods(cluster, sessions, "ending")
+        start = datetime.now(UTC).replace(second=0, microsecond=0)
+        ends_in = int((datetime.now(UTC) - start).total_seconds()) + 40
+        window = {  # opened at this minute, ends 40 s from now; 1.5 x 600 calls = 5 pods of 200
+            "name": "now",
+            "schedule": f"{start.minute} {start.hour} * * *",
+            "duration": f"{ends_in}s",
+            "expectedSessions": 600,
+        }
+        capacity = voice_capacity(
+            "ending", **BUSY_SPEC, replicas={"min": 2, "max": 8}, peaks=[window]
+        )
+        cluster.apply(capacity)
+        hpa = path_of("autoscaling/v2", "horizontalpodautoscalers", NAMESPACE, "ending")
+        eventually(lambda: (cluster.get(hpa) or {}).get("spec", {}).get("minReplicas") == 5, "5")
+        since = len(stack.plane.audit_events())
+        _ranked_before_lowered(cluster, stack, "ending", calls, since)
 
 
 def test_pod_patches_per_cycle_stay_within_the_bound(

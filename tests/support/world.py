@@ -142,6 +142,7 @@ _KINDS = {
     "horizontalpodautoscalers": "HorizontalPodAutoscaler",
     "configmaps": "ConfigMap",
     "prometheusrules": "PrometheusRule",
+    "deployments": "Deployment",  # the targets: absent unless a test adds one
 }
 
 
@@ -231,8 +232,13 @@ class FixedSessions:
 
     def __init__(self, sessions: Mapping[str, float] | None = None) -> None:
         self.sessions = dict(sessions or {})
+        self.pods: dict[tuple[str, str], float] = {}  # (namespace, pod) -> live calls
         self.history: list[Any] = []
         self.queries = 0
+
+    def pod_sessions(self) -> dict[tuple[str, str], float]:
+        self.queries += 1
+        return dict(self.pods)
 
     def observe(self, sources: list[SessionSource]) -> dict[str, Observation]:
         self.queries += 1

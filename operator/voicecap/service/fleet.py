@@ -18,7 +18,6 @@ from voicecap.adapters.objects import CapacityEntry
 from voicecap.api.models import VoiceCapacity, dump
 from voicecap.core.plan import Plan
 from voicecap.service.admission import AdmissionPublisher
-from voicecap.service.busy_pods import BusyPodRanker
 from voicecap.service.peering import PeeringGate
 from voicecap.service.reconciler import Reconciler, RetryLaterError
 from voicecap.service.sessions import session_source
@@ -31,13 +30,11 @@ class Fleet:
     reconciler: Reconciler
     concurrency: int = 16
     admission: AdmissionPublisher = field(init=False)
-    busy_pods: BusyPodRanker = field(init=False)
     # this cycle's plans, for the admission ConfigMaps (written once per cycle, not per object)
     _planned: list[tuple[VoiceCapacity, Plan]] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
         self.admission = AdmissionPublisher(self.reconciler.kube)
-        self.busy_pods = BusyPodRanker(self.reconciler)
 
     async def cycle(self) -> int:
         """Evaluate every VoiceCapacity once; returns how many were evaluated."""
@@ -72,7 +69,7 @@ class Fleet:
 
         await asyncio.gather(*(worker() for _ in range(self.concurrency)))
         await self.admission.publish(self._planned)
-        await self.busy_pods.rank(self._planned)
+        await self.reconciler.busy_pods.rank(self._planned)
         return len(entries)
 
     async def _one(self, entry: CapacityEntry) -> None:

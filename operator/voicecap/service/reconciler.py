@@ -26,6 +26,7 @@ from voicecap.core.guards import Surroundings, guard
 from voicecap.core.outcome import Outcome, RulesOutcome, Transition
 from voicecap.core.plan import Plan, plan
 from voicecap.core.status import build_status, invalid_status, memory_from_status, parse_status
+from voicecap.service.busy_pods import BusyPodRanker
 from voicecap.service.clock import Clock
 from voicecap.service.history import HistoryCache
 from voicecap.service.retries import RetryBook
@@ -64,6 +65,8 @@ class Reconciler:
     hpa_metric_grace: timedelta = timedelta(seconds=45)
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     _gate: asyncio.Semaphore = field(init=False)
+    # Busy pods last: ranks a workload's pods before its floor is written lower.
+    busy_pods: BusyPodRanker = field(init=False)
     # What the last reconcile of each object saw: (resourceVersion, plan, outcome). The same
     # three again build the same status, which the object already has: nothing to build.
     _settled: dict[str, tuple[str, Plan, Outcome]] = field(default_factory=dict)
@@ -76,6 +79,9 @@ class Reconciler:
 
     def __post_init__(self) -> None:
         self._gate = asyncio.Semaphore(self.concurrency)
+        self.busy_pods = BusyPodRanker(
+            self.kube, self.world, self.sessions, self.writer, self.clock
+        )
 
     async def reconcile(
         self, entry: CapacityEntry, *, trigger: str, reread: bool = False
@@ -226,6 +232,7 @@ class Reconciler:
             return stopped, []
         ceiling = max_replicas(decided.floor, decided.ceiling, report)
         desired = children.render_hpa(capacity, decided, ceiling)
+        await self.busy_pods.before_lowering(capacity, decided.floor, live)
         try:
             created = await self.writer.hpa(capacity, desired, live)
         except (RejectedError, NotFoundError) as error:

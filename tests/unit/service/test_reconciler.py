@@ -146,3 +146,33 @@ async def test_a_metric_blip_writes_nothing_and_a_lasting_loss_holds_the_ceiling
     assert world.children[hpa]["spec"]["maxReplicas"] == floor < ceiling
     metrics = {c["type"]: c for c in world.body(key)["status"]["conditions"]}["HPAMetrics"]
     assert (metrics["status"], metrics["reason"]) == ("False", "FloorDrivesScaleDown")
+
+
+@pytest.mark.asyncio
+async def test_busy_pods_are_ranked_before_the_floor_is_written_lower() -> None:
+    """The ranking is awaited inside the reconcile, before the HPA patch that lowers the floor:
+    the ReplicaSet controller cannot delete pods by a ranking that does not exist yet."""
+    world = MemoryWorld()
+    body = plain_capacity()
+    body["spec"]["replicas"]["min"] = 5
+    body["spec"]["scaleDown"] = {"stabilization": "0s", "protectBusyPods": True}
+    key = world.add_capacity(body, ready=5)
+    service = service_for(world, {"healthcare": 100.0})
+    seen: list[tuple[int, int]] = []  # (floor asked about, HPA writes before the ranking)
+
+    async def rank_first(capacity: object, floor: int, live: object) -> None:
+        live_min = live.body["spec"]["minReplicas"] if live is not None else None  # type: ignore[attr-defined]
+        if live_min is not None and floor < live_min:
+            seen.append(
+                (floor, len([w for w in service.kube.writes if w[1] == "horizontalpodautoscalers"]))
+            )
+
+    service.reconciler.busy_pods.before_lowering = rank_first  # type: ignore[method-assign]
+    await service.fleet.cycle()
+    hpa_writes = [w for w in service.kube.writes if w[1] == "horizontalpodautoscalers"]
+    assert seen == [], "the first HPA is created, not lowered"
+    world.edit_capacity(key, lambda body: body["spec"]["replicas"].update(min=2))
+    await service.fleet.cycle()
+    assert seen == [(2, len(hpa_writes))], "ranked before the HPA patch, once"
+    after = [w for w in service.kube.writes if w[1] == "horizontalpodautoscalers"]
+    assert len(after) == len(hpa_writes) + 1
