@@ -25,6 +25,7 @@ from voicecap.adapters.metrics import OperatorMetrics
 from voicecap.adapters.objects import live_child, trimmed
 from voicecap.adapters.prometheus import PrometheusSessions
 from voicecap.adapters.watch_caches import KopfWorld
+from voicecap.adapters.workloads import target_state
 from voicecap.api.names import (
     ANNOTATION_PREFIX,
     GROUP,
@@ -166,13 +167,13 @@ def tokenbudget_index(name: str, body: kopf.Body, **_: Any) -> Any:
 
 
 @kopf.index("apps", "v1", "deployments")
-def deployment_ready(namespace: str | None, name: str, status: kopf.Status, **_: Any) -> Any:
-    return {(namespace, "Deployment", name): int(status.get("readyReplicas") or 0)}
+def deployment_index(namespace: str | None, name: str, body: kopf.Body, **_: Any) -> Any:
+    return {(namespace, "Deployment", name): target_state(body)}  # ready, replicas, requests
 
 
 @kopf.index("apps", "v1", "statefulsets")
-def statefulset_ready(namespace: str | None, name: str, status: kopf.Status, **_: Any) -> Any:
-    return {(namespace, "StatefulSet", name): int(status.get("readyReplicas") or 0)}
+def statefulset_index(namespace: str | None, name: str, body: kopf.Body, **_: Any) -> Any:
+    return {(namespace, "StatefulSet", name): target_state(body)}
 
 
 @kopf.index("autoscaling", "v2", "horizontalpodautoscalers")

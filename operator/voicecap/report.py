@@ -46,6 +46,23 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
             "ceilingSessions": plan.tpm.ceiling_sessions,
         },
         "admission": _admission_json(plan),
+        "exclusions": {
+            forecast.peak: {
+                "skippedBeforeNext": [
+                    day.isoformat() for day in plan.skipped.get(forecast.peak, ())
+                ],
+                "replacedWeeks": [day.isoformat() for day in forecast.replaced],
+            }
+            for forecast in plan.forecasts
+            if forecast.peak in plan.skipped or forecast.replaced
+        },
+        "podFit": None
+        if plan.pod_fit is None
+        else {
+            "undersized": plan.pod_fit.undersized,
+            "reason": plan.pod_fit.reason,
+            "message": plan.pod_fit.message,
+        },
         "sizing": {
             "cpuPerPod": _cores(plan.sizing.cpu_per_pod),
             "memoryPerPod": _gibibytes(plan.sizing.memory_per_pod),
@@ -78,6 +95,12 @@ def plans_table(plans: Sequence[Plan]) -> str:
         table += "\n* capped at the ceiling: the plan wants more (see --output json reasons)"
     if any(plan.admission is None and plan.admission_bound is not None for plan in plans):
         table += "\n<= ready pods not given (--ready): the limit is at most this"
+    for plan in plans:
+        for peak, days in plan.skipped.items():
+            table += (
+                f"\nexcluded: {plan.namespace}/{plan.name} {peak} does not open on "
+                + ", ".join(day.isoformat() for day in days)
+            )
     for warning in (text for plan in plans for text in plan_warnings(plan)):
         table += f"\nwarning: {warning}"
     return table
@@ -94,6 +117,9 @@ def plan_warnings(plan: Plan) -> list[str]:
             f"{name}: admission limit 0 ({limit.reason}): the gateway rejects every call"
             + (f" ({why})" if why else "")
         )
+    warnings += [f"{name}: calendar: {problem}" for problem in plan.calendars.problems]
+    if plan.pod_fit is not None and plan.pod_fit.undersized:
+        warnings.append(f"{name}: pods too small: {plan.pod_fit.message}")
     if plan.over_capacity:
         warnings.append(
             f"{name}: over capacity: {plan.sessions:g} calls on {plan.ready_replicas} ready pods "

@@ -411,6 +411,43 @@ BROKEN = [
         "spec.admission.maxSessions",
         "valid integer",
     ),
+    Broken(
+        "exclude-not-a-date",
+        "spec.peaks.0.exclude",
+        ["Christmas"],
+        "spec.peaks[0].exclude[0]",
+        "expected a date such as 2026-12-25",
+    ),
+    Broken(
+        "exclude-month-13",
+        "spec.peaks.0.exclude",
+        ["2026-13-01"],
+        "spec.peaks[0].exclude[0]",
+        "expected a date such as 2026-12-25",
+    ),
+    Broken(
+        "exclude-february-30",  # a pattern cannot know month lengths: the operator says so
+        "spec.peaks.0.exclude",
+        ["2026-02-30"],
+        "spec.peaks[0].exclude[0]",
+        "is not a calendar date",
+        caught_at="reconcile",
+    ),
+    Broken(
+        "exclude-range-backwards",
+        "spec.peaks.0.exclude",
+        ["2026-12-26/2026-12-24"],
+        "spec.peaks[0].exclude[0]",
+        "the range ends before it starts",
+        caught_at="reconcile",
+    ),
+    Broken(
+        "calendar-ref-name",
+        "spec.peaks.0.calendarRef",
+        {"name": "US Holidays"},
+        "spec.peaks[0].calendarRef.name",
+        "pattern",
+    ),
     Broken("unknown-field", "spec.replicas.maximum", 3, "spec.replicas.maximum", "unknown field"),
     Broken("unknown-spec-field", "spec.peak", [], "spec.peak", "unknown field"),
 ]

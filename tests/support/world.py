@@ -32,6 +32,7 @@ from voicecap.adapters.objects import (
 )
 from voicecap.adapters.prometheus import QueryFailedError, SessionSource
 from voicecap.core.observation import Observation
+from voicecap.core.pod_fit import PodRequests
 from voicecap.service.clock import Clock
 from voicecap.service.fleet import Fleet
 from voicecap.service.history import HistoryCache
@@ -55,6 +56,7 @@ class MemoryWorld:
         self.capacity_bodies: dict[str, dict[str, Any]] = {}
         self.budget_bodies: dict[str, dict[str, Any]] = {}
         self.ready: dict[tuple[str, str, str], int] = {}
+        self.requests: dict[tuple[str, str, str], PodRequests] = {}  # targets' pod requests
         self.children: dict[tuple[str, str, str], dict[str, Any]] = {}  # (ns, kind, name)
         self.foreign_autoscalers: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
         self.kind: RulesKind = rules_kind
@@ -103,6 +105,9 @@ class MemoryWorld:
 
     def ready_replicas(self, namespace: str, kind: str, name: str) -> int | None:
         return self.ready.get((namespace, kind, name))
+
+    def pod_requests(self, namespace: str, kind: str, name: str) -> PodRequests | None:
+        return self.requests.get((namespace, kind, name))
 
     def hpa(self, namespace: str, name: str) -> LiveChild | None:
         body = self.children.get((namespace, "HorizontalPodAutoscaler", name))

@@ -183,7 +183,7 @@ def test_invalid_input_lists_every_problem_with_file_and_field(
         "bad.yaml",
         bad_replicas,
         bad_zone,
-        {"kind": "Deployment", "metadata": {"name": "x"}},
+        {"kind": "Service", "metadata": {"name": "x"}},
     )
     code, out, err = run(capsys, "plan", str(path))
     assert code == 2 and out == ""
@@ -196,7 +196,7 @@ def test_invalid_input_lists_every_problem_with_file_and_field(
         f"voicecap: {path}: document 2 (VoiceCapacity voice/sales): spec.peaks[0].timeZone: unknown IANA time zone 'Mars/Olympus_Mons' (tzdata {tzdata_version()})"
         in lines
     )
-    assert any("document 3: kind: unsupported kind 'Deployment'" in line for line in lines)
+    assert any("document 3: kind: unsupported kind 'Service'" in line for line in lines)
     assert "Traceback" not in err
 
 
@@ -402,3 +402,50 @@ def test_replay_refuses_a_negative_price_before_asking_prometheus(
     )  # fmt: skip
     assert code == 2 and out == ""
     assert err.strip().splitlines() == [f"voicecap: {message}"]
+
+
+def test_plan_reads_calendars_and_targets_from_the_files_given(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = capacity_body(sessionCost={"cpu": "50m", "memory": "120Mi"})
+    body["spec"]["peaks"][0]["calendarRef"] = {"name": "us-holidays"}
+    calendar = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "us-holidays", "namespace": "voice"},
+        "data": {"2026": "2026-11-23  # a Monday off\n"},
+    }
+    target = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "healthcare-agent", "namespace": "voice"},
+        "spec": {
+            "template": {
+                "spec": {
+                    "containers": [
+                        {"name": "agent", "resources": {"requests": {"cpu": "2", "memory": "4Gi"}}},
+                        {"name": "proxy", "resources": {"requests": {"memory": "256Mi"}}},
+                    ]
+                }
+            }
+        },
+    }
+    path = _write(tmp_path, "all.yaml", body, calendar, target)
+    at = ("--at", MONDAY_0855_NEW_YORK, "--sessions", "healthcare=40")
+    code, out, _ = run(capsys, "plan", str(path), *at)
+    assert code == 0
+    row = next(line.split() for line in out.splitlines() if line.startswith("voice "))
+    assert row[2] == "Normal" and row[7:9] == ["-", "monday-morning"]  # not in a peak today
+    assert row[9] == "2026-11-30T14:00:00Z"
+    assert "excluded: voice/healthcare monday-morning does not open on 2026-11-23" in out
+    assert (
+        "warning: voice/healthcare: pods too small: cpu requests 2, 200 calls need 10; memory "
+        "requests 4.2Gi, 200 calls need 23.4Gi" in out
+    )
+    without = _write(tmp_path, "alone.yaml", body)
+    code, out, _ = run(capsys, "plan", str(without), *at)
+    assert code == 0 and "Peak" in out  # no calendar given: the window opens, and it says so
+    assert (
+        "warning: voice/healthcare: calendar: spec.peaks[0].calendarRef.name: ConfigMap "
+        "voice/us-holidays not found" in out
+    )

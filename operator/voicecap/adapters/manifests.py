@@ -1,4 +1,7 @@
-"""Read VoiceCapacity and TokenBudget objects from YAML files, with errors a person can act on.
+"""Read VoiceCapacity and TokenBudget objects from YAML files, with errors a person can act on;
+with them the ConfigMaps (holiday calendars) and Deployments or StatefulSets (the targets' pod
+requests, for the sizing check) found in the same files, which the offline commands use the way
+the operator uses the cluster's.
 
 Every problem is collected (not just the first), and each names the file, the document, the
 object and the field path, e.g.
@@ -16,7 +19,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from voicecap.adapters.workloads import pod_requests
 from voicecap.api.models import TokenBudget, VoiceCapacity
+from voicecap.core.calendar import MISSING, Calendar, Resolved, parse_calendar, with_calendars
+from voicecap.core.pod_fit import PodRequests
 
 KINDS: dict[str, type[VoiceCapacity] | type[TokenBudget]] = {
     "VoiceCapacity": VoiceCapacity,
@@ -35,11 +41,53 @@ class Problem:
         return f"{where}: {self.message}"
 
 
+WORKLOAD_KINDS = ("Deployment", "StatefulSet")
+
+
 @dataclass
 class Manifests:
     capacities: list[VoiceCapacity] = field(default_factory=list)
     budgets: list[TokenBudget] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    calendars: dict[tuple[str, str], Calendar] = field(default_factory=dict)  # (ns, name)
+    workloads: dict[tuple[str, str, str], PodRequests] = field(default_factory=dict)  # ns, kind
+
+    def resolved(self) -> list[Resolved]:
+        """The VoiceCapacities with the calendars of these files merged into their peaks (a
+        calendar not in the files counts as not found, as the operator would report it)."""
+        return [
+            with_calendars(
+                capacity,
+                {
+                    peak.calendar_ref.name: self.calendars.get(
+                        (capacity.namespace, peak.calendar_ref.name), MISSING
+                    )
+                    for peak in capacity.spec.peaks
+                    if peak.calendar_ref is not None
+                },
+            )
+            for capacity in self.capacities
+        ]
+
+    def pod_requests(self, capacity: VoiceCapacity) -> PodRequests | None:
+        target = capacity.spec.target_ref
+        return self.workloads.get((capacity.namespace, target.kind, target.name))
+
+
+def _other_object(body: dict[str, Any], manifests: Manifests) -> bool:
+    """A ConfigMap or a workload, kept for the offline checks; False for any other kind."""
+    kind = body.get("kind")
+    metadata: dict[str, Any] = body["metadata"] if isinstance(body.get("metadata"), dict) else {}
+    namespace = str(metadata.get("namespace") or "default")
+    name = str(metadata.get("name") or "")
+    if kind == "ConfigMap":
+        data: dict[str, Any] = body["data"] if isinstance(body.get("data"), dict) else {}
+        manifests.calendars[(namespace, name)] = parse_calendar(data)
+        return True
+    if kind in WORKLOAD_KINDS:
+        manifests.workloads[(namespace, str(kind), name)] = pod_requests(body)
+        return True
+    return False
 
 
 def field_path(location: Iterable[int | str]) -> str:
@@ -75,7 +123,10 @@ def parse_object(body: Any, source: str) -> VoiceCapacity | TokenBudget | Proble
     model = KINDS.get(kind) if isinstance(kind, str) else None
     if model is None:
         return Problem(
-            source, "kind", f"unsupported kind {kind!r}; expected one of {sorted(KINDS)}"
+            source,
+            "kind",
+            f"unsupported kind {kind!r}; expected one of "
+            f"{sorted([*KINDS, 'ConfigMap', *WORKLOAD_KINDS])}",
         )
     metadata = body.get("metadata") or {}
     name = metadata.get("name") if isinstance(metadata, dict) else None
@@ -115,6 +166,8 @@ def load(paths: Iterable[str | Path]) -> Manifests:
             )
             continue
         for source, body in documents:
+            if isinstance(body, dict) and _other_object(body, manifests):
+                continue
             parsed = parse_object(body, source)
             if isinstance(parsed, Problem):
                 manifests.problems.append(parsed)

@@ -12,7 +12,9 @@ from typing import Any
 
 from voicecap.adapters.children import RulesKind
 from voicecap.adapters.objects import BudgetEntry, CapacityEntry, LiveChild, ObjectParser
+from voicecap.adapters.workloads import TargetState
 from voicecap.api.names import PROMETHEUS_RULE_CRD
+from voicecap.core.pod_fit import PodRequests
 
 
 class KopfWorld:
@@ -47,9 +49,17 @@ class KopfWorld:
         ]
 
     def ready_replicas(self, namespace: str, kind: str, name: str) -> int | None:
-        index = "deployment_ready" if kind == "Deployment" else "statefulset_ready"
-        ready: int | None = _first(self._i[index], (namespace, kind, name))
-        return ready
+        target = self._target(namespace, kind, name)
+        return target.ready if target is not None else None
+
+    def pod_requests(self, namespace: str, kind: str, name: str) -> PodRequests | None:
+        target = self._target(namespace, kind, name)
+        return target.requests if target is not None else None
+
+    def _target(self, namespace: str, kind: str, name: str) -> TargetState | None:
+        index = "deployment_index" if kind == "Deployment" else "statefulset_index"
+        found: TargetState | None = _first(self._i[index], (namespace, kind, name))
+        return found
 
     def hpa(self, namespace: str, name: str) -> LiveChild | None:
         hpa: LiveChild | None = _first(self._i["hpa_index"], (namespace, name))

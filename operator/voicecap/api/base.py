@@ -24,6 +24,7 @@ RESERVED_RULE_LABELS = ("severity", "namespace", "vertical")
 # alone while usage / target is within 10 %, so it holds utilization anywhere up to target x 1.1.
 HPA_TOLERANCE = 0.1
 MAX_PEAKS = 32
+MAX_EXCLUDED = 128  # excluded dates or ranges per peak (a calendar ConfigMap holds more)
 
 
 def defaulted(model: type[BaseModel]) -> JsonDict:

@@ -16,6 +16,7 @@ from voicecap.api.base import MAX_PEAKS, RESERVED_RULE_LABELS, Model, ObjectMeta
 from voicecap.api.names import API_VERSION, GROUP, VERSION
 from voicecap.api.spec import (
     Admission,
+    CalendarRef,
     ConfigMapRef,
     Forecast,
     Headroom,
@@ -96,6 +97,7 @@ __all__ = [
     "VERSION",
     "Admission",
     "AdmissionStatus",
+    "CalendarRef",
     "Condition",
     "ConfigMapRef",
     "Forecast",

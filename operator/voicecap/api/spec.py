@@ -21,6 +21,7 @@ from pydantic import (
 from voicecap.api import zones
 from voicecap.api.base import (
     HPA_TOLERANCE,
+    MAX_EXCLUDED,
     MAX_PEAKS,
     RESERVED_RULE_LABELS,
     SpecModel,
@@ -32,6 +33,7 @@ from voicecap.api.types import (
     LABEL_VALUE_PATTERN,
     PROMETHEUS_LABEL_NAME_PATTERN,
     Cron,
+    DateSpan,
     Duration,
     Quantity,
     TimeZone,
@@ -158,6 +160,18 @@ class ScaleDown(SpecModel):
         return value
 
 
+class CalendarRef(SpecModel):
+    """A ConfigMap of excluded days in the VoiceCapacity's own namespace."""
+
+    name: str = Field(
+        min_length=1,
+        max_length=253,
+        pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$",
+        description="Name of the ConfigMap; every value of its data is read, one date or range "
+        "(2026-12-24/2026-12-26) per line, `#` starting a comment.",
+    )
+
+
 class Peak(SpecModel):
     """A known peak: a window that starts at each cron match, pre-scaled from leadTime before."""
 
@@ -201,6 +215,18 @@ class Peak(SpecModel):
         ge=0,
         description="The window's peak calls; the floor follows the window's shape in history "
         "scaled to it (flat without history). Unset: the forecast, else current sessions.",
+    )
+    exclude: list[DateSpan] = Field(
+        default_factory=list,
+        max_length=MAX_EXCLUDED,
+        description="Days on which the window does not open (holidays), in timeZone: a date "
+        "(2026-12-25) or an inclusive range (2026-12-24/2026-12-26). A window is excluded by the "
+        "day it starts on. The forecast skips excluded weeks and looks one week further back.",
+    )
+    calendar_ref: CalendarRef | None = Field(
+        None,
+        description="A shared holiday calendar: a ConfigMap in this namespace whose data values "
+        "list excluded days, one date or range per line (# comments); added to exclude.",
     )
 
     @field_validator("duration")

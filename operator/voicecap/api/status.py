@@ -171,6 +171,12 @@ class ForecastStatus(Model):
     last_window: LastWindowStatus | None = Field(
         None, description="The scorecard of the peak's latest window (open or closed)."
     )
+    replaced_weeks: list[str] = Field(
+        default_factory=list,
+        max_length=64,
+        description="Days of weekly windows the forecast skipped because they were excluded "
+        "(holidays); each was replaced by the week before the oldest one used.",
+    )
 
 
 class AdmissionStatus(Model):

@@ -7,7 +7,7 @@ Patterns are written in the subset that Go's RE2 (the API server), ECMA 262 (kub
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
@@ -122,6 +122,39 @@ def parse_time_zone(value: object) -> str:
     return value
 
 
+# A day (2026-12-25) or an inclusive range of days (2026-12-24/2026-12-26, ISO 8601's interval
+# form), months and days in range; a day that no month has (02-30) is the models' to refuse.
+_DAY = r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+DATE_SPAN_PATTERN = f"^{_DAY}(/{_DAY})?$"
+_DATE_SPAN_RE = re.compile(DATE_SPAN_PATTERN)
+DaySpan = tuple[date, date]
+
+
+def parse_date_span(value: object) -> DaySpan:
+    """`2026-12-25` -> (Dec 25, Dec 25); `2026-12-24/2026-12-26` -> (Dec 24, Dec 26)."""
+    if isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, date) for v in value):
+        return value
+    if not isinstance(value, str) or not _DATE_SPAN_RE.match(value):
+        raise ValueError(
+            f"expected a date such as 2026-12-25 or a range such as 2026-12-24/2026-12-26, "
+            f"got {value!r}"
+        )
+    first, _, last = value.partition("/")
+    try:
+        start = date.fromisoformat(first)
+        end = date.fromisoformat(last) if last else start
+    except ValueError as error:
+        raise ValueError(f"{value!r} is not a calendar date: {error}") from error
+    if end < start:
+        raise ValueError(f"{value!r}: the range ends before it starts")
+    return (start, end)
+
+
+def format_date_span(value: DaySpan) -> str:
+    start, end = value
+    return start.isoformat() if start == end else f"{start.isoformat()}/{end.isoformat()}"
+
+
 def parse_quantity(value: object) -> Decimal:
     """The numeric value of a Kubernetes quantity: `50m` -> 0.05, `120Mi` -> 125829120."""
     text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else None
@@ -157,6 +190,12 @@ TimeZone = Annotated[
     BeforeValidator(parse_time_zone),
     # An enum of the zones in the pinned tzdata: the API server refuses America/Nowhere at apply.
     WithJsonSchema({"type": "string", "enum": list(zones.time_zones())}),
+]
+DateSpan = Annotated[
+    DaySpan,
+    BeforeValidator(parse_date_span),
+    PlainSerializer(format_date_span, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": DATE_SPAN_PATTERN, "maxLength": 21}),
 ]
 Quantity = Annotated[
     str,

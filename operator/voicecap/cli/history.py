@@ -24,7 +24,7 @@ from voicecap.cli.prometheus_flags import add_prometheus_flags, prometheus_acces
 from voicecap.core import sizing
 from voicecap.core.forecast import PeakForecast, forecast_from
 from voicecap.core.numbers import num
-from voicecap.core.peaks import windows_meeting
+from voicecap.core.peaks import skipped_before_next, windows_meeting
 from voicecap.core.replay import STRATEGIES, Point, Strategy, Totals, replay
 from voicecap.report import columns
 from voicecap.service.clock import Clock
@@ -74,7 +74,7 @@ def forecast(args: argparse.Namespace) -> int:
         history = cache.view(capacity)
         for peak in capacity.spec.peaks:
             result = history.forecasts.get(peak.name, PeakForecast(peak.name))
-            rows.append(_forecast_row(capacity, peak, result, history.burst_factor))
+            rows.append(_forecast_row(capacity, peak, result, history.burst_factor, at))
     if args.output == "json":
         print(json.dumps(rows, indent=2))
     else:
@@ -83,7 +83,7 @@ def forecast(args: argparse.Namespace) -> int:
 
 
 def _forecast_row(
-    capacity: VoiceCapacity, peak: Peak, result: PeakForecast, burst: float | None
+    capacity: VoiceCapacity, peak: Peak, result: PeakForecast, burst: float | None, at: datetime
 ) -> dict[str, Any]:
     spec = capacity.spec
     floor = (
@@ -106,6 +106,8 @@ def _forecast_row(
             {"start": iso(week.start), "sessions": _finite(week.sessions)} for week in result.weeks
         ],
         "weeksUsed": result.weeks_used,
+        "replacedWeeks": [day.isoformat() for day in result.replaced],
+        "skippedBeforeNext": [day.isoformat() for day in skipped_before_next(peak, at)],
         "forecastSessions": result.sessions,
         "profile": list(result.profile),
         "quantile": result.quantile,
@@ -180,8 +182,15 @@ def _forecast_table(rows: list[dict[str, Any]]) -> str:
         )
         weekly = " ".join(_text(week["sessions"]) for week in row["weeks"]) or "-"
         shape = " ".join(_text(value) for value in row["profile"]) or "-"
+        excluded = ""
+        if row["replacedWeeks"]:
+            excluded += (
+                f"\n  excluded weeks, replaced by older ones: {', '.join(row['replacedWeeks'])}"
+            )
+        if row["skippedBeforeNext"]:
+            excluded += f"\n  does not open on: {', '.join(row['skippedBeforeNext'])}"
         details.append(f"{row['namespace']}/{row['name']} {row['peak']}: weeks (newest first) "
-                       f"{weekly}\n  shape (slot by slot): {shape}"
+                       f"{weekly}\n  shape (slot by slot): {shape}{excluded}"
                        f"\n  suggestion: {row['suggestion']}")  # fmt: skip
     return columns(table) + "\n\n" + "\n".join(details)
 

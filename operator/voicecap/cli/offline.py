@@ -32,7 +32,9 @@ def _load(files: list[str]) -> manifests.Manifests:
 
 
 def load_capacities(files: list[str]) -> list[VoiceCapacity]:
-    return _load(files).capacities
+    """The VoiceCapacities in `files`, with the holiday calendars in them merged into their
+    peaks (the forecast and the replay skip excluded days as the operator does)."""
+    return [item.capacity for item in _load(files).resolved()]
 
 
 def plan(args: argparse.Namespace) -> int:
@@ -40,15 +42,19 @@ def plan(args: argparse.Namespace) -> int:
     now = args.at or datetime.now(UTC)
     sessions = _per_vertical(args.sessions, "--sessions", loaded.capacities, float)
     ready = _per_vertical(args.ready, "--ready", loaded.capacities, int)
+    resolved = loaded.resolved()  # holiday calendars in the files, merged into the peaks
     observations = {
-        capacity.key: Observation(
-            sessions=sessions.get(capacity.key),
-            sampled_at=now if capacity.key in sessions else None,
-            ready_replicas=ready.get(capacity.key),
+        item.capacity.key: Observation(
+            sessions=sessions.get(item.capacity.key),
+            sampled_at=now if item.capacity.key in sessions else None,
+            ready_replicas=ready.get(item.capacity.key),
+            calendars=item.report,
+            pod_requests=loaded.pod_requests(item.capacity),
         )
-        for capacity in loaded.capacities
+        for item in resolved
     }
-    plans = plan_fleet(loaded.capacities, loaded.budgets, observations, now)
+    capacities = [item.capacity for item in resolved]
+    plans = plan_fleet(capacities, loaded.budgets, observations, now)
     if args.output == "json":
         print(json.dumps([plan_to_json(plan) for plan in plans], indent=2))
     else:

@@ -31,6 +31,8 @@ CONDITION_TYPES = (
     "HPAMetrics",
     "ForecastReady",
     "BurstAboveFactor",
+    "CalendarsReady",
+    "PodUndersized",
 )
 
 
@@ -295,6 +297,39 @@ def burst_condition(plan: Plan) -> Condition | None:
     )
 
 
+def calendars_condition(plan: Plan) -> Condition | None:
+    """Whether the holiday calendars the peaks name were read (only when some peak names one)."""
+    calendars = plan.calendars
+    if calendars.days is None:
+        return None
+    if calendars.problems:
+        return Condition(
+            type="CalendarsReady",
+            status="False",
+            reason=calendars.reason,
+            message="; ".join(calendars.problems),
+        )
+    return Condition(
+        type="CalendarsReady",
+        status="True",
+        reason="Resolved",
+        message=", ".join(f"{name}: {days} days" for name, days in calendars.days.items()),
+    )
+
+
+def pod_undersized_condition(plan: Plan) -> Condition | None:
+    """sessionCost x perPod against the target's container requests (when both are known)."""
+    fit = plan.pod_fit
+    if fit is None:
+        return None
+    return Condition(
+        type="PodUndersized",
+        status="True" if fit.undersized else "False",
+        reason=fit.reason,
+        message=fit.message,
+    )
+
+
 def near_ceiling_condition(plan: Plan) -> Condition:
     """The field's planning signal: calls / what the ceiling carries, sustained."""
     verdict = plan.near_ceiling
@@ -358,7 +393,12 @@ _PROBLEMS: dict[str, tuple[str, str]] = {
     "HPAMetrics": ("HPAMetricUnavailable", "HPAMetricAvailable"),
     "ForecastReady": ("ForecastUnavailable", "ForecastReady"),
     "BurstAboveFactor": ("BurstAboveFactor", "BurstWithinFactor"),
+    "CalendarsReady": ("CalendarUnavailable", "CalendarReady"),
+    "PodUndersized": ("PodUndersized", "PodSized"),
 }
+
+
+_BAD_WHEN_TRUE = frozenset({"CapacityLimited", "BurstAboveFactor", "PodUndersized", "PrescaleLate"})
 
 
 def _event_for(new: Condition, old: Condition | None) -> Transition | None:
@@ -381,7 +421,7 @@ def _event_for(new: Condition, old: Condition | None) -> Transition | None:
         return Transition("Normal", new.reason, new.message) if old is not None else None
     if new.status == "Unknown":
         return None  # not attempted (paused): nothing happened worth an Event
-    bad_when = "True" if new.type in {"CapacityLimited", "BurstAboveFactor"} else "False"
+    bad_when = "True" if new.type in _BAD_WHEN_TRUE else "False"
     lost, back = _PROBLEMS[new.type]
     if new.status == bad_when:
         return Transition("Warning", lost, new.message)

@@ -22,11 +22,18 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 from voicecap.api.models import Forecast, Peak
-from voicecap.core.peaks import active_window, earliest_start_after, latest_start, weeks_before
+from voicecap.core.peaks import (
+    active_window,
+    excluded_span,
+    opening_after,
+    opening_at_or_before,
+    start_day,
+    weeks_before,
+)
 
 ForecastReason = Literal[
     "Forecast", "InsufficientHistory", "PrometheusUnreachable", "QueryError", "Pending"
@@ -37,6 +44,7 @@ BaselineSource = Literal["expected", "forecast", "current", "none"]
 BURST_WINDOW = timedelta(days=28)
 MAX_SLOTS = 8  # slots per window: the shape's resolution, and terms per week in the query
 MIN_SLOT = timedelta(minutes=5)
+MAX_REPLACED_WEEKS = 52  # how far back the forecast looks past excluded weeks
 
 
 @dataclass(frozen=True)
@@ -92,6 +100,8 @@ class PeakForecast:
     reason: ForecastReason = "Pending"
     # The forecast calls of each slot of the window, in order (empty: flat at `sessions`).
     profile: tuple[float, ...] = ()
+    # The days of weekly windows skipped as excluded (holidays), each replaced by an older week.
+    replaced: tuple[date, ...] = ()
     # The weekly values behind it (for `voicecap forecast`); not kept in status.
     weeks: tuple[WeekValue, ...] = field(default=(), compare=False)
 
@@ -108,26 +118,49 @@ class PeakForecast:
 
 def forecast_window(peak: Peak, at: datetime) -> datetime | None:
     """The start of the window the forecast is for: the one open at `at`, else the next one."""
-    start = latest_start(peak.schedule, peak.time_zone, at)
+    start = opening_at_or_before(peak, at)
     if start is not None and at < start + peak.duration:
         return start
-    return earliest_start_after(peak.schedule, peak.time_zone, at)
+    return opening_after(peak, at)
 
 
 def weekly_windows(
     peak: Peak, window_start: datetime, weeks: int
 ) -> list[tuple[datetime, datetime]]:
     """[start, end) of the window in each of the `weeks` weeks before `window_start`, newest
-    first, at the same wall time in the peak's time zone."""
+    first, at the same wall time in the peak's time zone; a week whose window fell on an
+    excluded day (a holiday) is replaced by the week before the oldest one taken."""
     return [
-        (start, start + peak.duration)
-        for start in (weeks_before(window_start, peak.time_zone, k) for k in range(1, weeks + 1))
+        (start, start + peak.duration) for start in _weekly_starts(peak, window_start, weeks)[0]
     ]
 
 
+def replaced_weeks(peak: Peak, window_start: datetime, weeks: int) -> tuple[date, ...]:
+    """The days of the weekly windows that weekly_windows skipped as excluded, newest first."""
+    return _weekly_starts(peak, window_start, weeks)[1]
+
+
+def _weekly_starts(
+    peak: Peak, window_start: datetime, weeks: int
+) -> tuple[list[datetime], tuple[date, ...]]:
+    taken: list[datetime] = []
+    skipped: list[date] = []
+    k = 0
+    # Bounded: every excluded week is one more step back, and a year of them is plenty.
+    while len(taken) < weeks and k < weeks + MAX_REPLACED_WEEKS:
+        k += 1
+        start = weeks_before(window_start, peak.time_zone, k)
+        day = start_day(peak, start)
+        if excluded_span(peak, day) is not None:
+            skipped.append(day)
+        else:
+            taken.append(start)
+    return taken, tuple(skipped)
+
+
 def last_closed_start(peak: Peak, at: datetime) -> datetime | None:
-    """The start of the latest window that ended at or before `at`."""
-    return latest_start(peak.schedule, peak.time_zone, at - peak.duration)
+    """The start of the latest window that opened and ended at or before `at`."""
+    return opening_at_or_before(peak, at - peak.duration)
 
 
 def forecast_from(
@@ -143,6 +176,7 @@ def forecast_from(
     with_data = [slots for week in considered if (slots := _slot_values(week))]
     common = {
         "peak": peak.name,
+        "replaced": replaced_weeks(peak, window_start, settings.weeks),
         "weeks_used": len(with_data),
         "quantile": settings.quantile,
         "window_start": window_start,

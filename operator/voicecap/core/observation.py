@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from voicecap.core.calendar import CalendarReport
 from voicecap.core.forecast import History, PeakForecast, Scorecard
 from voicecap.core.headroom import HeadroomState
+from voicecap.core.pod_fit import PodRequests
 from voicecap.core.stabilization import Recommendation
 
 # Why sessions are or are not known. Everything but Known means UNKNOWN, never zero.
@@ -38,6 +40,8 @@ class Observation:
     # (None). While it does, the floor leaves live calls to it (core/plan.py).
     hpa_scaling: bool | None = None
     history: History = field(default_factory=History)  # forecasts, burst factor, actuals
+    calendars: CalendarReport = field(default_factory=CalendarReport)  # holiday calendars read
+    pod_requests: PodRequests | None = None  # the target's pod template (None: unknown)
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,16 @@ Named policies for wall times that DST makes odd (PEP 495, fold=0):
   at the same wall time shifted by the gap (03:30 EDT).
 - AmbiguousTakesFirst: a start in a fall-back repeated hour (01:30 on 2026-11-01 in New York)
   happens once, at its first occurrence (01:30 EDT).
+
+Excluded days (peaks[].exclude, and a calendarRef's days merged in by the service): a window
+does not open on a day of `timeZone` that is excluded, judged by the local date it starts on.
+Every function below that names a peak skips them; the schedule-level ones do not.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -111,13 +115,77 @@ def _earliest_start_after(schedule: str, time_zone: str, at: datetime) -> dateti
     return best
 
 
+def excluded_span(peak: Peak, day: date) -> tuple[date, date] | None:
+    """The excluded span of `peak` that holds `day` (the longest, when several do)."""
+    holding = [span for span in peak.exclude if span[0] <= day <= span[1]]
+    return max(holding, key=lambda span: span[1]) if holding else None
+
+
+def start_day(peak: Peak, start: datetime) -> date:
+    """The day of the peak's own time zone that a window starting at `start` opens on."""
+    return _wall_time(start, _zone(peak.time_zone)).date()
+
+
+def _midnight(day: date, zone_name: str) -> datetime:
+    return _instant(datetime.combine(day, time()), _zone(zone_name))
+
+
+def opening_at_or_before(peak: Peak, at: datetime) -> datetime | None:
+    """The latest start at or before `at` of a window that opens (its day is not excluded)."""
+    cursor = at
+    for _ in range(_MAX_STEPS):
+        start = latest_start(peak.schedule, peak.time_zone, cursor)
+        if start is None:
+            return None
+        span = excluded_span(peak, start_day(peak, start))
+        if span is None:
+            return start
+        cursor = _midnight(span[0], peak.time_zone) - timedelta(minutes=1)  # before the span
+    return None
+
+
+def opening_after(peak: Peak, at: datetime) -> datetime | None:
+    """The earliest start strictly after `at` of a window that opens."""
+    cursor = at
+    for _ in range(_MAX_STEPS):
+        start = earliest_start_after(peak.schedule, peak.time_zone, cursor)
+        if start is None:
+            return None
+        span = excluded_span(peak, start_day(peak, start))
+        if span is None:
+            return start
+        after = _midnight(span[1] + timedelta(days=1), peak.time_zone)  # the span's end
+        cursor = max(after - timedelta(minutes=1), start)
+    return None
+
+
+def skipped_before_next(peak: Peak, at: datetime, limit: int = 16) -> list[date]:
+    """The excluded days on which the schedule would open a window after `at`, up to the next
+    window that opens (what `voicecap plan` shows as the exclusions that apply now)."""
+    days: list[date] = []
+    cursor = at
+    while len(days) < limit:
+        start = earliest_start_after(peak.schedule, peak.time_zone, cursor)
+        if start is None:
+            break
+        day = start_day(peak, start)
+        span = excluded_span(peak, day)
+        if span is None:
+            break
+        days.append(day)
+        cursor = max(
+            _midnight(day + timedelta(days=1), peak.time_zone) - timedelta(minutes=1), start
+        )
+    return days
+
+
 def active_window(peak: Peak, now: datetime) -> Window | None:
     """The window whose raised span [start - leadTime, start + duration) contains `now`.
 
-    Only the latest start at or before now + leadTime can qualify: every earlier start has
+    Only the latest opening at or before now + leadTime can qualify: every earlier start has
     an earlier end, so if the latest window is over, all of them are.
     """
-    start = latest_start(peak.schedule, peak.time_zone, now + peak.lead_time)
+    start = opening_at_or_before(peak, now + peak.lead_time)
     if start is None:
         return None
     window = Window(peak=peak, start=start, end=start + peak.duration)
@@ -131,7 +199,7 @@ def windows_meeting(peak: Peak, since: datetime, until: datetime) -> list[Window
     window that opened before `since` and is still open counts)."""
     found = []
     cursor = since - peak.duration
-    while (start := earliest_start_after(peak.schedule, peak.time_zone, cursor)) is not None:
+    while (start := opening_after(peak, cursor)) is not None:
         if start - peak.lead_time > until:
             break
         found.append(Window(peak=peak, start=start, end=start + peak.duration))
@@ -143,7 +211,7 @@ def next_start(peaks: list[Peak], now: datetime) -> tuple[Peak, datetime] | None
     """The peak whose next window starts soonest after `now` (list order breaks ties)."""
     best: tuple[Peak, datetime] | None = None
     for peak in peaks:
-        start = earliest_start_after(peak.schedule, peak.time_zone, now)
+        start = opening_after(peak, now)
         if start is not None and (best is None or start < best[1]):
             best = (peak, start)
     return best

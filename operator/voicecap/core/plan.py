@@ -23,16 +23,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from voicecap.api.models import Peak, VoiceCapacity
 from voicecap.core import forecast, headroom, peak_sizing, sizing, terms
+from voicecap.core.calendar import CalendarReport
 from voicecap.core.forecast import PeakForecast, Scorecard
 from voicecap.core.headroom import CeilingVerdict, Level
 from voicecap.core.numbers import num
 from voicecap.core.observation import Memory, Observation, SessionsState, judge_sessions
-from voicecap.core.peaks import next_start
+from voicecap.core.peaks import next_start, skipped_before_next
+from voicecap.core.pod_fit import PodFit, pod_fit
 from voicecap.core.stabilization import stabilize
 from voicecap.core.terms import AdmissionLimit, CeilingSource, Sizing, TokenPlan
 
@@ -74,6 +76,10 @@ class Plan:
     peaks: tuple[Peak, ...]
     forecasts: tuple[PeakForecast, ...]  # in peak order
     burst_factor: float | None
+    calendars: CalendarReport
+    # Per peak: excluded days on which its schedule would open before its next window opens.
+    skipped: Mapping[str, tuple[date, ...]]
+    pod_fit: PodFit | None  # the target's requests against perPod calls (None: not comparable)
     memory: Memory
 
     @property
@@ -225,6 +231,7 @@ def plan(
         actuals=history.actuals,
     )
     burst = history.burst_factor if history.burst_known else memory.burst_factor
+    sized = terms.resources_at(capacity, floor)
     every_peak = tuple(  # one entry per peak, Pending until its first refresh
         forecasts.get(peak.name) or PeakForecast(peak.name, quantile=spec.forecast.quantile)
         for peak in spec.peaks
@@ -257,7 +264,7 @@ def plan(
         tpm=tpm,
         ceiling_sessions=ceiling_sessions,
         near_ceiling=near,
-        sizing=terms.resources_at(capacity, floor),
+        sizing=sized,
         reasons=reasons,
         admission=terms.admission_limit(active, ready, per_pod, tpm.ceiling_sessions, fixed),
         admission_bound=terms.admission_bound(
@@ -266,6 +273,13 @@ def plan(
         peaks=tuple(spec.peaks),
         forecasts=every_peak,
         burst_factor=burst,
+        calendars=observation.calendars,
+        skipped={
+            peak.name: tuple(days)
+            for peak in spec.peaks
+            if peak.exclude and (days := skipped_before_next(peak, now))
+        },
+        pod_fit=pod_fit(sized.cpu_per_pod, sized.memory_per_pod, observation.pod_requests, per_pod),
         memory=Memory(
             floor=floor,
             session_replicas=session_replicas

@@ -9,9 +9,10 @@ because the operator writes only differences.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal, TypeVar
 
 from pydantic import ValidationError
@@ -67,9 +68,13 @@ def build_status(
     if outcome.hpa is not None:
         conditions.append(decide.hpa_metrics_condition(plan, outcome.hpa))
     conditions.append(decide.forecast_condition(plan))
-    burst = decide.burst_condition(plan)
-    if burst is not None:
-        conditions.append(burst)
+    for optional in (
+        decide.burst_condition(plan),
+        decide.calendars_condition(plan),
+        decide.pod_undersized_condition(plan),
+    ):
+        if optional is not None:
+            conditions.append(optional)
     memory = plan.memory
     cards = {card.peak: card for card in memory.scorecards}
     return VoiceCapacityStatus(
@@ -203,6 +208,7 @@ def _forecast_status(forecast: PeakForecast, card: Scorecard | None) -> Forecast
         computed_at=iso_or_none(forecast.computed_at),
         reason=forecast.reason,
         last_window=_last_window(card) if card is not None else None,
+        replaced_weeks=[day.isoformat() for day in forecast.replaced],
     )
 
 
@@ -217,7 +223,16 @@ def _forecast_from(item: ForecastStatus) -> PeakForecast:
         window_start=parse_iso(item.window_start),
         computed_at=parse_iso(item.computed_at),
         reason=reason,  # type: ignore[arg-type]
+        replaced=tuple(_days(item.replaced_weeks)),
     )
+
+
+def _days(texts: list[str]) -> list[date]:
+    days = []
+    for text in texts:
+        with contextlib.suppress(ValueError):  # status is ours, but never trust it to crash
+            days.append(date.fromisoformat(text))
+    return days
 
 
 def _last_window(card: Scorecard) -> LastWindowStatus:

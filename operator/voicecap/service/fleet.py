@@ -50,7 +50,8 @@ class Fleet:
         r.metrics.objects.labels("true").set(len(valid))
         r.metrics.objects.labels("false").set(len(entries) - len(valid))
         await r.sessions.refresh([session_source(capacity) for capacity in valid])
-        r.history.start_refresh(valid)  # in the background: hourly, and slower than a cycle
+        # in the background: hourly, and slower than a cycle; peaks with their holidays
+        r.history.start_refresh([(await r.calendars.resolve(c)).capacity for c in valid])
 
         probe = r.retries.probe()
         if probe is not None:  # nobody is due: is the API back? (one request, not thousands)

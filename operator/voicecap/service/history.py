@@ -1,9 +1,9 @@
 """Forecasts for the whole fleet from history: one query per window shape per refresh.
 
 A shape is what a window query depends on: (schedule, time zone, duration, quantile, session
-query). Its terms are every slot of every week's window (core/forecast.py: at most 8 slots a
-window, so 13 weeks are at most 104 terms). Every VoiceCapacity peak with the same shape shares
-its query, however many there are.
+query, excluded days). Its terms are every slot of every week's window (core/forecast.py: at most
+8 slots a window, so 13 weeks are at most 104 terms). Every VoiceCapacity peak with the same
+shape shares its query, however many there are.
 A shape is refreshed when its forecast.refresh has passed (the shortest among its users), when
 the window it forecasts moves on, or when a window has just closed (for the scorecard). The
 burst factor is one more query per distinct session query, at the same pace.
@@ -19,7 +19,7 @@ import contextlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from voicecap.adapters.history import SINGLE, PrometheusHistory, SeriesKey, Span
 from voicecap.adapters.metrics import OperatorMetrics
@@ -54,6 +54,7 @@ class Shape:
     duration: timedelta
     quantile: float
     query: str  # "" for the default, batched session query
+    exclude: tuple[tuple[date, date], ...] = ()  # holidays: they choose the weeks looked at
 
 
 @dataclass
@@ -80,6 +81,7 @@ def shape_of(capacity: VoiceCapacity, peak: Peak) -> Shape:
         peak.duration,
         capacity.spec.forecast.quantile,
         capacity.spec.sessions.query,
+        tuple(peak.exclude),
     )
 
 

@@ -27,6 +27,7 @@ from voicecap.core.outcome import Outcome, RulesOutcome, Transition
 from voicecap.core.plan import Plan, plan
 from voicecap.core.status import build_status, invalid_status, memory_from_status, parse_status
 from voicecap.service.busy_pods import BusyPodRanker
+from voicecap.service.calendars import CalendarCache
 from voicecap.service.clock import Clock
 from voicecap.service.history import HistoryCache
 from voicecap.service.retries import RetryBook
@@ -67,6 +68,8 @@ class Reconciler:
     _gate: asyncio.Semaphore = field(init=False)
     # Busy pods last: ranks a workload's pods before its floor is written lower.
     busy_pods: BusyPodRanker = field(init=False)
+    # Holiday calendars (peaks[].calendarRef), read on demand and kept a minute.
+    calendars: CalendarCache = field(init=False)
     # What the last reconcile of each object saw: (resourceVersion, plan, outcome). The same
     # three again build the same status, which the object already has: nothing to build.
     _settled: dict[str, tuple[str, Plan, Outcome]] = field(default_factory=dict)
@@ -79,6 +82,7 @@ class Reconciler:
 
     def __post_init__(self) -> None:
         self._gate = asyncio.Semaphore(self.concurrency)
+        self.calendars = CalendarCache(self.kube)
         self.busy_pods = BusyPodRanker(
             self.kube, self.world, self.sessions, self.writer, self.clock
         )
@@ -146,6 +150,8 @@ class Reconciler:
         if self.book.is_stale(capacity):
             valid = [e.capacity for e in self.world.capacities() if e.capacity is not None]
             self.book.refresh(valid, self.world.budgets())
+        resolved = await self.calendars.resolve(capacity)  # holidays merged into the peaks
+        capacity = resolved.capacity
         target = capacity.spec.target_ref
         live = self.world.hpa(capacity.namespace, children.hpa_name(capacity))
         report = self._settled_report(entry.key, live)
@@ -155,6 +161,8 @@ class Reconciler:
             ready_replicas=self.world.ready_replicas(capacity.namespace, target.kind, target.name),
             granted_tpm=self.book.take(capacity, seed=self.world.capacities),
             history=self.history.view(capacity),
+            calendars=resolved.report,
+            pod_requests=self.world.pod_requests(capacity.namespace, target.kind, target.name),
         )
         decided = plan(capacity, observation, now, entry.memory)
         outcome, applied = await self._apply(capacity, decided, live, report)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
 from support.objects import capacity_body
 from support.world import MemoryWorld, counter, service_for
+from voicecap.core.pod_fit import PodRequests
 
 
 def plain_capacity(name: str = "healthcare") -> dict:
@@ -176,3 +178,61 @@ async def test_busy_pods_are_ranked_before_the_floor_is_written_lower() -> None:
     assert seen == [(2, len(hpa_writes))], "ranked before the HPA patch, once"
     after = [w for w in service.kube.writes if w[1] == "horizontalpodautoscalers"]
     assert len(after) == len(hpa_writes) + 1
+
+
+def _conditions(world: MemoryWorld, key: str) -> dict[str, dict]:
+    return {c["type"]: c for c in world.body(key)["status"]["conditions"]}
+
+
+@pytest.mark.asyncio
+async def test_a_missing_calendar_is_a_condition_naming_the_field_and_others_go_on() -> None:
+    world = MemoryWorld()
+    body = plain_capacity()
+    body["spec"]["peaks"][0]["calendarRef"] = {"name": "us-holidays"}
+    key = world.add_capacity(body)
+    other = world.add_capacity(plain_capacity("sales"))
+    service = service_for(world, {"healthcare": 100.0})
+    await service.fleet.cycle()
+    calendar = _conditions(world, key)["CalendarsReady"]
+    assert (calendar["status"], calendar["reason"]) == ("False", "CalendarNotFound")
+    assert calendar["message"].startswith(
+        "spec.peaks[0].calendarRef.name: ConfigMap voice/us-holidays not found"
+    )
+    assert _conditions(world, key)["Ready"]["status"] == "True"
+    assert "CalendarsReady" not in _conditions(world, other)
+
+    world.children[("voice", "ConfigMap", "us-holidays")] = {
+        "metadata": {"name": "us-holidays", "namespace": "voice"},
+        "data": {"2026": "2026-12-25\n2026-12-31/2027-01-01\n"},
+    }
+    service.reconciler.calendars.read_every = 0  # read it again now, not in a minute
+    await service.fleet.cycle()
+    calendar = _conditions(world, key)["CalendarsReady"]
+    assert (calendar["status"], calendar["reason"]) == ("True", "Resolved")
+    assert calendar["message"] == "us-holidays: 3 days"
+
+
+@pytest.mark.asyncio
+async def test_pods_whose_requests_cannot_carry_per_pod_calls_are_undersized() -> None:
+    world = MemoryWorld()
+    body = plain_capacity()
+    body["spec"]["sessionCost"] = {"cpu": "50m", "memory": "120Mi"}  # x 200 calls per pod
+    key = world.add_capacity(body)
+    world.requests[("voice", "Deployment", "healthcare-agent")] = PodRequests(
+        cpu=Decimal(2), memory=Decimal(4 * 2**30)
+    )
+    service = service_for(world, {"healthcare": 100.0})
+    await service.fleet.cycle()
+    undersized = _conditions(world, key)["PodUndersized"]
+    assert (undersized["status"], undersized["reason"]) == ("True", "RequestsBelowCalls")
+    assert undersized["message"] == (
+        "cpu requests 2, 200 calls need 10; memory requests 4Gi, 200 calls need 23.4Gi: "
+        "lower sessions.perPod or raise the containers' requests"
+    )
+    assert ("Warning", "PodUndersized") in [(e["type"], e["reason"]) for e in service.kube.events]
+    world.requests[("voice", "Deployment", "healthcare-agent")] = PodRequests(
+        cpu=Decimal(10), memory=Decimal(24 * 2**30)
+    )
+    await service.fleet.cycle()
+    sized = _conditions(world, key)["PodUndersized"]
+    assert (sized["status"], sized["reason"]) == ("False", "RequestsCoverCalls")

@@ -1,0 +1,46 @@
+"""Scale targets as the service reads them: raw Deployment and StatefulSet bodies in, typed
+values out (ready replicas, the replicas asked for, the pods' requests)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from voicecap.api.types import parse_quantity
+from voicecap.core.pod_fit import PodRequests
+
+
+@dataclass(frozen=True)
+class TargetState:
+    ready: int
+    replicas: int  # spec.replicas: what the HPA asked for
+    requests: PodRequests
+
+
+def pod_requests(body: Mapping[str, Any]) -> PodRequests:
+    """spec.template's containers' requests, summed (an unreadable quantity counts as none)."""
+    spec = ((body.get("spec") or {}).get("template") or {}).get("spec") or {}
+    totals: dict[str, Decimal] = {}
+    for container in spec.get("containers") or []:
+        requests = ((container or {}).get("resources") or {}).get("requests") or {}
+        for name in ("cpu", "memory"):
+            if name not in requests:
+                continue
+            try:
+                value = parse_quantity(requests[name])
+            except ValueError:
+                continue
+            totals[name] = totals.get(name, Decimal(0)) + value
+    return PodRequests(cpu=totals.get("cpu"), memory=totals.get("memory"))
+
+
+def target_state(body: Mapping[str, Any]) -> TargetState:
+    status = body.get("status") or {}
+    spec = body.get("spec") or {}
+    return TargetState(
+        ready=int(status.get("readyReplicas") or 0),
+        replicas=int(spec["replicas"]) if spec.get("replicas") is not None else 1,
+        requests=pod_requests(body),
+    )

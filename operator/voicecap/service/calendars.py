@@ -1,0 +1,52 @@
+"""Holiday calendars read from the cluster: one GET per referenced ConfigMap a minute, shared by
+every VoiceCapacity that names it (core/calendar.py merges the days into their peaks).
+
+Calendars are read on demand rather than watched: the operator watches only the ConfigMaps it
+owns (a label selector), and users' calendars carry no label of ours. A failed read keeps the
+last known calendar; a calendar never read opens windows as if there were none.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from voicecap.adapters.kube import KubeApi, KubeError, Ref
+from voicecap.api.models import VoiceCapacity
+from voicecap.core.calendar import MISSING, Calendar, Resolved, parse_calendar, with_calendars
+
+log = logging.getLogger("voicecap")
+READ_EVERY = 60.0  # seconds a calendar is trusted before it is read again
+Where = tuple[str, str]  # (namespace, ConfigMap name)
+
+
+@dataclass
+class CalendarCache:
+    kube: KubeApi
+    read_every: float = READ_EVERY
+    _known: dict[Where, tuple[float, Calendar]] = field(default_factory=dict)
+
+    async def resolve(self, capacity: VoiceCapacity) -> Resolved:
+        """The capacity with its calendars' days merged into its peaks' exclude."""
+        names = {peak.calendar_ref.name for peak in capacity.spec.peaks if peak.calendar_ref}
+        calendars = {name: await self._calendar((capacity.namespace, name)) for name in names}
+        return with_calendars(capacity, calendars)
+
+    def forget_except(self, wanted: set[Where]) -> None:
+        for where in set(self._known) - wanted:
+            del self._known[where]
+
+    async def _calendar(self, where: Where) -> Calendar | None:
+        now = time.monotonic()
+        known = self._known.get(where)
+        if known is not None and now - known[0] < self.read_every:
+            return known[1]
+        try:
+            body = await self.kube.get(Ref("v1", "configmaps", *where))
+        except KubeError as error:  # the next reconcile tries again; until then, the last one
+            log.warning("calendar ConfigMap %s/%s: %s", *where, error)
+            return known[1] if known is not None else None
+        calendar = parse_calendar((body or {}).get("data")) if body is not None else MISSING
+        self._known[where] = (now, calendar)
+        return calendar
