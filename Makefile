@@ -92,9 +92,10 @@ check: lint typecheck importlint test crds-check ## everything CI runs
 
 CHART := charts/voicecap-operator
 
-crds: $(STAMP) ## regenerate crds/ (and the chart's copy) from the models
+crds: $(STAMP) ## regenerate crds/ (and the chart's copy) from the models, and the chart's operator alerts
 	$(BIN)/voicecap crds --output-dir crds
 	rm -f $(CHART)/crds/*.yaml && cp crds/*.yaml $(CHART)/crds/
+	$(BIN)/voicecap rules --operator > $(CHART)/rules/voicecap-operator.rules.yaml
 
 dashboard: $(STAMP) ## rebuild dashboards/voicecap.json and the chart's copy with grafana-foundation-sdk
 	$(BIN)/python dashboards/build.py

@@ -34,6 +34,8 @@ from grafana_foundation_sdk.models.dashboard import (
     VariableRefresh,
 )
 
+from voicecap.core.budget_status import NEAR_CAP
+
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUTS = [
     ROOT / "dashboards" / "voicecap.json",
@@ -42,6 +44,7 @@ OUTPUTS = [
 DATASOURCE = DataSourceRef(type_val="prometheus", uid="${datasource}")
 WHERE = 'namespace=~"$namespace", vertical=~"$vertical"'
 LEGEND = "{{namespace}}/{{vertical}}"
+BUDGET = 'budget=~"$budget"'
 # The headroom defaults; each vertical's own are in its alert rules.
 WARNING, CRITICAL, CEILING_WARNING = 0.85, 0.9, 0.7
 
@@ -82,6 +85,9 @@ def build() -> Dashboard:
                 "vertical",
                 'label_values(voicecap_floor_replicas{namespace=~"$namespace"}, vertical)',
             )
+        )
+        .with_variable(
+            _label_variable("budget", "label_values(voicecap_budget_tokens_per_minute, budget)")
         )
         .with_row(Row("Calls and capacity"))
         .with_panel(
@@ -177,6 +183,24 @@ def build() -> Dashboard:
                 ),
                 description="forecastSessions of each peak, learned from its past weeks.",
             )
+        )
+        .with_row(Row("Token budgets (one panel per budget)"))
+        .with_panel(
+            timeseries(
+                "TokenBudget $budget: projected use against the provider cap",
+                "short",
+                query(f"max(voicecap_budget_projected_tpm{{{BUDGET}}})", "projected"),
+                query(f"max(voicecap_budget_granted_tpm{{{BUDGET}}})", "granted"),
+                query(f"max(voicecap_budget_requested_tpm{{{BUDGET}}})", "requested"),
+                query(f"max(voicecap_budget_tokens_per_minute{{{BUDGET}}})", "cap"),
+                query(
+                    f"{NEAR_CAP} * max(voicecap_budget_tokens_per_minute{{{BUDGET}}})",
+                    f"{NEAR_CAP:.0%} of the cap (TokenBudgetNearCap)",
+                ),
+                description="Every vertical's live calls x tokensPerSessionMinute, summed "
+                "(status.projected), against the grants, the reservations and the provider's "
+                f"real cap. At {NEAR_CAP:.0%} of the cap for 5m: TokenBudgetNearCap.",
+            ).repeat("budget")
         )
         .with_row(Row("The operator"))
         .with_panel(

@@ -21,6 +21,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from voicecap.core import rules
+
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "charts" / "voicecap-operator"
 CI_VALUES = sorted((CHART / "ci").glob("*.yaml"))
@@ -313,13 +315,32 @@ def test_pod_rights_only_with_rbac_busy_pods(helm_env: dict[str, str]) -> None:
 
 
 def test_the_dashboard_configmap_is_the_built_dashboard(helm_env: dict[str, str]) -> None:
-    assert not by_kind(render(helm_env), "ConfigMap"), "off by default"
+    dashboards = [c for c in by_kind(render(helm_env), "ConfigMap") if "dashboard" in _name(c)]
+    assert not dashboards, "off by default"
     docs = render(helm_env, "--set", "dashboard.enabled=true", "--set", "dashboard.namespace=mon")
-    (config_map,) = by_kind(docs, "ConfigMap")
+    (config_map,) = [c for c in by_kind(docs, "ConfigMap") if "dashboard" in _name(c)]
     assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
     assert config_map["metadata"]["namespace"] == "mon"
     built = json.loads((ROOT / "dashboards" / "voicecap.json").read_text())
     assert json.loads(config_map["data"]["voicecap.json"]) == built
+
+
+def _name(doc: dict[str, Any]) -> str:
+    return str(doc["metadata"]["name"])
+
+
+def test_the_operator_alerts_ship_as_the_cluster_can_load_them(helm_env: dict[str, str]) -> None:
+    """A ConfigMap with the rule file; a PrometheusRule where prometheus-operator serves it;
+    either holds exactly what `voicecap rules --operator` prints."""
+    generated = rules.operator_rule_file()
+    (config_map,) = [c for c in by_kind(render(helm_env), "ConfigMap") if "rules" in _name(c)]
+    assert yaml.safe_load(config_map["data"]["voicecap-operator.rules.yaml"]) == generated
+    served = ("--api-versions", "monitoring.coreos.com/v1/PrometheusRule")
+    rule = only(
+        render(helm_env, *served, "--set", "operatorAlerts.labels.release=kps"), "PrometheusRule"
+    )
+    assert rule["spec"] == generated and rule["metadata"]["labels"]["release"] == "kps"
+    assert not by_kind(render(helm_env, "--set", "operatorAlerts.enabled=false"), "ConfigMap")
 
 
 def test_optional_objects_are_off_by_default(helm_env: dict[str, str]) -> None:
@@ -327,6 +348,7 @@ def test_optional_objects_are_off_by_default(helm_env: dict[str, str]) -> None:
     assert kinds == {
         "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Deployment",
         "ClusterKopfPeering", "PodDisruptionBudget",  # two replicas by default
+        "ConfigMap",  # the operator's alerts (TokenBudgetNearCap), a rule file
     }  # fmt: skip
 
 

@@ -40,6 +40,7 @@ def dashboard_queries() -> list[tuple[str, str]]:
                 target["expr"]
                 .replace("$namespace", ".*")
                 .replace("$vertical", ".*")
+                .replace("$budget", ".*")
                 .replace("$__rate_interval", "1m")
             )
             found.append((panel["title"], expr))

@@ -70,22 +70,54 @@ def test_budget_status_lists_reservations_in_grant_order_and_dates_conditions() 
             TokenRequest("voice", "after-hours", 8_000_000, priority=1),
         ],
     )
-    status = budget_status(allocation, previous=None, generation=2, now=NOW)
+    status = budget_status(
+        allocation, overcommit=0.1, projected=None, previous=None, generation=2, now=NOW
+    )
     assert [(r.name, r.granted) for r in status.reservations] == [
         ("healthcare", 8_000_000),
         ("sales", 8_000_000),
         ("after-hours", 6_000_000),
     ]
     assert (status.requested, status.granted, status.available) == (24_000_000, 22_000_000, 0)
-    ready, over = status.conditions
+    ready, over, high, near = status.conditions
+    assert (high.type, high.status, high.reason) == ("OvercommitHigh", "False", "WithinSafeLimit")
+    assert (near.type, near.status, near.reason) == ("NearCap", "Unknown", "NoLiveCalls")
     assert (
         ready.reason == "Allocated"
         and "1 short: voice/after-hours 6000000/8000000" in ready.message
     )
     assert (over.type, over.status, over.reason) == ("Overcommitted", "True", "GrantsAboveCap")
-    later = budget_status(allocation, previous=status, generation=3, now=NOW.replace(hour=15))
+    later = budget_status(
+        allocation,
+        overcommit=0.1,
+        projected=None,
+        previous=status,
+        generation=3,
+        now=NOW.replace(hour=15),
+    )
     assert later.conditions[0].last_transition_time == status.conditions[0].last_transition_time
     assert later.conditions[0].observed_generation == 3
+
+
+def test_projected_use_near_the_real_cap_and_a_risky_overcommit_are_conditions() -> None:
+    allocation = allocate(20_000_000, 1.0, [TokenRequest("voice", "sales", 30_000_000)])
+    near = budget_status(
+        allocation, overcommit=1.0, projected=18_000_000, previous=None, generation=1, now=NOW
+    )
+    assert (near.projected, near.projected_share) == (18_000_000, 0.9)
+    kinds = {c.type: c for c in near.conditions}
+    assert (kinds["NearCap"].status, kinds["NearCap"].reason) == ("True", "ProjectedNearCap")
+    assert kinds["NearCap"].message == (
+        "the verticals' live calls use 18,000,000 of the provider cap 20,000,000 tokens per "
+        "minute (90%; 90% is near)"
+    )
+    high = kinds["OvercommitHigh"]
+    assert (high.status, high.reason) == ("True", "AboveSafeLimit")
+    assert high.message.startswith("overcommit 1: grants may add up to 2x the provider cap")
+    below = budget_status(
+        allocation, overcommit=1.0, projected=17_999_999, previous=None, generation=1, now=NOW
+    )
+    assert {c.type: c.status for c in below.conditions}["NearCap"] == "False"
 
 
 def test_an_invalid_budget_says_so_and_grants_nothing() -> None:

@@ -66,6 +66,7 @@ def without_annotations(document: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize("suite", sorted(SUITES.glob("*.test.yaml")), ids=lambda p: p.stem)
 def test_promtool_suite(suite: Path, tmp_path: Path) -> None:
     document = rules.rule_file([fixture_capacity()])
+    (tmp_path / "operator.rules.yaml").write_text(children.rules_yaml(rules.operator_rule_file()))
     (tmp_path / "rules.yaml").write_text(children.rules_yaml(document))
     (tmp_path / "rules-bare.yaml").write_text(children.rules_yaml(without_annotations(document)))
     shutil.copy(suite, tmp_path / suite.name)
@@ -229,3 +230,9 @@ def test_every_status_field_an_alert_names_exists() -> None:
             node = node["properties"][name]
             if part.endswith("[]"):
                 node = node["items"]
+
+
+def test_the_charts_operator_alerts_are_what_voicecap_rules_operator_prints() -> None:
+    """The drift check for the chart's copy (`make crds` regenerates it)."""
+    shipped = ROOT / "charts" / "voicecap-operator" / "rules" / "voicecap-operator.rules.yaml"
+    assert shipped.read_text() == children.rules_yaml(rules.operator_rule_file())

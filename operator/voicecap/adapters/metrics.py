@@ -15,6 +15,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.exposition import generate_latest
 
 from voicecap.adapters.prometheus import QueryRecord
+from voicecap.api.models import TokenBudgetStatus
 from voicecap.core.plan import Plan
 
 _VERTICAL = ("namespace", "vertical")
@@ -235,6 +236,38 @@ class OperatorMetrics:
             ("resource", "verb"),
             registry=r,
         )
+        self.budget_tpm = Gauge(
+            "voicecap_budget_tokens_per_minute",
+            "A TokenBudget's provider cap (spec.tokensPerMinute).",
+            ("budget",),
+            registry=r,
+        )
+        self.budget_requested = Gauge(
+            "voicecap_budget_requested_tpm",
+            "The sum of a TokenBudget's reservations.",
+            ("budget",),
+            registry=r,
+        )
+        self.budget_granted = Gauge(
+            "voicecap_budget_granted_tpm",
+            "The sum of a TokenBudget's grants.",
+            ("budget",),
+            registry=r,
+        )
+        self.budget_projected = Gauge(
+            "voicecap_budget_projected_tpm",
+            "Tokens per minute a TokenBudget's verticals' live calls use now "
+            "(calls x tokensPerSessionMinute, summed).",
+            ("budget",),
+            registry=r,
+        )
+        self._per_budget = (
+            self.budget_tpm,
+            self.budget_requested,
+            self.budget_granted,
+            self.budget_projected,
+        )
+        self._budgets: set[str] = set()
         self.events = Counter(
             "voicecap_events_total", "Kubernetes Events posted, by reason.", ("reason",), registry=r
         )
@@ -337,6 +370,21 @@ class OperatorMetrics:
             self._remove(labels, self._per_vertical)
         for peak in self._peaks.pop(key, set()):
             self._remove(peak, self._per_peak)
+
+    def observe_budget(
+        self, name: str, tokens_per_minute: int | None, status: TokenBudgetStatus
+    ) -> None:
+        labels = (name,)
+        self._budgets.add(name)
+        self._set(self.budget_tpm, labels, tokens_per_minute)
+        self._set(self.budget_requested, labels, status.requested)
+        self._set(self.budget_granted, labels, status.granted)
+        self._set(self.budget_projected, labels, status.projected)
+
+    def forget_budgets_except(self, names: set[str]) -> None:
+        for gone in self._budgets - names:
+            self._remove((gone,), self._per_budget)
+        self._budgets &= names
 
     def known_keys(self) -> set[str]:
         return set(self._series)

@@ -257,11 +257,20 @@ class TokenBudgetStatus(Model):
     requested: int | None = Field(None, description="The sum of the reservations.")
     granted: int | None = Field(None, description="The sum of the grants.")
     available: int | None = Field(None, description="What is left to grant.")
+    projected: int | None = Field(
+        None,
+        description="Tokens per minute the verticals' live calls use now: the sum over the "
+        "reserving VoiceCapacities of calls x tokensPerSessionMinute (absent: none known).",
+    )
+    projected_share: float | None = Field(
+        None, description="projected / tokensPerMinute: the share of the provider's real cap."
+    )
     reservations: list[Reservation] = Field(
         default_factory=list, description="Each reservation and its grant, in grant order."
     )
     conditions: list[Condition] = Field(
         default_factory=list,
-        description="Ready and Overcommitted.",
+        description="Ready, Overcommitted (grants above the cap), OvercommitHigh (overcommit "
+        "above 0.1) and NearCap (projected use at or above 90 % of the cap).",
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
     )

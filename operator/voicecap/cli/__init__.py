@@ -82,7 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
         "VoiceCapacity: by default one rule file (`voicecap rules vcaps.yaml > r.yaml && "
         "promtool check rules r.yaml`), or the PrometheusRule / ConfigMap objects themselves.",
     )
-    rules.add_argument("files", nargs="+", metavar="FILE")
+    rules.add_argument("files", nargs="*", metavar="FILE")
+    rules.add_argument(
+        "--operator",
+        action="store_true",
+        help="print the alerts on the operator's own metrics instead (TokenBudgetNearCap), the "
+        "rule file the chart ships",
+    )
     rules.add_argument(
         "--output",
         "-o",

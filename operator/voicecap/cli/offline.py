@@ -15,7 +15,7 @@ from voicecap.api.models import VoiceCapacity
 from voicecap.cli.args import UsageError
 from voicecap.core.fleet import plan_fleet
 from voicecap.core.observation import Observation
-from voicecap.core.rules import rule_file
+from voicecap.core.rules import operator_rule_file, rule_file
 from voicecap.report import plan_to_json, plans_table
 
 Number = TypeVar("Number", int, float)
@@ -107,6 +107,13 @@ def _per_vertical(
 
 
 def rules(args: argparse.Namespace) -> int:
+    if args.operator:
+        if args.files or args.output != "rulefile":
+            raise UsageError("--operator takes no FILE and prints a rule file only")
+        print(children.rules_yaml(operator_rule_file()), end="")
+        return 0
+    if not args.files:
+        raise UsageError("give the VoiceCapacity files (or --operator)")
     loaded = _load(args.files)
     if args.output == "rulefile":
         print(children.rules_yaml(rule_file(loaded.capacities)), end="")

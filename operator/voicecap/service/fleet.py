@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from voicecap.adapters.objects import CapacityEntry
+from voicecap.adapters.objects import BudgetEntry, CapacityEntry
 from voicecap.api.models import VoiceCapacity, dump
 from voicecap.core.plan import Plan
 from voicecap.service.admission import AdmissionPublisher
@@ -45,8 +45,6 @@ class Fleet:
         valid = [entry.capacity for entry in entries if entry.capacity is not None]
         budgets = r.world.budgets()
         r.book.refresh(valid, budgets)
-        for budget, status in r.book.statuses(budgets, r.clock.now()):
-            await r.writer.budget_status(budget.name, budget.stored_status, dump(status))
         r.metrics.objects.labels("true").set(len(valid))
         r.metrics.objects.labels("false").set(len(entries) - len(valid))
         await r.sessions.refresh([session_source(capacity) for capacity in valid])
@@ -69,9 +67,27 @@ class Fleet:
                 await asyncio.sleep(0)
 
         await asyncio.gather(*(worker() for _ in range(self.concurrency)))
+        await self._report_budgets(budgets)
         await self.admission.publish(self._planned)
         await self.reconciler.busy_pods.rank(self._planned)
         return len(entries)
+
+    async def _report_budgets(self, budgets: list[BudgetEntry]) -> None:
+        """Each TokenBudget's status and metrics, with this cycle's projected use: the sum of
+        its verticals' live calls x tokens per call-minute."""
+        r = self.reconciler
+        projected: dict[str, int] = {}
+        for capacity, plan in self._planned:
+            model = capacity.spec.model
+            if model is not None and plan.tpm.projected is not None:
+                projected[model.budget_ref] = (
+                    projected.get(model.budget_ref, 0) + plan.tpm.projected
+                )
+        for budget, status in r.book.statuses(budgets, projected, r.clock.now()):
+            await r.writer.budget_status(budget.name, budget.stored_status, dump(status))
+            spec = budget.budget.spec if budget.budget is not None else None
+            r.metrics.observe_budget(budget.name, spec.tokens_per_minute if spec else None, status)
+        r.metrics.forget_budgets_except({budget.name for budget in budgets})
 
     async def _one(self, entry: CapacityEntry) -> None:
         with contextlib.suppress(RetryLaterError):  # it waits in the RetryBook

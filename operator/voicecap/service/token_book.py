@@ -13,7 +13,7 @@ A VoiceCapacity whose budget exists but is invalid keeps the grant in effect (se
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from voicecap.adapters.objects import BudgetEntry, CapacityEntry
@@ -86,15 +86,21 @@ class TokenBook:
             self._ledger.hold(capacity.key, capacity.spec.model.budget_ref, granted)
 
     def statuses(
-        self, budgets: list[BudgetEntry], now: datetime
+        self, budgets: list[BudgetEntry], projected: Mapping[str, int], now: datetime
     ) -> list[tuple[BudgetEntry, TokenBudgetStatus]]:
-        """Each TokenBudget's status: its reservations in grant order, or why it is invalid."""
+        """Each TokenBudget's status: its reservations in grant order and the verticals'
+        projected use (`projected`: by budget name; absent: none known), or why it is invalid."""
         result = []
         for entry in budgets:
             allocation = self._allocations.get(entry.name)
-            if allocation is not None:
+            if allocation is not None and entry.budget is not None:
                 status = budget_status(
-                    allocation, previous=entry.status, generation=entry.generation, now=now
+                    allocation,
+                    overcommit=entry.budget.spec.overcommit,
+                    projected=projected.get(entry.name),
+                    previous=entry.status,
+                    generation=entry.generation,
+                    now=now,
                 )
             elif entry.invalid is not None:
                 status = invalid_budget_status(

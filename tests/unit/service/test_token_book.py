@@ -95,3 +95,37 @@ async def test_after_a_restart_the_ledger_starts_from_the_grants_in_status() -> 
     restarted = service_for(world, {"healthcare": 100.0, "sales": 100.0})
     await restarted.reconcile(second)  # before any cycle: the ledger comes from status
     assert world.body(second)["status"]["tpm"]["granted"] == 200_000, "what the pool has left"
+
+
+def gauge(service: object, name: str, **labels: str) -> float | None:
+    return service.metrics.registry.get_sample_value(name, labels)  # type: ignore[attr-defined]
+
+
+@pytest.mark.asyncio
+async def test_the_budget_reports_its_verticals_projected_use_against_the_real_cap() -> None:
+    """Two verticals with 400 and 500 live calls at 6000 tokens per call-minute use 5.4M of a
+    6M cap: 90 %, NearCap; the budget's metrics say the same."""
+    world = MemoryWorld()
+    world.add_budget(dict(BUDGET, spec={"tokensPerMinute": 6_000_000, "overcommit": 0.5}))
+    world.add_capacity(capacity_body())
+    sales = capacity_body()
+    sales["metadata"]["name"] = "sales"
+    sales["spec"]["targetRef"]["name"] = "sales-agent"
+    world.add_capacity(sales)
+    service = service_for(world, {"healthcare": 400.0, "sales": 500.0})
+    await service.fleet.cycle()
+    status = world.budget_bodies["openai-realtime"]["status"]
+    assert (status["projected"], status["projectedShare"]) == (5_400_000, 0.9)
+    kinds = {c["type"]: c for c in status["conditions"]}
+    assert (kinds["NearCap"]["status"], kinds["NearCap"]["reason"]) == ("True", "ProjectedNearCap")
+    high = kinds["OvercommitHigh"]
+    assert (high["status"], high["reason"]) == ("True", "AboveSafeLimit")
+    budget = {"budget": "openai-realtime"}
+    assert gauge(service, "voicecap_budget_projected_tpm", **budget) == 5_400_000
+    assert gauge(service, "voicecap_budget_tokens_per_minute", **budget) == 6_000_000
+    assert gauge(service, "voicecap_budget_requested_tpm", **budget) == 9_600_000
+    assert gauge(service, "voicecap_budget_granted_tpm", **budget) == 9_000_000  # 6M x 1.5
+
+    del world.budget_bodies["openai-realtime"]
+    await service.fleet.cycle()
+    assert gauge(service, "voicecap_budget_projected_tpm", **budget) is None  # gone with it
