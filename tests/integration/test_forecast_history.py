@@ -16,7 +16,7 @@ import math
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -105,7 +105,21 @@ CAPACITIES = [
 @pytest.fixture(scope="module")
 def history_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("history") / "history.om"
-    return write_openmetrics(path, [HEALTHCARE, SALES, NEW_LINE])
+    write_openmetrics(path, [HEALTHCARE, SALES, NEW_LINE])
+    # What the operator measured as scale-ups to Ready pods (voicecap_scale_up_seconds):
+    # healthcare's slowest took 13 minutes, sales' 2.
+    text = path.read_text().removesuffix("# EOF\n")
+    path.write_text(
+        text
+        + "# TYPE voicecap_scale_up_seconds gauge\n"
+        + "".join(
+            f'voicecap_scale_up_seconds{{namespace="voice",vertical="{vertical}"}} {seconds} '
+            f"{(AT - timedelta(days=days)).timestamp():.0f}\n"
+            for vertical, seconds, days in (("healthcare", 780, 3), ("sales", 120, 2))
+        )
+        + "# EOF\n"
+    )
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -190,6 +204,52 @@ def test_forecasts_equal_the_independently_computed_values(
     recent = [k for k in range(1, 5) if k not in HEALTHCARE.missing]
     largest = max(max(HEALTHCARE.ramp(k)[::5]) for k in recent)
     assert healthcare["burstFactor"] == round(largest / HEALTHCARE.quiet, 2)
+
+
+def test_a_lead_time_shorter_than_the_slowest_scale_up_gets_a_suggestion(
+    backfilled: Prometheus, vcap_file: Path
+) -> None:
+    result = voicecap(
+        "forecast", str(vcap_file), "--prometheus-url", backfilled.url, "--at", AT.isoformat(),
+        "-o", "json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = {row["vertical"]: row for row in json.loads(result.stdout)}
+    assert rows["healthcare"]["slowestScaleUpSeconds"] == 780
+    assert (
+        "raise peaks[peak].leadTime to 13m or more: the slowest scale-up to Ready pods in 28 "
+        "days took 13m, longer than 10m" in rows["healthcare"]["suggestion"]
+    )
+    assert rows["sales"]["slowestScaleUpSeconds"] == 120
+    assert "leadTime" not in rows["sales"]["suggestion"]
+    assert rows["new-line"]["slowestScaleUpSeconds"] is None
+
+
+def test_an_excluded_week_is_replaced_by_the_one_before(
+    backfilled: Prometheus, tmp_path: Path
+) -> None:
+    """Monday 2026-11-16 a holiday: the forecast's 13 weeks skip it and reach one week further
+    back; status (here, the forecast's JSON) names the day replaced."""
+    body = capacity(HEALTHCARE, "0 9 * * MON", "2h")
+    body["spec"]["peaks"][0]["calendarRef"] = {"name": "holidays"}
+    calendar = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "holidays", "namespace": "voice"},
+        "data": {"days": "2026-11-16\n"},
+    }
+    path = tmp_path / "holiday.yaml"
+    path.write_text(yaml.safe_dump_all([body, calendar]))
+    result = voicecap(
+        "forecast", str(path), "--prometheus-url", backfilled.url, "--at", AT.isoformat(),
+        "-o", "json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (row,) = json.loads(result.stdout)
+    starts = [week["start"] for week in row["weeks"]]
+    assert starts[:2] == ["2026-11-09T14:00:00Z", "2026-11-02T14:00:00Z"]  # not 11-16
+    assert len(starts) == 13 and starts[-1] == "2026-08-17T13:00:00Z"  # 14 weeks back
+    assert row["replacedWeeks"] == ["2026-11-16"]
 
 
 def test_the_table_shows_weeks_and_a_suggestion(backfilled: Prometheus, vcap_file: Path) -> None:

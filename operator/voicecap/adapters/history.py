@@ -90,6 +90,21 @@ class PrometheusHistory(PrometheusClient):
         stats = _by_label(result, STAT_LABEL, batched=batched)
         return {key: (values.get("max"), values.get("median")) for key, values in stats.items()}
 
+    def slowest_scale_ups(self, at: datetime) -> dict[tuple[str, str], float]:
+        """{(namespace, vertical): the longest scale-up to Ready pods the operator measured in
+        the 28 days before `at`} (its metric voicecap_scale_up_seconds)."""
+        query = (
+            "max by (namespace, vertical) "
+            f"(max_over_time(voicecap_scale_up_seconds[{int(BURST_WINDOW.total_seconds())}s]))"
+        )
+        found = {}
+        for series in self._query(query, at=at) or []:
+            labels = series.get("metric", {})
+            found[(labels.get("namespace", ""), labels.get("vertical", ""))] = float(
+                series["value"][1]
+            )
+        return found
+
     def series(
         self,
         sessions: str,

@@ -114,6 +114,13 @@ class OperatorMetrics:
             _VERTICAL,
             registry=r,
         )
+        self.scale_up_seconds = Gauge(
+            "voicecap_scale_up_seconds",
+            "The last scale-up measured: seconds from a raised floor to that many Ready pods "
+            "(what a peak's leadTime must cover).",
+            _VERTICAL,
+            registry=r,
+        )
         self.sessions_known = Gauge(
             "voicecap_sessions_known",
             "1 when session data is known, 0 while it is unknown.",
@@ -283,6 +290,7 @@ class OperatorMetrics:
             self.wanted,
             self.tpm_granted,
             self.tpm_projected,
+            self.scale_up_seconds,
             self.sessions_known,
             self.last_evaluation,
             self.burst_factor,
@@ -339,6 +347,7 @@ class OperatorMetrics:
         self.near_ceiling.labels(*labels).set(1 if plan.near_ceiling.near else 0)
         self._set(self.tpm_granted, labels, plan.tpm.granted)
         self._set(self.tpm_projected, labels, plan.tpm.projected)
+        self._set(self.scale_up_seconds, labels, plan.memory.readiness.last_seconds)
         self.sessions_known.labels(*labels).set(1 if plan.sessions_known else 0)
         self.last_evaluation.labels(*labels).set(evaluated_at)
         self._set(self.burst_factor, labels, plan.burst_factor)

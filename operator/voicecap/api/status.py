@@ -40,6 +40,19 @@ class SessionsStatus(Model):
     )
 
 
+class ScaleUpStatus(Model):
+    """From a raised floor to Ready pods: what a peak's leadTime must cover."""
+
+    last_seconds: float | None = Field(
+        None, description="The last scale-up measured: seconds from the floor raised to Ready."
+    )
+    last_target: int | None = Field(None, description="The floor that scale-up asked for.")
+    pending_since: Timestamp | None = Field(
+        None, description="A scale-up still waiting for Ready pods: when the floor was raised."
+    )
+    pending_target: int | None = Field(None, description="The floor it waits for.")
+
+
 class ReplicasStatus(Model):
     """The target's ready pods, and the floor and ceiling as planned."""
 
@@ -50,6 +63,9 @@ class ReplicasStatus(Model):
         None,
         description="The pods live calls need (held inside the HPA's 10 % tolerance, so calls "
         "hovering at a pod boundary do not move the floor).",
+    )
+    scale_up: ScaleUpStatus | None = Field(
+        None, description="The time from a raised floor to Ready pods, as last measured."
     )
 
 
@@ -144,6 +160,15 @@ class LastWindowStatus(Model):
         0, description="Minutes inside the window with sessions above ready pods x perPod."
     )
     last_over_capacity: Timestamp | None = Field(None, description="The last minute counted.")
+    planned_floor: int | None = Field(
+        None, description="The floor planned for the window when it opened."
+    )
+    ready_at_open: int | None = Field(
+        None, description="Ready pods when the window opened (first evaluation inside it)."
+    )
+    shortfall: int | None = Field(
+        None, description="plannedFloor - readyAtOpen when positive: the pre-scale was late."
+    )
 
 
 class ForecastStatus(Model):

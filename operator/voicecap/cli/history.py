@@ -18,6 +18,7 @@ from voicecap.adapters.prometheus import DEFAULT_QUERY, QueryFailedError
 from voicecap.adapters.prometheus_access import redact
 from voicecap.api.models import Peak, VoiceCapacity
 from voicecap.api.timefmt import iso, iso_or_none
+from voicecap.api.types import format_duration
 from voicecap.cli.args import UsageError
 from voicecap.cli.offline import load_capacities
 from voicecap.cli.prometheus_flags import add_prometheus_flags, prometheus_access
@@ -62,6 +63,10 @@ def forecast(args: argparse.Namespace) -> int:
     try:
         cache = HistoryCache(source, Clock(at, speed=0), OperatorMetrics())  # time stands at --at
         asyncio.run(cache.refresh(capacities))
+        try:
+            scale_ups = source.slowest_scale_ups(at)
+        except QueryFailedError:  # no operator metrics in this Prometheus: no advice on it
+            scale_ups = {}
     finally:
         service_log.setLevel(level)
         source.close()
@@ -74,7 +79,10 @@ def forecast(args: argparse.Namespace) -> int:
         history = cache.view(capacity)
         for peak in capacity.spec.peaks:
             result = history.forecasts.get(peak.name, PeakForecast(peak.name))
-            rows.append(_forecast_row(capacity, peak, result, history.burst_factor, at))
+            took = scale_ups.get((capacity.namespace, capacity.vertical))
+            rows.append(
+                _forecast_row(capacity, peak, result, history.burst_factor, at, scale_up=took)
+            )
     if args.output == "json":
         print(json.dumps(rows, indent=2))
     else:
@@ -83,7 +91,13 @@ def forecast(args: argparse.Namespace) -> int:
 
 
 def _forecast_row(
-    capacity: VoiceCapacity, peak: Peak, result: PeakForecast, burst: float | None, at: datetime
+    capacity: VoiceCapacity,
+    peak: Peak,
+    result: PeakForecast,
+    burst: float | None,
+    at: datetime,
+    *,
+    scale_up: float | None = None,
 ) -> dict[str, Any]:
     spec = capacity.spec
     floor = (
@@ -114,7 +128,8 @@ def _forecast_row(
         "floor": floor,
         "burstFactor": burst,
         "reason": result.reason,
-        "suggestion": _suggestion(capacity, peak, result, floor),
+        "slowestScaleUpSeconds": scale_up,
+        "suggestion": _suggestion(capacity, peak, result, floor, scale_up),
     }
 
 
@@ -123,11 +138,19 @@ def _suggestion(
     peak: Peak,
     result: PeakForecast,
     floor: int | None,
+    scale_up: float | None = None,
 ) -> str:
     """What to change in the spec, if anything; the forecast itself needs no edit to be used."""
     spec = capacity.spec
     where = f"peaks[{peak.name}]"
     advice = []
+    if scale_up is not None and scale_up > peak.lead_time.total_seconds():
+        lead = timedelta(minutes=math.ceil(scale_up / 60))
+        advice.append(
+            f"raise {where}.leadTime to {format_duration(lead)} or more: the slowest scale-up "
+            f"to Ready pods in 28 days took {format_duration(timedelta(seconds=round(scale_up)))}, "
+            f"longer than {format_duration(peak.lead_time)}"
+        )
     if result.sessions is None:
         if peak.expected_sessions is None:
             advice.append(

@@ -5,7 +5,7 @@ evaluation reports only what needs attention. lastTransitionTime moves only on a
 """
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from voicecap.api.models import (
@@ -14,6 +14,7 @@ from voicecap.api.models import (
     VoiceCapacityStatus,
 )
 from voicecap.api.timefmt import iso, iso_or_none
+from voicecap.api.types import format_duration
 from voicecap.core.autoscaler import HPAReport
 from voicecap.core.numbers import num
 from voicecap.core.outcome import Outcome, RulesOutcome, Transition
@@ -33,6 +34,7 @@ CONDITION_TYPES = (
     "BurstAboveFactor",
     "CalendarsReady",
     "PodUndersized",
+    "PrescaleLate",
 )
 
 
@@ -317,6 +319,47 @@ def calendars_condition(plan: Plan) -> Condition | None:
     )
 
 
+def prescale_late_condition(plan: Plan) -> Condition | None:
+    """Were the pods the pre-scale planned for Ready when each peak's latest window opened?"""
+    leads = {peak.name: peak.lead_time for peak in plan.peaks}
+    judged = [c for c in plan.scorecards if c.peak in leads and c.shortfall is not None]
+    if not judged:
+        return None
+    readiness = plan.memory.readiness
+    took = (
+        f"; the last scale-up took {format_duration(timedelta(seconds=readiness.last_seconds))} "
+        f"to Ready pods"
+        if readiness.last_seconds is not None
+        else ""
+    )
+    late = [card for card in judged if card.shortfall]
+    if late:
+        return Condition(
+            type="PrescaleLate",
+            status="True",
+            reason="ReadyPodsShort",
+            message="; ".join(
+                f"{card.peak}: {card.ready_at_open} of {card.planned_floor} pods Ready when the "
+                f"window opened at {iso(card.window_start)} (leadTime "
+                f"{format_duration(leads[card.peak])})"
+                for card in late
+            )
+            + took
+            + ": raise leadTime (voicecap forecast suggests one)",
+        )
+    return Condition(
+        type="PrescaleLate",
+        status="False",
+        reason="ReadyOnTime",
+        message="; ".join(
+            f"{card.peak}: {card.ready_at_open} of {card.planned_floor} pods Ready when the "
+            f"window opened at {iso(card.window_start)}"
+            for card in judged
+        )
+        + took,
+    )
+
+
 def pod_undersized_condition(plan: Plan) -> Condition | None:
     """sessionCost x perPod against the target's container requests (when both are known)."""
     fit = plan.pod_fit
@@ -395,6 +438,7 @@ _PROBLEMS: dict[str, tuple[str, str]] = {
     "BurstAboveFactor": ("BurstAboveFactor", "BurstWithinFactor"),
     "CalendarsReady": ("CalendarUnavailable", "CalendarReady"),
     "PodUndersized": ("PodUndersized", "PodSized"),
+    "PrescaleLate": ("PrescaleLate", "PrescaleOnTime"),
 }
 
 

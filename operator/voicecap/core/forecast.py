@@ -304,6 +304,15 @@ class Scorecard:
     actual: float | None = None
     over_capacity_minutes: int = 0
     last_over_capacity: datetime | None = None
+    planned_floor: int | None = None  # the floor when the window opened
+    ready_at_open: int | None = None  # the ready pods then
+
+    @property
+    def shortfall(self) -> int | None:
+        """Pods the pre-scale planned for the window's start but were not Ready by then."""
+        if self.planned_floor is None or self.ready_at_open is None:
+            return None
+        return max(self.planned_floor - self.ready_at_open, 0)
 
     @property
     def error_ratio(self) -> float | None:
@@ -320,10 +329,13 @@ def score(
     baselines: Mapping[str, tuple[float | None, BaselineSource]],
     over_capacity: bool,
     actuals: Mapping[str, tuple[datetime, float]],
+    floor: int | None = None,
+    ready: int | None = None,
 ) -> tuple[Scorecard, ...]:
     """The latest window of each peak: opened when its floor is raised (with the baseline used
     then), counting minutes over capacity while it is open, and closed with the actual quantile
-    once history has it. `actuals`: peak -> (window start, quantile inside it)."""
+    once history has it. `actuals`: peak -> (window start, quantile inside it). The first
+    evaluation inside a window records `floor` and the `ready` pods: was the pre-scale on time?"""
     cards = {card.peak: card for card in previous}
     scored = []
     for peak in peaks:
@@ -344,6 +356,9 @@ def score(
             card = replace(card, baseline=baseline, baseline_source=source)
         if card is None:
             continue
+        opened = window is not None and window.start <= now
+        if opened and card.ready_at_open is None and ready is not None and floor is not None:
+            card = replace(card, planned_floor=floor, ready_at_open=ready)
         if window is not None and window.start <= now and over_capacity:
             minute = now.replace(second=0, microsecond=0)
             if card.last_over_capacity != minute:

@@ -12,6 +12,7 @@ from voicecap.core.calendar import CalendarReport
 from voicecap.core.forecast import History, PeakForecast, Scorecard
 from voicecap.core.headroom import HeadroomState
 from voicecap.core.pod_fit import PodRequests
+from voicecap.core.readiness import Readiness
 from voicecap.core.stabilization import Recommendation
 
 # Why sessions are or are not known. Everything but Known means UNKNOWN, never zero.
@@ -59,6 +60,7 @@ class Memory:
     forecasts: tuple[PeakForecast, ...] = ()  # kept through a failed refresh
     burst_factor: float | None = None
     scorecards: tuple[Scorecard, ...] = ()
+    readiness: Readiness = field(default_factory=Readiness)  # scale-ups to Ready pods
 
 
 def judge_sessions(

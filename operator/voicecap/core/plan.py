@@ -35,6 +35,7 @@ from voicecap.core.numbers import num
 from voicecap.core.observation import Memory, Observation, SessionsState, judge_sessions
 from voicecap.core.peaks import next_start, skipped_before_next
 from voicecap.core.pod_fit import PodFit, pod_fit
+from voicecap.core.readiness import track
 from voicecap.core.stabilization import stabilize
 from voicecap.core.terms import AdmissionLimit, CeilingSource, Sizing, TokenPlan
 
@@ -229,7 +230,10 @@ def plan(
         },
         over_capacity=active is not None and ready is not None and active > ready * per_pod,
         actuals=history.actuals,
+        floor=floor,
+        ready=ready,
     )
+    readiness = track(memory.readiness, last_floor=memory.floor, floor=floor, ready=ready, now=now)
     burst = history.burst_factor if history.burst_known else memory.burst_factor
     sized = terms.resources_at(capacity, floor)
     every_peak = tuple(  # one entry per peak, Pending until its first refresh
@@ -294,6 +298,7 @@ def plan(
             forecasts=every_peak,
             burst_factor=burst,
             scorecards=scorecards,
+            readiness=readiness,
         ),
     )
 

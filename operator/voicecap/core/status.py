@@ -27,6 +27,7 @@ from voicecap.api.models import (
     LastWindowStatus,
     NextPeak,
     ReplicasStatus,
+    ScaleUpStatus,
     SessionsStatus,
     TokenBudgetStatus,
     TPMStatus,
@@ -41,6 +42,7 @@ from voicecap.core.headroom import HeadroomState
 from voicecap.core.observation import Memory
 from voicecap.core.outcome import Outcome
 from voicecap.core.plan import Plan
+from voicecap.core.readiness import Readiness, ScaleUp
 from voicecap.core.stabilization import Recommendation
 
 
@@ -72,6 +74,7 @@ def build_status(
         decide.burst_condition(plan),
         decide.calendars_condition(plan),
         decide.pod_undersized_condition(plan),
+        decide.prescale_late_condition(plan),
     ):
         if optional is not None:
             conditions.append(optional)
@@ -93,6 +96,7 @@ def build_status(
             floor=plan.floor,
             ceiling=plan.ceiling,
             sessions=memory.session_replicas,
+            scale_up=_scale_up_status(memory.readiness),
         ),
         active_peak=plan.active_peak,
         next_peak=NextPeak(name=plan.next_peak[0], starts_at=iso(plan.next_peak[1]))
@@ -175,6 +179,7 @@ def memory_from_status(status: VoiceCapacityStatus | None) -> Memory:
     return Memory(
         floor=status.replicas.floor if status.replicas else None,
         session_replicas=status.replicas.sessions if status.replicas else None,
+        readiness=_readiness_from(status.replicas.scale_up if status.replicas else None),
         sessions=status.sessions.active if status.sessions else None,
         headroom=HeadroomState(
             warning_since=parse_iso(headroom.warning_since),
@@ -245,7 +250,34 @@ def _last_window(card: Scorecard) -> LastWindowStatus:
         error_ratio=card.error_ratio,
         over_capacity_minutes=card.over_capacity_minutes,
         last_over_capacity=iso_or_none(card.last_over_capacity),
+        planned_floor=card.planned_floor,
+        ready_at_open=card.ready_at_open,
+        shortfall=card.shortfall,
     )
+
+
+def _scale_up_status(readiness: Readiness) -> ScaleUpStatus | None:
+    if readiness == Readiness():
+        return None
+    pending = readiness.pending
+    return ScaleUpStatus(
+        last_seconds=readiness.last_seconds,
+        last_target=readiness.last_target,
+        pending_since=iso(pending.started) if pending else None,
+        pending_target=pending.target if pending else None,
+    )
+
+
+def _readiness_from(status: ScaleUpStatus | None) -> Readiness:
+    if status is None:
+        return Readiness()
+    since = parse_iso(status.pending_since)
+    pending = (
+        ScaleUp(since, status.pending_target)
+        if since is not None and status.pending_target is not None
+        else None
+    )
+    return Readiness(pending, status.last_seconds, status.last_target)
 
 
 def _scorecard_from(peak: str, item: LastWindowStatus) -> Scorecard | None:
@@ -261,6 +293,8 @@ def _scorecard_from(peak: str, item: LastWindowStatus) -> Scorecard | None:
         actual=item.actual,
         over_capacity_minutes=item.over_capacity_minutes,
         last_over_capacity=parse_iso(item.last_over_capacity),
+        planned_floor=item.planned_floor,
+        ready_at_open=item.ready_at_open,
     )
 
 
