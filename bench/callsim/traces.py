@@ -104,6 +104,11 @@ def with_spike(
     return lambda k: shape(height) if k == week else history(k)
 
 
+def holiday_week(history: Callable[[int], Rate], week: int) -> Callable[[int], Rate]:
+    """The history with week `week` a holiday: as quiet as the holiday Monday itself."""
+    return lambda k: flat(10.0) if k == week else history(k)
+
+
 # ---------------------------------------------------------------- the VoiceCapacities
 
 
@@ -182,6 +187,28 @@ def traces(tree: Path) -> list[Trace]:
             surge_history,
             surge_spec(),
             judged=False,
+        ),
+        Trace(
+            "holiday-excluded",
+            "the holiday Monday declared in peaks[].exclude: the window does not open",
+            flat(10.0),
+            surge_history,
+            surge_spec(exclude=[MONDAY.isoformat()]),
+            judged=False,
+        ),
+        Trace(
+            "after-holiday",
+            "the surge the Monday after a holiday; last week's Monday was quiet, not excluded",
+            surge(),
+            holiday_week(surge_history, 1),
+            surge_spec(),
+        ),
+        Trace(
+            "after-holiday-excluded",
+            "the same, last week's holiday excluded: the forecast looks one week further back",
+            surge(),
+            holiday_week(surge_history, 1),
+            surge_spec(exclude=[(MONDAY - timedelta(weeks=1)).isoformat()]),
         ),
         Trace(
             "slow-pods",

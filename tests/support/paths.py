@@ -15,6 +15,7 @@ PLURALS = {
     "ClusterKopfPeering": "clusterkopfpeerings",
     "KopfPeering": "kopfpeerings",
     "Namespace": "namespaces",
+    "ConfigMap": "configmaps",
 }
 
 
