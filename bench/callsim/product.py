@@ -100,6 +100,16 @@ def windows(
     ]
 
 
+def every_day(capacity: VoiceCapacity) -> VoiceCapacity:
+    """The capacity with no excluded days: what KEDA's cron scaler runs (it has none), so a
+    holiday still scales up there."""
+    spec = capacity.spec
+    if not any(getattr(peak, "exclude", None) for peak in spec.peaks):
+        return capacity
+    cleared = [peak.model_copy(update={"exclude": []}) for peak in spec.peaks]
+    return capacity.model_copy(update={"spec": spec.model_copy(update={"peaks": cleared})})
+
+
 def forecast_of(
     capacity: VoiceCapacity, peak: Any, window_start: datetime, quantile: Quantile
 ) -> Any:
@@ -126,4 +136,5 @@ class Planner:
     forecast_window = staticmethod(forecast_window)
     last_closed_start = staticmethod(last_closed_start)
     windows = staticmethod(windows)
+    every_day = staticmethod(every_day)
     forecast = staticmethod(forecast_of)

@@ -284,6 +284,7 @@ def _cron_sizes(
     """Each window's cron minimum: the largest peak floor voicecap plans inside it, minute by
     minute (with no live calls, so only the peak term counts)."""
     sizes: dict[tuple[datetime, datetime], int] = {}
+    capacity = planner.every_day(capacity)
     for window in planner.windows(capacity, trace.start(), trace.end()):
         moment, best = window[0], 0
         while moment < window[1]:
