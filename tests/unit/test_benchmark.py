@@ -14,7 +14,7 @@ from support.objects import ROOT
 
 def test_the_call_level_benchmark_keeps_its_promises(tmp_path: Path) -> None:
     figures = tmp_path / "figures.json"
-    traces = ["surge", "flat", "under-declared"]
+    traces = ["surge", "flat", "under-declared", "holiday", "holiday-excluded"]
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "calls.py"), "--traces", *traces, "--json", figures],
         capture_output=True,
@@ -33,3 +33,10 @@ def test_the_call_level_benchmark_keeps_its_promises(tmp_path: Path) -> None:
     flat = after["flat"]["voicecap"]
     assert (flat["floorChanges"], flat["alerts"]) == (0, [])
     assert after["under-declared"]["voicecap"]["alerts"] == ["BurstAboveFactor", "NearCeiling"]
+    # a holiday Monday: pre-scaled for a surge that does not come, unless it is excluded (KEDA's
+    # cron has no excluded days)
+    holiday, excluded = after["holiday"], after["holiday-excluded"]
+    assert holiday["voicecap"]["podHours"] > 2 * holiday["oracle"]["podHours"]
+    assert excluded["voicecap"]["podHours"] == excluded["oracle"]["podHours"]
+    assert excluded["voicecap"]["floorChanges"] == 0
+    assert excluded["keda-cron"]["podHours"] == holiday["keda-cron"]["podHours"]
