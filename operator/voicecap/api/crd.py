@@ -49,6 +49,12 @@ TOKENBUDGET_COLUMNS: list[dict[str, Any]] = [
     {"name": "Overcommit", "type": "number", "jsonPath": ".spec.overcommit"},
     {"name": "Requested", "type": "integer", "jsonPath": ".status.requested"},
     {"name": "Granted", "type": "integer", "jsonPath": ".status.granted"},
+    {"name": "Projected", "type": "integer", "jsonPath": ".status.projected"},
+    {
+        "name": "NearCap",
+        "type": "string",
+        "jsonPath": '.status.conditions[?(@.type=="NearCap")].status',
+    },
     {
         "name": "Ready",
         "type": "string",
