@@ -48,6 +48,14 @@ class Fleet:
         r.metrics.objects.labels("true").set(len(valid))
         r.metrics.objects.labels("false").set(len(entries) - len(valid))
         await r.sessions.refresh([session_source(capacity) for capacity in valid])
+        r.calendars.forget_except(  # calendars nobody names any more
+            {
+                (c.namespace, p.calendar_ref.name)
+                for c in valid
+                for p in c.spec.peaks
+                if p.calendar_ref
+            }
+        )
         # in the background: hourly, and slower than a cycle; peaks with their holidays
         r.history.start_refresh([(await r.calendars.resolve(c)).capacity for c in valid])
 
