@@ -12,32 +12,36 @@ The math is docs/api.md "Semantics":
                       calls(now) follows the window's forecast shape leadTime ahead
                       (core/peak_sizing.py)
     headroomFloor   = fewest pods with utilization < warning           (ScaleUp, sustained)
-    ceiling         = min(replicas.max, ceil(floor(grantedTPM / tokensPerSessionMinute) / perPod))
+    ceiling         = min(replicas.max, ceil(floor(grantedTPM / tokensPerSessionMinute) / perPod),
+                          ceil(admission.maxSessions / perPod)), never below replicas.min
     floor           = clamp(max(min, sessionReplicas*, peakFloor, headroomFloor, outageHold),
                             min, ceiling)
 then never lower than the highest floor within scaleDown.stabilization. *sessionReplicas only
 while the HPA cannot read its metric (or has not said), or with blockingTarget.
+
+plan() runs the stages of core/stages.py in order (judge the sessions, the demand floors, the
+bounds, the pressure on them, the clamp, the report, the next memory); the Plan holds what they
+returned, and its reasons in the order they gave them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
 from voicecap.api.models import Peak, VoiceCapacity
-from voicecap.core import forecast, headroom, peak_sizing, sizing, terms
+from voicecap.core import stages
 from voicecap.core.calendar import CalendarReport
+from voicecap.core.ceilings import AdmissionLimit, CeilingSource, TokenPlan
 from voicecap.core.forecast import PeakForecast, Scorecard
 from voicecap.core.headroom import CeilingVerdict, Level
-from voicecap.core.numbers import num
-from voicecap.core.observation import Memory, Observation, SessionsState, judge_sessions
-from voicecap.core.peaks import next_start, skipped_before_next
-from voicecap.core.pod_fit import PodFit, pod_fit
-from voicecap.core.readiness import track
-from voicecap.core.stabilization import stabilize
-from voicecap.core.terms import AdmissionLimit, CeilingSource, Sizing, TokenPlan
+from voicecap.core.observation import Memory, Observation, SessionsState
+from voicecap.core.peak_sizing import PeakTerm
+from voicecap.core.peaks import next_start
+from voicecap.core.pod_fit import PodFit
+from voicecap.core.usage import Sizing
 
 Mode = Literal["Normal", "Peak", "Degraded", "Paused"]
 
@@ -112,212 +116,82 @@ def plan(
     now: datetime,
     memory: Memory | None = None,
 ) -> Plan:
+    """The plan, stage by stage (core/stages.py); each stage reads what the ones before returned."""
     memory = memory or Memory()
     spec = capacity.spec
-    per_pod = spec.sessions.per_pod
-    minimum = spec.replicas.min
-    reasons: dict[str, str] = {}
-
-    active, state = judge_sessions(
-        observation,
-        max_staleness_seconds=spec.metrics_outage.max_staleness.total_seconds(),
-        now=now,
-    )
-    last_known = active if active is not None else memory.sessions
-    reasons["sessions"] = _sessions_reason(active, state, last_known, observation.detail)
-
-    session_replicas = None
-    blocking = spec.sessions.blocking_target
-    if active is not None:
-        session_replicas = sizing.tolerant_session_replicas(
-            active,
-            memory.session_replicas,
-            per_pod,
-            spec.sessions.target_utilization,
-            blocking=blocking,
-        )
-        if blocking is not None:
-            slots = sizing.slots_for_blocking(active, blocking)
-            reasons["sessionReplicas"] = (
-                f"Erlang B: {slots} slots carry {num(active)} calls at {num(blocking)} blocking "
-                f"= {session_replicas} pods of {per_pod}"
-            )
-        else:
-            target = spec.sessions.target_utilization
-            planned = sizing.planned_per_pod(per_pod, target)
-            reasons["sessionReplicas"] = (
-                f"ceil({num(active)} / {num(planned)} planned per pod) = {session_replicas}"
-                if session_replicas == sizing.session_replicas(active, per_pod, target)
-                else f"{session_replicas}, held: {num(active)} calls are within the HPA's "
-                f"tolerance of {num(planned)} per pod"
-            )
-
-    history = observation.history
-    peak_names = {peak.name for peak in spec.peaks}
-    kept = forecast.with_kept(history.forecasts, memory.forecasts)
-    forecasts = {name: value for name, value in kept.items() if name in peak_names}
-    peak = peak_sizing.peak_term(capacity, forecasts=forecasts, last_known=last_known, now=now)
-    peak_floor, active_peak = (peak.floor, peak.peak) if peak else (None, None)
-    if peak is not None:
-        reasons["peakFloor"] = peak.reason
-    tpm, tpm_pods = terms.token_plan(capacity, observation.granted_tpm, last_known, reasons)
-    fixed = spec.admission.max_sessions
-    fixed_pods = sizing.pods_for_sessions(fixed, per_pod) if fixed is not None else None
-    ceiling, ceiling_source = terms.ceiling_of(
-        minimum, spec.replicas.max, tpm_pods, fixed_pods, reasons
-    )
-
-    verdict = headroom.evaluate(
-        terms.headroom_utilization(active, observation.ready_replicas, per_pod),
-        warning=spec.headroom.warning,
-        critical=spec.headroom.critical,
-        sustain=spec.headroom.for_,
-        previous=memory.headroom,
-        now=now,
-    )
-    ceiling_sessions = ceiling * per_pod
-    for bound in (tpm.ceiling_sessions, fixed):
-        if bound is not None:
-            ceiling_sessions = min(ceiling_sessions, bound)
-    near = headroom.near_ceiling(
-        active / ceiling_sessions if active is not None and ceiling_sessions > 0 else None,
-        threshold=spec.headroom.ceiling_warning,
-        sustain=spec.headroom.for_,
-        previous=memory.headroom.near_ceiling_since,
-        now=now,
-    )
-    candidates = {
-        "min": minimum,
-        # The HPA follows live calls itself, with its own tolerance; the floor repeating it
-        # would move (and write) with every wobble of the calls. It carries them only while the
-        # HPA cannot read its metric, or has not said that it can, and with a blocking target,
-        # whose Erlang B sizing no per-pod HPA target can express (the HPA is the backstop).
-        "sessions": session_replicas
-        if observation.hpa_scaling is not True or blocking is not None
-        else None,
-        "peak": peak_floor,
-        "headroom": terms.headroom_floor(capacity, active, verdict.level, reasons),
-        # The ready pods count only where the floor becomes the HPA's maxReplicas: while the
-        # HPA says it cannot read its metric (core/autoscaler.py).
-        "hold": terms.outage_hold(
-            capacity,
-            active,
-            memory,
-            observation.ready_replicas if observation.hpa_scaling is False else None,
-            reasons,
-        ),
-    }
-    wanted = max(value for value in candidates.values() if value is not None)
-    desired = min(wanted, ceiling)
-    stabilized, recommendations = stabilize(
-        desired, memory.recommendations, window=spec.scale_down.stabilization, now=now
-    )
-    floor = min(stabilized, ceiling)
-    reasons["floor"] = terms.floor_reason(
-        candidates, wanted, (ceiling, ceiling_source), desired=desired, floor=floor, spec=spec
-    )
-    capacity_sessions, utilization, basis = terms.reported_utilization(
-        last_known, observation.ready_replicas, floor, per_pod, reasons
-    )
+    given = stages.Given(capacity, observation, memory, now)
+    judged = stages.judge(given)
+    sessions = judged.value
+    wants = stages.demand(given, sessions=sessions)
+    limits = stages.bounds(given, sessions=sessions)
+    felt = stages.pressure(given, sessions=sessions, limits=limits)
+    clamped = stages.clamp(given, sessions=sessions, wants=wants, limits=limits, felt=felt)
+    told = stages.report(given, sessions=sessions, wants=wants, limits=limits, floor=clamped.floor)
     upcoming = next_start(spec.peaks, now)
-    ready = observation.ready_replicas
-    scorecards = forecast.score(
-        spec.peaks,
-        memory.scorecards,
-        now=now,
-        baselines={
-            peak.name: peak_sizing.peak_baseline(peak, forecasts, last_known) for peak in spec.peaks
-        },
-        over_capacity=active is not None and ready is not None and active > ready * per_pod,
-        actuals=history.actuals,
-        floor=floor,
-        ready=ready,
-    )
-    readiness = track(memory.readiness, last_floor=memory.floor, floor=floor, ready=ready, now=now)
-    burst = history.burst_factor if history.burst_known else memory.burst_factor
-    sized = terms.resources_at(capacity, floor)
-    every_peak = tuple(  # one entry per peak, Pending until its first refresh
-        forecasts.get(peak.name) or PeakForecast(peak.name, quantile=spec.forecast.quantile)
-        for peak in spec.peaks
-    )
-
+    ceiling, source = limits.ceiling.value
+    utilization = told.utilization.value
+    reasons = {  # in the order the stages give them; a stage with nothing to say is left out
+        key: reason
+        for key, reason in (
+            ("sessions", judged.reason),
+            ("sessionReplicas", wants.session_replicas.reason),
+            ("peakFloor", wants.peak.reason if wants.peak else None),
+            ("tpm", limits.tpm.reason),
+            ("ceiling", limits.ceiling.reason),
+            ("headroomFloor", clamped.headroom_floor.reason),
+            ("outageHold", clamped.outage_hold.reason),
+            ("floor", clamped.reason),
+            ("utilization", told.utilization.reason),
+        )
+        if reason is not None
+    }
     return Plan(
         namespace=capacity.namespace,
         name=capacity.metadata.name,
         vertical=capacity.vertical,
-        per_pod=per_pod,
-        mode=_mode(capacity, known=active is not None, active_peak=active_peak),
-        floor=floor,
+        per_pod=spec.sessions.per_pod,
+        mode=_mode(capacity, known=sessions.active is not None, peak=wants.peak),
+        floor=clamped.floor,
         ceiling=ceiling,
-        wanted=wanted,
-        ceiling_source=ceiling_source,
-        session_replicas=session_replicas,
-        peak_floor=peak_floor,
-        headroom_floor=candidates["headroom"],
-        outage_hold=candidates["hold"],
-        active_peak=active_peak,
+        wanted=clamped.wanted,
+        ceiling_source=source,
+        session_replicas=wants.session_replicas.value,
+        peak_floor=wants.peak.floor if wants.peak else None,
+        headroom_floor=clamped.headroom_floor.value,
+        outage_hold=clamped.outage_hold.value,
+        active_peak=wants.peak.peak if wants.peak else None,
         next_peak=(upcoming[0].name, upcoming[1]) if upcoming else None,
-        sessions=last_known,
-        sessions_state=state,
+        sessions=sessions.last_known,
+        sessions_state=sessions.state,
         ready_replicas=observation.ready_replicas,
-        capacity=capacity_sessions,
-        utilization=utilization,
-        utilization_basis=basis,
-        headroom_level=verdict.level,
-        headroom_now=verdict.instantaneous,
-        tpm=tpm,
-        ceiling_sessions=ceiling_sessions,
-        near_ceiling=near,
-        sizing=sized,
+        capacity=utilization.capacity,
+        utilization=utilization.ratio,
+        utilization_basis=utilization.basis,
+        headroom_level=felt.headroom.level,
+        headroom_now=felt.headroom.instantaneous,
+        tpm=limits.tpm.value,
+        ceiling_sessions=limits.ceiling_sessions,
+        near_ceiling=felt.near_ceiling,
+        sizing=told.sizing,
         reasons=reasons,
-        admission=terms.admission_limit(active, ready, per_pod, tpm.ceiling_sessions, fixed),
-        admission_bound=terms.admission_bound(
-            tpm, spec.model.tokens_per_session_minute if spec.model else None, fixed
-        ),
+        admission=told.admission,
+        admission_bound=told.admission_bound,
         peaks=tuple(spec.peaks),
-        forecasts=every_peak,
-        burst_factor=burst,
+        forecasts=told.forecasts,
+        burst_factor=told.burst_factor,
         calendars=observation.calendars,
-        skipped={
-            peak.name: tuple(days)
-            for peak in spec.peaks
-            if peak.exclude and (days := skipped_before_next(peak, now))
-        },
-        pod_fit=pod_fit(sized.cpu_per_pod, sized.memory_per_pod, observation.pod_requests, per_pod),
-        memory=Memory(
-            floor=floor,
-            session_replicas=session_replicas
-            if session_replicas is not None
-            else memory.session_replicas,
-            sessions=last_known,
-            sessions_at=(observation.sampled_at or now)
-            if active is not None
-            else memory.sessions_at,
-            headroom=replace(verdict.state, near_ceiling_since=near.since),
-            recommendations=recommendations,
-            forecasts=every_peak,
-            burst_factor=burst,
-            scorecards=scorecards,
-            readiness=readiness,
+        skipped=told.skipped,
+        pod_fit=told.pod_fit,
+        memory=stages.remember(
+            given, sessions=sessions, wants=wants, felt=felt, clamped=clamped, told=told
         ),
     )
 
 
-def _sessions_reason(
-    active: float | None, state: SessionsState, last_known: float | None, detail: str | None
-) -> str:
-    if active is not None:
-        return f"{num(active)} active"
-    why = f"{state}: {detail}" if detail else state
-    if last_known is not None:
-        return f"unknown ({why}); last known {num(last_known)}"
-    return f"unknown ({why}); never known"
-
-
-def _mode(capacity: VoiceCapacity, *, known: bool, active_peak: str | None) -> Mode:
+def _mode(capacity: VoiceCapacity, *, known: bool, peak: PeakTerm | None) -> Mode:
     """Paused over Degraded over Peak: what an SRE most needs to know comes first."""
     if capacity.spec.paused:
         return "Paused"
     if not known:
         return "Degraded"
-    return "Peak" if active_peak is not None else "Normal"
+    return "Peak" if peak is not None else "Normal"
