@@ -20,7 +20,10 @@ CLUSTER_STATE ?= .cluster
 # The real control plane is built by tests/cluster/build.sh, with Go from PATH or /usr/local/go.
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: lock test-tools dashboard bench bench-calls bench-operator bench-faults bench-keda bench-forecast help install system-deps lint typecheck importlint test e2e e2e-local e2e-kind image check crds crds-check demo plan-demo plan run clean cluster-build cluster-up cluster-down
+.PHONY: unit static docs docs-serve lock test-tools dashboard bench bench-calls bench-operator bench-faults bench-keda bench-forecast help install system-deps lint typecheck importlint test e2e e2e-local e2e-kind image check crds crds-check demo plan-demo plan run clean cluster-build cluster-up cluster-down
+
+unit: $(STAMP) ## the fast loop: unit and chart tests in seconds (no sudo, no Go, no Debian tools)
+	$(BIN)/pytest -q -m "not tools" tests/unit tests/chart
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -28,10 +31,10 @@ help: ## list the targets
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c requirements.lock -e '.[test,dev,demo]'
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[test,dev,demo,docs]'
 	touch $@
 
-install: $(STAMP) ## create .venv and install the operator with its test, dev and demo tools
+install: $(STAMP) ## create .venv and install the operator with its test, dev, demo and docs tools
 
 system-deps: ## install the Debian packages the tests run (prometheus, promtool, alertmanager, lua5.1, buildah, mmdebstrap)
 	@if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null || ! command -v prometheus-alertmanager >/dev/null || ! command -v lua5.1 >/dev/null || ! command -v buildah >/dev/null || ! command -v mmdebstrap >/dev/null; then \
@@ -42,8 +45,8 @@ system-deps: ## install the Debian packages the tests run (prometheus, promtool,
 	fi
 
 lint: $(STAMP) ## ruff: style and common bugs
-	$(BIN)/ruff check operator tests bench demo dashboards
-	$(BIN)/ruff format --check operator tests bench demo dashboards
+	$(BIN)/ruff check operator tests bench demo dashboards docs
+	$(BIN)/ruff format --check operator tests bench demo dashboards docs
 
 typecheck: $(STAMP) ## mypy --strict with the pydantic plugin
 	$(BIN)/mypy
@@ -88,7 +91,17 @@ image: ## build the image voicecap-operator:$(TAG) (dev) with Docker, Podman or 
 lock: $(STAMP) ## re-pin the runtime dependencies in requirements.lock (uv; the image and `make install` install from it)
 	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --universal --quiet --no-header --annotation-style line --upgrade -o requirements.lock
 
-check: lint typecheck importlint test crds-check ## everything CI runs
+static: lint typecheck importlint crds-check docs ## the static checks: lint, types, import contracts, CRD drift, the docs in strict mode
+
+check: static test ## everything CI runs: the static checks first, then the suite
+
+docs: $(STAMP) ## build the docs site into site/ in strict mode (a broken link fails), its reference pages regenerated
+	$(BIN)/python docs/build_reference.py
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+docs-serve: $(STAMP) ## serve the docs site on http://127.0.0.1:8000 while you edit it
+	$(BIN)/python docs/build_reference.py
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
 CHART := charts/voicecap-operator
 

@@ -1,5 +1,5 @@
 """argocd/health.lua in a real Lua 5.1 interpreter (the version Argo CD embeds, via gopher-lua),
-on statuses the operator itself builds; and the README's argocd-cm snippet is that very file."""
+on statuses the operator itself builds; and the docs' argocd-cm snippet is that very file."""
 
 from __future__ import annotations
 
@@ -72,12 +72,14 @@ def operator_status(generation: int = 3, **spec: Any) -> dict[str, Any]:
     return dump(build_status(decided, outcome, previous=None, generation=generation, now=NOW))
 
 
+@pytest.mark.tools
 def test_ready_for_the_current_generation_is_healthy() -> None:
     status, message = health(object_with(operator_status()))
     assert status == "Healthy"
     assert "minReplicas 2" in message
 
 
+@pytest.mark.tools
 def test_a_generation_the_operator_has_not_answered_is_progressing() -> None:
     status, message = health(object_with(operator_status(generation=2), generation=3))
     assert (status, message) == (
@@ -87,6 +89,7 @@ def test_a_generation_the_operator_has_not_answered_is_progressing() -> None:
     assert health(object_with(None))[0] == "Progressing"
 
 
+@pytest.mark.tools
 def test_ready_false_is_degraded_with_the_ready_message() -> None:
     broken = invalid_status(
         "spec.replicas: min (50) must not exceed max (40)", previous=None, generation=3, now=NOW
@@ -96,6 +99,7 @@ def test_ready_false_is_degraded_with_the_ready_message() -> None:
     assert message == "InvalidSpec: spec.replicas: min (50) must not exceed max (40)"
 
 
+@pytest.mark.tools
 def test_paused_is_suspended_and_unknown_is_progressing() -> None:
     assert health(object_with(operator_status(paused=True), paused=True))[0] == "Suspended"
     unknown = {
@@ -105,8 +109,8 @@ def test_paused_is_suspended_and_unknown_is_progressing() -> None:
     assert health(object_with(unknown))[0] == "Progressing"
 
 
-def test_the_readme_snippet_is_the_script() -> None:
-    readme = (ROOT / "README.md").read_text()
+def test_the_docs_snippet_is_the_script() -> None:
+    readme = (ROOT / "docs" / "install.md").read_text()  # the GitOps section
     indented = "\n".join(f"    {line}" if line else "" for line in SCRIPT.read_text().splitlines())
     assert "resource.customizations.health.voicecap.io_VoiceCapacity: |" in readme
-    assert indented in readme, "README's argocd-cm snippet differs from argocd/health.lua"
+    assert indented in readme, "docs/install.md's argocd-cm snippet differs from argocd/health.lua"

@@ -63,6 +63,7 @@ def without_annotations(document: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------- promtool
 
 
+@pytest.mark.tools
 @pytest.mark.parametrize("suite", sorted(SUITES.glob("*.test.yaml")), ids=lambda p: p.stem)
 def test_promtool_suite(suite: Path, tmp_path: Path) -> None:
     document = rules.rule_file([fixture_capacity()])
@@ -74,6 +75,7 @@ def test_promtool_suite(suite: Path, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.tools
 def test_promtool_checks_every_generated_file(tmp_path: Path) -> None:
     variants = [
         fixture_capacity(),
@@ -92,8 +94,9 @@ def test_promtool_checks_every_generated_file(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.tools
 def test_voicecap_rules_pipes_into_promtool_check_rules(tmp_path: Path) -> None:
-    """README: `voicecap rules examples/*.yaml | promtool check rules /dev/stdin`."""
+    """docs/commands.md: `voicecap rules examples/*.yaml | promtool check rules /dev/stdin`."""
     printed = subprocess.run(
         [sys.executable, "-m", "voicecap.cli", "rules", *map(str, EXAMPLES)],
         capture_output=True,
