@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -39,19 +40,31 @@ from voicecap.api.names import (
     VERSION,
     VOICECAPACITIES,
 )
+from voicecap.service.assembly import Service, Tuning, assemble
 from voicecap.service.clock import Clock
-from voicecap.service.fleet import Fleet, run_cycles
-from voicecap.service.history import HistoryCache
+from voicecap.service.fleet import run_cycles
 from voicecap.service.peering import PeeringGate
-from voicecap.service.reconciler import Reconciler, RetryLaterError
-from voicecap.service.sessions import SessionCache
-from voicecap.service.writer import ChildWriter
+from voicecap.service.reconciler import RetryLaterError
 from voicecap.settings import Settings
 
 log = logging.getLogger("voicecap")
 
 
 # ---------------------------------------------------------------- settings and lifecycle
+
+
+@dataclass(frozen=True)
+class Running:
+    """What startup leaves for the handlers and cleanup: the one typed thing on Kopf's memo."""
+
+    service: Service
+    world: KopfWorld
+    kube: KubeApi
+    prometheus: PrometheusSessions
+    history: PrometheusHistory
+    indexed: asyncio.Event  # set once Kopf has filled every index
+    stop: asyncio.Event
+    cycles: asyncio.Task[None]
 
 
 @kopf.on.startup()
@@ -95,15 +108,18 @@ async def startup(
     history = PrometheusHistory(config.prometheus)
     clock = Clock(config.clock_start, config.clock_speed, config.clock_origin)
     world = KopfWorld(kwargs)
-    reconciler = Reconciler(
+    service = assemble(
         kube=kube,
         world=world,
-        sessions=SessionCache(prometheus, clock, metrics, grace=config.prometheus_failure_grace),
-        history=HistoryCache(history, clock, metrics),
+        sessions=prometheus,
+        history=history,
         metrics=metrics,
         clock=clock,
-        writer=ChildWriter(kube, metrics, identity=config.identity),
-        hpa_metric_grace=timedelta(seconds=config.hpa_metric_grace),
+        tuning=Tuning(
+            identity=config.identity,
+            prometheus_failure_grace=config.prometheus_failure_grace,
+            hpa_metric_grace=timedelta(seconds=config.hpa_metric_grace),
+        ),
     )
     gate = PeeringGate(
         kube,
@@ -112,20 +128,19 @@ async def startup(
         identity=config.identity,
         namespaces=list(config.namespaces),
     )
-    memo.kube, memo.prometheus, memo.history = kube, prometheus, history
-    memo.reconciler, memo.world = reconciler, world
-    memo.indexed, memo.stop = asyncio.Event(), asyncio.Event()
-    memo.cycles = asyncio.create_task(
+    indexed, stop = asyncio.Event(), asyncio.Event()
+    cycles = asyncio.create_task(
         run_cycles(
-            Fleet(reconciler),
+            service.fleet,
             gate,
             caches_fresh=kopf_watches.STREAMS.fresh,
             interval=config.interval,
-            ready=memo.indexed,
-            stop=memo.stop,
+            ready=indexed,
+            stop=stop,
         ),
         name="voicecap-cycles",
     )
+    memo.running = Running(service, world, kube, prometheus, history, indexed, stop, cycles)
     logger.info(
         "voicecap operator started: Prometheus %s, every %ss, %s",
         config.prometheus.describe(),
@@ -136,21 +151,23 @@ async def startup(
 
 @kopf.on.cleanup()
 async def cleanup(memo: kopf.Memo, **_: Any) -> None:
-    memo.stop.set()
-    memo.reconciler.history.stop()
+    running: Running = memo.running
+    running.stop.set()
+    running.service.parts.history.stop()
     try:
-        await asyncio.wait_for(memo.cycles, timeout=15)
+        await asyncio.wait_for(running.cycles, timeout=15)
     except (TimeoutError, asyncio.CancelledError):
-        memo.cycles.cancel()
-    await memo.kube.close()
-    memo.prometheus.close()
-    memo.history.close()
+        running.cycles.cancel()
+    await running.kube.close()
+    running.prometheus.close()
+    running.history.close()
 
 
 @kopf.on.probe(id="voicecapacities")
 def probe(memo: kopf.Memo, **_: Any) -> int:
     """Liveness reports what the operator knows; it never calls the API (reliability F8)."""
-    return len(memo.world.capacities())
+    running: Running = memo.running
+    return len(running.world.capacities())
 
 
 # ---------------------------------------------------------------- watch caches
@@ -244,15 +261,16 @@ async def reconcile(
     API write per change, and Kopf's diff machinery on every watch event); a level-triggered
     reconcile needs neither. Events whose status already answers this generation (our own
     status writes, a restart's initial listing) are left to the fleet cycle."""
-    memo.indexed.set()  # Kopf calls handlers only once every index is filled
+    running: Running = memo.running
+    running.indexed.set()  # Kopf calls handlers only once every index is filled
     if event.get("type") == "DELETED":
         return  # its children go with it (ownerReferences); the cycle forgets it
     key = f"{namespace}/{name}"
-    entry = memo.world.parse(key, body)
+    entry = running.world.parse(key, body)
     if entry.stored_status and entry.observed_generation == entry.generation:
         return
     try:
-        await memo.reconciler.reconcile(entry, trigger="event")
+        await running.service.reconciler.reconcile(entry, trigger="event")
     except RetryLaterError as error:
         # No kopf.TemporaryError: the fleet cycle is the one retry loop (service/retries.py).
         log.info("%s: left to the fleet cycle, due in %.0fs: %s", key, error.delay, error)

@@ -7,7 +7,7 @@
   writes, and a steady cycle can be shown to make no write at all. Faults are injected per call.
 - `FixedSessions`: Prometheus answering a fixed session count per vertical.
 - `FixedHistory`: a history store answering a fixed weekly value per vertical.
-- `service_for(world)`: a Reconciler and Fleet wired like handlers.startup wires them.
+- `service_for(world)`: the service as service/assembly.py assembles it for handlers.py.
 """
 
 from __future__ import annotations
@@ -33,12 +33,13 @@ from voicecap.adapters.objects import (
 from voicecap.adapters.prometheus import QueryFailedError, SessionSource
 from voicecap.core.observation import Observation
 from voicecap.core.pod_fit import PodRequests
+from voicecap.service.assembly import Service as Assembled
+from voicecap.service.assembly import assemble
 from voicecap.service.clock import Clock
 from voicecap.service.fleet import Fleet
-from voicecap.service.history import HistoryCache
+from voicecap.service.parts import Parts
 from voicecap.service.reconciler import Reconciler
-from voicecap.service.sessions import SessionCache
-from voicecap.service.writer import ChildWriter
+from voicecap.service.retries import RetryBook
 
 _versions = itertools.count(1)
 
@@ -289,13 +290,29 @@ class FixedHistory:
 
 @dataclass
 class Service:
+    """The service as service/assembly.py builds it, over the doubles above."""
+
     world: MemoryWorld
     kube: MemoryKube
     prometheus: FixedSessions
-    metrics: OperatorMetrics
-    reconciler: Reconciler
-    fleet: Fleet
     history: FixedHistory
+    assembled: Assembled
+
+    @property
+    def parts(self) -> Parts:
+        return self.assembled.parts
+
+    @property
+    def metrics(self) -> OperatorMetrics:
+        return self.assembled.parts.metrics
+
+    @property
+    def reconciler(self) -> Reconciler:
+        return self.assembled.reconciler
+
+    @property
+    def fleet(self) -> Fleet:
+        return self.assembled.fleet
 
     async def reconcile(self, key: str) -> None:
         await self.reconciler.reconcile(self.world.entry(key), trigger="test")
@@ -306,22 +323,21 @@ def service_for(
     sessions: Mapping[str, float] | None = None,
     *,
     now: datetime | None = None,
+    retries: RetryBook | None = None,
 ) -> Service:
-    metrics = OperatorMetrics()
     kube = MemoryKube(world)
     prometheus = FixedSessions(sessions)
-    clock = Clock(now) if now is not None else Clock()
     history = FixedHistory()
-    reconciler = Reconciler(
-        kube=kube,  # type: ignore[arg-type]
+    assembled = assemble(
+        kube=kube,
         world=world,
-        sessions=SessionCache(prometheus, clock, metrics),  # type: ignore[arg-type]
-        history=HistoryCache(history, clock, metrics),  # type: ignore[arg-type]
-        metrics=metrics,
-        clock=clock,
-        writer=ChildWriter(kube, metrics),  # type: ignore[arg-type]
+        sessions=prometheus,
+        history=history,
+        metrics=OperatorMetrics(),
+        clock=Clock(now) if now is not None else Clock(),
+        retries=retries,
     )
-    return Service(world, kube, prometheus, metrics, reconciler, Fleet(reconciler), history)
+    return Service(world, kube, prometheus, history, assembled)
 
 
 def counter(metrics: OperatorMetrics, name: str, **labels: str) -> float:

@@ -7,19 +7,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from voicecap.adapters.kube import KubeApi, KubeError, NotFoundError, Ref
+from voicecap.adapters.kube import KubeError, NotFoundError, Ref
 from voicecap.api.models import VoiceCapacity
 from voicecap.api.names import MANAGED_BY, MANAGED_BY_LABEL
 from voicecap.core import admission
 from voicecap.core.admission import Published
 from voicecap.core.plan import Plan
+from voicecap.service.ports import Kube
 
 log = logging.getLogger("voicecap")
 Where = tuple[str, str]  # (namespace, ConfigMap name)
 
 
 class AdmissionPublisher:
-    def __init__(self, kube: KubeApi) -> None:
+    def __init__(self, kube: Kube) -> None:
         self._kube = kube
         self._published: dict[Where, dict[str, Published]] = {}
         self._exists: dict[Where, bool] = {}

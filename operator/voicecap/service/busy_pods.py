@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from voicecap.adapters import children
-from voicecap.adapters.kube import KubeApi, KubeError, Ref
+from voicecap.adapters.kube import KubeError, Ref
 from voicecap.adapters.objects import LiveChild
 from voicecap.adapters.prometheus import QueryFailedError
 from voicecap.api.models import VoiceCapacity
@@ -27,6 +27,7 @@ from voicecap.core import busy_pods
 from voicecap.core.outcome import Transition
 from voicecap.core.plan import Plan
 from voicecap.service.clock import Clock
+from voicecap.service.ports import Kube
 from voicecap.service.sessions import SessionCache
 from voicecap.service.world import World
 from voicecap.service.writer import ChildWriter
@@ -40,7 +41,7 @@ Calls = dict[tuple[str, str], float]
 
 @dataclass
 class BusyPodRanker:
-    kube: KubeApi
+    kube: Kube
     world: World
     sessions: SessionCache
     writer: ChildWriter

@@ -12,9 +12,10 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from voicecap.adapters.kube import KubeApi, KubeError, Ref
+from voicecap.adapters.kube import KubeError, Ref
 from voicecap.api.models import VoiceCapacity
 from voicecap.core.calendar import MISSING, Calendar, Resolved, parse_calendar, with_calendars
+from voicecap.service.ports import Kube
 
 log = logging.getLogger("voicecap")
 READ_EVERY = 60.0  # seconds a calendar is trusted before it is read again
@@ -23,7 +24,7 @@ Where = tuple[str, str]  # (namespace, ConfigMap name)
 
 @dataclass
 class CalendarCache:
-    kube: KubeApi
+    kube: Kube
     read_every: float = READ_EVERY
     _known: dict[Where, tuple[float, Calendar]] = field(default_factory=dict)
 

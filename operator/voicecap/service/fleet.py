@@ -18,6 +18,7 @@ from voicecap.adapters.objects import BudgetEntry, CapacityEntry
 from voicecap.api.models import VoiceCapacity, dump
 from voicecap.core.plan import Plan
 from voicecap.service.admission import AdmissionPublisher
+from voicecap.service.parts import Parts
 from voicecap.service.peering import PeeringGate
 from voicecap.service.reconciler import Reconciler, RetryLaterError
 from voicecap.service.sessions import session_source
@@ -27,18 +28,16 @@ log = logging.getLogger("voicecap")
 
 @dataclass
 class Fleet:
+    parts: Parts
     reconciler: Reconciler
+    admission: AdmissionPublisher
     concurrency: int = 16
-    admission: AdmissionPublisher = field(init=False)
     # this cycle's plans, for the admission ConfigMaps (written once per cycle, not per object)
     _planned: list[tuple[VoiceCapacity, Plan]] = field(default_factory=list, init=False)
 
-    def __post_init__(self) -> None:
-        self.admission = AdmissionPublisher(self.reconciler.kube)
-
     async def cycle(self) -> int:
         """Evaluate every VoiceCapacity once; returns how many were evaluated."""
-        r = self.reconciler
+        r = self.parts
         self._planned = []
         entries = r.world.capacities()
         self._forget_except({entry.key for entry in entries})
@@ -77,13 +76,13 @@ class Fleet:
         await asyncio.gather(*(worker() for _ in range(self.concurrency)))
         await self._report_budgets(budgets)
         await self.admission.publish(self._planned)
-        await self.reconciler.busy_pods.rank(self._planned)
+        await self.parts.busy_pods.rank(self._planned)
         return len(entries)
 
     async def _report_budgets(self, budgets: list[BudgetEntry]) -> None:
         """Each TokenBudget's status and metrics, with this cycle's projected use: the sum of
         its verticals' live calls x tokens per call-minute."""
-        r = self.reconciler
+        r = self.parts
         projected: dict[str, int] = {}
         for capacity, plan in self._planned:
             model = capacity.spec.model
@@ -100,13 +99,13 @@ class Fleet:
     async def _one(self, entry: CapacityEntry) -> None:
         with contextlib.suppress(RetryLaterError):  # it waits in the RetryBook
             decided = await self.reconciler.reconcile(entry, trigger="cycle", reread=True)
-            newest = self.reconciler.world.latest(entry.key)
+            newest = self.parts.world.latest(entry.key)
             if decided is not None and newest is not None and newest.capacity is not None:
                 self._planned.append((newest.capacity, decided))
 
     def _forget_except(self, keys: set[str]) -> None:
-        r = self.reconciler
-        r.forget_except(keys)
+        r = self.parts
+        self.reconciler.forget_except(keys)
         r.writer.forget_except(keys)
         r.retries.forget_except(keys)
         r.book.forget_except(keys)
@@ -127,7 +126,7 @@ async def run_cycles(
     """The periodic re-evaluation of every object (docs/reliability.md F7): survives any
     error, stops on `stop`. Writes only as the peering's writer (F6) and only from watch caches
     that missed nothing (`caches_fresh`: F23)."""
-    metrics = fleet.reconciler.metrics
+    metrics = fleet.parts.metrics
     while not ready.is_set() and not stop.is_set():
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(ready.wait(), timeout=interval)

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from voicecap.adapters.history import SINGLE, PrometheusHistory, SeriesKey, Span
+from voicecap.adapters.history import SINGLE, SeriesKey, Span
 from voicecap.adapters.metrics import OperatorMetrics
 from voicecap.adapters.prometheus import DEFAULT_QUERY as DEFAULT_SESSIONS
 from voicecap.adapters.prometheus import QueryFailedError
@@ -41,6 +41,7 @@ from voicecap.core.forecast import (
     weekly_windows,
 )
 from voicecap.service.clock import Clock
+from voicecap.service.ports import History as HistoryPort
 
 log = logging.getLogger("voicecap")
 RETRY_AFTER = timedelta(minutes=1)
@@ -115,7 +116,7 @@ def series_key(capacity: VoiceCapacity) -> SeriesKey:
 class HistoryCache:
     """What history says for each VoiceCapacity (core History), refreshed in the background."""
 
-    def __init__(self, prometheus: PrometheusHistory, clock: Clock, metrics: OperatorMetrics):
+    def __init__(self, prometheus: HistoryPort, clock: Clock, metrics: OperatorMetrics):
         self._prometheus = prometheus
         self._clock = clock
         self._metrics = metrics

@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from voicecap.adapters.kube import KubeApi, KubeError, Ref, TransientError
+from voicecap.adapters.kube import KubeError, Ref, TransientError
 from voicecap.api.names import KOPF_PEERING_API_VERSION
 from voicecap.api.timefmt import parse_iso
+from voicecap.service.ports import Kube
 
 
 class PeeringGate:
@@ -20,7 +21,7 @@ class PeeringGate:
 
     def __init__(
         self,
-        kube: KubeApi,
+        kube: Kube,
         *,
         name: str | None,
         priority: int,

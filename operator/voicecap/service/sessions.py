@@ -19,10 +19,11 @@ import time
 from dataclasses import replace
 
 from voicecap.adapters.metrics import OperatorMetrics
-from voicecap.adapters.prometheus import PrometheusSessions, SessionSource
+from voicecap.adapters.prometheus import SessionSource
 from voicecap.api.models import VoiceCapacity
 from voicecap.core.observation import Observation
 from voicecap.service.clock import Clock
+from voicecap.service.ports import Sessions as SessionsPort
 
 
 def session_source(capacity: VoiceCapacity) -> SessionSource:
@@ -39,7 +40,7 @@ class SessionCache:
 
     def __init__(
         self,
-        prometheus: PrometheusSessions,
+        prometheus: SessionsPort,
         clock: Clock,
         metrics: OperatorMetrics,
         *,

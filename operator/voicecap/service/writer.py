@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from voicecap.adapters import children
-from voicecap.adapters.kube import ConflictError, KubeApi, KubeError, NotFoundError, Ref
+from voicecap.adapters.kube import ConflictError, KubeError, NotFoundError, Ref
 from voicecap.adapters.metrics import OperatorMetrics
 from voicecap.adapters.objects import LiveChild
 from voicecap.api.models import ObjectMeta, VoiceCapacity
@@ -27,6 +27,7 @@ from voicecap.api.names import (
 from voicecap.api.timefmt import iso
 from voicecap.core.outcome import Transition
 from voicecap.core.rules import rule_group
+from voicecap.service.ports import Kube
 
 log = logging.getLogger("voicecap")
 
@@ -39,7 +40,7 @@ RULE_OBJECTS: dict[children.RulesKind, tuple[str, str]] = {
 
 @dataclass
 class ChildWriter:
-    kube: KubeApi
+    kube: Kube
     metrics: OperatorMetrics
     identity: str = "voicecap-operator"
     # Rendered rule objects per VoiceCapacity version: rendering YAML is the slow part.

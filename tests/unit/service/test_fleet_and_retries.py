@@ -29,7 +29,7 @@ async def test_a_steady_cycle_makes_no_write_and_one_query() -> None:
     service = service_for(world, {f"v{i}": 100.0 for i in range(5)})
     assert await service.fleet.cycle() == 5
     await service.fleet.cycle()  # the HPAs it created now show in status (status.hpa)
-    await service.reconciler.history.wait()  # the forecasts' refresh runs in a thread: let it land
+    await service.parts.history.wait()  # the forecasts' refresh runs in a thread: let it land
     await service.fleet.cycle()
     first = len(service.kube.writes)
     assert first > 0
@@ -42,15 +42,14 @@ async def test_a_steady_cycle_makes_no_write_and_one_query() -> None:
 @pytest.mark.asyncio
 async def test_after_an_outage_waiting_objects_are_retried_as_soon_as_the_api_answers() -> None:
     world, keys = fleet_world(6)
-    service = service_for(world, {f"v{i}": 100.0 for i in range(6)})
+    retries = RetryBook(base=300.0, cap=300.0)  # every object would wait 150-300 s
+    service = service_for(world, {f"v{i}": 100.0 for i in range(6)}, retries=retries)
     down = True
 
     def outage(verb: str, ref: Ref) -> TransientError | None:
         return TransientError("503 Service Unavailable") if down else None
 
     service.kube.fault = outage
-    retries = RetryBook(base=300.0, cap=300.0)  # every object would wait 150-300 s
-    service.reconciler.retries = retries
     await service.fleet.cycle()
     assert retries.waiting() == 6
     assert all(not retries.due(key) for key in keys)

@@ -1,0 +1,51 @@
+"""What the service needs of the outside world, as Protocols: the Kubernetes API, live sessions
+and session history. The adapters implement them (adapters/kube.py, adapters/prometheus.py,
+adapters/history.py); tests pass doubles that satisfy the same types (tests/support/world.py),
+as service/world.py does for the watch caches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from voicecap.adapters.history import SeriesKey, Span
+from voicecap.adapters.kube import Ref
+from voicecap.adapters.prometheus import QueryRecord, SessionSource
+from voicecap.core.observation import Observation
+
+
+class Kube(Protocol):
+    """The Kubernetes API, as the service writes and reads what the watch caches do not hold."""
+
+    answered: int  # calls the API server answered (the retry book's sign that it is back)
+
+    async def get(self, ref: Ref) -> dict[str, Any] | None: ...
+    async def select(self, ref: Ref, *, label_selector: str) -> list[dict[str, Any]]: ...
+    async def create(self, ref: Ref, body: dict[str, Any]) -> dict[str, Any]: ...
+    async def patch(self, ref: Ref, patch: dict[str, Any]) -> dict[str, Any]: ...
+    async def patch_status(self, ref: Ref, status: dict[str, Any]) -> dict[str, Any]: ...
+    async def delete(self, ref: Ref) -> None: ...
+
+
+class Sessions(Protocol):
+    """Live calls per vertical (one batched query a cycle) and per pod (busy pods last)."""
+
+    history: list[QueryRecord]  # the queries since the last look, for the metrics
+
+    def observe(self, sources: Iterable[SessionSource]) -> dict[str, Observation]: ...
+    def pod_sessions(self) -> dict[tuple[str, str], float]: ...
+
+
+class History(Protocol):
+    """Session history: quantiles inside windows, and the burst factor's two numbers."""
+
+    history: list[QueryRecord]
+
+    def quantiles(
+        self, sessions: str, quantile: float, spans: Sequence[Span], *, batched: bool
+    ) -> dict[SeriesKey, dict[str, float]]: ...
+
+    def burst(
+        self, sessions: str, at: datetime, *, batched: bool
+    ) -> dict[SeriesKey, tuple[float | None, float | None]]: ...
