@@ -93,8 +93,8 @@ class Fleet:
         for budget, status in r.book.statuses(budgets, projected, r.clock.now()):
             await r.writer.budget_status(budget.name, budget.stored_status, dump(status))
             spec = budget.budget.spec if budget.budget is not None else None
-            r.metrics.observe_budget(budget.name, spec.tokens_per_minute if spec else None, status)
-        r.metrics.forget_budgets_except({budget.name for budget in budgets})
+            r.metrics.budgets.observe(budget.name, spec.tokens_per_minute if spec else None, status)
+        r.metrics.budgets.forget_except({budget.name for budget in budgets})
 
     async def _one(self, entry: CapacityEntry) -> None:
         with contextlib.suppress(RetryLaterError):  # it waits in the RetryBook
@@ -110,8 +110,8 @@ class Fleet:
         r.retries.forget_except(keys)
         r.book.forget_except(keys)
         r.history.forget_except(keys)
-        for key in r.metrics.known_keys() - keys:
-            r.metrics.forget(key)  # session observations are replaced wholesale each cycle
+        for key in r.metrics.plans.known_keys() - keys:
+            r.metrics.plans.forget(key)  # session observations are replaced wholesale each cycle
 
 
 async def run_cycles(

@@ -159,7 +159,7 @@ class Reconciler:
             self._settled[entry.key] = seen
         if outcome.result == "Reconciled":
             self.parts.book.settle(capacity, observation.granted_tpm)
-        self.parts.metrics.observe_plan(capacity.key, decided, now.timestamp())
+        self.parts.metrics.plans.observe(capacity.key, decided, now.timestamp())
         return decided
 
     async def _report_invalid(self, entry: CapacityEntry, why: str) -> None:
