@@ -15,22 +15,22 @@ from pydantic import model_validator
 from voicecap.api.base import MAX_PEAKS, RESERVED_RULE_LABELS, Model, ObjectMeta, Timestamp, dump
 from voicecap.api.names import API_VERSION, GROUP, VERSION
 from voicecap.api.spec import (
-    Admission,
-    CalendarRef,
-    ConfigMapRef,
-    Forecast,
-    Headroom,
-    MetricsOutage,
-    ModelTokens,
-    Peak,
     Replicas,
     ScaleDown,
     SessionCost,
     Sessions,
     TargetRef,
-    TokenBudgetSpec,
     VoiceCapacitySpec,
 )
+from voicecap.api.spec_limits import (
+    Admission,
+    ConfigMapRef,
+    Headroom,
+    MetricsOutage,
+    ModelTokens,
+    TokenBudgetSpec,
+)
+from voicecap.api.spec_peaks import CalendarRef, Forecast, Peak
 from voicecap.api.status import (
     AdmissionStatus,
     Condition,

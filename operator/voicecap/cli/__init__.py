@@ -11,7 +11,7 @@ from pathlib import Path
 
 from voicecap.cli import offline
 from voicecap.cli.args import EXIT_INVALID, UsageError, duration, instant
-from voicecap.cli.history import add_history_commands
+from voicecap.cli.history_commands import add_history_commands
 from voicecap.cli.run import add_run
 
 

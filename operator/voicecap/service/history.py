@@ -117,15 +117,13 @@ class HistoryCache:
     """What history says for each VoiceCapacity (core History), refreshed in the background."""
 
     def __init__(self, prometheus: HistoryPort, clock: Clock, metrics: OperatorMetrics):
-        self._prometheus = prometheus
+        self._queries = HistoryQueries(prometheus, metrics)
         self._clock = clock
-        self._metrics = metrics
         self._shapes: dict[Shape, ShapeResult] = {}
         self._bursts: dict[str, BurstResult] = {}
         self._views: dict[str, tuple[VoiceCapacity, int, History]] = {}
         self._version = 0  # moves with every refresh: cached views are rebuilt
         self._task: asyncio.Task[None] | None = None
-        self.failures: list[str] = []  # what the last refresh could not ask (for the CLI)
 
     # ------------------------------------------------------------ reading
 
@@ -183,6 +181,11 @@ class HistoryCache:
 
     # ------------------------------------------------------------ refreshing
 
+    @property
+    def failures(self) -> list[str]:
+        """What the last refresh could not ask (for the CLI)."""
+        return self._queries.failures
+
     def start_refresh(self, capacities: list[VoiceCapacity]) -> None:
         """Refresh what is due in the background; the cycle goes on with what is known."""
         if self._task is not None and not self._task.done():
@@ -209,7 +212,7 @@ class HistoryCache:
             self._version += 1
 
     def _refresh(self, capacities: Iterable[VoiceCapacity], now: datetime) -> bool:
-        self.failures = []
+        self._queries.failures = []
         shapes: dict[Shape, tuple[Peak, int, timedelta]] = {}
         bursts: dict[str, timedelta] = {}
         for capacity in capacities:
@@ -228,13 +231,13 @@ class HistoryCache:
         changed = False
         for shape, (peak, weeks, refresh) in shapes.items():
             if self._shape_due(shape, peak, weeks, refresh, now):
-                self._shapes[shape] = self._query_shape(shape, peak, weeks, now)
+                self._shapes[shape] = self._queries.shape(shape, peak, weeks, now)
                 changed = True
         for query, refresh in bursts.items():
             last = self._bursts.get(query)
             wait = RETRY_AFTER if last is not None and last.failed else refresh
             if last is None or now >= last.at + wait:
-                self._bursts[query] = self._query_burst(query, now)
+                self._bursts[query] = self._queries.burst(query, now)
                 changed = True
         return changed
 
@@ -252,7 +255,16 @@ class HistoryCache:
         )
         return moved or now >= last.at + refresh
 
-    def _query_shape(self, shape: Shape, peak: Peak, weeks: int, now: datetime) -> ShapeResult:
+
+class HistoryQueries:
+    """The two queries a refresh asks, each timed and counted; what failed, for the CLI."""
+
+    def __init__(self, source: HistoryPort, metrics: OperatorMetrics) -> None:
+        self._source = source
+        self._metrics = metrics
+        self.failures: list[str] = []
+
+    def shape(self, shape: Shape, peak: Peak, weeks: int, now: datetime) -> ShapeResult:
         window_start = forecast_window(peak, now)
         closed_start = last_closed_start(peak, now)
         spans = []
@@ -264,7 +276,7 @@ class HistoryCache:
         if not spans:
             return result
         try:
-            result.values = self._prometheus.quantiles(
+            result.values = self._source.quantiles(
                 shape.query or DEFAULT_SESSIONS, shape.quantile, spans, batched=not shape.query
             )
         except QueryFailedError as failure:
@@ -279,12 +291,10 @@ class HistoryCache:
             self._record("forecast")
         return result
 
-    def _query_burst(self, query: str, now: datetime) -> BurstResult:
+    def burst(self, query: str, now: datetime) -> BurstResult:
         result = BurstResult(now)
         try:
-            result.values = self._prometheus.burst(
-                query or DEFAULT_SESSIONS, now, batched=not query
-            )
+            result.values = self._source.burst(query or DEFAULT_SESSIONS, now, batched=not query)
         except QueryFailedError as failure:
             log.warning("burst-factor query failed: %s", failure)
             self.failures.append(str(failure))
@@ -294,5 +304,5 @@ class HistoryCache:
         return result
 
     def _record(self, kind: str) -> None:
-        self._metrics.record_queries(kind, self._prometheus.history)
-        self._prometheus.history.clear()
+        self._metrics.record_queries(kind, self._source.history)
+        self._source.history.clear()

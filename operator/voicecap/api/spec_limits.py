@@ -1,0 +1,160 @@
+"""The limits of a VoiceCapacity spec (headroom levels, the model-token reservation, what to do
+while blind, admission for the call gateway) and the TokenBudget spec they reserve from."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from voicecap.api.base import RESERVED_RULE_LABELS, SpecModel, cel, duration_field
+from voicecap.api.types import PROMETHEUS_LABEL_NAME_PATTERN, Duration
+
+
+class Headroom(SpecModel):
+    """Utilization levels that count as low headroom, and what to do about them."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                cel(
+                    "self.warning < self.critical",
+                    "headroom.warning must be below headroom.critical",
+                )
+            ]
+        }
+    )
+
+    warning: float = Field(
+        0.85,
+        gt=0,
+        le=1,
+        description="Utilization that counts as low headroom; must be above "
+        "sessions.targetUtilization x 1.1, the band the HPA holds it in.",
+    )
+    critical: float = Field(0.9, gt=0, le=1, description="Utilization that counts as critical.")
+    for_: Duration = duration_field(
+        "10m",
+        "Utilization must stay at or above a level this long before it counts.",
+        alias="for",
+    )
+    ceiling_warning: float = Field(
+        0.7,
+        gt=0,
+        le=1,
+        description="Planning signal: calls / the ceiling's calls (replicas.max or the TPM grant, "
+        "whichever binds) at or above this for `for` raises NearCeiling.",
+    )
+    action: Literal["Alert", "ScaleUp"] = Field(
+        "Alert",
+        description="Alert: report only. ScaleUp: also raise the floor to restore headroom.",
+    )
+    rule_labels: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra labels on the generated alert rules (to match a ruleSelector).",
+        json_schema_extra={
+            "maxProperties": 16,
+            "x-kubernetes-validations": [
+                cel(
+                    f"self.all(k, k.matches('{PROMETHEUS_LABEL_NAME_PATTERN}'))",
+                    "ruleLabels keys must be Prometheus label names",
+                ),
+                cel(
+                    " && ".join(f"!('{name}' in self)" for name in RESERVED_RULE_LABELS),
+                    "ruleLabels may not set severity, namespace or vertical",
+                ),
+            ],
+        },
+    )
+
+    @model_validator(mode="after")
+    def _warning_below_critical(self) -> Headroom:
+        if self.warning >= self.critical:
+            raise ValueError(f"warning ({self.warning}) must be below critical ({self.critical})")
+        return self
+
+    @field_validator("rule_labels")
+    @classmethod
+    def _label_names(cls, labels: dict[str, str]) -> dict[str, str]:
+        for name in labels:
+            if not re.match(PROMETHEUS_LABEL_NAME_PATTERN, name):
+                raise ValueError(f"{name!r} is not a Prometheus label name")
+            if name in RESERVED_RULE_LABELS:
+                raise ValueError(f"{name!r} is set by the operator and cannot be overridden")
+        return labels
+
+
+class ModelTokens(SpecModel):
+    """This vertical's reservation of model tokens per minute from a TokenBudget."""
+
+    budget_ref: str = Field(
+        min_length=1, max_length=253, description="Name of the cluster-scoped TokenBudget."
+    )
+    tokens_per_session_minute: int = Field(
+        6000, ge=1, description="Model tokens one minute of one call uses (full duplex ~6000)."
+    )
+    reserved_tpm: int = Field(
+        alias="reservedTPM", ge=0, description="Tokens per minute this vertical reserves."
+    )
+    priority: int = Field(
+        0,
+        ge=-1_000_000,
+        le=1_000_000,
+        description="Higher is granted first when the budget is short.",
+    )
+
+
+class MetricsOutage(SpecModel):
+    """What the floor does while session data is unknown."""
+
+    mode: Literal["HoldLastKnown", "Floor"] = Field(
+        "HoldLastKnown",
+        description="While sessions are unknown: HoldLastKnown never lowers the floor; "
+        "Floor holds it at max(replicas.min, peak floor).",
+    )
+    max_staleness: Duration = duration_field("5m", "A session sample older than this is unknown.")
+
+
+class ConfigMapRef(SpecModel):
+    """A ConfigMap in the VoiceCapacity's own namespace."""
+
+    name: str = Field(
+        min_length=1,
+        max_length=253,
+        pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$",
+        description="Name of the ConfigMap the operator writes the namespace's limits into.",
+    )
+    namespace: str | None = Field(
+        None,
+        description="Must be empty or the VoiceCapacity's own namespace: limits are written only "
+        "where the VoiceCapacity lives.",
+    )
+
+
+class Admission(SpecModel):
+    """Admission limits for the call gateway (docs/api.md "Admission")."""
+
+    config_map_ref: ConfigMapRef | None = Field(
+        None,
+        description="Publish this vertical's limit in this ConfigMap, one per namespace, as JSON "
+        "(key limits.json) for gateways to mount or watch.",
+    )
+    max_sessions: int | None = Field(
+        None,
+        ge=0,
+        le=10_000_000,
+        description="A fixed ceiling on concurrent calls the vertical can carry whatever its "
+        "pods, e.g. its SIP trunks' channels or the carrier account's limit: the admission limit "
+        "is min(ready pods x perPod, TPM calls, this), and the ceiling never holds more pods than "
+        "carry it at perPod. 0 closes admission.",
+    )
+
+
+class TokenBudgetSpec(SpecModel):
+    """A model provider's tokens-per-minute cap, shared by the VoiceCapacities reserving from it."""
+
+    tokens_per_minute: int = Field(ge=1, description="The provider's tokens-per-minute cap.")
+    overcommit: float = Field(
+        0.0, ge=0, le=1, description="Grants may add up to tokensPerMinute x (1 + overcommit)."
+    )

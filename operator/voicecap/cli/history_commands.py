@@ -1,0 +1,67 @@
+"""The flags of the commands that read history from Prometheus: `voicecap forecast` and
+`voicecap replay`."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from voicecap.cli import forecast, replay
+from voicecap.cli.prometheus_flags import add_prometheus_flags
+
+
+def add_history_commands(
+    commands: Any, instant: Callable[[str], datetime], duration: Callable[[str], float]
+) -> None:
+    def common(command: argparse.ArgumentParser) -> None:
+        command.add_argument("files", nargs="+", metavar="FILE")
+        add_prometheus_flags(command)
+        command.add_argument(
+            "--timeout", type=duration, default=30.0, help="per query (default 30s)"
+        )
+        command.add_argument("--output", "-o", choices=("table", "json"), default="table")
+
+    forecast_parser = commands.add_parser(
+        "forecast",
+        help="forecast each peak from the vertical's session history in Prometheus",
+        description="For each VoiceCapacity and peak in FILE: the weekly values inside the "
+        "peak's window, forecastSessions, the floor it implies, the 28-day burst factor, and a "
+        "suggested spec change (docs/api.md Forecasts).",
+    )
+    common(forecast_parser)
+    forecast_parser.add_argument(
+        "--at", type=instant, help="forecast as of this instant (ISO 8601); default: now"
+    )
+    forecast_parser.set_defaults(handler=forecast.forecast)
+
+    replay_parser = commands.add_parser(
+        "replay",
+        help="replay recorded sessions through the planner beside the HPA alone, KEDA's cron "
+        "scaler, a perfect-foresight oracle and a fixed size",
+        description="Run the planner over the sessions Prometheus recorded between --from and "
+        "--to, step by step, and report per vertical what users lose and pay: blocked "
+        "call-minutes, minutes short, peak utilization, pod-hours (and their ratio to the "
+        "oracle's) and cost, for voicecap, the HPA alone, KEDA's cron minimum plus the HPA, "
+        "the oracle and replicas.min (docs/api.md Replay).",
+    )
+    common(replay_parser)
+    replay_parser.add_argument("--from", dest="from_", type=instant, required=True)
+    replay_parser.add_argument("--to", type=instant, required=True)
+    replay_parser.add_argument("--step", type=duration, default=60.0, help="default 1m")
+    replay_parser.add_argument(
+        "--pod-startup",
+        type=duration,
+        default=120.0,
+        help="how long a new pod takes to become ready (default 2m)",
+    )
+    replay_parser.add_argument(
+        "--cost-per-pod-hour",
+        type=float,
+        metavar="PRICE",
+        help="also report each strategy's cost: pod-hours x PRICE (0 or more)",
+    )
+    replay_parser.add_argument("--png", type=Path, help="also draw the replay into this PNG")
+    replay_parser.set_defaults(handler=replay.replay_command)
