@@ -15,7 +15,7 @@ from voicecap.adapters import children
 from voicecap.adapters.objects import hpa_report, live_child
 from voicecap.api.models import ObjectMeta, VoiceCapacity, dump
 from voicecap.core.autoscaler import HPACondition, HPAReport, max_replicas
-from voicecap.core.conditions import transitions
+from voicecap.core.events import transitions
 from voicecap.core.observation import Observation
 from voicecap.core.outcome import Outcome, Transition
 from voicecap.core.plan import Plan, plan

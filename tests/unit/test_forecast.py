@@ -11,7 +11,7 @@ import pytest
 
 from support.objects import capacity_body
 from voicecap.api.models import Forecast, Peak, VoiceCapacity
-from voicecap.core import conditions
+from voicecap.core import conditions, peak_conditions
 from voicecap.core.forecast import (
     History,
     PeakForecast,
@@ -248,7 +248,7 @@ def test_the_plan_prescales_from_the_forecast_and_reports_it() -> None:
     assert result.peak_floor == 8  # ceil(1.5 x 1000 / 200)
     assert "1000 calls (forecast" in result.reasons["peakFloor"]
     assert result.burst_factor == 2.5
-    ready = conditions.forecast_condition(result)
+    ready = peak_conditions.forecast_condition(result)
     assert (ready.status, ready.reason) == ("True", "Forecast")
     # The 28-day burst factor (2.5) is above the factor, but it is not what the factor covers:
     # no window has closed to judge yet.
@@ -267,7 +267,7 @@ def test_a_failure_keeps_the_forecast_from_memory_and_the_floor() -> None:
     )
     assert result.peak_floor == 8  # the kept forecast, not current sessions (50)
     assert result.burst_factor == 2.5  # not refreshed: the last one
-    ready = conditions.forecast_condition(result)
+    ready = peak_conditions.forecast_condition(result)
     assert (ready.status, ready.reason) == ("False", "PrometheusUnreachable")
     assert "keeping 1000" in ready.message
 
@@ -277,7 +277,7 @@ def test_insufficient_history_falls_back_to_current_sessions() -> None:
     thin = history(None, "InsufficientHistory")
     result = plan(vcap, Observation(sessions=300, sampled_at=LEAD, history=thin), LEAD)
     assert result.peak_floor == 3  # ceil(1.5 x 300 / 200)
-    ready = conditions.forecast_condition(result)
+    ready = peak_conditions.forecast_condition(result)
     assert (ready.status, ready.reason) == ("False", "InsufficientHistory")
     assert "current sessions" in ready.message
 
@@ -287,7 +287,7 @@ def test_expected_sessions_win_and_need_no_forecast() -> None:
     thin = history(None, "InsufficientHistory")
     result = plan(vcap, Observation(sessions=300, sampled_at=LEAD, history=thin), LEAD)
     assert result.peak_floor == 5  # ceil(1.5 x 600 / 200)
-    assert conditions.forecast_condition(result).status == "True"
+    assert peak_conditions.forecast_condition(result).status == "True"
 
 
 def test_a_refresh_with_the_same_numbers_keeps_computed_at() -> None:
@@ -313,7 +313,7 @@ def test_a_refresh_with_the_same_numbers_keeps_computed_at() -> None:
 
 def test_pending_is_unknown_not_a_problem() -> None:
     result = plan(forecasting_capacity(), Observation(sessions=10, sampled_at=LEAD), LEAD)
-    ready = conditions.forecast_condition(result)
+    ready = peak_conditions.forecast_condition(result)
     assert (ready.status, ready.reason) == ("Unknown", "Pending")
     assert conditions.burst_condition(result) is None  # no burst factor known
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from support.objects import capacity_body
 from voicecap.api.models import VoiceCapacity
-from voicecap.core.conditions import prescale_late_condition
 from voicecap.core.observation import Observation
+from voicecap.core.peak_conditions import prescale_late_condition
 from voicecap.core.plan import Plan, plan
 from voicecap.core.readiness import Readiness, ScaleUp, track
 

@@ -11,7 +11,7 @@ from voicecap.api.models import (
     Reservation,
     TokenBudgetStatus,
 )
-from voicecap.core.conditions import dated
+from voicecap.core.events import dated
 from voicecap.core.sizing import exact
 from voicecap.core.status import parsed
 from voicecap.core.tokens import Allocation

@@ -36,6 +36,7 @@ from voicecap.api.models import (
 from voicecap.api.models import Recommendation as RecommendationStatus
 from voicecap.api.timefmt import iso, iso_or_none, parse_iso
 from voicecap.core import conditions as decide
+from voicecap.core import events, peak_conditions
 from voicecap.core.autoscaler import HPA_CONDITION_TYPES, HPAReport
 from voicecap.core.forecast import FORECAST_REASONS, PeakForecast, Scorecard
 from voicecap.core.headroom import HeadroomState
@@ -69,12 +70,12 @@ def build_status(
         conditions.append(decide.rules_condition(outcome.rules))
     if outcome.hpa is not None:
         conditions.append(decide.hpa_metrics_condition(plan, outcome.hpa))
-    conditions.append(decide.forecast_condition(plan))
+    conditions.append(peak_conditions.forecast_condition(plan))
     for optional in (
         decide.burst_condition(plan),
-        decide.calendars_condition(plan),
+        peak_conditions.calendars_condition(plan),
         decide.pod_undersized_condition(plan),
-        decide.prescale_late_condition(plan),
+        peak_conditions.prescale_late_condition(plan),
     ):
         if optional is not None:
             conditions.append(optional)
@@ -132,7 +133,7 @@ def build_status(
             RecommendationStatus(at=iso(r.at), floor=r.floor) for r in memory.recommendations
         ],
         last_evaluated=previous.last_evaluated if previous else None,
-        conditions=decide.dated(conditions, previous, generation, now),
+        conditions=events.dated(conditions, previous, generation, now),
     )
 
 
@@ -150,7 +151,7 @@ def invalid_status(
     return base.model_copy(
         update={
             "observed_generation": generation,
-            "conditions": decide.dated([ready, *others], previous, generation, now),
+            "conditions": events.dated([ready, *others], previous, generation, now),
         }
     )
 

@@ -18,7 +18,7 @@ from voicecap.adapters import children
 from voicecap.adapters.kube import TransientError
 from voicecap.adapters.objects import CapacityEntry
 from voicecap.api.models import dump
-from voicecap.core.conditions import condition, transitions
+from voicecap.core.events import condition, transitions
 from voicecap.core.outcome import Outcome
 from voicecap.core.plan import Plan, plan
 from voicecap.core.status import build_status, invalid_status, memory_from_status, parse_status
