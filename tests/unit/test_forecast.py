@@ -15,14 +15,12 @@ from voicecap.core import conditions, peak_conditions
 from voicecap.core.forecast import (
     History,
     PeakForecast,
-    Scorecard,
     WeekValue,
     burst_factor,
     failed_forecast,
     forecast_from,
     forecast_window,
     last_closed_start,
-    score,
     slots_of,
     week_value,
     weekly_windows,
@@ -30,6 +28,7 @@ from voicecap.core.forecast import (
 from voicecap.core.observation import Memory, Observation
 from voicecap.core.outcome import Outcome
 from voicecap.core.plan import plan
+from voicecap.core.scorecard import Scorecard, score
 from voicecap.core.status import build_status, memory_from_status
 
 MONDAY = Peak.model_validate(

@@ -9,10 +9,11 @@ from datetime import datetime
 from typing import Literal
 
 from voicecap.core.calendar import CalendarReport
-from voicecap.core.forecast import History, PeakForecast, Scorecard
+from voicecap.core.forecast import History, PeakForecast
 from voicecap.core.headroom import HeadroomState
 from voicecap.core.pod_fit import PodRequests
 from voicecap.core.readiness import Readiness
+from voicecap.core.scorecard import Scorecard
 from voicecap.core.stabilization import Recommendation
 
 # Why sessions are or are not known. Everything but Known means UNKNOWN, never zero.

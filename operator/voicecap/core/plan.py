@@ -35,12 +35,13 @@ from voicecap.api.models import Peak, VoiceCapacity
 from voicecap.core import stages
 from voicecap.core.calendar import CalendarReport
 from voicecap.core.ceilings import AdmissionLimit, CeilingSource, TokenPlan
-from voicecap.core.forecast import PeakForecast, Scorecard
+from voicecap.core.forecast import PeakForecast
 from voicecap.core.headroom import CeilingVerdict, Level
 from voicecap.core.observation import Memory, Observation, SessionsState
 from voicecap.core.peak_sizing import PeakTerm
 from voicecap.core.peaks import next_start
 from voicecap.core.pod_fit import PodFit
+from voicecap.core.scorecard import Scorecard
 from voicecap.core.usage import Sizing
 
 Mode = Literal["Normal", "Peak", "Degraded", "Paused"]

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from voicecap.api.models import VoiceCapacity
 from voicecap.core import ceilings, floors, forecast, headroom, peak_sizing, usage
 from voicecap.core.ceilings import AdmissionLimit, CeilingSource, TokenPlan
-from voicecap.core.forecast import PeakForecast, Scorecard
+from voicecap.core.forecast import PeakForecast
 from voicecap.core.headroom import CeilingVerdict, HeadroomVerdict
 from voicecap.core.numbers import num
 from voicecap.core.observation import Memory, Observation, SessionsState, judge_sessions
@@ -19,6 +19,7 @@ from voicecap.core.peaks import skipped_before_next
 from voicecap.core.pod_fit import PodFit, pod_fit
 from voicecap.core.readiness import track
 from voicecap.core.reasoned import Reasoned
+from voicecap.core.scorecard import Scorecard, score
 from voicecap.core.sizing import pods_for_sessions
 from voicecap.core.stabilization import Recommendation, stabilize
 from voicecap.core.usage import Sizing, Utilization
@@ -226,7 +227,7 @@ def report(
             or PeakForecast(peak.name, quantile=spec.forecast.quantile)
             for peak in spec.peaks
         ),
-        scorecards=forecast.score(
+        scorecards=score(
             spec.peaks,
             memory.scorecards,
             now=now,

@@ -38,12 +38,13 @@ from voicecap.api.timefmt import iso, iso_or_none, parse_iso
 from voicecap.core import conditions as decide
 from voicecap.core import events, peak_conditions
 from voicecap.core.autoscaler import HPA_CONDITION_TYPES, HPAReport
-from voicecap.core.forecast import FORECAST_REASONS, PeakForecast, Scorecard
+from voicecap.core.forecast import FORECAST_REASONS, PeakForecast
 from voicecap.core.headroom import HeadroomState
 from voicecap.core.observation import Memory
 from voicecap.core.outcome import Outcome
 from voicecap.core.plan import Plan
 from voicecap.core.readiness import Readiness, ScaleUp
+from voicecap.core.scorecard import Scorecard
 from voicecap.core.stabilization import Recommendation
 
 
