@@ -16,10 +16,11 @@ from voicecap.adapters.objects import hpa_report, live_child
 from voicecap.api.models import ObjectMeta, VoiceCapacity, dump
 from voicecap.core.autoscaler import HPACondition, HPAReport, max_replicas
 from voicecap.core.events import transitions
+from voicecap.core.memory import memory_from_status, parse_status
 from voicecap.core.observation import Observation
 from voicecap.core.outcome import Outcome, Transition
 from voicecap.core.plan import Plan, plan
-from voicecap.core.status import build_status, invalid_status, memory_from_status, parse_status
+from voicecap.core.status import build_status, invalid_status
 from voicecap.service.clock import Clock
 from voicecap.service.peering import writer_allowed
 

@@ -25,11 +25,12 @@ from voicecap.core.forecast import (
     week_value,
     weekly_windows,
 )
+from voicecap.core.memory import memory_from_status
 from voicecap.core.observation import Memory, Observation
 from voicecap.core.outcome import Outcome
 from voicecap.core.plan import plan
 from voicecap.core.scorecard import Scorecard, score
-from voicecap.core.status import build_status, memory_from_status
+from voicecap.core.status import build_status
 
 MONDAY = Peak.model_validate(
     {

@@ -25,8 +25,8 @@ from voicecap.api.models import (
 from voicecap.api.timefmt import parse_iso
 from voicecap.core.autoscaler import HPA_CONDITION_TYPES, HPACondition, HPAReport
 from voicecap.core.budget_status import parse_budget_status
+from voicecap.core.memory import memory_from_status, parse_status
 from voicecap.core.observation import Memory
-from voicecap.core.status import memory_from_status, parse_status
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from voicecap.api.models import (
     TokenBudgetStatus,
 )
 from voicecap.core.events import dated
+from voicecap.core.memory import parsed
 from voicecap.core.sizing import exact
-from voicecap.core.status import parsed
 from voicecap.core.tokens import Allocation
 
 # Grants may add up to tokensPerMinute x (1 + overcommit); above this the provider's cap is

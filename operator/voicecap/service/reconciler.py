@@ -19,9 +19,10 @@ from voicecap.adapters.kube import TransientError
 from voicecap.adapters.objects import CapacityEntry
 from voicecap.api.models import dump
 from voicecap.core.events import condition, transitions
+from voicecap.core.memory import memory_from_status, parse_status
 from voicecap.core.outcome import Outcome
 from voicecap.core.plan import Plan, plan
-from voicecap.core.status import build_status, invalid_status, memory_from_status, parse_status
+from voicecap.core.status import build_status, invalid_status
 from voicecap.service.applier import ChildApplier
 from voicecap.service.parts import Parts
 from voicecap.service.sessions import session_source
