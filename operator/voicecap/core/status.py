@@ -3,8 +3,8 @@
 Pure functions of (plan, outcome, previous status, now). The status doubles as the operator's
 memory across restarts (last floor, last known sessions, headroom clocks, stabilization history),
 so core/memory.py's `memory_from_status` reads back exactly what `build_status` wrote. Nothing
-here changes from one cycle to the next unless something real changed: a steady cycle must produce the same status,
-because the operator writes only differences.
+here changes from one cycle to the next unless something real changed: a steady cycle must
+produce the same status, because the operator writes only differences.
 """
 
 from __future__ import annotations
