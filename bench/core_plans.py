@@ -8,7 +8,7 @@ so a plan exercises cron windows, the budget allocation and stabilization memory
 
 from __future__ import annotations
 
-import sys
+import argparse
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -79,4 +79,7 @@ def main(sizes: list[int]) -> None:
 
 
 if __name__ == "__main__":
-    main([int(arg) for arg in sys.argv[1:]] or [100, 1000, 5000])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sizes", nargs="*", type=int, default=[100, 1000, 5000],
+                        help="VoiceCapacities per fleet (default: 100 1000 5000)")  # fmt: skip
+    main(parser.parse_args().sizes)

@@ -36,6 +36,7 @@ Then the ratios KEDA / voicecap.
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import signal
@@ -531,15 +532,17 @@ def report(size: int, results: dict[str, Result]) -> None:
 
 def main(arguments: list[str]) -> None:
     global MEASURE_PEAK  # noqa: PLW0603  (a command-line switch, set once)
-    if "--no-peak" in arguments:  # a quick check of the set-up: no wait for a peak window
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sizes", nargs="*", type=int, default=[100, 1000],
+                        help="objects per run (default: 100 1000)")  # fmt: skip
+    parser.add_argument("--no-peak", action="store_true",
+                        help="a quick check of the set-up: no wait for a peak window")  # fmt: skip
+    parser.add_argument("--only", choices=SYSTEMS, help="run one system only")
+    args = parser.parse_args(arguments)
+    if args.no_peak:
         MEASURE_PEAK = False
-        arguments.remove("--no-peak")
-    systems = SYSTEMS
-    if "--only" in arguments:  # --only keda | voicecap
-        at = arguments.index("--only")
-        systems = (arguments[at + 1],)
-        del arguments[at : at + 2]
-    sizes = [int(arg) for arg in arguments] or [100, 1000]
+    systems = (args.only,) if args.only else SYSTEMS
+    sizes = args.sizes
     began = time.monotonic()
     keda_bin = build_keda()
     print(f"KEDA built (or cached) in {time.monotonic() - began:.0f}s: {keda_bin}", flush=True)

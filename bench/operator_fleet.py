@@ -26,6 +26,7 @@ Prints, per fleet size:
 
 from __future__ import annotations
 
+import argparse
 import copy
 import random
 import signal
@@ -344,13 +345,19 @@ def measure(backend: str, size: int, workdir: Path) -> dict[str, float]:  # noqa
 
 def main(arguments: list[str]) -> None:
     global PROFILES  # noqa: PLW0603  (a command-line switch, set once)
-    backend = "real" if "--real" in arguments else "emulator"
-    if "--profile" in arguments:
-        at = arguments.index("--profile")
-        PROFILES = Path(arguments[at + 1]).resolve()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sizes", nargs="*", type=int, default=[1000, 5000],
+                        help="VoiceCapacities per run (default: 1000 5000)")  # fmt: skip
+    parser.add_argument("--real", action="store_true",
+                        help="on the real control plane built from Go modules (default: the emulator)")  # fmt: skip
+    parser.add_argument("--profile", type=Path, metavar="DIR",
+                        help="write a pyinstrument profile of the operator per run into DIR")  # fmt: skip
+    args = parser.parse_args(arguments)
+    backend = "real" if args.real else "emulator"
+    if args.profile is not None:
+        PROFILES = args.profile.resolve()
         PROFILES.mkdir(parents=True, exist_ok=True)
-        del arguments[at : at + 2]
-    sizes = [int(arg) for arg in arguments if not arg.startswith("--")] or [1000, 5000]
+    sizes = args.sizes
     print(f"backend: {backend} (INTERVAL {INTERVAL:g}s)")
     print(
         f"{'objects':>8} {'populate s':>10} {'converge s':>10} {'queries/cycle':>13} "

@@ -6,7 +6,6 @@ prometheus-operator's CRD half-way); sessions come from the module's real Promet
 
 from __future__ import annotations
 
-import copy
 import threading
 import time
 from collections.abc import Iterator
@@ -24,7 +23,7 @@ from support.kube import (
     emulated_cluster,
     path_of,
 )
-from support.objects import BASE_CAPACITY
+from support.objects import vertical_body
 from support.servers import OperatorProcess, Prometheus, SessionExporter, wait_until
 
 pytestmark = pytest.mark.integration
@@ -49,13 +48,7 @@ def running(
 
 
 def vcap(namespace: str, name: str, **spec: Any) -> dict[str, Any]:
-    body = copy.deepcopy(BASE_CAPACITY)
-    body["metadata"] = {"name": name, "namespace": namespace}
-    body["spec"]["targetRef"] = {"kind": "Deployment", "name": f"{name}-agent"}
-    body["spec"]["peaks"] = []
-    body["spec"].pop("model")
-    body["spec"].update(copy.deepcopy(spec))
-    return body
+    return vertical_body(name, namespace, **spec)
 
 
 def workload(k: Kubectl, namespace: str, name: str, ready: int) -> None:

@@ -22,7 +22,7 @@ from support.kube import (
     path_of,
     workload,
 )
-from support.objects import BASE_CAPACITY
+from support.objects import BASE_CAPACITY, vertical_body
 from support.servers import (
     OperatorProcess,
     Prometheus,
@@ -66,13 +66,7 @@ def operator(
 
 
 def vcap(namespace: str, name: str = "healthcare", **spec: Any) -> dict[str, Any]:
-    body = copy.deepcopy(BASE_CAPACITY)
-    body["metadata"] = {"name": name, "namespace": namespace}
-    body["spec"]["targetRef"] = {"kind": "Deployment", "name": f"{name}-agent"}
-    body["spec"].pop("model")
-    body["spec"]["peaks"] = []
-    body["spec"].update(copy.deepcopy(spec))
-    return body
+    return vertical_body(name, namespace, **spec)
 
 
 def hpa(kubectl: Kubectl, namespace: str, name: str = "healthcare") -> dict[str, Any] | None:

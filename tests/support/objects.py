@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 import yaml
 
+from voicecap.api.models import VoiceCapacity
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 
@@ -37,8 +39,28 @@ BASE_CAPACITY: dict[str, Any] = {
 
 
 def capacity_body(**spec_overrides: Any) -> dict[str, Any]:
+    """The healthcare VoiceCapacity (a peak, a TPM reservation), its spec blocks replaced."""
     body = copy.deepcopy(BASE_CAPACITY)
     body["spec"].update(copy.deepcopy(spec_overrides))
+    return body
+
+
+def capacity(**spec_overrides: Any) -> VoiceCapacity:
+    """capacity_body, validated: the typed object the core takes."""
+    return VoiceCapacity.model_validate(capacity_body(**spec_overrides))
+
+
+def vertical_body(
+    name: str = "healthcare", namespace: str = "voice", **spec: Any
+) -> dict[str, Any]:
+    """A plain vertical `name` serving from Deployment `<name>-agent`: no peaks and no TPM
+    reservation unless given, its spec blocks replaced by `spec`."""
+    body = copy.deepcopy(BASE_CAPACITY)
+    body["metadata"] = {"name": name, "namespace": namespace}
+    body["spec"]["targetRef"] = {"kind": "Deployment", "name": f"{name}-agent"}
+    body["spec"].pop("model")
+    body["spec"]["peaks"] = []
+    body["spec"].update(copy.deepcopy(spec))
     return body
 
 

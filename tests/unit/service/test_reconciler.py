@@ -13,6 +13,7 @@ from voicecap.core.pod_fit import PodRequests
 
 
 def plain_capacity(name: str = "healthcare") -> dict:
+    """The healthcare example's peak, no TPM reservation, serving from healthcare-agent."""
     body = capacity_body()
     body["spec"].pop("model")
     body["metadata"]["name"] = name

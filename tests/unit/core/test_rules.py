@@ -19,13 +19,13 @@ from typing import Any
 import pytest
 import yaml
 
-from support.objects import capacity_body
+from support.objects import capacity, capacity_body
 from voicecap.adapters import children, manifests
 from voicecap.api.models import VoiceCapacity
 from voicecap.cli import main
 from voicecap.core import rules
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SUITES = ROOT / "tests" / "promtool"
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 
@@ -44,12 +44,6 @@ def fixture_capacity() -> VoiceCapacity:
     assert not loaded.problems
     (capacity,) = loaded.capacities
     return capacity
-
-
-def capacity(**spec: Any) -> VoiceCapacity:
-    body = capacity_body()
-    body["spec"].update(copy.deepcopy(spec))
-    return VoiceCapacity.model_validate(body)
 
 
 def without_annotations(document: dict[str, Any]) -> dict[str, Any]:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
-from support.objects import capacity_body
+from support.objects import capacity, capacity_body
 from voicecap.api.models import VoiceCapacity
 from voicecap.core.forecast import History, PeakForecast
 from voicecap.core.observation import Memory, Observation
@@ -19,10 +18,6 @@ from voicecap.core.plan import Plan, plan
 QUIET = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 # Monday 2026-11-23 08:55 New York (EST): inside monday-morning's 10m lead time.
 MONDAY_0855 = datetime(2026, 11, 23, 13, 55, tzinfo=UTC)
-
-
-def capacity(**spec: Any) -> VoiceCapacity:
-    return VoiceCapacity.model_validate(capacity_body(**spec))
 
 
 def sessions(
