@@ -21,7 +21,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from voicecap.core import rules
+from voicecap.core import operator_rules
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "charts" / "voicecap-operator"
@@ -332,7 +332,7 @@ def _name(doc: dict[str, Any]) -> str:
 def test_the_operator_alerts_ship_as_the_cluster_can_load_them(helm_env: dict[str, str]) -> None:
     """A ConfigMap with the rule file; a PrometheusRule where prometheus-operator serves it;
     either holds exactly what `voicecap rules --operator` prints."""
-    generated = rules.operator_rule_file()
+    generated = operator_rules.operator_rule_file()
     (config_map,) = [c for c in by_kind(render(helm_env), "ConfigMap") if "rules" in _name(c)]
     assert yaml.safe_load(config_map["data"]["voicecap-operator.rules.yaml"]) == generated
     served = ("--api-versions", "monitoring.coreos.com/v1/PrometheusRule")

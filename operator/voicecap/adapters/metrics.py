@@ -13,7 +13,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, star
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
 
-from voicecap.adapters.plan_metrics import BudgetGauges, PlanGauges
+from voicecap.adapters.budget_metrics import BudgetGauges
+from voicecap.adapters.plan_metrics import PlanGauges
 from voicecap.adapters.prometheus import QueryRecord
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)

@@ -1,6 +1,6 @@
-"""What the plans and the budgets say on the operator's /metrics (docs/api.md "Metrics
-contract"): gauges that follow the objects, removed when their VoiceCapacity, peak or
-TokenBudget goes away, so the series count never grows on its own."""
+"""What the plans say on the operator's /metrics (docs/api.md "Metrics contract"): gauges that
+follow the objects, removed when their VoiceCapacity or peak goes away, so the series count never
+grows on its own (the budgets' are in adapters/budget_metrics.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import contextlib
 
 from prometheus_client import CollectorRegistry, Gauge
 
-from voicecap.api.models import TokenBudgetStatus
 from voicecap.core.plan import Plan
 
 _VERTICAL = ("namespace", "vertical")
@@ -143,33 +142,33 @@ class PlanGauges:
         self._observed[key] = plan
         previous = self._series.get(key)
         if previous is not None and previous != labels:
-            _remove(previous, self._per_vertical)
+            remove_series(previous, self._per_vertical)
         self._series[key] = labels
-        _set(self.capacity_sessions, labels, plan.capacity)
-        _set(self.active_sessions, labels, plan.sessions)
-        _set(self.utilization, labels, plan.utilization)
+        set_or_remove(self.capacity_sessions, labels, plan.capacity)
+        set_or_remove(self.active_sessions, labels, plan.sessions)
+        set_or_remove(self.utilization, labels, plan.utilization)
         self.floor.labels(*labels).set(plan.floor)
         self.ceiling.labels(*labels).set(plan.ceiling)
         self.wanted.labels(*labels).set(plan.wanted)
         self.ceiling_sessions.labels(*labels).set(plan.ceiling_sessions)
-        _set(self.ceiling_utilization, labels, plan.near_ceiling.ratio)
+        set_or_remove(self.ceiling_utilization, labels, plan.near_ceiling.ratio)
         self.near_ceiling.labels(*labels).set(1 if plan.near_ceiling.near else 0)
-        _set(self.tpm_granted, labels, plan.tpm.granted)
-        _set(self.tpm_projected, labels, plan.tpm.projected)
-        _set(self.scale_up_seconds, labels, plan.memory.readiness.last_seconds)
+        set_or_remove(self.tpm_granted, labels, plan.tpm.granted)
+        set_or_remove(self.tpm_projected, labels, plan.tpm.projected)
+        set_or_remove(self.scale_up_seconds, labels, plan.memory.readiness.last_seconds)
         self.sessions_known.labels(*labels).set(1 if plan.sessions_known else 0)
         self.last_evaluation.labels(*labels).set(evaluated_at)
-        _set(self.burst_factor, labels, plan.burst_factor)
+        set_or_remove(self.burst_factor, labels, plan.burst_factor)
         self.peak_active.labels(*labels).set(1 if plan.active_peak is not None else 0)
         limit = plan.admission.max_sessions if plan.admission is not None else None
-        _set(self.admission_limit, labels, limit)
+        set_or_remove(self.admission_limit, labels, limit)
         self.peaks.observe(key, plan)
 
     def forget(self, key: str) -> None:
         self._observed.pop(key, None)
         labels = self._series.pop(key, None)
         if labels is not None and labels not in self._series.values():
-            _remove(labels, self._per_vertical)
+            remove_series(labels, self._per_vertical)
         self.peaks.forget(key)
 
     def known_keys(self) -> set[str]:
@@ -229,76 +228,25 @@ class PeakGauges:
     def observe(self, key: str, plan: Plan) -> None:
         peaks = {(plan.namespace, plan.vertical, peak.name) for peak in plan.peaks}
         for gone in self._peaks.get(key, set()) - peaks:
-            _remove(gone, self._per_peak)
+            remove_series(gone, self._per_peak)
         self._peaks[key] = peaks
         for forecast in plan.forecasts:
             labels = (plan.namespace, plan.vertical, forecast.peak)
-            _set(self.forecast_sessions, labels, forecast.sessions)
+            set_or_remove(self.forecast_sessions, labels, forecast.sessions)
             self.forecast_weeks.labels(*labels).set(forecast.weeks_used)
         for card in plan.scorecards:
             labels = (plan.namespace, plan.vertical, card.peak)
-            _set(self.scorecard_actual, labels, card.actual)
-            _set(self.scorecard_baseline, labels, card.baseline)
-            _set(self.scorecard_error, labels, card.error_ratio)
+            set_or_remove(self.scorecard_actual, labels, card.actual)
+            set_or_remove(self.scorecard_baseline, labels, card.baseline)
+            set_or_remove(self.scorecard_error, labels, card.error_ratio)
             self.scorecard_over_capacity.labels(*labels).set(card.over_capacity_minutes)
 
     def forget(self, key: str) -> None:
         for peak in self._peaks.pop(key, set()):
-            _remove(peak, self._per_peak)
+            remove_series(peak, self._per_peak)
 
 
-class BudgetGauges:
-    """Per TokenBudget (`budget`): its cap, reservations, grants and projected use."""
-
-    def __init__(self, r: CollectorRegistry) -> None:
-        self.budget_tpm = Gauge(
-            "voicecap_budget_tokens_per_minute",
-            "A TokenBudget's provider cap (spec.tokensPerMinute).",
-            ("budget",),
-            registry=r,
-        )
-        self.budget_requested = Gauge(
-            "voicecap_budget_requested_tpm",
-            "The sum of a TokenBudget's reservations.",
-            ("budget",),
-            registry=r,
-        )
-        self.budget_granted = Gauge(
-            "voicecap_budget_granted_tpm",
-            "The sum of a TokenBudget's grants.",
-            ("budget",),
-            registry=r,
-        )
-        self.budget_projected = Gauge(
-            "voicecap_budget_projected_tpm",
-            "Tokens per minute a TokenBudget's verticals' live calls use now "
-            "(calls x tokensPerSessionMinute, summed).",
-            ("budget",),
-            registry=r,
-        )
-        self._per_budget = (
-            self.budget_tpm,
-            self.budget_requested,
-            self.budget_granted,
-            self.budget_projected,
-        )
-        self._budgets: set[str] = set()
-
-    def observe(self, name: str, tokens_per_minute: int | None, status: TokenBudgetStatus) -> None:
-        labels = (name,)
-        self._budgets.add(name)
-        _set(self.budget_tpm, labels, tokens_per_minute)
-        _set(self.budget_requested, labels, status.requested)
-        _set(self.budget_granted, labels, status.granted)
-        _set(self.budget_projected, labels, status.projected)
-
-    def forget_except(self, names: set[str]) -> None:
-        for gone in self._budgets - names:
-            _remove((gone,), self._per_budget)
-        self._budgets &= names
-
-
-def _set(gauge: Gauge, labels: tuple[str, ...], value: float | None) -> None:
+def set_or_remove(gauge: Gauge, labels: tuple[str, ...], value: float | None) -> None:
     if value is None:
         with contextlib.suppress(KeyError):
             gauge.remove(*labels)
@@ -306,7 +254,7 @@ def _set(gauge: Gauge, labels: tuple[str, ...], value: float | None) -> None:
         gauge.labels(*labels).set(value)
 
 
-def _remove(labels: tuple[str, ...], gauges: tuple[Gauge, ...]) -> None:
+def remove_series(labels: tuple[str, ...], gauges: tuple[Gauge, ...]) -> None:
     for gauge in gauges:
         with contextlib.suppress(KeyError):
             gauge.remove(*labels)

@@ -15,7 +15,8 @@ from voicecap.api.models import VoiceCapacity
 from voicecap.cli.args import UsageError
 from voicecap.core.fleet import plan_fleet
 from voicecap.core.observation import Observation
-from voicecap.core.rules import operator_rule_file, rule_file
+from voicecap.core.operator_rules import operator_rule_file
+from voicecap.core.rules import rule_file
 from voicecap.report import plan_to_json, plans_table
 
 Number = TypeVar("Number", int, float)

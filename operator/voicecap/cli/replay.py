@@ -24,7 +24,7 @@ from voicecap.core.numbers import num
 from voicecap.core.peaks import windows_meeting
 from voicecap.core.replay import STRATEGIES, Point, Strategy, Totals, replay
 from voicecap.report import columns
-from voicecap.service.history import series_key, shape_of, weekly_spans, weeks_from
+from voicecap.service.history_shapes import series_key, shape_of, weekly_spans, weeks_from
 
 _STRATEGY_NAMES: dict[Strategy, str] = {
     "voicecap": "voicecap",

@@ -29,7 +29,6 @@ from typing import Any
 
 from voicecap.api.models import VoiceCapacity
 from voicecap.api.types import format_duration
-from voicecap.core.budget_status import NEAR_CAP
 
 SESSIONS = "namespace_vertical:voice_active_sessions:sum"
 CAPACITY = "namespace_vertical:voicecap_capacity_sessions:max"
@@ -51,48 +50,6 @@ OVER_ADMISSION_FOR = "2m"  # calls past the limit hit 429s or full pods: short, 
 
 def group_name(capacity: VoiceCapacity) -> str:
     return f"voicecap.{capacity.namespace}.{capacity.metadata.name}"
-
-
-NEAR_CAP_FOR = "5m"
-OPERATOR_GROUP = "voicecap-operator"
-
-
-def operator_rule_file() -> dict[str, Any]:
-    """The alerts on the operator's own metrics, one group for the whole cluster (the chart
-    ships it): what no single VoiceCapacity's rules can see, such as every vertical's projected
-    use of a TokenBudget against the provider's real cap."""
-    share = _number(NEAR_CAP)
-    return {
-        "groups": [
-            {
-                "name": OPERATOR_GROUP,
-                "rules": [
-                    {
-                        "alert": "TokenBudgetNearCap",
-                        # max by budget: each replica of the operator may export the series
-                        "expr": "max by (budget) (voicecap_budget_projected_tpm) >= "
-                        f"{share} * max by (budget) (voicecap_budget_tokens_per_minute)",
-                        "for": NEAR_CAP_FOR,
-                        "labels": {"severity": "warning"},
-                        "annotations": {
-                            "summary": "TokenBudget {{ $labels.budget }}: the verticals' live "
-                            f"calls use at least {NEAR_CAP:.0%} of the provider's "
-                            "tokens-per-minute cap",
-                            "description": "The sum over the budget's verticals of live calls x "
-                            "tokensPerSessionMinute (status.projected) has been at or above "
-                            f"{NEAR_CAP:.0%} of spec.tokensPerMinute for {NEAR_CAP_FOR}: the "
-                            "provider starts rate-limiting (HTTP 429) the next calls of every "
-                            "vertical at once.",
-                            "action": "`kubectl get tokenbudget {{ $labels.budget }} -o yaml`: "
-                            "status.projected, status.projectedShare and the reservations; "
-                            "raise the provider's cap, lower the grants of the verticals that "
-                            "can wait (model.priority), or lower spec.overcommit.",
-                        },
-                    }
-                ],
-            }
-        ]
-    }
 
 
 def rule_file(capacities: list[VoiceCapacity]) -> dict[str, Any]:

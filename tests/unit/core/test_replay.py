@@ -10,7 +10,8 @@ import pytest
 from support.objects import capacity_body
 from voicecap.api.models import VoiceCapacity
 from voicecap.core.forecast import PeakForecast
-from voicecap.core.replay import STRATEGIES, Point, SimulatedHPA, cron_minimum, replay
+from voicecap.core.hpa_model import SimulatedHPA
+from voicecap.core.replay import STRATEGIES, Point, cron_minimum, replay
 
 # Monday 2026-11-23: 08:30 New York; the healthcare peak opens at 09:00 (14:00 UTC).
 START = datetime(2026, 11, 23, 13, 30, tzinfo=UTC)

@@ -23,7 +23,7 @@ from support.objects import capacity, capacity_body
 from voicecap.adapters import children, manifests
 from voicecap.api.models import VoiceCapacity
 from voicecap.cli import main
-from voicecap.core import rules
+from voicecap.core import operator_rules, rules
 
 ROOT = Path(__file__).resolve().parents[3]
 SUITES = ROOT / "tests" / "promtool"
@@ -61,7 +61,9 @@ def without_annotations(document: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize("suite", sorted(SUITES.glob("*.test.yaml")), ids=lambda p: p.stem)
 def test_promtool_suite(suite: Path, tmp_path: Path) -> None:
     document = rules.rule_file([fixture_capacity()])
-    (tmp_path / "operator.rules.yaml").write_text(children.rules_yaml(rules.operator_rule_file()))
+    (tmp_path / "operator.rules.yaml").write_text(
+        children.rules_yaml(operator_rules.operator_rule_file())
+    )
     (tmp_path / "rules.yaml").write_text(children.rules_yaml(document))
     (tmp_path / "rules-bare.yaml").write_text(children.rules_yaml(without_annotations(document)))
     shutil.copy(suite, tmp_path / suite.name)
@@ -232,4 +234,4 @@ def test_every_status_field_an_alert_names_exists() -> None:
 def test_the_charts_operator_alerts_are_what_voicecap_rules_operator_prints() -> None:
     """The drift check for the chart's copy (`make crds` regenerates it)."""
     shipped = ROOT / "charts" / "voicecap-operator" / "rules" / "voicecap-operator.rules.yaml"
-    assert shipped.read_text() == children.rules_yaml(rules.operator_rule_file())
+    assert shipped.read_text() == children.rules_yaml(operator_rules.operator_rule_file())
