@@ -8,8 +8,9 @@ that stop Prometheus, restart the operator or shift its clock start their own.
 from __future__ import annotations
 
 import copy
+import functools
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,29 @@ def own_cluster() -> Iterator[EmulatedCluster]:
     """A cluster of its own, for tests that run their own operator (no second writer)."""
     with emulated_cluster() as emulated:
         yield emulated
+
+
+def deploy(
+    cluster: EmulatedCluster,
+    exporter: SessionExporter,
+    namespace: str,
+    *,
+    calls: float,
+    ready: int,
+    name: str = "healthcare",
+    **spec: Any,
+) -> None:
+    """The set-up most tests share: `calls` live calls on `<name>-agent` with `ready` ready pods,
+    and its VoiceCapacity."""
+    exporter.set(namespace, name, "p1", calls)
+    workload(cluster.kubectl, namespace, f"{name}-agent", ready=ready)
+    cluster.kubectl.create(vcap(namespace, name, **spec))
+
+
+@pytest.fixture
+def vertical(cluster: EmulatedCluster, exporter: SessionExporter) -> Callable[..., None]:
+    """deploy() on the module's cluster, whose operator is already running."""
+    return functools.partial(deploy, cluster, exporter)
 
 
 @pytest.fixture(scope="module")
@@ -169,12 +193,13 @@ def test_apply_creates_an_owned_hpa_with_the_planned_bounds(
 
 
 def test_sessions_rise_and_the_floor_follows_within_two_intervals(
-    cluster: EmulatedCluster, exporter: SessionExporter, operator: OperatorProcess
+    cluster: EmulatedCluster,
+    exporter: SessionExporter,
+    operator: OperatorProcess,
+    vertical: Callable[..., None],
 ) -> None:
     k = cluster.kubectl
-    exporter.set("rise", "healthcare", "p1", 100)
-    workload(k, "rise", "healthcare-agent", ready=2)
-    k.create(vcap("rise"))
+    vertical("rise", calls=100, ready=2)
     wait_until(lambda: min_replicas(k, "rise") == 2, timeout=15, what="floor 2")
 
     exporter.set("rise", "healthcare", "p1", 1000)  # ceil(1000 / 140) = 8
@@ -189,12 +214,13 @@ def test_sessions_rise_and_the_floor_follows_within_two_intervals(
 
 
 def test_sessions_fall_and_the_floor_waits_for_the_stabilization_window(
-    cluster: EmulatedCluster, exporter: SessionExporter, operator: OperatorProcess
+    cluster: EmulatedCluster,
+    exporter: SessionExporter,
+    operator: OperatorProcess,
+    vertical: Callable[..., None],
 ) -> None:
     k = cluster.kubectl
-    exporter.set("fall", "healthcare", "p1", 1000)
-    workload(k, "fall", "healthcare-agent", ready=8)
-    k.create(vcap("fall", scaleDown={"stabilization": "8s"}))
+    vertical("fall", calls=1000, ready=8, scaleDown={"stabilization": "8s"})
     wait_until(lambda: min_replicas(k, "fall") == 8, timeout=15, what="floor 8")
 
     exporter.set("fall", "healthcare", "p1", 100)
@@ -267,12 +293,13 @@ def test_an_invalid_object_is_reported_and_does_not_stop_the_others(
 
 
 def test_paused_computes_and_reports_but_writes_no_children(
-    cluster: EmulatedCluster, exporter: SessionExporter, operator: OperatorProcess
+    cluster: EmulatedCluster,
+    exporter: SessionExporter,
+    operator: OperatorProcess,
+    vertical: Callable[..., None],
 ) -> None:
     k = cluster.kubectl
-    exporter.set("paused", "healthcare", "p1", 700)
-    workload(k, "paused", "healthcare-agent", ready=5)
-    k.create(vcap("paused", paused=True))
+    vertical("paused", calls=700, ready=5, paused=True)
     wait_until(
         lambda: status(k, "paused").get("replicas", {}).get("floor") == 5,
         timeout=15,
@@ -364,12 +391,13 @@ def test_another_autoscaler_on_the_target_is_a_conflict_and_no_second_hpa(
 
 
 def test_operator_metrics_follow_the_contract(
-    cluster: EmulatedCluster, exporter: SessionExporter, operator: OperatorProcess
+    cluster: EmulatedCluster,
+    exporter: SessionExporter,
+    operator: OperatorProcess,
+    vertical: Callable[..., None],
 ) -> None:
     k = cluster.kubectl
-    exporter.set("metrics", "healthcare", "p1", 420)
-    workload(k, "metrics", "healthcare-agent", ready=4)
-    k.create(vcap("metrics"))
+    vertical("metrics", calls=420, ready=4)
     labels = '{namespace="metrics",vertical="healthcare"}'
     wait_until(
         lambda: f"voicecap_active_sessions{labels} 420.0" in operator.metrics(),
@@ -409,9 +437,7 @@ def test_steady_state_makes_no_writes_and_a_restart_makes_none_either(
     cluster = own_cluster
     k = cluster.kubectl
     for name, sessions in (("alpha", 150), ("beta", 900)):
-        exporter.set("steady", name, "p1", sessions)
-        workload(k, "steady", f"{name}-agent", ready=2)
-        k.create(vcap("steady", name=name))
+        deploy(cluster, exporter, "steady", calls=sessions, ready=2, name=name)
     first = OperatorProcess(
         tmp_path,
         kubeconfig=cluster.kubeconfig(tmp_path),
@@ -454,9 +480,9 @@ def test_prometheus_outage_holds_the_floor_warns_once_and_recovers(
     try:
         with emulated_cluster() as cluster:
             k = cluster.kubectl
-            exporter.set("outage", "healthcare", "p1", 1000)
-            workload(k, "outage", "healthcare-agent", ready=8)
-            k.create(vcap("outage", scaleDown={"stabilization": "0s"}))
+            deploy(
+                cluster, exporter, "outage", calls=1000, ready=8, scaleDown={"stabilization": "0s"}
+            )
             op = OperatorProcess(
                 tmp_path, kubeconfig=cluster.kubeconfig(tmp_path), prometheus_url=prometheus.url
             )
