@@ -552,7 +552,12 @@ def test_a_peak_is_prescaled_before_it_starts(
     try:
         # ceil(1.5 x 600 / 200) = 5, raised from 08:50, before the 09:00 start.
         wait_until(lambda: min_replicas(k, "peak") == 5, timeout=20, what="pre-scaled floor 5")
-        current = status(k, "peak")
+        # the reconcile writes the HPA, then the status: read the status that followed
+        current = wait_until(
+            lambda: (found := status(k, "peak")).get("activePeak") and found,
+            timeout=5,
+            what="the status of the pre-scale",
+        )
         assert current["lastEvaluated"] < "2026-11-23T14:00:00Z"
         assert current["activePeak"] == "monday-morning" and current["mode"] == "Peak"
         assert "lead time" in condition(k, "peak", "PeakActive")["message"]
