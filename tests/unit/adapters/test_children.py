@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from fractions import Fraction
 from typing import Any
 
@@ -11,45 +11,15 @@ import kubernetes_validate
 import pytest
 
 from support.objects import capacity_body
+from support.planned import KUBERNETES, NOW, OK, applied_capacity, evaluate, hpa_for
 from voicecap.adapters import children
 from voicecap.adapters.objects import hpa_report, live_child
-from voicecap.api.models import ObjectMeta, VoiceCapacity, dump
+from voicecap.api.models import ObjectMeta, dump
 from voicecap.core.autoscaler import HPACondition, HPAReport, max_replicas
 from voicecap.core.events import transitions
 from voicecap.core.memory import parse_status
-from voicecap.core.observation import Observation
 from voicecap.core.outcome import Outcome, Transition
-from voicecap.core.plan import Plan, plan
 from voicecap.core.status import build_status
-
-KUBERNETES = "1.32.0"
-
-
-NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)  # a Saturday: no peak
-
-
-OK = Outcome("Reconciled", "HorizontalPodAutoscaler healthcare: minReplicas 3, maxReplicas 40")
-
-
-def capacity(**spec: object) -> VoiceCapacity:
-    body = capacity_body(**spec)
-    body["metadata"].update(uid="0b7c5d3e-1111-2222-3333-444455556666", generation=3)
-    body["metadata"]["labels"] = {
-        "app.kubernetes.io/part-of": "voice",
-        "app.kubernetes.io/instance": "argo-app",
-        "team": "care",
-    }
-    return VoiceCapacity.model_validate(body)
-
-
-def evaluate(vcap: VoiceCapacity, sessions: float | None, ready: int | None = 3, **kw: object):  # type: ignore[no-untyped-def]
-    observation = Observation(sessions=sessions, sampled_at=kw.pop("at", NOW), ready_replicas=ready)  # type: ignore[arg-type]
-    return plan(vcap, observation, kw.pop("now", NOW), kw.pop("memory", None))  # type: ignore[arg-type]
-
-
-def hpa_for(vcap: VoiceCapacity, decided: Plan) -> dict[str, Any]:
-    """The HPA as the operator renders it while the HPA reads its metric (maxReplicas = ceiling)."""
-    return children.render_hpa(vcap, decided, max_replicas(decided.floor, decided.ceiling, None))
 
 
 def _hpa_live(active: tuple[str, str] | None, current: int = 6) -> dict[str, Any]:
@@ -65,7 +35,7 @@ def _hpa_live(active: tuple[str, str] | None, current: int = 6) -> dict[str, Any
 
 
 def test_only_allow_listed_labels_reach_children() -> None:
-    labels = children.child_labels(capacity())
+    labels = children.child_labels(applied_capacity())
     assert labels == {
         "app.kubernetes.io/part-of": "voice",
         "app.kubernetes.io/managed-by": "voicecap-operator",
@@ -83,7 +53,7 @@ def test_quantities_are_canonical(value: Fraction | float, text: str) -> None:
 
 
 def test_an_hpa_with_server_defaults_needs_no_patch() -> None:
-    vcap = capacity()
+    vcap = applied_capacity()
     desired = hpa_for(vcap, evaluate(vcap, 300))
     live = copy.deepcopy(desired)
     live["metadata"].update(
@@ -97,7 +67,7 @@ def test_an_hpa_with_server_defaults_needs_no_patch() -> None:
 
 
 def test_an_hpa_patch_carries_only_what_differs() -> None:
-    vcap = capacity()
+    vcap = applied_capacity()
     desired = hpa_for(vcap, evaluate(vcap, 1000))
     live = hpa_for(vcap, evaluate(vcap, 300))
     live["metadata"]["labels"].pop("voicecap.io/vertical")
@@ -108,7 +78,7 @@ def test_an_hpa_patch_carries_only_what_differs() -> None:
 
 
 def test_ownership_is_by_uid_when_both_sides_have_one() -> None:
-    vcap = capacity()
+    vcap = applied_capacity()
     mine = hpa_for(vcap, evaluate(vcap, 300))
     assert live_child(mine).owned_by(vcap)
     theirs = copy.deepcopy(mine)
@@ -151,7 +121,7 @@ def test_events_are_valid_and_uniquely_named() -> None:
 def test_max_replicas_is_held_at_the_floor_only_while_the_hpa_cannot_read_its_metric(
     active: tuple[str, str] | None, expected_max: int
 ) -> None:
-    vcap = capacity()
+    vcap = applied_capacity()
     decided = evaluate(vcap, 300)
     assert (decided.floor, decided.ceiling) == (3, 40)
     report = hpa_report(_hpa_live(active))
@@ -163,7 +133,7 @@ def test_max_replicas_is_held_at_the_floor_only_while_the_hpa_cannot_read_its_me
 
 
 def test_the_hpa_report_is_in_status_with_a_condition_and_events_on_transitions() -> None:
-    vcap = capacity()
+    vcap = applied_capacity()
     decided = evaluate(vcap, 300)
     good = hpa_report(_hpa_live(("True", "ValidMetricFound")))
     bad = hpa_report(_hpa_live(("False", "FailedGetPodsMetric")))

@@ -3,54 +3,23 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import kubernetes_validate
 
-from support.objects import capacity_body
-from voicecap.adapters import children
-from voicecap.api.models import VoiceCapacity, dump
+from support.planned import KUBERNETES, NOW, OK, applied_capacity, evaluate, hpa_for
+from voicecap.api.models import dump
 from voicecap.core.autoscaler import HPACondition, HPAReport, max_replicas
 from voicecap.core.events import transitions
 from voicecap.core.memory import memory_from_status, parse_status
 from voicecap.core.observation import Observation
 from voicecap.core.outcome import Outcome
-from voicecap.core.plan import Plan, plan
+from voicecap.core.plan import plan
 from voicecap.core.status import build_status, invalid_status
 from voicecap.service.clock import Clock
 
-KUBERNETES = "1.32.0"
-
-
-NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)  # a Saturday: no peak
-
-
-OK = Outcome("Reconciled", "HorizontalPodAutoscaler healthcare: minReplicas 3, maxReplicas 40")
-
-
-def capacity(**spec: object) -> VoiceCapacity:
-    body = capacity_body(**spec)
-    body["metadata"].update(uid="0b7c5d3e-1111-2222-3333-444455556666", generation=3)
-    body["metadata"]["labels"] = {
-        "app.kubernetes.io/part-of": "voice",
-        "app.kubernetes.io/instance": "argo-app",
-        "team": "care",
-    }
-    return VoiceCapacity.model_validate(body)
-
-
-def evaluate(vcap: VoiceCapacity, sessions: float | None, ready: int | None = 3, **kw: object):  # type: ignore[no-untyped-def]
-    observation = Observation(sessions=sessions, sampled_at=kw.pop("at", NOW), ready_replicas=ready)  # type: ignore[arg-type]
-    return plan(vcap, observation, kw.pop("now", NOW), kw.pop("memory", None))  # type: ignore[arg-type]
-
-
-def hpa_for(vcap: VoiceCapacity, decided: Plan) -> dict[str, Any]:
-    """The HPA as the operator renders it while the HPA reads its metric (maxReplicas = ceiling)."""
-    return children.render_hpa(vcap, decided, max_replicas(decided.floor, decided.ceiling, None))
-
 
 def test_rendered_hpa_is_a_valid_autoscaling_v2_object() -> None:
-    vcap = capacity()
+    vcap = applied_capacity()
     hpa = hpa_for(vcap, evaluate(vcap, 300))
     kubernetes_validate.validate(hpa, KUBERNETES, strict=True)
     assert hpa["spec"]["minReplicas"] == 3 and hpa["spec"]["maxReplicas"] == 40
@@ -67,7 +36,7 @@ def test_rendered_hpa_is_a_valid_autoscaling_v2_object() -> None:
 
 
 def test_status_round_trips_into_the_same_memory() -> None:
-    vcap = capacity(scaleDown={"stabilization": "10m"})
+    vcap = applied_capacity(scaleDown={"stabilization": "10m"})
     first = evaluate(vcap, 1000)
     second = evaluate(vcap, 100, now=NOW + timedelta(minutes=1), memory=first.memory)
     status = build_status(second, OK, previous=None, generation=3, now=NOW)
@@ -79,7 +48,7 @@ def test_status_round_trips_into_the_same_memory() -> None:
 
 def test_a_steady_evaluation_produces_an_identical_status() -> None:
     """The operator writes differences only: same inputs, later time, same status."""
-    vcap = capacity(
+    vcap = applied_capacity(
         sessions={"perPod": 200, "targetUtilization": 0.2},  # so that 0.3 is above its band
         headroom={"warning": 0.3, "critical": 0.9, "for": "1m"},
     )
@@ -101,7 +70,7 @@ def test_a_steady_evaluation_produces_an_identical_status() -> None:
 
 
 def test_conditions_say_what_an_sre_needs() -> None:
-    vcap = capacity(replicas={"min": 2, "max": 4})
+    vcap = applied_capacity(replicas={"min": 2, "max": 4})
     decided = evaluate(vcap, None)  # sessions unknown, budget unknown
     status = dump(build_status(decided, OK, previous=None, generation=3, now=NOW))
     by_type = {c["type"]: c for c in status["conditions"]}
@@ -139,7 +108,7 @@ def test_conditions_say_what_an_sre_needs() -> None:
 
 
 def test_last_transition_time_moves_only_when_the_status_changes() -> None:
-    vcap = capacity()
+    vcap = applied_capacity()
     later = NOW + timedelta(minutes=5)
     first = build_status(evaluate(vcap, 300), OK, previous=None, generation=3, now=NOW)
     same = build_status(evaluate(vcap, 310, now=later), OK, previous=first, generation=3, now=later)
@@ -153,7 +122,7 @@ def test_last_transition_time_moves_only_when_the_status_changes() -> None:
 
 
 def test_events_only_on_transitions() -> None:
-    vcap = capacity()
+    vcap = applied_capacity()
     healthy = build_status(evaluate(vcap, 300), OK, previous=None, generation=3, now=NOW)
     # A first evaluation reports only what needs attention (here: the budget that does not exist).
     assert [t.reason for t in transitions(None, healthy)] == ["BudgetShort"]
@@ -176,7 +145,7 @@ def test_events_only_on_transitions() -> None:
 
 
 def test_invalid_spec_keeps_the_last_decision() -> None:
-    vcap = capacity()
+    vcap = applied_capacity()
     good = build_status(evaluate(vcap, 300), OK, previous=None, generation=3, now=NOW)
     bad = invalid_status(
         "spec.peaks[0].timeZone: unknown IANA time zone", previous=good, generation=4, now=NOW
@@ -209,7 +178,7 @@ def test_max_replicas_never_below_one_or_the_floor() -> None:
 
 
 def test_near_ceiling_is_a_condition_an_event_and_it_survives_a_restart() -> None:
-    vcap = capacity(replicas={"min": 2, "max": 5})  # the ceiling carries 1,000 calls
+    vcap = applied_capacity(replicas={"min": 2, "max": 5})  # the ceiling carries 1,000 calls
     first = build_status(evaluate(vcap, 750, ready=5), OK, previous=None, generation=3, now=NOW)
     near = {c.type: c for c in first.conditions}["NearCeiling"]
     assert (near.status, near.reason) == ("False", "BelowPlanningLevel")
