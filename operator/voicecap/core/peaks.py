@@ -18,6 +18,8 @@ Every function below that names a peak skips them; the schedule-level ones do no
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -144,39 +146,34 @@ def opening_at_or_before(peak: Peak, at: datetime) -> datetime | None:
     return None
 
 
-def opening_after(peak: Peak, at: datetime) -> datetime | None:
-    """The earliest start strictly after `at` of a window that opens."""
+def _starts_after(peak: Peak, at: datetime) -> Iterator[tuple[datetime, bool]]:
+    """The schedule's starts after `at`, each with whether its day is excluded, up to and
+    including the first that opens; an excluded day is skipped in one step, whatever the cron."""
     cursor = at
     for _ in range(_MAX_STEPS):
         start = earliest_start_after(peak.schedule, peak.time_zone, cursor)
         if start is None:
-            return None
-        span = excluded_span(peak, start_day(peak, start))
-        if span is None:
-            return start
-        after = _midnight(span[1] + timedelta(days=1), peak.time_zone)  # the span's end
-        cursor = max(after - timedelta(minutes=1), start)
-    return None
+            return
+        day = start_day(peak, start)
+        excluded = excluded_span(peak, day) is not None
+        yield start, excluded
+        if not excluded:
+            return
+        cursor = max(
+            _midnight(day + timedelta(days=1), peak.time_zone) - timedelta(minutes=1), start
+        )
+
+
+def opening_after(peak: Peak, at: datetime) -> datetime | None:
+    """The earliest start strictly after `at` of a window that opens."""
+    return next((start for start, excluded in _starts_after(peak, at) if not excluded), None)
 
 
 def skipped_before_next(peak: Peak, at: datetime, limit: int = 16) -> list[date]:
     """The excluded days on which the schedule would open a window after `at`, up to the next
     window that opens (what `voicecap plan` shows as the exclusions that apply now)."""
-    days: list[date] = []
-    cursor = at
-    while len(days) < limit:
-        start = earliest_start_after(peak.schedule, peak.time_zone, cursor)
-        if start is None:
-            break
-        day = start_day(peak, start)
-        span = excluded_span(peak, day)
-        if span is None:
-            break
-        days.append(day)
-        cursor = max(
-            _midnight(day + timedelta(days=1), peak.time_zone) - timedelta(minutes=1), start
-        )
-    return days
+    skipped = (start_day(peak, start) for start, excluded in _starts_after(peak, at) if excluded)
+    return list(itertools.islice(skipped, limit))
 
 
 def active_window(peak: Peak, now: datetime) -> Window | None:
