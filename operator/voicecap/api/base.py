@@ -15,6 +15,7 @@ from pydantic.alias_generators import to_camel
 from pydantic.config import JsonDict
 
 from voicecap.api.types import (
+    OBJECT_NAME_PATTERN,
     parse_duration,
 )
 
@@ -48,6 +49,11 @@ def duration_field(default: str, description: str, **kwargs: Any) -> Any:
         json_schema_extra={"default": default},
         **kwargs,
     )
+
+
+def object_name_field(description: str) -> Any:
+    """The name of a Kubernetes object in the VoiceCapacity's namespace (a DNS subdomain)."""
+    return Field(min_length=1, max_length=253, pattern=OBJECT_NAME_PATTERN, description=description)
 
 
 def cel(rule: str, message: str, field_path: str | None = None) -> JsonDict:

@@ -25,6 +25,7 @@ from voicecap.api.base import (
     cel,
     defaulted,
     duration_field,
+    object_name_field,
 )
 from voicecap.api.spec_limits import Admission, Headroom, MetricsOutage, ModelTokens
 from voicecap.api.spec_peaks import Forecast, Peak
@@ -44,12 +45,7 @@ class TargetRef(SpecModel):
     kind: Literal["Deployment", "StatefulSet"] = Field(
         "Deployment", description="Kind of the target workload."
     )
-    name: str = Field(
-        min_length=1,
-        max_length=253,
-        pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$",
-        description="Name of the target workload, in the VoiceCapacity's namespace.",
-    )
+    name: str = object_name_field("Name of the target workload, in the VoiceCapacity's namespace.")
 
 
 class Sessions(SpecModel):

@@ -8,7 +8,13 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from voicecap.api.base import RESERVED_RULE_LABELS, SpecModel, cel, duration_field
+from voicecap.api.base import (
+    RESERVED_RULE_LABELS,
+    SpecModel,
+    cel,
+    duration_field,
+    object_name_field,
+)
 from voicecap.api.types import PROMETHEUS_LABEL_NAME_PATTERN, Duration
 
 
@@ -119,11 +125,8 @@ class MetricsOutage(SpecModel):
 class ConfigMapRef(SpecModel):
     """A ConfigMap in the VoiceCapacity's own namespace."""
 
-    name: str = Field(
-        min_length=1,
-        max_length=253,
-        pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$",
-        description="Name of the ConfigMap the operator writes the namespace's limits into.",
+    name: str = object_name_field(
+        "Name of the ConfigMap the operator writes the namespace's limits into."
     )
     namespace: str | None = Field(
         None,

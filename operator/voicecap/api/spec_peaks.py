@@ -8,19 +8,16 @@ from datetime import timedelta
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from voicecap.api import zones
-from voicecap.api.base import MAX_EXCLUDED, SpecModel, cel, duration_field
+from voicecap.api.base import MAX_EXCLUDED, SpecModel, cel, duration_field, object_name_field
 from voicecap.api.types import Cron, DateSpan, Duration, TimeZone
 
 
 class CalendarRef(SpecModel):
     """A ConfigMap of excluded days in the VoiceCapacity's own namespace."""
 
-    name: str = Field(
-        min_length=1,
-        max_length=253,
-        pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$",
-        description="Name of the ConfigMap; every value of its data is read, one date or range "
-        "(2026-12-24/2026-12-26) per line, `#` starting a comment.",
+    name: str = object_name_field(
+        "Name of the ConfigMap; every value of its data is read, one date or range "
+        "(2026-12-24/2026-12-26) per line, `#` starting a comment."
     )
 
 

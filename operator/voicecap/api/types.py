@@ -73,6 +73,8 @@ _DECIMAL_SUFFIXES = {
     "E": Decimal("1e18"),
 }
 
+# Names of namespaced objects (DNS subdomains), as the API server checks them.
+OBJECT_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
 # Kubernetes label values, and Prometheus label names (for generated alert rules).
 LABEL_VALUE_PATTERN = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
 PROMETHEUS_LABEL_NAME_PATTERN = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
@@ -117,7 +119,7 @@ def parse_cron(value: object) -> str:
 def parse_time_zone(value: object) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError(f"expected an IANA time zone such as America/New_York, got {value!r}")
-    if value not in zones.time_zones():
+    if not zones.known(value):
         raise ValueError(f"unknown IANA time zone {value!r} (tzdata {zones.tzdata_version()})")
     return value
 

@@ -25,11 +25,16 @@ def time_zones() -> tuple[str, ...]:
 @lru_cache(maxsize=512)
 def zone(name: str) -> ZoneInfo:
     """The zone `name`, read from the package (KeyError when it has no such zone)."""
-    if name not in _known():
+    if not known(name):
         raise KeyError(name)
     path = resources.files("tzdata.zoneinfo").joinpath(*name.split("/"))
     with path.open("rb") as data:
         return ZoneInfo.from_file(data, key=name)
+
+
+def known(name: str) -> bool:
+    """Whether the package ships zone `name`."""
+    return name in _known()
 
 
 @lru_cache(maxsize=1)
