@@ -185,7 +185,7 @@ def tokenbudget_index(name: str, body: kopf.Body, **_: Any) -> Any:
 
 @kopf.index("apps", "v1", "deployments")
 def deployment_index(namespace: str | None, name: str, body: kopf.Body, **_: Any) -> Any:
-    return {(namespace, "Deployment", name): target_state(body)}  # ready, replicas, requests
+    return {(namespace, "Deployment", name): target_state(body)}  # ready pods, requests
 
 
 @kopf.index("apps", "v1", "statefulsets")

@@ -1,5 +1,5 @@
 """Scale targets as the service reads them: raw Deployment and StatefulSet bodies in, typed
-values out (ready replicas, the replicas asked for, the pods' requests)."""
+values out (ready replicas, the pods' requests)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from voicecap.core.pod_fit import PodRequests
 @dataclass(frozen=True)
 class TargetState:
     ready: int
-    replicas: int  # spec.replicas: what the HPA asked for
     requests: PodRequests
 
 
@@ -38,9 +37,4 @@ def pod_requests(body: Mapping[str, Any]) -> PodRequests:
 
 def target_state(body: Mapping[str, Any]) -> TargetState:
     status = body.get("status") or {}
-    spec = body.get("spec") or {}
-    return TargetState(
-        ready=int(status.get("readyReplicas") or 0),
-        replicas=int(spec["replicas"]) if spec.get("replicas") is not None else 1,
-        requests=pod_requests(body),
-    )
+    return TargetState(ready=int(status.get("readyReplicas") or 0), requests=pod_requests(body))
