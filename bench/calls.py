@@ -73,10 +73,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     sys.path.insert(0, str(HERE))
     from callsim import product, sim  # noqa: PLC0415
 
-    if not product.core_plan.__module__ or not Path(
-        sys.modules["voicecap.core.plan"].__file__ or ""
-    ).is_relative_to(args.tree.resolve()):
-        raise SystemExit(f"voicecap.core.plan is not from {args.tree}")
+    if not Path(product.PLAN_MODULE.__file__ or "").is_relative_to(args.tree.resolve()):
+        raise SystemExit(f"{product.PLAN_MODULE.__name__} is not from {args.tree}")
     from callsim.history import Forecaster  # noqa: PLC0415
     from callsim.traces import traces  # noqa: PLC0415
 

@@ -13,8 +13,8 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from voicecap.api.models import TokenBudget, VoiceCapacity
-from voicecap.core.fleet import plan_fleet
-from voicecap.core.observation import Observation
+from voicecap.core.budgets.fleet import plan_fleet
+from voicecap.core.planner.observation import Observation
 
 ZONES = ["America/New_York", "America/Chicago", "America/Los_Angeles", "Europe/London"]
 

@@ -48,8 +48,8 @@ from support.objects import BASE_CAPACITY  # noqa: E402
 from support.real_stack import WRITE_VERBS  # noqa: E402
 from support.servers import OperatorProcess, Prometheus, SessionExporter, wait_until  # noqa: E402
 from voicecap.api.models import VoiceCapacity  # noqa: E402
-from voicecap.core.fleet import plan_fleet  # noqa: E402
-from voicecap.core.observation import Observation  # noqa: E402
+from voicecap.core.budgets.fleet import plan_fleet  # noqa: E402
+from voicecap.core.planner.observation import Observation  # noqa: E402
 
 INTERVAL = 5.0
 NAMESPACES = 20

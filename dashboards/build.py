@@ -34,7 +34,7 @@ from grafana_foundation_sdk.models.dashboard import (
     VariableRefresh,
 )
 
-from voicecap.core.budget_status import NEAR_CAP
+from voicecap.core.status.budget import NEAR_CAP
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUTS = [

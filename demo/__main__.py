@@ -35,7 +35,7 @@ from support.localstack import LocalStack, local_stack  # noqa: E402
 from support.servers import alive  # noqa: E402
 from voicecap.adapters import manifests  # noqa: E402
 from voicecap.api.models import Peak, VoiceCapacity  # noqa: E402
-from voicecap.core.peaks import active_window, windows_meeting  # noqa: E402
+from voicecap.core.peaks.windows import active_window, windows_meeting  # noqa: E402
 
 START = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)  # Sunday 23:00 in New York
 END = datetime(2026, 11, 23, 18, 30, tzinfo=UTC)  # Monday 13:30 New York, 18:30 London

@@ -5,15 +5,33 @@ get per-slot weekly values; older ones the window's.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from voicecap.api.models import VoiceCapacity
-from voicecap.core import conditions, forecast, peaks, sizing
-from voicecap.core.forecast import History
-from voicecap.core.observation import Observation
-from voicecap.core.plan import plan as core_plan
+
+
+def _module(*names: str) -> Any:
+    """The first of `names` the release under test has: modules moved between releases (core/
+    grouped into subpackages), and --before runs an older tree through this same file."""
+    for name in names:
+        try:
+            return importlib.import_module(name)
+        except ModuleNotFoundError:
+            continue
+    raise ModuleNotFoundError(f"none of {names}")
+
+
+sizing = _module("voicecap.core.sizing")
+forecast = _module("voicecap.core.peaks.forecast", "voicecap.core.forecast")
+peaks = _module("voicecap.core.peaks.windows", "voicecap.core.peaks")
+conditions = _module("voicecap.core.status.conditions", "voicecap.core.conditions")
+History = forecast.History
+Observation = _module("voicecap.core.planner.observation", "voicecap.core.observation").Observation
+PLAN_MODULE = _module("voicecap.core.planner.plan", "voicecap.core.plan")
+core_plan = PLAN_MODULE.plan
 
 SLOTS = hasattr(forecast, "slots_of")
 ALERTING = ("HeadroomLow", "NearCeiling", "BurstAboveFactor")

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from voicecap.api.timefmt import iso
-from voicecap.core.plan import Plan
+from voicecap.core.planner.plan import Plan
 
 
 def plan_to_json(plan: Plan) -> dict[str, Any]:

@@ -21,7 +21,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from voicecap.core import operator_rules
+from voicecap.core.alerts import operator_rules
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "charts" / "voicecap-operator"

@@ -445,7 +445,7 @@ def test_another_hpa_on_the_target_is_a_conflicting_autoscaler_reported_once(
 def test_the_hpa_controller_without_its_metric_enforces_min_but_never_scales_down(
     cluster: Cluster, applied: list[dict[str, Any]]
 ) -> None:
-    """The reading core/autoscaler.py rests on, checked against the real HPA controller: a plain
+    """The reading core/apply/autoscaler.py rests on, checked against the real HPA controller: a plain
     HPA whose Pods metric has no series raises the target to minReplicas, then, with minReplicas
     lowered, leaves it there (FailedGetPodsMetric), sync after sync."""
     app = "plain-hpa-agent"

@@ -58,7 +58,7 @@ def test_examples_get_an_hpa_a_status_and_printer_columns(
             f"HPA {name} at the floor",
         )
 
-        # the ceiling, or the floor while the HPA cannot read its metric (core/autoscaler.py):
+        # the ceiling, or the floor while the HPA cannot read its metric (core/apply/autoscaler.py):
         # on a real cluster these calls are counted on no real pod, so the HPA reads nothing
         def max_as_reported(name: str = name, floor: int = floor, ceiling: int = ceiling) -> bool:
             held = condition(cluster, name, "HPAMetrics").get("status") == "False"

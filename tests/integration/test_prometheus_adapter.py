@@ -19,8 +19,8 @@ from support.servers import (
 )
 from voicecap.adapters.prometheus import DEFAULT_QUERY, PrometheusSessions, SessionSource
 from voicecap.api.models import VoiceCapacity
-from voicecap.core.observation import Observation, judge_sessions
-from voicecap.core.plan import plan
+from voicecap.core.planner.observation import Observation, judge_sessions
+from voicecap.core.planner.plan import plan
 
 pytestmark = pytest.mark.integration
 

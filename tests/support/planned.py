@@ -9,10 +9,10 @@ from typing import Any
 from support.objects import capacity_body
 from voicecap.adapters import children
 from voicecap.api.models import VoiceCapacity
-from voicecap.core.autoscaler import max_replicas
-from voicecap.core.observation import Observation
-from voicecap.core.outcome import Outcome
-from voicecap.core.plan import Plan, plan
+from voicecap.core.apply.autoscaler import max_replicas
+from voicecap.core.apply.outcome import Outcome
+from voicecap.core.planner.observation import Observation
+from voicecap.core.planner.plan import Plan, plan
 
 KUBERNETES = "1.32.0"  # the schemas kubernetes-validate checks rendered objects against
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)  # a Saturday: no peak

@@ -31,8 +31,8 @@ from voicecap.adapters.objects import (
     live_child,
 )
 from voicecap.adapters.prometheus import QueryFailedError, SessionSource
-from voicecap.core.observation import Observation
-from voicecap.core.pod_fit import PodRequests
+from voicecap.core.planner.observation import Observation
+from voicecap.core.planner.pod_fit import PodRequests
 from voicecap.service.assembly import Service as Assembled
 from voicecap.service.assembly import assemble
 from voicecap.service.clock import Clock

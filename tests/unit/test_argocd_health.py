@@ -13,10 +13,10 @@ import pytest
 
 from support.objects import ROOT, capacity_body
 from voicecap.api.models import VoiceCapacity, dump
-from voicecap.core.observation import Observation
-from voicecap.core.outcome import Outcome
-from voicecap.core.plan import plan
-from voicecap.core.status import build_status, invalid_status
+from voicecap.core.apply.outcome import Outcome
+from voicecap.core.planner.observation import Observation
+from voicecap.core.planner.plan import plan
+from voicecap.core.status.capacity import build_status, invalid_status
 
 SCRIPT = ROOT / "argocd" / "health.lua"
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

@@ -40,9 +40,10 @@ from voicecap.api.names import (
     PROMETHEUS_RULE_API_VERSION,
 )
 from voicecap.api.timefmt import micro_iso
-from voicecap.core import rules, sizing
-from voicecap.core.outcome import Transition
-from voicecap.core.plan import Plan
+from voicecap.core import sizing
+from voicecap.core.alerts import rules
+from voicecap.core.apply.outcome import Transition
+from voicecap.core.planner.plan import Plan
 
 RulesKind = Literal["PrometheusRule", "ConfigMap"]
 PODS_METRIC = "voice_active_sessions_per_pod"

@@ -24,7 +24,7 @@ from typing import Any
 
 from voicecap.adapters.prometheus import PrometheusClient, QueryFailedError
 from voicecap.adapters.prometheus_access import PrometheusAccess
-from voicecap.core.forecast import BURST_WINDOW
+from voicecap.core.peaks.forecast import BURST_WINDOW
 
 SeriesKey = tuple[str, str]  # (namespace, vertical); SINGLE for an override's one series
 SINGLE: SeriesKey = ("", "")

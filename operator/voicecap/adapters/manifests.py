@@ -21,8 +21,8 @@ from pydantic import ValidationError
 
 from voicecap.adapters.workloads import pod_requests
 from voicecap.api.models import TokenBudget, VoiceCapacity
-from voicecap.core.calendar import MISSING, Calendar, Resolved, parse_calendar, with_calendars
-from voicecap.core.pod_fit import PodRequests
+from voicecap.core.peaks.calendar import MISSING, Calendar, Resolved, parse_calendar, with_calendars
+from voicecap.core.planner.pod_fit import PodRequests
 
 KINDS: dict[str, type[VoiceCapacity] | type[TokenBudget]] = {
     "VoiceCapacity": VoiceCapacity,

@@ -23,10 +23,10 @@ from voicecap.api.models import (
     VoiceCapacityStatus,
 )
 from voicecap.api.timefmt import parse_iso
-from voicecap.core.autoscaler import HPA_CONDITION_TYPES, HPACondition, HPAReport
-from voicecap.core.budget_status import parse_budget_status
-from voicecap.core.memory import memory_from_status, parse_status
-from voicecap.core.observation import Memory
+from voicecap.core.apply.autoscaler import HPA_CONDITION_TYPES, HPACondition, HPAReport
+from voicecap.core.planner.observation import Memory
+from voicecap.core.status.budget import parse_budget_status
+from voicecap.core.status.memory import memory_from_status, parse_status
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import contextlib
 
 from prometheus_client import CollectorRegistry, Gauge
 
-from voicecap.core.plan import Plan
+from voicecap.core.planner.plan import Plan
 
 _VERTICAL = ("namespace", "vertical")
 _PEAK = ("namespace", "vertical", "peak")

@@ -32,7 +32,7 @@ from voicecap.adapters.prometheus_access import (
     explain_status,
     redact,
 )
-from voicecap.core.observation import Observation, SessionsState
+from voicecap.core.planner.observation import Observation, SessionsState
 
 SESSIONS_METRIC = "voice_active_sessions"
 DEFAULT_QUERY = f"sum by (namespace, vertical) ({SESSIONS_METRIC})"

@@ -14,7 +14,7 @@ from voicecap.adapters.children import RulesKind
 from voicecap.adapters.objects import BudgetEntry, CapacityEntry, LiveChild, ObjectParser
 from voicecap.adapters.workloads import TargetState
 from voicecap.api.names import PROMETHEUS_RULE_CRD
-from voicecap.core.pod_fit import PodRequests
+from voicecap.core.planner.pod_fit import PodRequests
 
 
 class KopfWorld:

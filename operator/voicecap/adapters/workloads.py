@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from voicecap.api.types import parse_quantity
-from voicecap.core.pod_fit import PodRequests
+from voicecap.core.planner.pod_fit import PodRequests
 
 
 @dataclass(frozen=True)

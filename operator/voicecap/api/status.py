@@ -112,7 +112,7 @@ class TPMStatus(Model):
 
 
 class Recommendation(Model):
-    """A floor scale-down stabilization remembers (see core/stabilization.py for `at`)."""
+    """A floor scale-down stabilization remembers (see core/planner/stabilization.py for `at`)."""
 
     at: Timestamp = Field(description="When this floor was recommended.")
     floor: int = Field(description="The floor recommended then.")

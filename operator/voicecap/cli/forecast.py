@@ -21,9 +21,9 @@ from voicecap.cli.args import UsageError
 from voicecap.cli.history import connect, finite, short, text
 from voicecap.cli.offline import load_capacities
 from voicecap.core import sizing
-from voicecap.core.forecast import PeakForecast
 from voicecap.core.numbers import num
-from voicecap.core.peaks import skipped_before_next
+from voicecap.core.peaks.forecast import PeakForecast
+from voicecap.core.peaks.windows import skipped_before_next
 from voicecap.report import columns
 from voicecap.service.clock import Clock
 from voicecap.service.history import HistoryCache

@@ -13,10 +13,10 @@ from voicecap.adapters import children, manifests
 from voicecap.api.crd import all_crds
 from voicecap.api.models import VoiceCapacity
 from voicecap.cli.args import UsageError
-from voicecap.core.fleet import plan_fleet
-from voicecap.core.observation import Observation
-from voicecap.core.operator_rules import operator_rule_file
-from voicecap.core.rules import rule_file
+from voicecap.core.alerts.operator_rules import operator_rule_file
+from voicecap.core.alerts.rules import rule_file
+from voicecap.core.budgets.fleet import plan_fleet
+from voicecap.core.planner.observation import Observation
 from voicecap.report import plan_to_json, plans_table
 
 Number = TypeVar("Number", int, float)

@@ -19,10 +19,10 @@ from voicecap.api.timefmt import iso
 from voicecap.cli.args import UsageError
 from voicecap.cli.history import connect, finite, short, text
 from voicecap.cli.offline import load_capacities
-from voicecap.core.forecast import PeakForecast, forecast_from
 from voicecap.core.numbers import num
-from voicecap.core.peaks import windows_meeting
-from voicecap.core.replay import STRATEGIES, Point, Strategy, Totals, replay
+from voicecap.core.peaks.forecast import PeakForecast, forecast_from
+from voicecap.core.peaks.windows import windows_meeting
+from voicecap.core.replay.strategies import STRATEGIES, Point, Strategy, Totals, replay
 from voicecap.report import columns
 from voicecap.service.history_shapes import series_key, shape_of, weekly_spans, weeks_from
 

@@ -15,8 +15,8 @@ import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 
 from voicecap.api.models import VoiceCapacity
-from voicecap.core.peaks import windows_meeting
-from voicecap.core.replay import Strategy, Totals
+from voicecap.core.peaks.windows import windows_meeting
+from voicecap.core.replay.strategies import Strategy, Totals
 
 _STYLE: dict[Strategy, tuple[str, str, str]] = {
     "voicecap": ("tab:green", "-", "voicecap"),

@@ -1,6 +1,6 @@
 """Publishes admission limits into the ConfigMaps named by spec.admission.configMapRef: one per
 (namespace, name), shared by every VoiceCapacity that names it, written only when a vertical's
-published limit changes (core/admission.py says when that is worth it)."""
+published limit changes (core/apply/admission.py says when that is worth it)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from collections.abc import Iterable
 from voicecap.adapters.kube import KubeError, NotFoundError, Ref
 from voicecap.api.models import VoiceCapacity
 from voicecap.api.names import MANAGED_BY, MANAGED_BY_LABEL
-from voicecap.core import admission
-from voicecap.core.admission import Published
-from voicecap.core.plan import Plan
+from voicecap.core.apply import admission
+from voicecap.core.apply.admission import Published
+from voicecap.core.planner.plan import Plan
 from voicecap.service.ports import Kube
 
 log = logging.getLogger("voicecap")

@@ -11,10 +11,10 @@ from voicecap.adapters import children
 from voicecap.adapters.kube import NotFoundError, RejectedError
 from voicecap.adapters.objects import LiveChild
 from voicecap.api.models import VoiceCapacity
-from voicecap.core.autoscaler import HPAReport, max_replicas, settled
-from voicecap.core.guards import Surroundings, guard
-from voicecap.core.outcome import Outcome, RulesOutcome, Transition
-from voicecap.core.plan import Plan
+from voicecap.core.apply.autoscaler import HPAReport, max_replicas, settled
+from voicecap.core.apply.guards import Surroundings, guard
+from voicecap.core.apply.outcome import Outcome, RulesOutcome, Transition
+from voicecap.core.planner.plan import Plan
 from voicecap.service.parts import Parts
 
 

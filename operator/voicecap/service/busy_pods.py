@@ -1,5 +1,5 @@
 """Busy pods last (spec.scaleDown.protectBusyPods): before a workload shrinks, its pods carry
-their rank by live calls as controller.kubernetes.io/pod-deletion-cost (core/busy_pods.py).
+their rank by live calls as controller.kubernetes.io/pod-deletion-cost (core/apply/busy_pods.py).
 
 Two moments rank: before the operator writes a lower minReplicas (the reconcile waits for the
 costs, so no scale-down the operator causes can beat its own ranking), and after every cycle for
@@ -23,9 +23,9 @@ from voicecap.adapters.kube import KubeError, Ref
 from voicecap.adapters.objects import LiveChild
 from voicecap.adapters.prometheus import QueryFailedError
 from voicecap.api.models import VoiceCapacity
-from voicecap.core import busy_pods
-from voicecap.core.outcome import Transition
-from voicecap.core.plan import Plan
+from voicecap.core.apply import busy_pods
+from voicecap.core.apply.outcome import Transition
+from voicecap.core.planner.plan import Plan
 from voicecap.service.clock import Clock
 from voicecap.service.ports import Kube
 from voicecap.service.sessions import SessionCache

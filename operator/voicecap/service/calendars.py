@@ -1,5 +1,5 @@
 """Holiday calendars read from the cluster: one GET per referenced ConfigMap a minute, shared by
-every VoiceCapacity that names it (core/calendar.py merges the days into their peaks).
+every VoiceCapacity that names it (core/peaks/calendar.py merges the days into their peaks).
 
 Calendars are read on demand rather than watched: the operator watches only the ConfigMaps it
 owns (a label selector), and users' calendars carry no label of ours. A failed read keeps the
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from voicecap.adapters.kube import KubeError, Ref
 from voicecap.api.models import VoiceCapacity
-from voicecap.core.calendar import MISSING, Calendar, Resolved, parse_calendar, with_calendars
+from voicecap.core.peaks.calendar import MISSING, Calendar, Resolved, parse_calendar, with_calendars
 from voicecap.service.ports import Kube
 
 log = logging.getLogger("voicecap")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from voicecap.adapters.objects import BudgetEntry, CapacityEntry
 from voicecap.api.models import VoiceCapacity, dump
-from voicecap.core.plan import Plan
+from voicecap.core.planner.plan import Plan
 from voicecap.service.admission import AdmissionPublisher
 from voicecap.service.parts import Parts
 from voicecap.service.peering import PeeringGate

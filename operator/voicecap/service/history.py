@@ -1,16 +1,15 @@
 """Forecasts for the whole fleet from history: one query per window shape per refresh.
 
-A shape is what a window query depends on: (schedule, time zone, duration, quantile, session
-query, excluded days). Its terms are every slot of every week's window (core/forecast.py: at most
-8 slots a window, so 13 weeks are at most 104 terms). Every VoiceCapacity peak with the same
-shape shares its query, however many there are.
-A shape is refreshed when its forecast.refresh has passed (the shortest among its users), when
-the window it forecasts moves on, or when a window has just closed (for the scorecard). The
-burst factor is one more query per distinct session query, at the same pace.
+A shape is what a window query depends on: (schedule, time zone, duration, quantile, session query,
+excluded days). Its terms are every slot of every week's window (core/peaks/forecast.py: at most 8
+slots a window, so 13 weeks are at most 104 terms). Every VoiceCapacity peak with the same shape
+shares its query, however many there are. A shape is refreshed when its forecast.refresh has passed
+(the shortest among its users), when the window it forecasts moves on, or when a window has just
+closed (for the scorecard). The burst factor is one more query per distinct session query, at the
+same pace.
 
-A failed refresh keeps the last forecasts (core/forecast.py: failed_forecast) and is tried again
-after RETRY_AFTER, so an outage costs one query per shape a minute, not one per cycle.
-"""
+A failed refresh keeps the last forecasts (core/peaks/forecast.py: failed_forecast) and is tried
+again after RETRY_AFTER, so an outage costs one query per shape a minute, not one per cycle."""
 
 from __future__ import annotations
 
@@ -22,7 +21,7 @@ from datetime import datetime, timedelta
 
 from voicecap.adapters.metrics import OperatorMetrics
 from voicecap.api.models import Peak, VoiceCapacity
-from voicecap.core.forecast import (
+from voicecap.core.peaks.forecast import (
     History,
     PeakForecast,
     burst_factor,

@@ -13,7 +13,7 @@ from voicecap.adapters.metrics import OperatorMetrics
 from voicecap.adapters.prometheus import DEFAULT_QUERY as DEFAULT_SESSIONS
 from voicecap.adapters.prometheus import QueryFailedError
 from voicecap.api.models import Peak, VoiceCapacity
-from voicecap.core.forecast import (
+from voicecap.core.peaks.forecast import (
     ForecastReason,
     WeekValue,
     forecast_window,

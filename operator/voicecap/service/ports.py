@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from voicecap.adapters.history import SeriesKey, Span
 from voicecap.adapters.kube import Ref
 from voicecap.adapters.prometheus import QueryRecord, SessionSource
-from voicecap.core.observation import Observation
+from voicecap.core.planner.observation import Observation
 
 
 class Kube(Protocol):

@@ -18,11 +18,11 @@ from voicecap.adapters import children
 from voicecap.adapters.kube import TransientError
 from voicecap.adapters.objects import CapacityEntry
 from voicecap.api.models import dump
-from voicecap.core.events import condition, transitions
-from voicecap.core.memory import memory_from_status, parse_status
-from voicecap.core.outcome import Outcome
-from voicecap.core.plan import Plan, plan
-from voicecap.core.status import build_status, invalid_status
+from voicecap.core.apply.outcome import Outcome
+from voicecap.core.planner.plan import Plan, plan
+from voicecap.core.status.capacity import build_status, invalid_status
+from voicecap.core.status.events import condition, transitions
+from voicecap.core.status.memory import memory_from_status, parse_status
 from voicecap.service.applier import ChildApplier
 from voicecap.service.parts import Parts
 from voicecap.service.sessions import session_source

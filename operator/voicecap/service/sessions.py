@@ -21,7 +21,7 @@ from dataclasses import replace
 from voicecap.adapters.metrics import OperatorMetrics
 from voicecap.adapters.prometheus import SessionSource
 from voicecap.api.models import VoiceCapacity
-from voicecap.core.observation import Observation
+from voicecap.core.planner.observation import Observation
 from voicecap.service.clock import Clock
 from voicecap.service.ports import Sessions as SessionsPort
 

@@ -18,10 +18,10 @@ from datetime import datetime
 
 from voicecap.adapters.objects import BudgetEntry, CapacityEntry
 from voicecap.api.models import TokenBudgetStatus, VoiceCapacity
-from voicecap.core.budget_status import budget_status, invalid_budget_status
-from voicecap.core.fleet import allocate_budgets, granted_tpm
-from voicecap.core.outcome import BudgetState
-from voicecap.core.tokens import Allocation, GrantLedger
+from voicecap.core.apply.outcome import BudgetState
+from voicecap.core.budgets.fleet import allocate_budgets, granted_tpm
+from voicecap.core.budgets.tokens import Allocation, GrantLedger
+from voicecap.core.status.budget import budget_status, invalid_budget_status
 
 
 class TokenBook:

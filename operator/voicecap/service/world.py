@@ -10,7 +10,7 @@ from typing import Protocol
 
 from voicecap.adapters.children import RulesKind
 from voicecap.adapters.objects import BudgetEntry, CapacityEntry, LiveChild
-from voicecap.core.pod_fit import PodRequests
+from voicecap.core.planner.pod_fit import PodRequests
 
 
 class World(Protocol):

@@ -25,8 +25,8 @@ from voicecap.api.names import (
     VOICECAPACITIES,
 )
 from voicecap.api.timefmt import iso
-from voicecap.core.outcome import Transition
-from voicecap.core.rules import rule_group
+from voicecap.core.alerts.rules import rule_group
+from voicecap.core.apply.outcome import Transition
 from voicecap.service.ports import Kube
 
 log = logging.getLogger("voicecap")

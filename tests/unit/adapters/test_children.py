@@ -15,11 +15,11 @@ from support.planned import KUBERNETES, NOW, OK, applied_capacity, evaluate, hpa
 from voicecap.adapters import children
 from voicecap.adapters.objects import hpa_report, live_child
 from voicecap.api.models import ObjectMeta, dump
-from voicecap.core.autoscaler import HPACondition, HPAReport, max_replicas
-from voicecap.core.events import transitions
-from voicecap.core.memory import parse_status
-from voicecap.core.outcome import Outcome, Transition
-from voicecap.core.status import build_status
+from voicecap.core.apply.autoscaler import HPACondition, HPAReport, max_replicas
+from voicecap.core.apply.outcome import Outcome, Transition
+from voicecap.core.status.capacity import build_status
+from voicecap.core.status.events import transitions
+from voicecap.core.status.memory import parse_status
 
 
 def _hpa_live(active: tuple[str, str] | None, current: int = 6) -> dict[str, Any]:

@@ -9,11 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from voicecap.api.models import VoiceCapacity
-from voicecap.core.observation import Memory, Observation
-from voicecap.core.peaks import active_window
-from voicecap.core.plan import plan
-from voicecap.core.stabilization import Recommendation
-from voicecap.core.tokens import TokenRequest, allocate
+from voicecap.core.budgets.tokens import TokenRequest, allocate
+from voicecap.core.peaks.windows import active_window
+from voicecap.core.planner.observation import Memory, Observation
+from voicecap.core.planner.plan import plan
+from voicecap.core.planner.stabilization import Recommendation
 
 instants = st.datetimes(
     min_value=datetime(2025, 1, 1), max_value=datetime(2028, 12, 31), timezones=st.just(UTC)

@@ -1,4 +1,4 @@
-"""core/guards.py: which guard stops a plan, in which order."""
+"""core/apply/guards.py: which guard stops a plan, in which order."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pytest
 
 from support.objects import capacity_body
 from voicecap.api.models import VoiceCapacity
-from voicecap.core.guards import Surroundings, guard
-from voicecap.core.observation import Observation
-from voicecap.core.plan import plan
+from voicecap.core.apply.guards import Surroundings, guard
+from voicecap.core.planner.observation import Observation
+from voicecap.core.planner.plan import plan
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 

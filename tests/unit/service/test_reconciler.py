@@ -9,7 +9,7 @@ import pytest
 
 from support.objects import capacity_body
 from support.world import MemoryWorld, counter, service_for
-from voicecap.core.pod_fit import PodRequests
+from voicecap.core.planner.pod_fit import PodRequests
 
 
 def plain_capacity(name: str = "healthcare") -> dict:

@@ -11,7 +11,7 @@ import pytest
 
 from voicecap.adapters.metrics import OperatorMetrics
 from voicecap.adapters.prometheus import SessionSource
-from voicecap.core.observation import Observation
+from voicecap.core.planner.observation import Observation
 from voicecap.service.clock import Clock
 from voicecap.service.sessions import SessionCache
 

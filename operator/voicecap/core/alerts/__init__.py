@@ -1,0 +1,1 @@
+"""The Prometheus rules the operator generates: per VoiceCapacity and on itself."""

@@ -1,0 +1,1 @@
+"""Peak windows, holiday calendars, forecasts from history and their scorecards."""

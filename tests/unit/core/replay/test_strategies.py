@@ -1,0 +1,138 @@
+"""The replay core: each strategy over recorded calls, what users lose (blocked call-minutes,
+minutes short) and pay (pod-hours), and the HPA model the strategies share."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from support.objects import capacity_body
+from voicecap.api.models import VoiceCapacity
+from voicecap.core.peaks.forecast import PeakForecast
+from voicecap.core.replay.hpa_model import SimulatedHPA
+from voicecap.core.replay.strategies import STRATEGIES, Point, cron_minimum, replay
+
+# Monday 2026-11-23: 08:30 New York; the healthcare peak opens at 09:00 (14:00 UTC).
+START = datetime(2026, 11, 23, 13, 30, tzinfo=UTC)
+OPEN = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+STEP = timedelta(minutes=1)
+
+
+def capacity(**spec: object) -> VoiceCapacity:
+    body = capacity_body(replicas={"min": 1, "max": 40}, model=None, **spec)
+    return VoiceCapacity.model_validate(body)
+
+
+def surge(minutes: int = 120) -> list[Point]:
+    """40 calls until 09:00, then 600 for an hour, then 40 again."""
+    return [
+        Point(at, 600.0 if OPEN <= at < OPEN + timedelta(hours=1) else 40.0)
+        for at in (START + index * STEP for index in range(minutes))
+    ]
+
+
+def test_every_strategy_sees_the_same_calls() -> None:
+    result = replay(capacity(), surge(), step=STEP, forecasts={})
+    assert set(result) == set(STRATEGIES)
+    for totals in result.values():
+        assert [step.sessions for step in totals.steps] == [p.sessions for p in surge()]
+
+
+def test_the_oracle_has_exactly_the_pods_the_calls_need_and_loses_nothing() -> None:
+    oracle = replay(capacity(), surge(), step=STEP, forecasts={})["oracle"]
+    assert {step.pods for step in oracle.steps} == {1, 5}  # ceil(40 / 140), ceil(600 / 140)
+    assert (oracle.blocked_call_minutes, oracle.over_capacity_minutes) == (0, 0)
+    assert oracle.pod_hours == pytest.approx((90 * 1 + 60 * 5 - 30) / 60, abs=0.01)
+
+
+def test_blocked_call_minutes_integrate_the_calls_above_ready_capacity() -> None:
+    """The HPA alone: 09:00's 600 calls meet one ready pod (200 slots) until its new pods are
+    ready 2 minutes later: 400 calls blocked for each of those minutes."""
+    reactive = replay(capacity(peaks=[]), surge(), step=STEP, forecasts={})["reactive"]
+    assert reactive.over_capacity_minutes == 2
+    assert reactive.blocked_call_minutes == 800
+
+
+def test_voicecap_prescales_so_nothing_is_blocked_at_a_fraction_of_the_old_cost() -> None:
+    """expectedSessions 600: 5 pods from 08:50 (1.5 x 600 / 200), where the HPA alone is short
+    for two minutes at 09:00."""
+    result = replay(capacity(), surge(), step=STEP, forecasts={})
+    voicecap, oracle = result["voicecap"], result["oracle"]
+    assert voicecap.blocked_call_minutes == 0 and voicecap.over_capacity_minutes == 0
+    assert max(step.floor or 0 for step in voicecap.steps) == 5
+    # The declared peak is flat without history (5 pods from 08:50 to 11:00, an hour past the
+    # calls); the old rule held 8 pods for those 130 minutes.
+    assert oracle.pod_hours < voicecap.pod_hours < 130 / 60 * 8
+
+
+def test_keda_cron_holds_the_peak_size_from_the_window_start_without_lead_time() -> None:
+    result = replay(capacity(), surge(), step=STEP, forecasts={})
+    keda = result["keda-cron"]
+    floors = {step.at: step.floor for step in keda.steps}
+    assert floors[OPEN - timedelta(minutes=5)] == 1  # no lead time
+    assert floors[OPEN] == floors[OPEN + timedelta(minutes=89)] == 5
+    assert keda.blocked_call_minutes > 0  # the minimum arrives with the calls, not before
+
+
+def test_cron_minimum_uses_the_forecast_of_the_window() -> None:
+    body = capacity_body()
+    del body["spec"]["peaks"][0]["expectedSessions"]
+    vcap = VoiceCapacity.model_validate(body)
+    forecasts = {
+        ("monday-morning", OPEN): PeakForecast("monday-morning", 1000.0, reason="Forecast")
+    }
+    assert cron_minimum(vcap, forecasts, OPEN) == 8  # 1.5 x 1000 / 200
+    assert cron_minimum(vcap, forecasts, OPEN - timedelta(minutes=1)) is None
+    assert cron_minimum(vcap, {}, OPEN) is None  # no forecast, nothing declared: no minimum
+
+
+def test_cost_prices_pod_hours() -> None:
+    fixed = replay(capacity(), surge(60), step=STEP, forecasts={})["fixed"]
+    assert fixed.pod_hours == 1.0
+    assert fixed.cost(2.5) == 2.5 and fixed.cost(None) is None
+
+
+@pytest.mark.parametrize(
+    ("calls", "pods", "expected"),
+    [
+        (420, 3, 3),  # usage 1.0: held
+        (460, 3, 3),  # usage 1.095: inside the 10 % tolerance
+        (470, 3, 4),  # 1.12: out of it
+        (380, 3, 3),  # 0.905: inside
+        (370, 3, 3),  # 0.88: out of it, wants 3 (ceil(370/140)) anyway
+        (200, 4, 2),  # 0.36: down to 2
+    ],
+)
+def test_the_hpa_model_keeps_its_tolerance_and_stabilization(
+    calls: float, pods: int, expected: int
+) -> None:
+    hpa = SimulatedHPA(140.0, ready_at=[START] * pods)
+    hpa.sync(START, calls, floor=1, ceiling=40, startup=timedelta(0))
+    assert hpa.pods == expected
+
+
+def test_the_hpa_model_scales_down_to_the_highest_recommendation_of_its_window() -> None:
+    hpa = SimulatedHPA(140.0, timedelta(minutes=5), ready_at=[START] * 4)
+    hpa.sync(START, 560, floor=1, ceiling=40, startup=timedelta(0))
+    hpa.sync(START + timedelta(minutes=4), 200, floor=1, ceiling=40, startup=timedelta(0))
+    assert hpa.pods == 4  # 4 was recommended 4 minutes ago
+    hpa.sync(START + timedelta(minutes=5), 200, floor=1, ceiling=40, startup=timedelta(0))
+    assert hpa.pods == 2
+
+
+def test_the_hpa_model_scales_up_by_its_default_policy() -> None:
+    """max(+100 %, +4 pods) per 15 s: from 1 pod to 20 takes 3 syncs (5, 10, 20)."""
+    hpa = SimulatedHPA(140.0, ready_at=[START])
+    sizes = []
+    for index in range(3):
+        hpa.sync(START + index * timedelta(seconds=15), 2800, floor=1, ceiling=40, startup=STEP)
+        sizes.append(hpa.pods)
+    assert sizes == [5, 10, 20]
+    assert hpa.ready(START + timedelta(seconds=30)) == 1  # new pods are ready after start-up
+
+
+def test_unknown_calls_hold_the_replicas() -> None:
+    hpa = SimulatedHPA(140.0, ready_at=[START] * 6)
+    hpa.sync(START, None, floor=1, ceiling=40, startup=STEP)
+    assert hpa.pods == 6
