@@ -7,9 +7,12 @@ tracker neither starts nor resets its clocks; the floor is protected by the outa
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
+
+from voicecap.core import sizing
 
 Level = Literal["Normal", "Warning", "Critical"]
 
@@ -88,3 +91,12 @@ def near_ceiling(
     rising = ratio is not None and ratio >= threshold
     since = previous if ratio is None else (previous or now) if rising else None
     return CeilingVerdict(ratio, threshold, since is not None and now - since >= sustain, since)
+
+
+def ready_utilization(active: float | None, ready: int | None, per_pod: int) -> float | None:
+    """Utilization of the ready pods for the headroom levels (0 ready pods with calls: inf)."""
+    if active is None or ready is None:
+        return None
+    if ready == 0:
+        return math.inf if active > 0 else 0.0  # calls and no ready pod: as bad as it gets
+    return sizing.utilization(active, ready, per_pod)

@@ -19,13 +19,12 @@ The math is docs/api.md "Semantics":
 then never lower than the highest floor within scaleDown.stabilization. *sessionReplicas only
 while the HPA cannot read its metric (or has not said), or with blockingTarget.
 
-plan() runs the stages of core/planner/stages.py in order (judge the sessions, the demand floors,
-the bounds, the pressure on them, the clamp, the report, the next memory); the Plan holds what they
-returned, and its reasons in the order they gave them."""
+plan() runs the stages of core/planner/stages.py in order (judge, bounds, pressure, floors,
+clamp, report, remember); the Plan holds what each returned, and reads as the flat names the
+status, the CLI and the metrics use (plan.floor, plan.peak_floor, plan.reasons, ...)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
@@ -35,12 +34,21 @@ from voicecap.core.peaks.calendar import CalendarReport
 from voicecap.core.peaks.forecast import PeakForecast
 from voicecap.core.peaks.scorecard import Scorecard
 from voicecap.core.peaks.windows import next_start
-from voicecap.core.planner import stages
+from voicecap.core.planner import floor_rules, stages
 from voicecap.core.planner.ceilings import AdmissionLimit, CeilingSource, TokenPlan
 from voicecap.core.planner.headroom import CeilingVerdict, Level
 from voicecap.core.planner.observation import Memory, Observation, SessionsState
-from voicecap.core.planner.peak_floor import PeakTerm
 from voicecap.core.planner.pod_fit import PodFit
+from voicecap.core.planner.reasoned import Reasoned
+from voicecap.core.planner.records import (
+    Bounds,
+    Clamped,
+    Floors,
+    Given,
+    JudgedSessions,
+    Pressure,
+    Report,
+)
 from voicecap.core.planner.usage import Sizing
 
 Mode = Literal["Normal", "Peak", "Degraded", "Paused"]
@@ -48,52 +56,96 @@ Mode = Literal["Normal", "Peak", "Degraded", "Paused"]
 
 @dataclass(frozen=True)
 class Plan:
+    """One vertical's plan at one moment: the record each stage returned, and the flat names
+    read from them. Frozen and comparable: a reconcile whose plan equals the last one's (and
+    whose object and outcome did not move) rebuilds no status."""
+
     namespace: str
     name: str
     vertical: str
     per_pod: int
     mode: Mode
-    floor: int
-    ceiling: int
-    wanted: int  # the floor before the ceiling clamps it
-    ceiling_source: CeilingSource
-    session_replicas: int | None
-    peak_floor: int | None
-    headroom_floor: int | None
-    outage_hold: int | None
-    active_peak: str | None
     next_peak: tuple[str, datetime] | None
-    sessions: float | None  # last known
-    sessions_state: SessionsState
     ready_replicas: int | None
-    capacity: int | None
-    utilization: float | None
-    utilization_basis: Literal["ReadyReplicas", "Floor"]
-    headroom_level: Level
-    headroom_now: Level
-    tpm: TokenPlan
-    ceiling_sessions: int  # the calls the ceiling can carry (the planning signal's denominator)
-    near_ceiling: CeilingVerdict
-    sizing: Sizing
-    reasons: Mapping[str, str]
-    admission: AdmissionLimit | None
-    admission_bound: AdmissionLimit | None  # at most this whatever the pods (TPM, maxSessions)
     peaks: tuple[Peak, ...]
-    forecasts: tuple[PeakForecast, ...]  # in peak order
-    burst_factor: float | None
     calendars: CalendarReport
-    # Per peak: excluded days on which its schedule would open before its next window opens.
-    skipped: Mapping[str, tuple[date, ...]]
-    pod_fit: PodFit | None  # the target's requests against perPod calls (None: not comparable)
+    judged: Reasoned[JudgedSessions]
+    bounds: Bounds
+    pressure: Pressure
+    floors: Floors
+    clamped: Clamped
+    report: Report
     memory: Memory
+
+    # ---------------------------------------------------------- the floor and the ceiling
+
+    @property
+    def floor(self) -> int:
+        return self.clamped.floor
+
+    @property
+    def wanted(self) -> int:
+        """The floor before the ceiling clamps it."""
+        return self.clamped.wanted
+
+    @property
+    def ceiling(self) -> int:
+        return self.bounds.ceiling.value[0]
+
+    @property
+    def ceiling_source(self) -> CeilingSource:
+        return self.bounds.ceiling.value[1]
 
     @property
     def capacity_limited(self) -> bool:
         return self.wanted > self.ceiling
 
     @property
-    def scorecards(self) -> tuple[Scorecard, ...]:
-        return self.memory.scorecards
+    def session_replicas(self) -> int | None:
+        return self.floors.of(floor_rules.SESSIONS).value
+
+    @property
+    def peak_floor(self) -> int | None:
+        return self.floors.of(floor_rules.PEAK).value
+
+    @property
+    def active_peak(self) -> str | None:
+        return self.floors.of(floor_rules.PEAK).asked.source
+
+    @property
+    def headroom_floor(self) -> int | None:
+        return self.floors.of(floor_rules.HEADROOM).value
+
+    @property
+    def outage_hold(self) -> int | None:
+        return self.floors.of(floor_rules.HOLD).value
+
+    # ---------------------------------------------------------- calls and use
+
+    @property
+    def sessions(self) -> float | None:
+        """The last known calls."""
+        return self.judged.value.last_known
+
+    @property
+    def sessions_state(self) -> SessionsState:
+        return self.judged.value.state
+
+    @property
+    def sessions_known(self) -> bool:
+        return self.sessions_state == "Known"
+
+    @property
+    def capacity(self) -> int:
+        return self.report.utilization.value.capacity
+
+    @property
+    def utilization(self) -> float | None:
+        return self.report.utilization.value.ratio
+
+    @property
+    def utilization_basis(self) -> Literal["ReadyReplicas", "Floor"]:
+        return self.report.utilization.value.basis
 
     @property
     def over_capacity(self) -> bool:
@@ -106,8 +158,85 @@ class Plan:
         )
 
     @property
-    def sessions_known(self) -> bool:
-        return self.sessions_state == "Known"
+    def headroom_level(self) -> Level:
+        return self.pressure.headroom.level
+
+    @property
+    def headroom_now(self) -> Level:
+        return self.pressure.headroom.instantaneous
+
+    @property
+    def near_ceiling(self) -> CeilingVerdict:
+        return self.pressure.near_ceiling
+
+    @property
+    def ceiling_sessions(self) -> int:
+        """The calls the ceiling can carry (the planning signal's denominator)."""
+        return self.bounds.ceiling_sessions
+
+    @property
+    def sizing(self) -> Sizing:
+        return self.report.sizing
+
+    @property
+    def pod_fit(self) -> PodFit | None:
+        """The target's requests against perPod calls (None: not comparable)."""
+        return self.report.pod_fit
+
+    # ---------------------------------------------------------- tokens and admission
+
+    @property
+    def tpm(self) -> TokenPlan:
+        return self.bounds.tpm.value
+
+    @property
+    def admission(self) -> AdmissionLimit | None:
+        return self.report.admission
+
+    @property
+    def admission_bound(self) -> AdmissionLimit | None:
+        """At most this whatever the pods (TPM, maxSessions)."""
+        return self.report.admission_bound
+
+    # ---------------------------------------------------------- peaks
+
+    @property
+    def forecasts(self) -> tuple[PeakForecast, ...]:
+        """One per peak, in peak order."""
+        return self.report.forecasts
+
+    @property
+    def burst_factor(self) -> float | None:
+        return self.report.burst_factor
+
+    @property
+    def skipped(self) -> dict[str, tuple[date, ...]]:
+        """Per peak: excluded days on which its schedule would open before its next window."""
+        return self.report.skipped
+
+    @property
+    def scorecards(self) -> tuple[Scorecard, ...]:
+        return self.memory.scorecards
+
+    # ---------------------------------------------------------- why
+
+    @property
+    def reasons(self) -> dict[str, str]:
+        """Each number's reason by its JSON name, in the order the math reads: the calls, what
+        they ask for, the bounds, what the operator holds against pressure, the floor, the use.
+        A term with nothing to say is left out."""
+        demand = [t for t in self.floors.terms if t.kind == "demand"]
+        guards = [t for t in self.floors.terms if t.kind == "guard"]
+        ordered = [
+            ("sessions", self.judged.reason),
+            *((t.reason_key, t.reason) for t in demand if t.reason_key),
+            ("tpm", self.bounds.tpm.reason),
+            ("ceiling", self.bounds.ceiling.reason),
+            *((t.reason_key, t.reason) for t in guards if t.reason_key),
+            ("floor", self.clamped.reason),
+            ("utilization", self.report.utilization.reason),
+        ]
+        return {key: reason for key, reason in ordered if key is not None and reason is not None}
 
 
 def plan(
@@ -117,81 +246,46 @@ def plan(
     memory: Memory | None = None,
 ) -> Plan:
     """The plan, stage by stage (core/planner/stages.py): each reads what those before returned."""
-    memory = memory or Memory()
-    spec = capacity.spec
-    given = stages.Given(capacity, observation, memory, now)
+    given = Given(capacity, observation, memory or Memory(), now)
     judged = stages.judge(given)
-    sessions = judged.value
-    wants = stages.demand(given, sessions=sessions)
-    limits = stages.bounds(given, sessions=sessions)
-    felt = stages.pressure(given, sessions=sessions, limits=limits)
-    clamped = stages.clamp(given, sessions=sessions, wants=wants, limits=limits, felt=felt)
-    told = stages.report(given, sessions=sessions, wants=wants, limits=limits, floor=clamped.floor)
-    upcoming = next_start(spec.peaks, now)
-    ceiling, source = limits.ceiling.value
-    utilization = told.utilization.value
-    reasons = {  # in the order the stages give them; a stage with nothing to say is left out
-        key: reason
-        for key, reason in (
-            ("sessions", judged.reason),
-            ("sessionReplicas", wants.session_replicas.reason),
-            ("peakFloor", wants.peak.reason if wants.peak else None),
-            ("tpm", limits.tpm.reason),
-            ("ceiling", limits.ceiling.reason),
-            ("headroomFloor", clamped.headroom_floor.reason),
-            ("outageHold", clamped.outage_hold.reason),
-            ("floor", clamped.reason),
-            ("utilization", told.utilization.reason),
-        )
-        if reason is not None
-    }
+    bounds = stages.bounds(given, judged=judged.value)
+    pressure = stages.pressure(given, judged=judged.value, bounds=bounds)
+    floors = stages.floors(given, judged=judged.value, pressure=pressure)
+    clamped = stages.clamp(given, floors=floors, bounds=bounds)
+    report = stages.report(given, judged=judged.value, bounds=bounds, floor=clamped.floor)
+    upcoming = next_start(capacity.spec.peaks, now)
+    spec = capacity.spec
     return Plan(
         namespace=capacity.namespace,
         name=capacity.metadata.name,
         vertical=capacity.vertical,
         per_pod=spec.sessions.per_pod,
-        mode=_mode(capacity, known=sessions.active is not None, peak=wants.peak),
-        floor=clamped.floor,
-        ceiling=ceiling,
-        wanted=clamped.wanted,
-        ceiling_source=source,
-        session_replicas=wants.session_replicas.value,
-        peak_floor=wants.peak.floor if wants.peak else None,
-        headroom_floor=clamped.headroom_floor.value,
-        outage_hold=clamped.outage_hold.value,
-        active_peak=wants.peak.peak if wants.peak else None,
+        mode=_mode(capacity, known=judged.value.active is not None, floors=floors),
         next_peak=(upcoming[0].name, upcoming[1]) if upcoming else None,
-        sessions=sessions.last_known,
-        sessions_state=sessions.state,
         ready_replicas=observation.ready_replicas,
-        capacity=utilization.capacity,
-        utilization=utilization.ratio,
-        utilization_basis=utilization.basis,
-        headroom_level=felt.headroom.level,
-        headroom_now=felt.headroom.instantaneous,
-        tpm=limits.tpm.value,
-        ceiling_sessions=limits.ceiling_sessions,
-        near_ceiling=felt.near_ceiling,
-        sizing=told.sizing,
-        reasons=reasons,
-        admission=told.admission,
-        admission_bound=told.admission_bound,
         peaks=tuple(spec.peaks),
-        forecasts=told.forecasts,
-        burst_factor=told.burst_factor,
         calendars=observation.calendars,
-        skipped=told.skipped,
-        pod_fit=told.pod_fit,
+        judged=judged,
+        bounds=bounds,
+        pressure=pressure,
+        floors=floors,
+        clamped=clamped,
+        report=report,
         memory=stages.remember(
-            given, sessions=sessions, wants=wants, felt=felt, clamped=clamped, told=told
+            given,
+            judged=judged.value,
+            floors=floors,
+            pressure=pressure,
+            clamped=clamped,
+            report=report,
         ),
     )
 
 
-def _mode(capacity: VoiceCapacity, *, known: bool, peak: PeakTerm | None) -> Mode:
+def _mode(capacity: VoiceCapacity, *, known: bool, floors: Floors) -> Mode:
     """Paused over Degraded over Peak: what an SRE most needs to know comes first."""
     if capacity.spec.paused:
         return "Paused"
     if not known:
         return "Degraded"
-    return "Peak" if peak is not None else "Normal"
+    return "Peak" if floors.of(floor_rules.PEAK).value is not None else "Normal"

@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from support.objects import capacity
-from voicecap.core.planner import stages
+from voicecap.core.planner import floor_rules, stages
 from voicecap.core.planner.observation import Memory, Observation
+from voicecap.core.planner.records import Given
 from voicecap.core.planner.stabilization import Recommendation
 
 QUIET = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)  # a Saturday: no peak window
@@ -20,13 +21,13 @@ def given(
     at: datetime = QUIET,
     memory: Memory | None = None,
     **observed: object,
-) -> stages.Given:
+) -> Given:
     seen = (
         Observation(sessions=sessions, sampled_at=at, **observed)  # type: ignore[arg-type]
         if sessions is not None
         else Observation(failure="NoData", **observed)  # type: ignore[arg-type]
     )
-    return stages.Given(capacity(), seen, memory or Memory(), at)
+    return Given(capacity(), seen, memory or Memory(), at)
 
 
 def test_judge_keeps_the_last_known_calls_and_says_why_they_are_unknown() -> None:
@@ -39,33 +40,53 @@ def test_judge_keeps_the_last_known_calls_and_says_why_they_are_unknown() -> Non
     assert never.reason == "unknown (NoData); never known"
 
 
-def test_demand_is_the_live_calls_pods_and_the_raised_windows_floor() -> None:
+def test_floors_ask_every_rule_in_order_with_what_each_asks_and_why() -> None:
     at = given(300, at=MONDAY_0855)
-    wants = stages.demand(at, sessions=stages.judge(at).value)
-    assert wants.session_replicas.value == 3  # ceil(300 / 140)
-    assert wants.session_replicas.reason == "ceil(300 / 140 planned per pod) = 3"
-    assert wants.peak is not None and (wants.peak.peak, wants.peak.floor) == ("monday-morning", 5)
+    judged = stages.judge(at).value
+    bounds = stages.bounds(at, judged=judged)
+    floors = stages.floors(
+        at, judged=judged, pressure=stages.pressure(at, judged=judged, bounds=bounds)
+    )
+    assert [term.name for term in floors.terms] == ["min", "sessions", "peak", "headroom", "hold"]
+    sessions = floors.of(floor_rules.SESSIONS)
+    assert (sessions.value, sessions.reason) == (3, "ceil(300 / 140 planned per pod) = 3")
+    assert sessions.binding == 3  # the HPA has not said it reads its metric: the floor carries it
+    peak = floors.of(floor_rules.PEAK)
+    assert (peak.asked.source, peak.value) == ("monday-morning", 5)
+    assert floors.wanted == 5
     quiet = given(300)
-    assert stages.demand(quiet, sessions=stages.judge(quiet).value).peak is None
+    judged = stages.judge(quiet).value
+    bounds = stages.bounds(quiet, judged=judged)
+    pressure = stages.pressure(quiet, judged=judged, bounds=bounds)
+    assert stages.floors(quiet, judged=judged, pressure=pressure).of(floor_rules.PEAK).value is None
+
+
+def test_a_session_floor_the_hpa_follows_is_reported_but_does_not_bind() -> None:
+    at = given(300, hpa_scaling=True)
+    judged = stages.judge(at).value
+    bounds = stages.bounds(at, judged=judged)
+    pressure = stages.pressure(at, judged=judged, bounds=bounds)
+    sessions = stages.floors(at, judged=judged, pressure=pressure).of(floor_rules.SESSIONS)
+    assert (sessions.value, sessions.binding) == (3, None)
 
 
 def test_bounds_take_the_smallest_ceiling_and_what_it_carries() -> None:
     at = given(300, granted_tpm=3_000_000)  # 500 calls: 3 pods of 200
-    limits = stages.bounds(at, sessions=stages.judge(at).value)
-    assert limits.ceiling.value == (3, "TPM")
-    assert limits.ceiling_sessions == 500
-    assert limits.tpm.value.projected == 1_800_000  # 300 calls x 6000
-    assert limits.ceiling.reason == "TPM grant: 3 pods (below replicas.max 40)"
+    bounds = stages.bounds(at, judged=stages.judge(at).value)
+    assert bounds.ceiling.value == (3, "TPM")
+    assert bounds.ceiling_sessions == 500
+    assert bounds.tpm.value.projected == 1_800_000  # 300 calls x 6000
+    assert bounds.ceiling.reason == "TPM grant: 3 pods (below replicas.max 40)"
 
 
-def test_clamp_is_the_largest_demand_under_the_ceiling_held_by_stabilization() -> None:
+def test_clamp_is_the_largest_candidate_under_the_ceiling_held_by_stabilization() -> None:
     memory = Memory(recommendations=(Recommendation(at=QUIET - timedelta(minutes=5), floor=6),))
     at = given(100, memory=memory, hpa_scaling=False)  # the HPA blind: the floor carries calls
-    sessions = stages.judge(at).value
-    wants = stages.demand(at, sessions=sessions)
-    limits = stages.bounds(at, sessions=sessions)
-    felt = stages.pressure(at, sessions=sessions, limits=limits)
-    clamped = stages.clamp(at, sessions=sessions, wants=wants, limits=limits, felt=felt)
+    judged = stages.judge(at).value
+    bounds = stages.bounds(at, judged=judged)
+    pressure = stages.pressure(at, judged=judged, bounds=bounds)
+    floors = stages.floors(at, judged=judged, pressure=pressure)
+    clamped = stages.clamp(at, floors=floors, bounds=bounds)
     assert (clamped.wanted, clamped.floor) == (2, 6)
     assert clamped.reason == (
         "max(min 2, sessions 1) = 2; held at 6 by scale-down stabilization (10m)"
@@ -74,14 +95,14 @@ def test_clamp_is_the_largest_demand_under_the_ceiling_held_by_stabilization() -
 
 def test_remember_keeps_what_the_next_evaluation_needs() -> None:
     at = given(300)
-    sessions = stages.judge(at).value
-    wants = stages.demand(at, sessions=sessions)
-    limits = stages.bounds(at, sessions=sessions)
-    felt = stages.pressure(at, sessions=sessions, limits=limits)
-    clamped = stages.clamp(at, sessions=sessions, wants=wants, limits=limits, felt=felt)
-    told = stages.report(at, sessions=sessions, wants=wants, limits=limits, floor=clamped.floor)
+    judged = stages.judge(at).value
+    bounds = stages.bounds(at, judged=judged)
+    pressure = stages.pressure(at, judged=judged, bounds=bounds)
+    floors = stages.floors(at, judged=judged, pressure=pressure)
+    clamped = stages.clamp(at, floors=floors, bounds=bounds)
+    report = stages.report(at, judged=judged, bounds=bounds, floor=clamped.floor)
     memory = stages.remember(
-        at, sessions=sessions, wants=wants, felt=felt, clamped=clamped, told=told
+        at, judged=judged, floors=floors, pressure=pressure, clamped=clamped, report=report
     )
     assert (memory.floor, memory.sessions, memory.session_replicas) == (clamped.floor, 300, 3)
     assert memory.recommendations == clamped.recommendations
