@@ -24,10 +24,19 @@ def _module(*names: str) -> Any:
     raise ModuleNotFoundError(f"none of {names}")
 
 
+def _optional(name: str) -> Any:
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError:
+        return None
+
+
 sizing = _module("voicecap.core.sizing")
 forecast = _module("voicecap.core.peaks.forecast", "voicecap.core.forecast")
 peaks = _module("voicecap.core.peaks.windows", "voicecap.core.peaks")
-conditions = _module("voicecap.core.status.conditions", "voicecap.core.conditions")
+REGISTRY = _optional("voicecap.core.status.condition_types")
+conditions = None if REGISTRY is not None else _module("voicecap.core.conditions")
+OUTCOME = _module("voicecap.core.apply.outcome").Outcome("Reconciled", "") if REGISTRY else None
 History = forecast.History
 Observation = _module("voicecap.core.planner.observation", "voicecap.core.observation").Observation
 PLAN_MODULE = _module("voicecap.core.planner.plan", "voicecap.core.plan")
@@ -89,6 +98,14 @@ def session_replicas(capacity: VoiceCapacity, calls: float) -> int:
 
 def alerts(decided: Any) -> set[str]:
     """The conditions that page (the generated alerts' twins), True in this plan."""
+    if REGISTRY is not None:  # one row per condition, each decided from (plan, outcome)
+        return {
+            row.type
+            for row in REGISTRY.CONDITION_TYPES
+            if row.type in ALERTING
+            and (made := row.decide(decided, OUTCOME)) is not None
+            and made.status == "True"
+        }
     found = set()
     for made in (conditions.headroom_condition(decided), conditions.burst_condition(decided)):
         if made is not None and made.status == "True":

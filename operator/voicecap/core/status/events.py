@@ -1,49 +1,17 @@
-"""How conditions change over time: which types a VoiceCapacity shows, when lastTransitionTime
-moves (only on a status change), and the Events a change makes (a first evaluation reports only
-what needs attention; Ready and HeadroomLow change with their reason, the others with their
-status)."""
+"""How conditions change over time: when lastTransitionTime moves (only on a status change), and
+the Events a change makes, as each condition's row in core/status/condition_types.py says (a
+first evaluation reports only what needs attention)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Literal
 
 from voicecap.api.models import Condition, TokenBudgetStatus, VoiceCapacityStatus
 from voicecap.api.timefmt import iso
 from voicecap.core.apply.outcome import Transition
-
-CONDITION_TYPES = (
-    "Ready",
-    "MetricsAvailable",
-    "PeakActive",
-    "HeadroomLow",
-    "NearCeiling",
-    "CapacityLimited",
-    "BudgetGranted",
-    "RulesApplied",
-    "HPAMetrics",
-    "ForecastReady",
-    "BurstAboveFactor",
-    "CalendarsReady",
-    "PodUndersized",
-    "PrescaleLate",
-)
-
-# condition type -> (reason of the Event when it turns bad, when it recovers)
-_PROBLEMS: dict[str, tuple[str, str]] = {
-    # condition type -> (reason of the Event when it turns bad, when it recovers)
-    "MetricsAvailable": ("MetricsLost", "MetricsRestored"),
-    "CapacityLimited": ("CapacityLimited", "CapacityRestored"),
-    "BudgetGranted": ("BudgetShort", "BudgetGranted"),
-    "RulesApplied": ("RulesNotApplied", "RulesApplied"),
-    "HPAMetrics": ("HPAMetricUnavailable", "HPAMetricAvailable"),
-    "ForecastReady": ("ForecastUnavailable", "ForecastReady"),
-    "BurstAboveFactor": ("BurstAboveFactor", "BurstWithinFactor"),
-    "CalendarsReady": ("CalendarUnavailable", "CalendarReady"),
-    "PodUndersized": ("PodUndersized", "PodSized"),
-    "PrescaleLate": ("PrescaleLate", "PrescaleOnTime"),
-}
-_BAD_WHEN_TRUE = frozenset({"CapacityLimited", "BurstAboveFactor", "PodUndersized", "PrescaleLate"})
+from voicecap.core.status.condition_types import BY_TYPE, ConditionType
 
 
 def condition(
@@ -61,19 +29,18 @@ def transitions(
     """Events for what changed. A first evaluation reports only what needs attention."""
     events: list[Transition] = []
     for new in current.conditions:
+        row = BY_TYPE[new.type]
         old = condition(previous, new.type)
-        if old is not None and _same(old, new):
+        if old is not None and _same(row, old, new):
             continue
-        event = _event_for(new, old)
+        event = _event_for(row, new, old)
         if event is not None:
             events.append(event)
     return events
 
 
-def _same(old: Condition, new: Condition) -> bool:
-    """Ready and HeadroomLow change with their reason (another problem, another level); the
-    others with their status only (NoData -> PrometheusUnreachable is still the same outage)."""
-    if new.type in {"Ready", "HeadroomLow"}:
+def _same(row: ConditionType, old: Condition, new: Condition) -> bool:
+    if row.by_reason:
         return (old.status, old.reason) == (new.status, new.reason)
     return old.status == new.status
 
@@ -101,28 +68,15 @@ def dated(
     return dated
 
 
-def _event_for(new: Condition, old: Condition | None) -> Transition | None:
-    if new.type == "PeakActive":
-        if new.status == "True":
-            return Transition("Normal", "PeakEntered", new.message)
-        return Transition("Normal", "PeakLeft", new.message) if old is not None else None
-    if new.type == "HeadroomLow":
-        if new.status == "True":
-            return Transition("Warning", f"Headroom{new.reason}", new.message)
-        return Transition("Normal", "HeadroomRecovered", new.message) if old else None
-    if new.type == "NearCeiling":  # a planning signal: only its own True and back count
-        if new.status == "True":
-            return Transition("Warning", "NearCeiling", new.message)
-        recovered = old is not None and old.status == "True"
-        return Transition("Normal", "CeilingHeadroomRestored", new.message) if recovered else None
-    if new.type == "Ready":
-        if new.status == "False":
-            return Transition("Warning", new.reason, new.message)
-        return Transition("Normal", new.reason, new.message) if old is not None else None
+def _event_for(row: ConditionType, new: Condition, old: Condition | None) -> Transition | None:
+    if new.status == row.attention:
+        kind: Literal["Normal", "Warning"] = "Warning" if row.bad_when is not None else "Normal"
+        return Transition(kind, row.turned.format(reason=new.reason), new.message)
+    if old is None:
+        return None  # a first evaluation reports only what needs attention
+    if row.recovers == "leaving":
+        left = old.status == row.attention
+        return Transition("Normal", row.recovered, new.message) if left else None
     if new.status == "Unknown":
         return None  # not attempted (paused): nothing happened worth an Event
-    bad_when = "True" if new.type in _BAD_WHEN_TRUE else "False"
-    lost, back = _PROBLEMS[new.type]
-    if new.status == bad_when:
-        return Transition("Warning", lost, new.message)
-    return Transition("Normal", back, new.message) if old is not None else None
+    return Transition("Normal", row.recovered.format(reason=new.reason), new.message)

@@ -1,11 +1,22 @@
-"""Status read back: the operator's memory across restarts is what the last status said (last
-floor, last known sessions, headroom clocks, stabilization history, forecasts, scorecards, a
-scale-up waiting for Ready pods); `memory_from_status` reads exactly what core/status/capacity.py's
-`build_status` wrote."""
+"""The status blocks that double as the operator's memory across restarts, each written and read
+back side by side: a field added to one of them is added here, in both directions.
+
+    sessions         last known calls                    -> Memory.sessions
+    replicas         last floor, the session pods held,  -> Memory.floor, session_replicas,
+                     a scale-up waiting for Ready pods      readiness
+    headroom         when each level began               -> Memory.headroom
+    recommendations  the floors stabilization remembers  -> Memory.recommendations
+    forecast         each peak's forecast and scorecard  -> Memory.forecasts, scorecards
+    burstFactor                                          -> Memory.burst_factor
+
+`memory_from_status(parse_status(dump(build_status(plan, ...))))` is `plan.memory` (a test holds
+it so). Unreadable status (older or hand-edited) reads as none.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Mapping
 from datetime import date
 from typing import Any, TypeVar
@@ -16,15 +27,19 @@ from voicecap.api.models import (
     ForecastStatus,
     HeadroomStatus,
     LastWindowStatus,
+    ReplicasStatus,
     ScaleUpStatus,
+    SessionsStatus,
     TokenBudgetStatus,
     VoiceCapacityStatus,
 )
-from voicecap.api.timefmt import parse_iso
+from voicecap.api.models import Recommendation as RecommendationStatus
+from voicecap.api.timefmt import iso, iso_or_none, parse_iso
 from voicecap.core.peaks.forecast import FORECAST_REASONS, PeakForecast
 from voicecap.core.peaks.scorecard import Scorecard
 from voicecap.core.planner.headroom import HeadroomState
 from voicecap.core.planner.observation import Memory
+from voicecap.core.planner.plan import Plan
 from voicecap.core.planner.readiness import Readiness, ScaleUp
 from voicecap.core.planner.stabilization import Recommendation
 
@@ -46,36 +61,140 @@ def parsed(model: type[Status], raw: Mapping[str, Any] | None) -> Status | None:
 
 
 def memory_from_status(status: VoiceCapacityStatus | None) -> Memory:
+    """What the last evaluation decided, as its status says."""
     if status is None:
         return Memory()
-    headroom = status.headroom or HeadroomStatus()
+    replicas = status.replicas or ReplicasStatus()
     return Memory(
-        floor=status.replicas.floor if status.replicas else None,
-        session_replicas=status.replicas.sessions if status.replicas else None,
-        readiness=_readiness_from(status.replicas.scale_up if status.replicas else None),
+        floor=replicas.floor,
+        session_replicas=replicas.sessions,
+        readiness=_read_scale_up(replicas.scale_up),
         sessions=status.sessions.active if status.sessions else None,
-        headroom=HeadroomState(
-            warning_since=parse_iso(headroom.warning_since),
-            critical_since=parse_iso(headroom.critical_since),
-            near_ceiling_since=parse_iso(headroom.near_ceiling_since),
-        ),
-        recommendations=tuple(
-            Recommendation(at=moment, floor=r.floor)
-            for r in status.recommendations
-            if (moment := parse_iso(r.at)) is not None
-        ),
-        forecasts=tuple(_forecast_from(item) for item in status.forecast),
+        headroom=_read_headroom(status.headroom or HeadroomStatus()),
+        recommendations=_read_recommendations(status.recommendations),
+        forecasts=tuple(_read_forecast(item) for item in status.forecast),
         burst_factor=status.burst_factor,
         scorecards=tuple(
             card
             for item in status.forecast
             if item.last_window is not None
-            and (card := _scorecard_from(item.peak, item.last_window)) is not None
+            and (card := _read_scorecard(item.peak, item.last_window)) is not None
         ),
     )
 
 
-def _forecast_from(item: ForecastStatus) -> PeakForecast:
+# ---------------------------------------------------------------- sessions
+
+
+def sessions_block(plan: Plan) -> SessionsStatus:
+    return SessionsStatus(
+        active=rounded(plan.sessions, 2),
+        capacity=plan.capacity,
+        utilization=rounded(plan.utilization, 3),
+        ceiling_sessions=plan.ceiling_sessions,
+        ceiling_utilization=rounded(plan.near_ceiling.ratio, 3),
+    )
+
+
+# ---------------------------------------------------------------- replicas
+
+
+def replicas_block(plan: Plan) -> ReplicasStatus:
+    memory = plan.memory
+    return ReplicasStatus(
+        current=plan.ready_replicas,
+        floor=plan.floor,
+        ceiling=plan.ceiling,
+        sessions=memory.session_replicas,
+        scale_up=_scale_up_block(memory.readiness),
+    )
+
+
+def _scale_up_block(readiness: Readiness) -> ScaleUpStatus | None:
+    if readiness == Readiness():
+        return None
+    pending = readiness.pending
+    return ScaleUpStatus(
+        last_seconds=readiness.last_seconds,
+        last_target=readiness.last_target,
+        pending_since=iso(pending.started) if pending else None,
+        pending_target=pending.target if pending else None,
+    )
+
+
+def _read_scale_up(status: ScaleUpStatus | None) -> Readiness:
+    if status is None:
+        return Readiness()
+    since = parse_iso(status.pending_since)
+    pending = (
+        ScaleUp(since, status.pending_target)
+        if since is not None and status.pending_target is not None
+        else None
+    )
+    return Readiness(pending, status.last_seconds, status.last_target)
+
+
+# ---------------------------------------------------------------- headroom
+
+
+def headroom_block(plan: Plan) -> HeadroomStatus:
+    state = plan.memory.headroom
+    return HeadroomStatus(
+        level=plan.headroom_level,
+        warning_since=iso_or_none(state.warning_since),
+        critical_since=iso_or_none(state.critical_since),
+        near_ceiling_since=iso_or_none(state.near_ceiling_since),
+    )
+
+
+def _read_headroom(status: HeadroomStatus) -> HeadroomState:
+    return HeadroomState(
+        warning_since=parse_iso(status.warning_since),
+        critical_since=parse_iso(status.critical_since),
+        near_ceiling_since=parse_iso(status.near_ceiling_since),
+    )
+
+
+# ---------------------------------------------------------------- recommendations
+
+
+def recommendations_block(plan: Plan) -> list[RecommendationStatus]:
+    return [RecommendationStatus(at=iso(r.at), floor=r.floor) for r in plan.memory.recommendations]
+
+
+def _read_recommendations(items: list[RecommendationStatus]) -> tuple[Recommendation, ...]:
+    return tuple(
+        Recommendation(at=moment, floor=r.floor)
+        for r in items
+        if (moment := parse_iso(r.at)) is not None
+    )
+
+
+# ---------------------------------------------------------------- forecasts and scorecards
+
+
+def forecast_block(plan: Plan) -> list[ForecastStatus]:
+    memory = plan.memory
+    cards = {card.peak: card for card in memory.scorecards}
+    return [_forecast_status(forecast, cards.get(forecast.peak)) for forecast in memory.forecasts]
+
+
+def _forecast_status(forecast: PeakForecast, card: Scorecard | None) -> ForecastStatus:
+    return ForecastStatus(
+        peak=forecast.peak,
+        sessions=forecast.sessions,
+        weeks_used=forecast.weeks_used,
+        profile=list(forecast.profile),
+        quantile=forecast.quantile,
+        window_start=iso_or_none(forecast.window_start),
+        computed_at=iso_or_none(forecast.computed_at),
+        reason=forecast.reason,
+        last_window=_last_window(card) if card is not None else None,
+        replaced_weeks=[day.isoformat() for day in forecast.replaced],
+    )
+
+
+def _read_forecast(item: ForecastStatus) -> PeakForecast:
     reason = item.reason if item.reason in FORECAST_REASONS else "Pending"
     return PeakForecast(
         peak=item.peak,
@@ -98,19 +217,23 @@ def _days(texts: list[str]) -> list[date]:
     return days
 
 
-def _readiness_from(status: ScaleUpStatus | None) -> Readiness:
-    if status is None:
-        return Readiness()
-    since = parse_iso(status.pending_since)
-    pending = (
-        ScaleUp(since, status.pending_target)
-        if since is not None and status.pending_target is not None
-        else None
+def _last_window(card: Scorecard) -> LastWindowStatus:
+    return LastWindowStatus(
+        start=iso(card.window_start),
+        end=iso(card.window_end),
+        forecast=card.baseline,
+        source=card.baseline_source,
+        actual=card.actual,
+        error_ratio=card.error_ratio,
+        over_capacity_minutes=card.over_capacity_minutes,
+        last_over_capacity=iso_or_none(card.last_over_capacity),
+        planned_floor=card.planned_floor,
+        ready_at_open=card.ready_at_open,
+        shortfall=card.shortfall,
     )
-    return Readiness(pending, status.last_seconds, status.last_target)
 
 
-def _scorecard_from(peak: str, item: LastWindowStatus) -> Scorecard | None:
+def _read_scorecard(peak: str, item: LastWindowStatus) -> Scorecard | None:
     start, end = parse_iso(item.start), parse_iso(item.end)
     if start is None or end is None:
         return None
@@ -126,3 +249,11 @@ def _scorecard_from(peak: str, item: LastWindowStatus) -> Scorecard | None:
         planned_floor=item.planned_floor,
         ready_at_open=item.ready_at_open,
     )
+
+
+def rounded(value: float | None, digits: int) -> float | None:
+    """A status number: rounded, an integer where it is one, none where it is not finite."""
+    if value is None or not math.isfinite(value):
+        return None
+    value = round(value, digits)
+    return int(value) if float(value).is_integer() else value

@@ -1,5 +1,5 @@
-"""The conditions about peaks that history and the calendar decide: ForecastReady, CalendarsReady
-and PrescaleLate (BurstAboveFactor, which the benchmark reads, is in core/status/conditions.py)."""
+"""The conditions about peaks: PeakActive, ForecastReady, BurstAboveFactor, CalendarsReady,
+PrescaleLate (their rows are in core/status/condition_types.py)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,29 @@ from typing import Literal
 from voicecap.api.models import Condition
 from voicecap.api.timefmt import iso
 from voicecap.api.types import format_duration
+from voicecap.core.apply.outcome import Outcome
 from voicecap.core.numbers import num
+from voicecap.core.planner import floor_rules
 from voicecap.core.planner.plan import Plan
 
 
-def forecast_condition(plan: Plan) -> Condition:
+def peak_active(plan: Plan, outcome: Outcome) -> Condition:
+    """Whether a peak window is raised now (its lead time included), and which."""
+    if plan.active_peak is not None:
+        return Condition(
+            type="PeakActive",
+            status="True",
+            reason="InPeakWindow",
+            message=plan.floors.of(floor_rules.PEAK).reason or plan.active_peak,
+        )
+    if plan.next_peak is not None:
+        message = f"next peak {plan.next_peak[0]} starts {iso(plan.next_peak[1])}"
+    else:
+        message = "no peaks declared"
+    return Condition(type="PeakActive", status="False", reason="NoActivePeak", message=message)
+
+
+def forecast_ready(plan: Plan, outcome: Outcome) -> Condition:
     """True when every peak that needs a forecast (no expectedSessions) has a fresh one."""
     needed = {peak.name for peak in plan.peaks if peak.expected_sessions is None}
     if not plan.peaks:
@@ -67,7 +85,47 @@ def forecast_condition(plan: Plan) -> Condition:
     )
 
 
-def calendars_condition(plan: Plan) -> Condition | None:
+def burst_above_factor(plan: Plan, outcome: Outcome) -> Condition | None:
+    """Did a peak's last window carry more than factor x the calls it planned for? Like with
+    like: the factor is the headroom over the forecast, so this is the burst it must cover."""
+    factors = {peak.name: peak.factor for peak in plan.peaks}
+    judged = [
+        (card, card.actual / card.baseline)
+        for card in plan.scorecards
+        if card.peak in factors
+        and card.actual is not None
+        and card.baseline is not None
+        and card.baseline > 0
+    ]
+    if not judged:
+        return None
+    short = [(card, ratio) for card, ratio in judged if ratio > factors[card.peak]]
+    if short:
+        return Condition(
+            type="BurstAboveFactor",
+            status="True",
+            reason="BurstAboveFactor",
+            message="; ".join(
+                f"{card.peak}: the window of {iso(card.window_start)} peaked at "
+                f"{num(round(card.actual or 0, 2))} calls, {ratio:.2f}x the "
+                f"{num(round(card.baseline or 0, 2))} planned for (factor "
+                f"{num(factors[card.peak])})"
+                for card, ratio in short
+            )
+            + ": the pre-scale was short",
+        )
+    return Condition(
+        type="BurstAboveFactor",
+        status="False",
+        reason="WithinFactor",
+        message="; ".join(
+            f"{card.peak}: {ratio:.2f}x the forecast, within factor {num(factors[card.peak])}"
+            for card, ratio in judged
+        ),
+    )
+
+
+def calendars_ready(plan: Plan, outcome: Outcome) -> Condition | None:
     """Whether the holiday calendars the peaks name were read (only when some peak names one)."""
     calendars = plan.calendars
     if calendars.days is None:
@@ -87,7 +145,7 @@ def calendars_condition(plan: Plan) -> Condition | None:
     )
 
 
-def prescale_late_condition(plan: Plan) -> Condition | None:
+def prescale_late(plan: Plan, outcome: Outcome) -> Condition | None:
     """Were the pods the pre-scale planned for Ready when each peak's latest window opened?"""
     leads = {peak.name: peak.lead_time for peak in plan.peaks}
     judged = [c for c in plan.scorecards if c.peak in leads and c.shortfall is not None]

@@ -28,7 +28,7 @@ from voicecap.core.peaks.forecast import (
 from voicecap.core.peaks.scorecard import Scorecard, score
 from voicecap.core.planner.observation import Memory, Observation
 from voicecap.core.planner.plan import plan
-from voicecap.core.status import conditions, peak_conditions
+from voicecap.core.status import peak_conditions
 from voicecap.core.status.capacity import build_status
 from voicecap.core.status.memory import memory_from_status
 
@@ -43,6 +43,8 @@ MONDAY = Peak.model_validate(
 )
 # Monday 2026-11-09 09:00 EST = 14:00 UTC; US DST ended on Sunday 2026-11-01.
 NOV_9_0900 = datetime(2026, 11, 9, 14, 0, tzinfo=UTC)
+
+OK = Outcome("Reconciled", "")
 
 
 def at(text: str) -> datetime:
@@ -248,11 +250,11 @@ def test_the_plan_prescales_from_the_forecast_and_reports_it() -> None:
     assert result.peak_floor == 8  # ceil(1.5 x 1000 / 200)
     assert "1000 calls (forecast" in result.reasons["peakFloor"]
     assert result.burst_factor == 2.5
-    ready = peak_conditions.forecast_condition(result)
+    ready = peak_conditions.forecast_ready(result, OK)
     assert (ready.status, ready.reason) == ("True", "Forecast")
     # The 28-day burst factor (2.5) is above the factor, but it is not what the factor covers:
     # no window has closed to judge yet.
-    assert conditions.burst_condition(result) is None
+    assert peak_conditions.burst_above_factor(result, OK) is None
 
 
 def test_a_failure_keeps_the_forecast_from_memory_and_the_floor() -> None:
@@ -267,7 +269,7 @@ def test_a_failure_keeps_the_forecast_from_memory_and_the_floor() -> None:
     )
     assert result.peak_floor == 8  # the kept forecast, not current sessions (50)
     assert result.burst_factor == 2.5  # not refreshed: the last one
-    ready = peak_conditions.forecast_condition(result)
+    ready = peak_conditions.forecast_ready(result, OK)
     assert (ready.status, ready.reason) == ("False", "PrometheusUnreachable")
     assert "keeping 1000" in ready.message
 
@@ -277,7 +279,7 @@ def test_insufficient_history_falls_back_to_current_sessions() -> None:
     thin = history(None, "InsufficientHistory")
     result = plan(vcap, Observation(sessions=300, sampled_at=LEAD, history=thin), LEAD)
     assert result.peak_floor == 3  # ceil(1.5 x 300 / 200)
-    ready = peak_conditions.forecast_condition(result)
+    ready = peak_conditions.forecast_ready(result, OK)
     assert (ready.status, ready.reason) == ("False", "InsufficientHistory")
     assert "current sessions" in ready.message
 
@@ -287,7 +289,7 @@ def test_expected_sessions_win_and_need_no_forecast() -> None:
     thin = history(None, "InsufficientHistory")
     result = plan(vcap, Observation(sessions=300, sampled_at=LEAD, history=thin), LEAD)
     assert result.peak_floor == 5  # ceil(1.5 x 600 / 200)
-    assert peak_conditions.forecast_condition(result).status == "True"
+    assert peak_conditions.forecast_ready(result, OK).status == "True"
 
 
 def test_a_refresh_with_the_same_numbers_keeps_computed_at() -> None:
@@ -313,9 +315,9 @@ def test_a_refresh_with_the_same_numbers_keeps_computed_at() -> None:
 
 def test_pending_is_unknown_not_a_problem() -> None:
     result = plan(forecasting_capacity(), Observation(sessions=10, sampled_at=LEAD), LEAD)
-    ready = peak_conditions.forecast_condition(result)
+    ready = peak_conditions.forecast_ready(result, OK)
     assert (ready.status, ready.reason) == ("Unknown", "Pending")
-    assert conditions.burst_condition(result) is None  # no burst factor known
+    assert peak_conditions.burst_above_factor(result, OK) is None  # no burst factor known
 
 
 def test_forecast_and_scorecard_survive_a_restart_through_status() -> None:
@@ -361,7 +363,7 @@ def test_burst_above_factor_judges_the_last_window_against_what_it_planned_for(
     result = plan(
         vcap, Observation(sessions=50, sampled_at=later), later, Memory(scorecards=(card,))
     )
-    burst = conditions.burst_condition(result)
+    burst = peak_conditions.burst_above_factor(result, OK)
     assert burst is not None and burst.status == status
     assert fragment in burst.message
 
@@ -369,4 +371,6 @@ def test_burst_above_factor_judges_the_last_window_against_what_it_planned_for(
 def test_no_closed_window_no_burst_condition() -> None:
     vcap = VoiceCapacity.model_validate(capacity_body())
     result = plan(vcap, Observation(sessions=50, sampled_at=LEAD, history=history(1000)), LEAD)
-    assert conditions.burst_condition(result) is None  # 2.5 x the median is not the factor's job
+    assert (
+        peak_conditions.burst_above_factor(result, OK) is None
+    )  # 2.5 x the median is not the factor's job

@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 from support.objects import capacity_body
 from voicecap.api.models import VoiceCapacity
+from voicecap.core.apply.outcome import Outcome
 from voicecap.core.planner.observation import Observation
 from voicecap.core.planner.plan import Plan, plan
 from voicecap.core.planner.readiness import Readiness, ScaleUp, track
-from voicecap.core.status.peak_conditions import prescale_late_condition
+from voicecap.core.status.peak_conditions import prescale_late
 
 T0 = datetime(2026, 11, 23, 13, 50, tzinfo=UTC)  # Monday 08:50 New York: the lead time begins
 
@@ -52,7 +53,7 @@ def test_pods_ready_before_the_window_opened_are_on_time() -> None:
     decided = walk([(0, 2), (3, 5)])
     (card,) = decided.scorecards
     assert (card.planned_floor, card.ready_at_open, card.shortfall) == (5, 5, 0)
-    condition = prescale_late_condition(decided)
+    condition = prescale_late(decided, Outcome("Reconciled", ""))
     assert condition is not None
     assert (condition.status, condition.reason) == ("False", "ReadyOnTime")
     assert decided.memory.readiness.last_seconds == 180.0
@@ -62,7 +63,7 @@ def test_pods_still_starting_when_the_window_opened_are_late() -> None:
     decided = walk([(0, 2), (10, 3), (11, 5)])  # 3 at 09:00, 5 at 09:01: 11 minutes
     (card,) = decided.scorecards
     assert (card.planned_floor, card.ready_at_open, card.shortfall) == (5, 3, 2)
-    condition = prescale_late_condition(decided)
+    condition = prescale_late(decided, Outcome("Reconciled", ""))
     assert condition is not None
     assert (condition.status, condition.reason) == ("True", "ReadyPodsShort")
     assert condition.message == (
