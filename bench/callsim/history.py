@@ -2,7 +2,7 @@
 
 Each week is an M/G/infinity run of the trace's history rate (no call is rejected in history:
 it records the demand), sampled every minute by wall time in the trace's zone. The product
-asks for its weekly windows (core/forecast.weekly_windows, DST-correct) and gets each window's
+asks for its weekly windows (core/peaks/forecast.weekly_windows, DST-correct) and gets each window's
 quantile, or each slot's with slot-aware releases, computed by PromQL's quantile rule over the
 1-minute samples inside it, as `quantile_over_time` over a `[D:60s]` subquery would.
 """

@@ -1,5 +1,5 @@
 """The product under test, through the calls a release has had since forecasts came in: plan(),
-the models, the forecast core and the conditions. Slot-aware releases (core/forecast.slots_of)
+the models, the forecast core and the conditions. Slot-aware releases (core/peaks/forecast.slots_of)
 get per-slot weekly values; older ones the window's.
 """
 

@@ -133,6 +133,7 @@ async def startup(
         run_cycles(
             service.fleet,
             gate,
+            metrics=metrics,
             caches_fresh=kopf_watches.STREAMS.fresh,
             interval=config.interval,
             ready=indexed,
@@ -153,7 +154,7 @@ async def startup(
 async def cleanup(memo: kopf.Memo, **_: Any) -> None:
     running: Running = memo.running
     running.stop.set()
-    running.service.parts.history.stop()
+    running.service.stop()
     try:
         await asyncio.wait_for(running.cycles, timeout=15)
     except (TimeoutError, asyncio.CancelledError):

@@ -37,7 +37,6 @@ from voicecap.service.assembly import Service as Assembled
 from voicecap.service.assembly import assemble
 from voicecap.service.clock import Clock
 from voicecap.service.fleet import Fleet
-from voicecap.service.parts import Parts
 from voicecap.service.reconciler import Reconciler
 from voicecap.service.retries import RetryBook
 
@@ -296,15 +295,8 @@ class Service:
     kube: MemoryKube
     prometheus: FixedSessions
     history: FixedHistory
+    metrics: OperatorMetrics
     assembled: Assembled
-
-    @property
-    def parts(self) -> Parts:
-        return self.assembled.parts
-
-    @property
-    def metrics(self) -> OperatorMetrics:
-        return self.assembled.parts.metrics
 
     @property
     def reconciler(self) -> Reconciler:
@@ -328,16 +320,17 @@ def service_for(
     kube = MemoryKube(world)
     prometheus = FixedSessions(sessions)
     history = FixedHistory()
+    metrics = OperatorMetrics()
     assembled = assemble(
         kube=kube,
         world=world,
         sessions=prometheus,
         history=history,
-        metrics=OperatorMetrics(),
+        metrics=metrics,
         clock=Clock(now) if now is not None else Clock(),
         retries=retries,
     )
-    return Service(world, kube, prometheus, history, assembled)
+    return Service(world, kube, prometheus, history, metrics, assembled)
 
 
 def counter(metrics: OperatorMetrics, name: str, **labels: str) -> float:

@@ -5,6 +5,7 @@ grows on its own (the budgets' are in adapters/budget_metrics.py)."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Set
 
 from prometheus_client import CollectorRegistry, Gauge
 
@@ -171,8 +172,10 @@ class PlanGauges:
             remove_series(labels, self._per_vertical)
         self.peaks.forget(key)
 
-    def known_keys(self) -> set[str]:
-        return set(self._series)
+    def forget_except(self, keys: Set[str]) -> None:
+        """Removes the series of every VoiceCapacity not in `keys` (service/ports.Forgetting)."""
+        for key in set(self._series) - keys:
+            self.forget(key)
 
 
 class PeakGauges:

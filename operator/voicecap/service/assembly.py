@@ -1,6 +1,6 @@
 """The one assembly of the service: every collaborator built once, in one place, from the
-adapters (or the tests' doubles) it is given. handlers.py runs what this returns; so does
-tests/support/world.py."""
+adapters (or the tests' doubles) it is given, and handed to each class as exactly what that
+class uses. handlers.py runs what this returns; so does tests/support/world.py."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ from datetime import timedelta
 from voicecap.adapters.metrics import OperatorMetrics
 from voicecap.service.admission import AdmissionPublisher
 from voicecap.service.applier import ChildApplier
+from voicecap.service.budget_reporter import BudgetReporter
 from voicecap.service.busy_pods import BusyPodRanker
 from voicecap.service.calendars import CalendarCache
 from voicecap.service.clock import Clock
 from voicecap.service.fleet import Fleet
 from voicecap.service.history import HistoryCache
-from voicecap.service.parts import Parts
-from voicecap.service.ports import History, Kube, Sessions
+from voicecap.service.observer import ActedReports, Observer
+from voicecap.service.ports import History, Kube, SessionMetrics
 from voicecap.service.reconciler import Reconciler
 from voicecap.service.retries import RetryBook
 from voicecap.service.sessions import SessionCache
@@ -27,9 +28,19 @@ from voicecap.service.writer import ChildWriter
 
 @dataclass(frozen=True)
 class Service:
-    parts: Parts
+    """What the assembly hands its caller: the two ways in (one object, or the fleet), and the
+    background work to stop. Tests also reach the caches they steer (history, calendars, busy
+    pods) here; production code uses only reconciler, fleet and stop()."""
+
     reconciler: Reconciler  # one object, on a watch event or in the cycle
     fleet: Fleet  # every object, every --interval
+    history: HistoryCache  # forecasts, refreshed in the background
+    calendars: CalendarCache
+    busy_pods: BusyPodRanker
+
+    def stop(self) -> None:
+        """Stop what the assembly started: the forecasts' background refresh."""
+        self.history.stop()
 
 
 @dataclass(frozen=True)
@@ -46,7 +57,7 @@ def assemble(
     *,
     kube: Kube,
     world: World,
-    sessions: Sessions,
+    sessions: SessionMetrics,
     history: History,
     metrics: OperatorMetrics,
     clock: Clock,
@@ -55,25 +66,62 @@ def assemble(
 ) -> Service:
     """`retries`: a RetryBook with another backoff than the default's (1 s doubling to 300 s)."""
     tuning = tuning or Tuning()
-    cache = SessionCache(sessions, clock, metrics, grace=tuning.prometheus_failure_grace)
+    retries = retries or RetryBook()
+    session_cache = SessionCache(sessions, clock, metrics, grace=tuning.prometheus_failure_grace)
+    history_cache = HistoryCache(history, clock, metrics)
     writer = ChildWriter(kube, metrics, identity=tuning.identity)
-    parts = Parts(
-        kube=kube,
+    book = TokenBook()
+    calendars = CalendarCache(kube)
+    busy_pods = BusyPodRanker(kube, world, session_cache, writer, clock)
+    reports = ActedReports(tuning.hpa_metric_grace)
+    observer = Observer(
         world=world,
-        metrics=metrics,
-        clock=clock,
-        sessions=cache,
-        history=HistoryCache(history, clock, metrics),
-        writer=writer,
-        book=TokenBook(),
-        retries=retries or RetryBook(),
-        calendars=CalendarCache(kube),
-        busy_pods=BusyPodRanker(kube, world, cache, writer, clock),
+        sessions=session_cache,
+        history=history_cache,
+        calendars=calendars,
+        book=book,
+        reports=reports,
+    )
+    applier = ChildApplier(
+        world=world, book=book, busy_pods=busy_pods, writer=writer, metrics=metrics
     )
     reconciler = Reconciler(
-        parts,
-        ChildApplier(parts, hpa_metric_grace=tuning.hpa_metric_grace),
+        world=world,
+        observer=observer,
+        applier=applier,
+        writer=writer,
+        book=book,
+        retries=retries,
+        metrics=metrics,
+        clock=clock,
+        api_answered=lambda: kube.answered,
         concurrency=tuning.concurrency,
     )
-    fleet = Fleet(parts, reconciler, AdmissionPublisher(kube), concurrency=tuning.concurrency)
-    return Service(parts, reconciler, fleet)
+    fleet = Fleet(
+        world=world,
+        book=book,
+        sessions=session_cache,
+        history=history_cache,
+        calendars=calendars,
+        reconciler=reconciler,
+        retries=retries,
+        budgets=BudgetReporter(book=book, writer=writer, metrics=metrics, clock=clock),
+        admission=AdmissionPublisher(kube),
+        busy_pods=busy_pods,
+        # Every cache keyed by VoiceCapacity: a deleted object leaves nothing in any of them.
+        forgetting=(
+            reconciler,
+            reports,
+            writer,
+            retries,
+            book,
+            history_cache,
+            calendars,
+            busy_pods,
+            metrics.plans,
+        ),
+        metrics=metrics,
+        api_answered=lambda: kube.answered,
+        concurrency=tuning.concurrency,
+    )
+    return Service(reconciler, fleet, history_cache, calendars, busy_pods)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass, field
 
 from voicecap.adapters import children
@@ -41,6 +41,9 @@ Calls = dict[tuple[str, str], float]
 
 @dataclass
 class BusyPodRanker:
+    """Ranks an opted-in workload's pods by live calls before it shrinks. Not for choosing how
+    many pods go: the HPA and the floor do; this only says which go first."""
+
     kube: Kube
     world: World
     sessions: SessionCache
@@ -72,6 +75,11 @@ class BusyPodRanker:
             return
         for capacity, _ in shrinking:
             await self._rank_or_warn(capacity, calls)
+
+    def forget_except(self, keys: Set[str]) -> None:
+        """Forgets the problems reported for deleted objects (service/ports.Forgetting)."""
+        for key in set(self._warned) - keys:
+            del self._warned[key]
 
     async def _live_calls(self) -> Calls | None:
         now = time.monotonic()

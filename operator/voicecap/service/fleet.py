@@ -11,113 +11,121 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 
-from voicecap.adapters.objects import BudgetEntry, CapacityEntry
-from voicecap.api.models import VoiceCapacity, dump
+from voicecap.adapters.metrics import OperatorMetrics
+from voicecap.adapters.objects import CapacityEntry
+from voicecap.api.models import VoiceCapacity
 from voicecap.core.planner.plan import Plan
 from voicecap.service.admission import AdmissionPublisher
-from voicecap.service.parts import Parts
+from voicecap.service.budget_reporter import BudgetReporter
+from voicecap.service.busy_pods import BusyPodRanker
+from voicecap.service.calendars import CalendarCache
+from voicecap.service.history import HistoryCache
 from voicecap.service.peering import PeeringGate
+from voicecap.service.ports import Forgetting
 from voicecap.service.reconciler import Reconciler, RetryLaterError
-from voicecap.service.sessions import session_source
+from voicecap.service.retries import RetryBook
+from voicecap.service.sessions import SessionCache, session_source
+from voicecap.service.token_book import TokenBook
+from voicecap.service.world import World
 
 log = logging.getLogger("voicecap")
 
 
-@dataclass
 class Fleet:
-    parts: Parts
-    reconciler: Reconciler
-    admission: AdmissionPublisher
-    concurrency: int = 16
-    # this cycle's plans, for the admission ConfigMaps (written once per cycle, not per object)
-    _planned: list[tuple[VoiceCapacity, Plan]] = field(default_factory=list, init=False)
+    """Every VoiceCapacity, once per --interval: the shared inputs refreshed once for everyone,
+    then one reconcile each, then what follows from all the plans (budget statuses, admission
+    ConfigMaps, busy pods). Not for one object on its own: a watch event calls the Reconciler."""
+
+    def __init__(
+        self,
+        *,
+        world: World,
+        book: TokenBook,
+        sessions: SessionCache,
+        history: HistoryCache,
+        calendars: CalendarCache,
+        reconciler: Reconciler,
+        retries: RetryBook,
+        budgets: BudgetReporter,
+        admission: AdmissionPublisher,
+        busy_pods: BusyPodRanker,
+        forgetting: Sequence[Forgetting],
+        metrics: OperatorMetrics,
+        api_answered: Callable[[], int],
+        concurrency: int = 16,
+    ) -> None:
+        self._world = world
+        self._book = book
+        self._sessions = sessions
+        self._history = history
+        self._calendars = calendars
+        self._reconciler = reconciler
+        self._retries = retries
+        self._budgets = budgets
+        self._admission = admission
+        self._busy_pods = busy_pods
+        self._forgetting = tuple(forgetting)  # every cache keyed by VoiceCapacity
+        self._metrics = metrics
+        self._api_answered = api_answered
+        self._concurrency = concurrency
 
     async def cycle(self) -> int:
         """Evaluate every VoiceCapacity once; returns how many were evaluated."""
-        r = self.parts
-        self._planned = []
-        entries = r.world.capacities()
-        self._forget_except({entry.key for entry in entries})
+        entries = self._world.capacities()
+        keys = {entry.key for entry in entries}
+        for cache in self._forgetting:  # deleted objects leave nothing behind
+            cache.forget_except(keys)
         valid = [entry.capacity for entry in entries if entry.capacity is not None]
-        budgets = r.world.budgets()
-        r.book.refresh(valid, budgets)
-        r.metrics.objects.labels("true").set(len(valid))
-        r.metrics.objects.labels("false").set(len(entries) - len(valid))
-        await r.sessions.refresh([session_source(capacity) for capacity in valid])
-        r.calendars.forget_except(  # calendars nobody names any more
-            {
-                (c.namespace, p.calendar_ref.name)
-                for c in valid
-                for p in c.spec.peaks
-                if p.calendar_ref
-            }
-        )
+        budgets = self._world.budgets()
+        self._book.refresh(valid, budgets)
+        self._metrics.objects.labels("true").set(len(valid))
+        self._metrics.objects.labels("false").set(len(entries) - len(valid))
+        await self._sessions.refresh([session_source(capacity) for capacity in valid])
         # in the background: hourly, and slower than a cycle; peaks with their holidays
-        r.history.start_refresh([(await r.calendars.resolve(c)).capacity for c in valid])
+        self._history.start_refresh([(await self._calendars.resolve(c)).capacity for c in valid])
+        planned = await self.reconcile_all(entries)
+        await self._budgets.report(budgets, planned)
+        await self._admission.publish(planned)
+        await self._busy_pods.rank(planned)
+        return len(entries)
 
-        probe = r.retries.probe()
+    async def reconcile_all(self, entries: list[CapacityEntry]) -> list[tuple[VoiceCapacity, Plan]]:
+        """Reconcile every entry due (objects waiting after API trouble are skipped until due,
+        with one probe when none is); returns each valid object's plan, as planned."""
+        planned: list[tuple[VoiceCapacity, Plan]] = []
+        probe = self._retries.probe()
         if probe is not None:  # nobody is due: is the API back? (one request, not thousands)
-            await self._one(next(e for e in entries if e.key == probe))
-        r.retries.recovered(r.kube.answered)
+            await self._one(next(e for e in entries if e.key == probe), planned)
+        self._retries.recovered(self._api_answered())
         now = time.monotonic()
-        queue = [e for e in entries if e.key != probe and r.retries.due(e.key, now)]
+        queue = [e for e in entries if e.key != probe and self._retries.due(e.key, now)]
         queue.reverse()  # pop() from the end: in index order
 
         async def worker() -> None:
             while queue:
-                await self._one(queue.pop())
+                await self._one(queue.pop(), planned)
                 # A steady reconcile never waits on I/O: yield anyway, so watch events (a spec
                 # change, an HPA update) are read between objects, not after the whole fleet.
                 await asyncio.sleep(0)
 
-        await asyncio.gather(*(worker() for _ in range(self.concurrency)))
-        await self._report_budgets(budgets)
-        await self.admission.publish(self._planned)
-        await self.parts.busy_pods.rank(self._planned)
-        return len(entries)
+        await asyncio.gather(*(worker() for _ in range(self._concurrency)))
+        return planned
 
-    async def _report_budgets(self, budgets: list[BudgetEntry]) -> None:
-        """Each TokenBudget's status and metrics, with this cycle's projected use: the sum of
-        its verticals' live calls x tokens per call-minute."""
-        r = self.parts
-        projected: dict[str, int] = {}
-        for capacity, plan in self._planned:
-            model = capacity.spec.model
-            if model is not None and plan.tpm.projected is not None:
-                projected[model.budget_ref] = (
-                    projected.get(model.budget_ref, 0) + plan.tpm.projected
-                )
-        for budget, status in r.book.statuses(budgets, projected, r.clock.now()):
-            await r.writer.budget_status(budget.name, budget.stored_status, dump(status))
-            spec = budget.budget.spec if budget.budget is not None else None
-            r.metrics.budgets.observe(budget.name, spec.tokens_per_minute if spec else None, status)
-        r.metrics.budgets.forget_except({budget.name for budget in budgets})
-
-    async def _one(self, entry: CapacityEntry) -> None:
+    async def _one(self, entry: CapacityEntry, planned: list[tuple[VoiceCapacity, Plan]]) -> None:
         with contextlib.suppress(RetryLaterError):  # it waits in the RetryBook
-            decided = await self.reconciler.reconcile(entry, trigger="cycle", reread=True)
-            newest = self.parts.world.latest(entry.key)
+            decided = await self._reconciler.reconcile(entry, trigger="cycle", reread=True)
+            newest = self._world.latest(entry.key)
             if decided is not None and newest is not None and newest.capacity is not None:
-                self._planned.append((newest.capacity, decided))
-
-    def _forget_except(self, keys: set[str]) -> None:
-        r = self.parts
-        self.reconciler.forget_except(keys)
-        r.writer.forget_except(keys)
-        r.retries.forget_except(keys)
-        r.book.forget_except(keys)
-        r.history.forget_except(keys)
-        for key in r.metrics.plans.known_keys() - keys:
-            r.metrics.plans.forget(key)  # session observations are replaced wholesale each cycle
+                planned.append((newest.capacity, decided))
 
 
 async def run_cycles(
     fleet: Fleet,
     gate: PeeringGate,
     *,
+    metrics: OperatorMetrics,
     caches_fresh: Callable[[], bool],
     interval: float,
     ready: asyncio.Event,
@@ -126,7 +134,6 @@ async def run_cycles(
     """The periodic re-evaluation of every object (docs/reliability.md F7): survives any
     error, stops on `stop`. Writes only as the peering's writer (F6) and only from watch caches
     that missed nothing (`caches_fresh`: F23)."""
-    metrics = fleet.parts.metrics
     while not ready.is_set() and not stop.is_set():
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(ready.wait(), timeout=interval)

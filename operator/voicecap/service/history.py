@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from datetime import datetime, timedelta
 
 from voicecap.adapters.metrics import OperatorMetrics
@@ -70,7 +70,7 @@ class HistoryCache:
         self._views[capacity.key] = (capacity, self._version, history)
         return history
 
-    def forget_except(self, keys: set[str]) -> None:
+    def forget_except(self, keys: Set[str]) -> None:
         for key in set(self._views) - keys:
             del self._views[key]
 

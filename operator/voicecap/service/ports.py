@@ -1,11 +1,12 @@
-"""What the service needs of the outside world, as Protocols: the Kubernetes API, live sessions
-and session history. The adapters implement them (adapters/kube.py, adapters/prometheus.py,
-adapters/history.py); tests pass doubles that satisfy the same types (tests/support/world.py),
-as service/world.py does for the watch caches."""
+"""What the service needs of the outside world, as Protocols: the Kubernetes API, live session
+metrics and session history. The adapters implement them (adapters/kube.py,
+adapters/prometheus.py, adapters/history.py); tests pass doubles that satisfy the same types
+(tests/support/world.py), as service/world.py does for the watch caches. And what every cache
+keyed by VoiceCapacity does when objects are deleted (Forgetting)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -28,7 +29,7 @@ class Kube(Protocol):
     async def delete(self, ref: Ref) -> None: ...
 
 
-class Sessions(Protocol):
+class SessionMetrics(Protocol):
     """Live calls per vertical (one batched query a cycle) and per pod (busy pods last)."""
 
     history: list[QueryRecord]  # the queries since the last look, for the metrics
@@ -49,3 +50,11 @@ class History(Protocol):
     def burst(
         self, sessions: str, at: datetime, *, batched: bool
     ) -> dict[SeriesKey, tuple[float | None, float | None]]: ...
+
+
+class Forgetting(Protocol):
+    """A cache that holds something per VoiceCapacity (by namespace/name key). The fleet cycle
+    calls every one that service/assembly.py registers with the keys that still exist, so a
+    deleted object leaves nothing behind."""
+
+    def forget_except(self, keys: Set[str]) -> None: ...

@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Set
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
-from voicecap.adapters import children
 from voicecap.adapters.kube import TransientError
+from voicecap.adapters.metrics import OperatorMetrics
 from voicecap.adapters.objects import CapacityEntry
 from voicecap.api.models import dump
 from voicecap.core.apply.outcome import Outcome
@@ -24,8 +26,12 @@ from voicecap.core.status.capacity import build_status, invalid_status
 from voicecap.core.status.events import condition, transitions
 from voicecap.core.status.memory import memory_from_status, parse_status
 from voicecap.service.applier import ChildApplier
-from voicecap.service.parts import Parts
-from voicecap.service.sessions import session_source
+from voicecap.service.clock import Clock
+from voicecap.service.observer import Observer
+from voicecap.service.retries import RetryBook
+from voicecap.service.token_book import TokenBook
+from voicecap.service.world import World
+from voicecap.service.writer import ChildWriter
 
 log = logging.getLogger("voicecap")
 
@@ -38,63 +44,86 @@ class RetryLaterError(Exception):
         self.delay = delay
 
 
-@dataclass
 class Reconciler:
-    parts: Parts
-    applier: ChildApplier
-    # Reconciles in flight at once, handlers and the fleet cycle together: no more than the API
-    # client's connection pool, so a burst (thousands of new objects) waits here, not inside a
-    # request whose timeout is already running.
-    concurrency: int = 16
-    _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
-    _gate: asyncio.Semaphore = field(init=False)
-    # What the last reconcile of each object saw: (resourceVersion, plan, outcome). The same
-    # three again build the same status, which the object already has: nothing to build.
-    _settled: dict[str, tuple[str, Plan, Outcome]] = field(default_factory=dict)
-    # Read your own writes: the status written from resourceVersion X, until the watch cache
-    # shows something newer than X (a cycle faster than the watch would write it, and post its
-    # Events, a second time).
-    _written: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    """Reconciles one VoiceCapacity at a time (a watch event, or the fleet cycle's turn): the
+    only writer of its status and Events. Not for evaluating many objects at once: the fleet
+    cycle refreshes the shared inputs (sessions, forecasts, grants) and then calls this per
+    object."""
 
-    def __post_init__(self) -> None:
-        self._gate = asyncio.Semaphore(self.concurrency)
+    def __init__(
+        self,
+        *,
+        world: World,
+        observer: Observer,
+        applier: ChildApplier,
+        writer: ChildWriter,
+        book: TokenBook,
+        retries: RetryBook,
+        metrics: OperatorMetrics,
+        clock: Clock,
+        api_answered: Callable[[], int],
+        concurrency: int = 16,
+    ) -> None:
+        self._world = world
+        self._observer = observer
+        self._applier = applier
+        self._writer = writer
+        self._book = book
+        self._retries = retries
+        self._metrics = metrics
+        self._clock = clock
+        self._api_answered = api_answered  # calls the API server answered: is it back?
+        # Reconciles in flight at once, handlers and the fleet cycle together: no more than the
+        # API client's connection pool, so a burst (thousands of new objects) waits here, not
+        # inside a request whose timeout is already running.
+        self._gate = asyncio.Semaphore(concurrency)
+        self._locks: dict[str, asyncio.Lock] = {}
+        # What the last reconcile of each object saw: (resourceVersion, plan, outcome). The same
+        # three again build the same status, which the object already has: nothing to build.
+        self._settled: dict[str, tuple[str, Plan, Outcome]] = {}
+        # Read your own writes: the status written from resourceVersion X, until the watch cache
+        # shows something newer than X (a cycle faster than the watch would write it, and post
+        # its Events, a second time).
+        self._written: dict[str, tuple[str, dict[str, Any]]] = {}
 
     async def reconcile(
         self, entry: CapacityEntry, *, trigger: str, reread: bool = False
     ) -> Plan | None:
-        """`reread`: take the watch cache's newest copy once the lock is held (the fleet cycle's
-        list is older than a handler's write; reconciling from it would write the same again)."""
+        """Reconcile one object; returns its plan (None: invalid, or deleted meanwhile). Raises
+        RetryLaterError after API trouble (it waits in the RetryBook). `reread`: take the watch
+        cache's newest copy once the lock is held (the fleet cycle's list is older than a
+        handler's write; reconciling from it would write the same again)."""
         lock = self._locks.setdefault(entry.key, asyncio.Lock())
         async with self._gate, lock:
             started = time.perf_counter()
             if reread:
-                newest = self.parts.world.latest(entry.key)
+                newest = self._world.latest(entry.key)
                 if newest is None:
                     return None  # deleted since the cycle listed it
                 entry = newest
             try:
                 result = await self._reconcile(entry)
             except TransientError as error:
-                self.parts.metrics.reconcile_errors.labels("KubeTransient").inc()
-                delay = self.parts.retries.failed(
-                    entry.key, error.retry_after, answered=self.parts.kube.answered
+                self._metrics.reconcile_errors.labels("KubeTransient").inc()
+                delay = self._retries.failed(
+                    entry.key, error.retry_after, answered=self._api_answered()
                 )
                 log.warning(
                     "%s: Kubernetes API trouble, retrying in %.0fs: %s", entry.key, delay, error
                 )
                 raise RetryLaterError(str(error), delay) from error
             finally:
-                self.parts.metrics.reconcile_duration.labels(trigger).observe(
+                self._metrics.reconcile_duration.labels(trigger).observe(
                     time.perf_counter() - started
                 )
-        self.parts.retries.succeeded(entry.key)
+        self._retries.succeeded(entry.key)
         return result
 
-    def forget_except(self, keys: set[str]) -> None:
+    def forget_except(self, keys: Set[str]) -> None:
+        """Forgets deleted objects (service/ports.Forgetting)."""
         for key in set(self._locks) - keys:
             if not self._locks[key].locked():
                 del self._locks[key]
-        self.applier.forget_except(keys)
         memories: tuple[dict[str, Any], ...] = (self._settled, self._written)
         for memory in memories:
             for key in set(memory) - keys:
@@ -115,57 +144,40 @@ class Reconciler:
 
     async def _reconcile(self, entry: CapacityEntry) -> Plan | None:
         entry = self._own_write(entry)
-        now = self.parts.clock.now()
-        capacity = entry.capacity
-        if capacity is None:
+        now = self._clock.now()
+        if entry.capacity is None:
             await self._report_invalid(entry, entry.invalid or "invalid")
             return None
-        if self.parts.book.is_stale(capacity):
-            valid = [e.capacity for e in self.parts.world.capacities() if e.capacity is not None]
-            self.parts.book.refresh(valid, self.parts.world.budgets())
-        resolved = await self.parts.calendars.resolve(capacity)  # holidays merged into the peaks
-        capacity = resolved.capacity
-        target = capacity.spec.target_ref
-        live = self.parts.world.hpa(capacity.namespace, children.hpa_name(capacity))
-        report = self.applier.settled_report(entry.key, live)
-        observation = replace(
-            await self.parts.sessions.observation(session_source(capacity)),
-            hpa_scaling=report.scaling_on_metric if report is not None else None,
-            ready_replicas=self.parts.world.ready_replicas(
-                capacity.namespace, target.kind, target.name
-            ),
-            granted_tpm=self.parts.book.take(capacity, seed=self.parts.world.capacities),
-            history=self.parts.history.view(capacity),
-            calendars=resolved.report,
-            pod_requests=self.parts.world.pod_requests(
-                capacity.namespace, target.kind, target.name
-            ),
-        )
+        seen = await self._observer.observe(entry.capacity)
+        capacity, observation = seen.capacity, seen.observation
         decided = plan(capacity, observation, now, entry.memory)
-        outcome, applied = await self.applier.apply(capacity, decided, live, report)
-        outcome = replace(outcome, rules=await self.applier.apply_rules(capacity))
-        seen = (entry.meta.resource_version or "", decided, outcome)
-        if applied or self._settled.get(entry.key) != seen or not seen[0]:
+        outcome, applied = await self._applier.apply(capacity, decided, seen.hpa, seen.report)
+        outcome = replace(outcome, rules=await self._applier.apply_rules(capacity))
+        settled = (entry.meta.resource_version or "", decided, outcome)
+        if applied or self._settled.get(entry.key) != settled or not settled[0]:
             previous = entry.status()
             status = build_status(
                 decided, outcome, previous=previous, generation=entry.generation, now=now
             )
-            wanted = dump(status)
-            if await self.parts.writer.capacity_status(
-                entry.meta, entry.stored_status, wanted, now
-            ):
-                self._written[entry.key] = (entry.meta.resource_version or "", wanted)
+            await self._write_status(entry, dump(status), now)
             changes = transitions(previous, status)
-            await self.parts.writer.events(entry.meta, [*applied, *changes], now)
-            self._settled[entry.key] = seen
+            await self._writer.events(entry.meta, [*applied, *changes], now)
+            self._settled[entry.key] = settled
         if outcome.result == "Reconciled":
-            self.parts.book.settle(capacity, observation.granted_tpm)
-        self.parts.metrics.plans.observe(capacity.key, decided, now.timestamp())
+            self._book.settle(capacity, observation.granted_tpm)
+        self._metrics.plans.observe(capacity.key, decided, now.timestamp())
         return decided
+
+    async def _write_status(
+        self, entry: CapacityEntry, wanted: dict[str, Any], now: datetime
+    ) -> None:
+        written = await self._writer.capacity_status(entry.meta, entry.stored_status, wanted, now)
+        if written is not None:
+            self._written[entry.key] = (entry.meta.resource_version or "", written)
 
     async def _report_invalid(self, entry: CapacityEntry, why: str) -> None:
         """Ready=False InvalidSpec; everything else stays as last decided (nothing is lost)."""
-        now = self.parts.clock.now()
+        now = self._clock.now()
         previous = entry.status()
         ready = condition(previous, "Ready")
         already = (
@@ -174,9 +186,7 @@ class Reconciler:
             and ready.observed_generation == entry.generation
         )
         if not already:  # a counter of objects turning invalid, not of cycles that saw one
-            self.parts.metrics.reconcile_errors.labels("InvalidSpec").inc()
+            self._metrics.reconcile_errors.labels("InvalidSpec").inc()
         status = invalid_status(why, previous=previous, generation=entry.generation, now=now)
-        wanted = dump(status)
-        if await self.parts.writer.capacity_status(entry.meta, entry.stored_status, wanted, now):
-            self._written[entry.key] = (entry.meta.resource_version or "", wanted)
-        await self.parts.writer.events(entry.meta, transitions(previous, status), now)
+        await self._write_status(entry, dump(status), now)
+        await self._writer.events(entry.meta, transitions(previous, status), now)

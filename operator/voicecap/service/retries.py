@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Set
 from dataclasses import dataclass
 
 
@@ -63,6 +64,6 @@ class RetryBook:
     def waiting(self) -> int:
         return len(self._waiting)
 
-    def forget_except(self, keys: set[str]) -> None:
+    def forget_except(self, keys: Set[str]) -> None:
         for key in set(self._waiting) - keys:
             del self._waiting[key]

@@ -23,7 +23,7 @@ from voicecap.adapters.prometheus import SessionSource
 from voicecap.api.models import VoiceCapacity
 from voicecap.core.planner.observation import Observation
 from voicecap.service.clock import Clock
-from voicecap.service.ports import Sessions as SessionsPort
+from voicecap.service.ports import SessionMetrics
 
 
 def session_source(capacity: VoiceCapacity) -> SessionSource:
@@ -40,7 +40,7 @@ class SessionCache:
 
     def __init__(
         self,
-        prometheus: SessionsPort,
+        prometheus: SessionMetrics,
         clock: Clock,
         metrics: OperatorMetrics,
         *,

@@ -13,7 +13,7 @@ A VoiceCapacity whose budget exists but is invalid keeps the grant in effect (se
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Set
 from datetime import datetime
 
 from voicecap.adapters.objects import BudgetEntry, CapacityEntry
@@ -111,7 +111,7 @@ class TokenBook:
             result.append((entry, status))
         return result
 
-    def forget_except(self, keys: set[str]) -> None:
+    def forget_except(self, keys: Set[str]) -> None:
         """Deleted VoiceCapacities release their grants: their HPAs are gone with them."""
         if self._seeded:
             for key in self._ledger.keys() - keys:

@@ -6,7 +6,7 @@ the kube adapter counts them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -77,22 +77,22 @@ class ChildWriter:
         self,
         meta: ObjectMeta,
         stored: Mapping[str, Any],
-        status: dict[str, Any],
+        status: Mapping[str, Any],
         now: datetime,
-    ) -> bool:
-        """Patch the status subresource only when something other than lastEvaluated changed;
-        True when it did."""
+    ) -> dict[str, Any] | None:
+        """Patch the status subresource when something other than lastEvaluated changed, with
+        lastEvaluated set to `now`; returns the status written (None: nothing was)."""
         unchanged = {k: v for k, v in stored.items() if k != "lastEvaluated"}
         wanted = {k: v for k, v in status.items() if k != "lastEvaluated"}
         if not children.merge_patch(unchanged, wanted):
-            return False
-        status["lastEvaluated"] = iso(now)
+            return None
+        written = {**status, "lastEvaluated": iso(now)}
         ref = Ref(API_VERSION, VOICECAPACITIES, meta.namespace or "default", meta.name)
         try:
-            await self.kube.patch_status(ref, children.merge_patch(stored, status))
+            await self.kube.patch_status(ref, children.merge_patch(stored, written))
         except NotFoundError:
-            return False  # deleted meanwhile: nothing to report on
-        return True
+            return None  # deleted meanwhile: nothing to report on
+        return written
 
     async def budget_status(
         self, name: str, stored: Mapping[str, Any], status: dict[str, Any]
@@ -119,7 +119,7 @@ class ChildWriter:
                 continue
             self.metrics.events.labels(event.reason).inc()
 
-    def forget_except(self, keys: set[str]) -> None:
+    def forget_except(self, keys: Set[str]) -> None:
         for key in set(self._rendered_rules) - keys:
             del self._rendered_rules[key]
         for owner, ref in [mine for mine in self._matched if mine[0] not in keys]:

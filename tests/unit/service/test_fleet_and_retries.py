@@ -29,7 +29,7 @@ async def test_a_steady_cycle_makes_no_write_and_one_query() -> None:
     service = service_for(world, {f"v{i}": 100.0 for i in range(5)})
     assert await service.fleet.cycle() == 5
     await service.fleet.cycle()  # the HPAs it created now show in status (status.hpa)
-    await service.parts.history.wait()  # the forecasts' refresh runs in a thread: let it land
+    await service.assembled.history.wait()  # the forecasts' refresh runs in a thread: let it land
     await service.fleet.cycle()
     first = len(service.kube.writes)
     assert first > 0

@@ -125,7 +125,7 @@ async def test_the_operator_prescales_from_the_forecast_and_keeps_it_through_an_
     service = service_for(world, {"v0": 50.0}, now=lead)
     service.history.weekly = {"v0": 1000.0}
     await service.fleet.cycle()
-    await service.parts.history.wait()
+    await service.assembled.history.wait()
     await service.fleet.cycle()
     status = world.body(key)["status"]
     assert status["replicas"]["floor"] == 8  # ceil(1.5 x 1000 / 200), not from 50 calls
@@ -144,7 +144,7 @@ async def test_the_operator_prescales_from_the_forecast_and_keeps_it_through_an_
     restarted = service_for(world, {"v0": 50.0}, now=lead)
     restarted.history.failure = QueryFailedError("PrometheusUnreachable", "refused")
     await restarted.fleet.cycle()
-    await restarted.parts.history.wait()
+    await restarted.assembled.history.wait()
     await restarted.fleet.cycle()
     status = world.body(key)["status"]
     assert status["replicas"]["floor"] == 8

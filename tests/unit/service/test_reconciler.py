@@ -170,7 +170,7 @@ async def test_busy_pods_are_ranked_before_the_floor_is_written_lower() -> None:
                 (floor, len([w for w in service.kube.writes if w[1] == "horizontalpodautoscalers"]))
             )
 
-    service.parts.busy_pods.before_lowering = rank_first  # type: ignore[method-assign]
+    service.assembled.busy_pods.before_lowering = rank_first  # type: ignore[method-assign]
     await service.fleet.cycle()
     hpa_writes = [w for w in service.kube.writes if w[1] == "horizontalpodautoscalers"]
     assert seen == [], "the first HPA is created, not lowered"
@@ -206,7 +206,7 @@ async def test_a_missing_calendar_is_a_condition_naming_the_field_and_others_go_
         "metadata": {"name": "us-holidays", "namespace": "voice"},
         "data": {"2026": "2026-12-25\n2026-12-31/2027-01-01\n"},
     }
-    service.parts.calendars.read_every = 0  # read it again now, not in a minute
+    service.assembled.calendars.read_every = 0  # read it again now, not in a minute
     await service.fleet.cycle()
     calendar = _conditions(world, key)["CalendarsReady"]
     assert (calendar["status"], calendar["reason"]) == ("True", "Resolved")
