@@ -247,7 +247,7 @@ def test_the_forecast_query_travels_in_the_body_under_a_proxys_line_limit(
 
     from voicecap.adapters.history import PrometheusHistory  # noqa: PLC0415
     from voicecap.api.models import VoiceCapacity  # noqa: PLC0415
-    from voicecap.service.history_shapes import weekly_spans  # noqa: PLC0415
+    from voicecap.core.peaks.shapes import weekly_spans  # noqa: PLC0415
 
     peak = VoiceCapacity.model_validate(BASE_CAPACITY).spec.peaks[0]
     spans = weekly_spans(peak, datetime(2026, 11, 23, 14, 0, tzinfo=UTC), 13)

@@ -20,7 +20,6 @@ from datetime import datetime
 from typing import Any
 
 from voicecap.adapters.children import RulesKind, merge_patch
-from voicecap.adapters.history import SeriesKey, Span
 from voicecap.adapters.kube import ConflictError, KubeError, NotFoundError, Ref, TransientError
 from voicecap.adapters.metrics import OperatorMetrics
 from voicecap.adapters.objects import (
@@ -31,6 +30,7 @@ from voicecap.adapters.objects import (
     live_child,
 )
 from voicecap.adapters.prometheus import QueryFailedError, SessionSource
+from voicecap.core.peaks.shapes import SeriesKey, Span
 from voicecap.core.planner.observation import Observation
 from voicecap.core.planner.pod_fit import PodRequests
 from voicecap.service.assembly import Service as Assembled

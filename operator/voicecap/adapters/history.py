@@ -18,16 +18,14 @@ closed and a left-open range select the same steps). Nothing here decides what a
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from voicecap.adapters.prometheus import PrometheusClient, QueryFailedError
 from voicecap.adapters.prometheus_access import PrometheusAccess
 from voicecap.core.peaks.forecast import BURST_WINDOW
+from voicecap.core.peaks.shapes import SINGLE, SeriesKey, Span
 
-SeriesKey = tuple[str, str]  # (namespace, vertical); SINGLE for an override's one series
-SINGLE: SeriesKey = ("", "")
 WINDOW_LABEL = "voicecap_window"
 STAT_LABEL = "voicecap_stat"
 STEP_SECONDS = 60
@@ -37,13 +35,6 @@ BURST_STEP_SECONDS = 300
 HISTORY_TIMEOUT_SECONDS = 30.0
 # Prometheus refuses a range query of more than 11,000 points per series.
 _MAX_POINTS = 10_000
-
-
-@dataclass(frozen=True)
-class Span:
-    label: str
-    start: datetime
-    end: datetime
 
 
 class PrometheusHistory(PrometheusClient):

@@ -11,8 +11,15 @@ VoiceCapacities plus their 3,000 Deployments the operator did not make its first
 only when the aggregate state flips, which is the only thing any waiter can wait for: Kopf awaits
 the set (`operator_indexed`, `operator_paused`), never a member toggle.
 
-`install()` swaps the class Kopf instantiates, for the Kopf versions this was checked against;
-on any other version it leaves Kopf alone and says so.
+`install()` swaps the class Kopf instantiates (`kopf._cogs.aiokits.aiotoggles.ToggleSet`: built
+as `ToggleSet(all)` for `operator_indexed` in kopf/_core/reactor/orchestration.py and as
+`ToggleSet(any)` for `operator_paused` in kopf/_core/reactor/running.py), for the Kopf
+versions this was checked against; on any other version it leaves Kopf alone and says so.
+
+When to delete it: tests/unit/adapters/test_kopf_toggles.py's
+`test_kopfs_own_set_still_wakes_every_waiter_on_every_change` measures Kopf's own set and fails
+once a Kopf upgrade no longer wakes every waiter on every change; then this module, its
+`install()` call in runner.py and its tests go.
 """
 
 from __future__ import annotations

@@ -23,6 +23,8 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The `voicecap` command: parse, run the command's handler, and turn a UsageError into one
+    line on stderr and exit 2."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

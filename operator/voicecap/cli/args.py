@@ -16,6 +16,7 @@ class UsageError(Exception):
 
 
 def instant(text: str) -> datetime:
+    """An argparse type: an ISO 8601 time with a UTC offset, as UTC."""
     try:
         moment = datetime.fromisoformat(text)
     except ValueError as error:
@@ -28,6 +29,7 @@ def instant(text: str) -> datetime:
 
 
 def duration(text: str) -> float:
+    """An argparse type: seconds (`0.25`) or a Go-style duration (`15s`, `1m`), above zero."""
     try:
         seconds = float(text)  # bare seconds, for sub-second demo intervals
     except ValueError:

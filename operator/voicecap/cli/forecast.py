@@ -20,16 +20,18 @@ from voicecap.api.types import format_duration
 from voicecap.cli.args import UsageError
 from voicecap.cli.history import connect, finite, short, text
 from voicecap.cli.offline import load_capacities
+from voicecap.cli.report import columns
 from voicecap.core import sizing
 from voicecap.core.numbers import num
 from voicecap.core.peaks.forecast import PeakForecast
 from voicecap.core.peaks.windows import skipped_before_next
-from voicecap.report import columns
 from voicecap.service.clock import Clock
 from voicecap.service.history import HistoryCache
 
 
 def forecast(args: argparse.Namespace) -> int:
+    """`voicecap forecast`: each peak's forecast from history, as the operator computes it,
+    with the floor it implies and a lead time that covers the slowest recent scale-up."""
     capacities = load_capacities(args.files)
     at = args.at or datetime.now(UTC)
     source = connect(args)

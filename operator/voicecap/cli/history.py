@@ -15,6 +15,7 @@ from voicecap.core.numbers import num
 
 
 def connect(args: argparse.Namespace) -> PrometheusHistory:
+    """The history client for --prometheus-*, or a UsageError naming what is wrong with them."""
     access = prometheus_access(args)
     if not access.url.startswith(("http://", "https://")):
         raise UsageError(
@@ -42,10 +43,12 @@ def short(failure: str) -> str:
 
 
 def finite(value: float | None) -> float | None:
+    """The value, or None where it is not a finite number (JSON has no NaN)."""
     return value if value is not None and math.isfinite(value) else None
 
 
 def text(value: object) -> str:
+    """A table cell: '-' for nothing, numbers without trailing zeros."""
     if value is None:
         return "-"
     if isinstance(value, float):

@@ -16,6 +16,8 @@ from voicecap.cli.prometheus_flags import add_prometheus_flags
 def add_history_commands(
     commands: Any, instant: Callable[[str], datetime], duration: Callable[[str], float]
 ) -> None:
+    """Add `forecast` and `replay`, the commands that read history from Prometheus."""
+
     def common(command: argparse.ArgumentParser) -> None:
         command.add_argument("files", nargs="+", metavar="FILE")
         add_prometheus_flags(command)

@@ -19,6 +19,8 @@ TRUE = {"1", "true", "yes", "on"}
 
 
 def add_prometheus_flags(parser: argparse.ArgumentParser) -> None:
+    """Add --prometheus-url and the access flags (token, basic auth, TLS, headers), each
+    defaulting to its VOICECAP_PROMETHEUS_* environment variable."""
     group = parser.add_argument_group(
         "Prometheus", "how to reach it; every flag also reads the environment variable named"
     )

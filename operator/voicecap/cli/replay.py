@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from voicecap.adapters.history import PrometheusHistory, SeriesKey
+from voicecap.adapters.history import PrometheusHistory
 from voicecap.adapters.prometheus import DEFAULT_QUERY, QueryFailedError
 from voicecap.adapters.prometheus_access import redact
 from voicecap.api.models import VoiceCapacity
@@ -19,12 +19,12 @@ from voicecap.api.timefmt import iso
 from voicecap.cli.args import UsageError
 from voicecap.cli.history import connect, finite, short, text
 from voicecap.cli.offline import load_capacities
+from voicecap.cli.report import columns
 from voicecap.core.numbers import num
 from voicecap.core.peaks.forecast import PeakForecast, forecast_from
+from voicecap.core.peaks.shapes import SeriesKey, series_key, shape_of, weekly_spans, weeks_from
 from voicecap.core.peaks.windows import windows_meeting
 from voicecap.core.replay.strategies import STRATEGIES, Point, Strategy, Totals, replay
-from voicecap.report import columns
-from voicecap.service.history_shapes import series_key, shape_of, weekly_spans, weeks_from
 
 _STRATEGY_NAMES: dict[Strategy, str] = {
     "voicecap": "voicecap",
@@ -36,6 +36,8 @@ _STRATEGY_NAMES: dict[Strategy, str] = {
 
 
 def replay_command(args: argparse.Namespace) -> int:
+    """`voicecap replay`: the plan over recorded history, beside the HPA alone, KEDA's cron,
+    an oracle and a fixed minimum."""
     capacities = load_capacities(args.files)
     start, end, step = args.from_, args.to, timedelta(seconds=args.step)
     if start >= end:

@@ -32,6 +32,7 @@ def write(
     start: datetime,
     end: datetime,
 ) -> None:
+    """A PNG of each vertical's calls against the capacity each strategy provided."""
     figure, axes = plt.subplots(
         len(results), 1, figsize=(12, 3.2 * len(results)), sharex=True, squeeze=False
     )

@@ -11,6 +11,7 @@ from voicecap.settings import Settings
 
 
 def add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `run`, the operator itself, with every flag the chart passes."""
     run = commands.add_parser(
         "run",
         help="run the operator (kubeconfig from KUBECONFIG, or in-cluster)",
@@ -121,6 +122,7 @@ def add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 
 def peering_priority(text: str) -> int | Literal["auto"]:
+    """An argparse type: an integer priority, or 'auto'."""
     if text == "auto":
         return "auto"
     try:
@@ -130,6 +132,7 @@ def peering_priority(text: str) -> int | Literal["auto"]:
 
 
 def start_operator(args: argparse.Namespace) -> int:
+    """`voicecap run`: check the flags, then hand one frozen Settings to the runner."""
     access = prometheus_access(args)
     if args.clock_speed <= 0:
         raise UsageError("--clock-speed must be above zero")

@@ -20,12 +20,18 @@ Where = tuple[str, str]  # (namespace, ConfigMap name)
 
 
 class AdmissionPublisher:
+    """Writes the admission limits the call gateways read (limits.json), one ConfigMap per
+    spec.admission.configMapRef, only when a published limit changes. Not for deciding the
+    limit: the plan does (core/planner/ceilings.admission_limit)."""
+
     def __init__(self, kube: Kube) -> None:
         self._kube = kube
         self._published: dict[Where, dict[str, Published]] = {}
         self._exists: dict[Where, bool] = {}
 
     async def publish(self, planned: Iterable[tuple[VoiceCapacity, Plan]]) -> None:
+        """Converge every named ConfigMap to this cycle's plans; a ConfigMap nobody names any
+        more loses its entries. A failed write is logged and retried next cycle."""
         wanted: dict[Where, dict[str, Published | None]] = {}
         for capacity, plan in planned:
             ref = capacity.spec.admission.config_map_ref

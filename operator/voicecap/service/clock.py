@@ -10,6 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 
 class Clock:
+    """What time the operator thinks it is: the wall clock, or a compressed timeline starting at
+    `start` (demos and tests). Not for timeouts or backoff: those use real, monotonic time."""
+
     def __init__(
         self, start: datetime | None = None, speed: float = 1.0, origin: float | None = None
     ) -> None:
@@ -18,6 +21,7 @@ class Clock:
         self._origin = time.time() if origin is None else origin
 
     def now(self) -> datetime:
+        """Now on this timeline (UTC)."""
         real = time.time()
         if self._start is None:
             return datetime.fromtimestamp(real, tz=UTC)

@@ -30,17 +30,9 @@ from voicecap.core.peaks.forecast import (
     forecast_window,
     last_closed_start,
 )
+from voicecap.core.peaks.shapes import CLOSED, Shape, series_key, shape_of, weeks_from
 from voicecap.service.clock import Clock
-from voicecap.service.history_shapes import (
-    CLOSED,
-    BurstResult,
-    HistoryQueries,
-    Shape,
-    ShapeResult,
-    series_key,
-    shape_of,
-    weeks_from,
-)
+from voicecap.service.history_queries import BurstResult, HistoryQueries, ShapeResult
 from voicecap.service.ports import History as HistoryPort
 
 log = logging.getLogger("voicecap")
@@ -62,6 +54,8 @@ class HistoryCache:
     # ------------------------------------------------------------ reading
 
     def view(self, capacity: VoiceCapacity) -> History:
+        """What history says for this VoiceCapacity now (forecasts, burst factor, the last
+        window's actual), rebuilt only after a refresh or a spec change. Never queries."""
         cached = self._views.get(capacity.key)
         if cached is not None and cached[0] is capacity and cached[1] == self._version:
             return cached[2]
@@ -71,6 +65,7 @@ class HistoryCache:
         return history
 
     def forget_except(self, keys: Set[str]) -> None:
+        """Forgets deleted objects' views (service/ports.Forgetting)."""
         for key in set(self._views) - keys:
             del self._views[key]
 
@@ -127,15 +122,19 @@ class HistoryCache:
         self._task = asyncio.get_running_loop().create_task(self.refresh(capacities))
 
     def stop(self) -> None:
+        """Cancel a refresh in flight (the operator is stopping)."""
         if self._task is not None:
             self._task.cancel()
 
     async def wait(self) -> None:
+        """Wait for the refresh in flight to land (tests, and `voicecap forecast`)."""
         if self._task is not None:
             with contextlib.suppress(Exception):
                 await self._task
 
     async def refresh(self, capacities: list[VoiceCapacity]) -> None:
+        """Ask Prometheus for every shape and burst factor that is due, now; a failure keeps
+        what is known and is logged."""
         now = self._clock.now()
         try:
             changed = await asyncio.to_thread(self._refresh, capacities, now)

@@ -59,6 +59,7 @@ class ActedReports:
         return report
 
     def forget_except(self, keys: Set[str]) -> None:
+        """Forgets deleted objects' reports (service/ports.Forgetting)."""
         for key in set(self._acted) - keys:
             del self._acted[key]
 

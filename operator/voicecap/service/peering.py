@@ -36,6 +36,8 @@ class PeeringGate:
         self._last = name is None  # a peer writes nothing until it knows it may
 
     async def may_write(self) -> bool:
+        """Whether this replica is the one writer now: standalone, or no live peer with a
+        higher priority in the Kopf peering object (a read of it, at most once per cycle)."""
         if self._name is None:
             return True  # standalone
         refs = (

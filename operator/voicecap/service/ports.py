@@ -10,23 +10,41 @@ from collections.abc import Iterable, Sequence, Set
 from datetime import datetime
 from typing import Any, Protocol
 
-from voicecap.adapters.history import SeriesKey, Span
 from voicecap.adapters.kube import Ref
 from voicecap.adapters.prometheus import QueryRecord, SessionSource
+from voicecap.core.peaks.shapes import SeriesKey, Span
 from voicecap.core.planner.observation import Observation
 
 
 class Kube(Protocol):
-    """The Kubernetes API, as the service writes and reads what the watch caches do not hold."""
+    """The Kubernetes API, as the service writes and reads what the watch caches do not hold.
+    Every call raises the project's errors (adapters/kube.py), never the client's."""
 
     answered: int  # calls the API server answered (the retry book's sign that it is back)
 
-    async def get(self, ref: Ref) -> dict[str, Any] | None: ...
-    async def select(self, ref: Ref, *, label_selector: str) -> list[dict[str, Any]]: ...
-    async def create(self, ref: Ref, body: dict[str, Any]) -> dict[str, Any]: ...
-    async def patch(self, ref: Ref, patch: dict[str, Any]) -> dict[str, Any]: ...
-    async def patch_status(self, ref: Ref, status: dict[str, Any]) -> dict[str, Any]: ...
-    async def delete(self, ref: Ref) -> None: ...
+    async def get(self, ref: Ref) -> dict[str, Any] | None:
+        """The object at `ref`, or None when it does not exist."""
+        ...
+
+    async def select(self, ref: Ref, *, label_selector: str) -> list[dict[str, Any]]:
+        """The objects of `ref`'s collection that match a label selector."""
+        ...
+
+    async def create(self, ref: Ref, body: dict[str, Any]) -> dict[str, Any]:
+        """Create `body` in `ref`'s collection; ConflictError when it exists."""
+        ...
+
+    async def patch(self, ref: Ref, patch: dict[str, Any]) -> dict[str, Any]:
+        """A JSON merge patch of the object at `ref`."""
+        ...
+
+    async def patch_status(self, ref: Ref, status: dict[str, Any]) -> dict[str, Any]:
+        """A JSON merge patch of the status subresource of the object at `ref`."""
+        ...
+
+    async def delete(self, ref: Ref) -> None:
+        """Delete the object at `ref` (already gone is fine)."""
+        ...
 
 
 class SessionMetrics(Protocol):
@@ -34,8 +52,13 @@ class SessionMetrics(Protocol):
 
     history: list[QueryRecord]  # the queries since the last look, for the metrics
 
-    def observe(self, sources: Iterable[SessionSource]) -> dict[str, Observation]: ...
-    def pod_sessions(self) -> dict[tuple[str, str], float]: ...
+    def observe(self, sources: Iterable[SessionSource]) -> dict[str, Observation]:
+        """One observation per source: default queries batched, overrides shared."""
+        ...
+
+    def pod_sessions(self) -> dict[tuple[str, str], float]:
+        """Live calls per (namespace, pod); raises QueryFailedError."""
+        ...
 
 
 class History(Protocol):
@@ -45,11 +68,15 @@ class History(Protocol):
 
     def quantiles(
         self, sessions: str, quantile: float, spans: Sequence[Span], *, batched: bool
-    ) -> dict[SeriesKey, dict[str, float]]: ...
+    ) -> dict[SeriesKey, dict[str, float]]:
+        """The `quantile` of `sessions` inside each span, by series and span label."""
+        ...
 
     def burst(
         self, sessions: str, at: datetime, *, batched: bool
-    ) -> dict[SeriesKey, tuple[float | None, float | None]]: ...
+    ) -> dict[SeriesKey, tuple[float | None, float | None]]:
+        """The 28 days' largest and median of `sessions` before `at`, by series."""
+        ...
 
 
 class Forgetting(Protocol):
@@ -57,4 +84,6 @@ class Forgetting(Protocol):
     calls every one that service/assembly.py registers with the keys that still exist, so a
     deleted object leaves nothing behind."""
 
-    def forget_except(self, keys: Set[str]) -> None: ...
+    def forget_except(self, keys: Set[str]) -> None:
+        """Drop whatever is held for VoiceCapacities whose key is not in `keys`."""
+        ...

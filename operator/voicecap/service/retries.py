@@ -23,6 +23,9 @@ class _Waiting:
 
 
 class RetryBook:
+    """Who waits after API trouble, and until when. Not for other failures: an invalid spec or
+    a refused write is reported in status, not retried with backoff."""
+
     def __init__(self, *, base: float = 1.0, cap: float = 300.0) -> None:
         self._base = base
         self._cap = cap
@@ -40,6 +43,7 @@ class RetryBook:
         return delay
 
     def succeeded(self, key: str) -> None:
+        """The object reconciled: it no longer waits."""
         self._waiting.pop(key, None)
 
     def recovered(self, answered: int) -> bool:
@@ -51,6 +55,7 @@ class RetryBook:
         return True
 
     def due(self, key: str, now: float | None = None) -> bool:
+        """Whether the object may be reconciled now (it is not waiting, or its wait is over)."""
         state = self._waiting.get(key)
         return state is None or state.not_before <= (time.monotonic() if now is None else now)
 
@@ -62,8 +67,10 @@ class RetryBook:
         return min(self._waiting, key=lambda key: self._waiting[key].not_before)
 
     def waiting(self) -> int:
+        """How many objects wait."""
         return len(self._waiting)
 
     def forget_except(self, keys: Set[str]) -> None:
+        """Forgets deleted objects (service/ports.Forgetting)."""
         for key in set(self._waiting) - keys:
             del self._waiting[key]

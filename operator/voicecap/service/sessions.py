@@ -27,6 +27,7 @@ from voicecap.service.ports import SessionMetrics
 
 
 def session_source(capacity: VoiceCapacity) -> SessionSource:
+    """What the session query of this VoiceCapacity is (its key, namespace, vertical, override)."""
     return SessionSource(
         key=capacity.key,
         namespace=capacity.namespace,
@@ -56,6 +57,7 @@ class SessionCache:
         self._lock = asyncio.Lock()
 
     async def refresh(self, sources: list[SessionSource]) -> None:
+        """One batched query for the whole fleet, at the start of a cycle."""
         async with self._lock:
             observed = await asyncio.to_thread(self._observe, sources)
             self._observations = self._bridge(observed)

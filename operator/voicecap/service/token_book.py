@@ -25,6 +25,10 @@ from voicecap.core.status.budget import budget_status, invalid_budget_status
 
 
 class TokenBook:
+    """Every TokenBudget grant: who should hold what, who holds what now, and what each budget's
+    status says. Not for a VoiceCapacity's ceiling: the plan turns the grant it is given into
+    one (core/planner/ceilings.py)."""
+
     def __init__(self) -> None:
         self._allocations: dict[str, Allocation] = {}
         self._invalid: dict[str, str] = {}  # budget name -> why
@@ -52,6 +56,7 @@ class TokenBook:
         )
 
     def state(self, capacity: VoiceCapacity) -> BudgetState:
+        """Whether this VoiceCapacity's budget exists and is valid."""
         model = capacity.spec.model
         if model is None or model.budget_ref in self._allocations:
             return "Found"

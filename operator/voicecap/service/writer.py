@@ -40,6 +40,10 @@ RULE_OBJECTS: dict[children.RulesKind, tuple[str, str]] = {
 
 @dataclass
 class ChildWriter:
+    """The one writer of what the operator owns (HPAs, rule objects), of status and of Events:
+    the smallest write each time, or none. Not for deciding what to write: callers pass the
+    rendered object."""
+
     kube: Kube
     metrics: OperatorMetrics
     identity: str = "voicecap-operator"
@@ -71,6 +75,7 @@ class ChildWriter:
         return summary
 
     async def remove_rules(self, namespace: str, kind: children.RulesKind, name: str) -> None:
+        """Delete the rule object of the other kind, once this kind replaced it."""
         await self.kube.delete(Ref(*RULE_OBJECTS[kind], namespace, name))
 
     async def capacity_status(
@@ -97,6 +102,7 @@ class ChildWriter:
     async def budget_status(
         self, name: str, stored: Mapping[str, Any], status: dict[str, Any]
     ) -> None:
+        """Patch a TokenBudget's status where it differs; one budget's trouble is a log line."""
         patch = children.merge_patch(stored, status)
         if not patch:
             return
@@ -108,6 +114,7 @@ class ChildWriter:
             log.warning("TokenBudget %s: could not write status: %s", name, error)
 
     async def events(self, meta: ObjectMeta, events: list[Transition], now: datetime) -> None:
+        """Post each Event (events.k8s.io); a refused one is a log line, never a failure."""
         for event in events:
             rendered = children.render_event(meta, event, now=now, instance=self.identity)
             try:
@@ -120,6 +127,7 @@ class ChildWriter:
             self.metrics.events.labels(event.reason).inc()
 
     def forget_except(self, keys: Set[str]) -> None:
+        """Forgets deleted objects' cached renderings (service/ports.Forgetting)."""
         for key in set(self._rendered_rules) - keys:
             del self._rendered_rules[key]
         for owner, ref in [mine for mine in self._matched if mine[0] not in keys]:

@@ -76,6 +76,36 @@ async def test_waiters_wake_when_the_set_flips_and_only_then() -> None:
 
 
 @async_test
+async def test_kopfs_own_set_still_wakes_every_waiter_on_every_change() -> None:
+    """The reason adapters/kopf_toggles.py exists. When a Kopf upgrade makes its own ToggleSet
+    wake waiters only on a flip, this fails: delete the module, its install() call in
+    runner.py and these tests."""
+    gate = kopf_toggles._ORIGINAL(all)
+    blockers = [await gate.make_toggle(name=f"object-{i}") for i in range(20)]
+    wakeups = 0
+    original_wait = gate._condition.wait
+
+    async def counting_wait() -> bool:
+        nonlocal wakeups
+        result = await original_wait()
+        wakeups += 1
+        return result
+
+    gate._condition.wait = counting_wait  # type: ignore[method-assign]
+    waiters = [asyncio.create_task(gate.wait_for(True)) for _ in range(10)]
+    await asyncio.sleep(0)
+    for blocker in blockers[:-1]:
+        await gate.drop_toggle(blocker)
+        await asyncio.sleep(0)
+    assert wakeups >= 10 * 19, (
+        f"Kopf's ToggleSet woke its 10 waiters {wakeups} times over 19 changes that did not "
+        "flip it: Kopf no longer has the wake-up storm, so adapters/kopf_toggles.py can go"
+    )
+    await blockers[-1].turn_to(True)
+    await asyncio.wait_for(asyncio.gather(*waiters), timeout=5)
+
+
+@async_test
 async def test_any_set_pauses_and_resumes_like_kopf_peering() -> None:
     paused = CountingToggleSet(any)
     conflict = await paused.make_toggle(name="peer with a higher priority")

@@ -11,6 +11,7 @@ from voicecap.core.planner.plan import Plan
 
 
 def plan_to_json(plan: Plan) -> dict[str, Any]:
+    """A plan as `voicecap plan -o json` prints it (the contract in docs/api.md)."""
     return {
         "namespace": plan.namespace,
         "name": plan.name,
@@ -90,6 +91,7 @@ _COLUMNS = (
 
 
 def plans_table(plans: Sequence[Plan]) -> str:
+    """Plans as `voicecap plan` prints them: one row per vertical, then notes and warnings."""
     table = columns([_COLUMNS] + [_row(plan) for plan in plans])
     if any(plan.capacity_limited for plan in plans):
         table += "\n* capped at the ceiling: the plan wants more (see --output json reasons)"

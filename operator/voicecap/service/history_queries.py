@@ -1,45 +1,27 @@
-"""What a forecast query is about: its shape (schedule, zone, duration, quantile, session query,
-excluded days), the spans it asks for (every slot of every week's window), and the two queries a
-refresh makes, each timed and counted (service/history.py decides when)."""
+"""The two queries a forecast refresh makes, each timed and counted, and what they answered
+(service/history.py decides when; core/peaks/shapes.py says what each asks for)."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
-from voicecap.adapters.history import SINGLE, SeriesKey, Span
 from voicecap.adapters.metrics import OperatorMetrics
 from voicecap.adapters.prometheus import DEFAULT_QUERY as DEFAULT_SESSIONS
 from voicecap.adapters.prometheus import QueryFailedError
-from voicecap.api.models import Peak, VoiceCapacity
-from voicecap.core.peaks.forecast import (
-    ForecastReason,
-    WeekValue,
-    forecast_window,
-    last_closed_start,
-    slots_of,
-    week_value,
-    weekly_windows,
-)
+from voicecap.api.models import Peak
+from voicecap.core.peaks.forecast import ForecastReason, forecast_window, last_closed_start
+from voicecap.core.peaks.shapes import CLOSED, SeriesKey, Shape, Span, weekly_spans
 from voicecap.service.ports import History as HistoryPort
 
 log = logging.getLogger("voicecap")
-CLOSED = "closed"  # the span label of the latest closed window (the scorecard's actual)
-
-
-@dataclass(frozen=True)
-class Shape:
-    schedule: str
-    time_zone: str
-    duration: timedelta
-    quantile: float
-    query: str  # "" for the default, batched session query
-    exclude: tuple[tuple[date, date], ...] = ()  # holidays: they choose the weeks looked at
 
 
 @dataclass
 class ShapeResult:
+    """What one shape's query answered (or why it failed), and for which windows."""
+
     window_start: datetime | None
     closed_start: datetime | None
     weeks: int
@@ -50,51 +32,16 @@ class ShapeResult:
 
 @dataclass
 class BurstResult:
+    """What one burst-factor query answered (largest, median per series)."""
+
     at: datetime
     values: dict[SeriesKey, tuple[float | None, float | None]] = field(default_factory=dict)
     failed: bool = False
 
 
-def shape_of(capacity: VoiceCapacity, peak: Peak) -> Shape:
-    return Shape(
-        peak.schedule,
-        peak.time_zone,
-        peak.duration,
-        capacity.spec.forecast.quantile,
-        capacity.spec.sessions.query,
-        tuple(peak.exclude),
-    )
-
-
-def weekly_spans(peak: Peak, window_start: datetime, weeks: int) -> list[Span]:
-    """Every slot of each of the `weeks` windows before `window_start`, labelled "k.i" (week k,
-    slot i): one term each in the shape's one query."""
-    return [
-        Span(f"{k}.{i}", start, end)
-        for k, (week_start, week_end) in enumerate(
-            weekly_windows(peak, window_start, weeks), start=1
-        )
-        for i, (start, end) in enumerate(slots_of(week_start, week_end))
-    ]
-
-
-def weeks_from(
-    values: dict[str, float], peak: Peak, window_start: datetime, weeks: int
-) -> list[WeekValue]:
-    """The weekly slot values a shape query answered for one series, newest week first."""
-    found = []
-    for k, (start, end) in enumerate(weekly_windows(peak, window_start, weeks), start=1):
-        slots = [values.get(f"{k}.{i}") for i in range(len(slots_of(start, end)))]
-        found.append(week_value(start, end, slots))
-    return found
-
-
-def series_key(capacity: VoiceCapacity) -> SeriesKey:
-    return SINGLE if capacity.spec.sessions.query else (capacity.namespace, capacity.vertical)
-
-
 class HistoryQueries:
-    """The two queries a refresh asks, each timed and counted; what failed, for the CLI."""
+    """The two queries a refresh asks, each timed and counted; what failed, for the CLI. Not for
+    deciding when to ask: HistoryCache (service/history.py) does."""
 
     def __init__(self, source: HistoryPort, metrics: OperatorMetrics) -> None:
         self._source = source
@@ -102,6 +49,7 @@ class HistoryQueries:
         self.failures: list[str] = []
 
     def shape(self, shape: Shape, peak: Peak, weeks: int, now: datetime) -> ShapeResult:
+        """One query for every slot of `weeks` windows of the shape, and the last closed one."""
         window_start = forecast_window(peak, now)
         closed_start = last_closed_start(peak, now)
         spans = []
@@ -129,6 +77,7 @@ class HistoryQueries:
         return result
 
     def burst(self, query: str, now: datetime) -> BurstResult:
+        """The 28 days' largest and median calls of every series of `query`."""
         result = BurstResult(now)
         try:
             result.values = self._source.burst(query or DEFAULT_SESSIONS, now, batched=not query)
