@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 
-from voicecap.api.models import VoiceCapacity
+from voicecap.api.models import Peak, VoiceCapacity
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
@@ -62,6 +63,18 @@ def vertical_body(
     body["spec"]["peaks"] = []
     body["spec"].update(copy.deepcopy(spec))
     return body
+
+
+def peak(**overrides: Any) -> Peak:
+    """The healthcare peak (Mondays 09:00-11:00 New York, lead time 10m, factor 1.5) without its
+    expectedSessions, its fields replaced."""
+    fields = {k: v for k, v in BASE_CAPACITY["spec"]["peaks"][0].items() if k != "expectedSessions"}
+    return Peak.model_validate({**fields, **overrides})
+
+
+def at(text: str) -> datetime:
+    """An ISO 8601 time with its offset, as UTC: at("2026-11-09T08:55:00-05:00")."""
+    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 def example_documents() -> list[tuple[str, dict[str, Any]]]:

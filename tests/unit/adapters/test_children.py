@@ -181,3 +181,20 @@ def test_the_hpa_report_is_in_status_with_a_condition_and_events_on_transitions(
         previous=held, generation=3, now=NOW + timedelta(minutes=1),
     )  # fmt: skip
     assert dump(same) == dump(held)
+
+
+def test_rendered_hpa_is_a_valid_autoscaling_v2_object() -> None:
+    vcap = applied_capacity()
+    hpa = hpa_for(vcap, evaluate(vcap, 300))
+    kubernetes_validate.validate(hpa, KUBERNETES, strict=True)
+    assert hpa["spec"]["minReplicas"] == 3 and hpa["spec"]["maxReplicas"] == 40
+    assert hpa["metadata"]["ownerReferences"] == [
+        {
+            "apiVersion": "voicecap.io/v1alpha1",
+            "kind": "VoiceCapacity",
+            "name": "healthcare",
+            "uid": "0b7c5d3e-1111-2222-3333-444455556666",
+            "controller": True,
+            "blockOwnerDeletion": True,
+        }
+    ]

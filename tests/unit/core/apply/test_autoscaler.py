@@ -50,3 +50,9 @@ def test_a_young_metric_loss_after_scaling_keeps_the_last_conditions(
 def test_a_report_that_reads_its_metric_is_taken_as_it_is() -> None:
     assert settled(SCALING, lost(100), now=NOW, grace=GRACE) is SCALING
     assert settled(None, SCALING, now=NOW, grace=GRACE) is None
+
+
+def test_max_replicas_never_below_one_or_the_floor() -> None:
+    report = HPAReport((HPACondition("ScalingActive", "False", "FailedGetPodsMetric"),))
+    assert max_replicas(0, 5, report) == 1
+    assert max_replicas(4, 2, None) == 4
