@@ -119,7 +119,10 @@ class Floors:
     terms: tuple[FloorTerm, ...]
 
     def of(self, rule: Named) -> FloorTerm:
-        return next(term for term in self.terms if term.name == rule.name)
+        for term in self.terms:
+            if term.name == rule.name:
+                return term
+        raise KeyError(f"no floor term {rule.name!r}: is its rule in FLOOR_RULES?")
 
     @property
     def wanted(self) -> int:

@@ -47,7 +47,10 @@ class SimulatedHPA:
         current = self.pods
         wanted = self._wanted(sessions, current)
         self.recommendations.append((now, min(max(wanted, floor), ceiling)))
-        while self.recommendations and self.recommendations[0][0] <= now - self.scale_down_window:
+        # The window always holds the recommendation just made: with a 0s window it is the only
+        # one (an empty window made `voicecap replay` fail on stabilization: 0s).
+        cutoff = now - self.scale_down_window
+        while len(self.recommendations) > 1 and self.recommendations[0][0] <= cutoff:
             self.recommendations.popleft()
         desired = self.recommendations[-1][1]
         if desired < current:  # scale-down: the highest recommendation of the window

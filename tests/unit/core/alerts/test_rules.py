@@ -229,9 +229,3 @@ def test_every_status_field_an_alert_names_exists() -> None:
             node = node["properties"][name]
             if part.endswith("[]"):
                 node = node["items"]
-
-
-def test_the_charts_operator_alerts_are_what_voicecap_rules_operator_prints() -> None:
-    """The drift check for the chart's copy (`make crds` regenerates it)."""
-    shipped = ROOT / "charts" / "voicecap-operator" / "rules" / "voicecap-operator.rules.yaml"
-    assert shipped.read_text() == children.rules_yaml(operator_rules.operator_rule_file())

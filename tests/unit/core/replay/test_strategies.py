@@ -10,7 +10,6 @@ import pytest
 from support.objects import capacity_body
 from voicecap.api.models import VoiceCapacity
 from voicecap.core.peaks.forecast import PeakForecast
-from voicecap.core.replay.hpa_model import SimulatedHPA
 from voicecap.core.replay.strategies import STRATEGIES, Point, cron_minimum, replay
 
 # Monday 2026-11-23: 08:30 New York; the healthcare peak opens at 09:00 (14:00 UTC).
@@ -93,46 +92,7 @@ def test_cost_prices_pod_hours() -> None:
     assert fixed.cost(2.5) == 2.5 and fixed.cost(None) is None
 
 
-@pytest.mark.parametrize(
-    ("calls", "pods", "expected"),
-    [
-        (420, 3, 3),  # usage 1.0: held
-        (460, 3, 3),  # usage 1.095: inside the 10 % tolerance
-        (470, 3, 4),  # 1.12: out of it
-        (380, 3, 3),  # 0.905: inside
-        (370, 3, 3),  # 0.88: out of it, wants 3 (ceil(370/140)) anyway
-        (200, 4, 2),  # 0.36: down to 2
-    ],
-)
-def test_the_hpa_model_keeps_its_tolerance_and_stabilization(
-    calls: float, pods: int, expected: int
-) -> None:
-    hpa = SimulatedHPA(140.0, ready_at=[START] * pods)
-    hpa.sync(START, calls, floor=1, ceiling=40, startup=timedelta(0))
-    assert hpa.pods == expected
-
-
-def test_the_hpa_model_scales_down_to_the_highest_recommendation_of_its_window() -> None:
-    hpa = SimulatedHPA(140.0, timedelta(minutes=5), ready_at=[START] * 4)
-    hpa.sync(START, 560, floor=1, ceiling=40, startup=timedelta(0))
-    hpa.sync(START + timedelta(minutes=4), 200, floor=1, ceiling=40, startup=timedelta(0))
-    assert hpa.pods == 4  # 4 was recommended 4 minutes ago
-    hpa.sync(START + timedelta(minutes=5), 200, floor=1, ceiling=40, startup=timedelta(0))
-    assert hpa.pods == 2
-
-
-def test_the_hpa_model_scales_up_by_its_default_policy() -> None:
-    """max(+100 %, +4 pods) per 15 s: from 1 pod to 20 takes 3 syncs (5, 10, 20)."""
-    hpa = SimulatedHPA(140.0, ready_at=[START])
-    sizes = []
-    for index in range(3):
-        hpa.sync(START + index * timedelta(seconds=15), 2800, floor=1, ceiling=40, startup=STEP)
-        sizes.append(hpa.pods)
-    assert sizes == [5, 10, 20]
-    assert hpa.ready(START + timedelta(seconds=30)) == 1  # new pods are ready after start-up
-
-
-def test_unknown_calls_hold_the_replicas() -> None:
-    hpa = SimulatedHPA(140.0, ready_at=[START] * 6)
-    hpa.sync(START, None, floor=1, ceiling=40, startup=STEP)
-    assert hpa.pods == 6
+def test_a_zero_stabilization_window_replays() -> None:
+    """It raised IndexError in the HPA model (an empty window) before."""
+    totals = replay(capacity(scaleDown={"stabilization": "0s"}), surge(30), step=STEP, forecasts={})
+    assert set(totals) == set(STRATEGIES)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from support.planned import NOW, OK, applied_capacity, evaluate
+from voicecap.api.models import Condition, VoiceCapacityStatus
 from voicecap.core.apply.outcome import Outcome
 from voicecap.core.planner.observation import Observation
 from voicecap.core.planner.plan import plan
@@ -47,3 +50,71 @@ def test_events_only_on_transitions() -> None:
     assert [(t.type, t.reason) for t in transitions(back, fought)] == [
         ("Warning", "ConflictingAutoscaler")
     ]
+
+
+def status_with(*conditions: tuple[str, str, str]) -> VoiceCapacityStatus:
+    return VoiceCapacityStatus(
+        conditions=[Condition(type=t, status=s, reason=r, message="m") for t, s, r in conditions]  # type: ignore[arg-type]
+    )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        # a first evaluation reports only what needs attention
+        (None, ("MetricsAvailable", "True", "SessionsKnown"), []),
+        (None, ("MetricsAvailable", "False", "NoData"), [("Warning", "MetricsLost")]),
+        (None, ("PeakActive", "True", "InPeakWindow"), [("Normal", "PeakEntered")]),
+        # problems recover to their good status; a new reason of the same status is no change
+        (
+            ("MetricsAvailable", "False", "NoData"),
+            ("MetricsAvailable", "True", "SessionsKnown"),
+            [("Normal", "MetricsRestored")],
+        ),
+        (("MetricsAvailable", "False", "NoData"), ("MetricsAvailable", "False", "Stale"), []),
+        (
+            ("HPAMetrics", "Unknown", "NotReported"),
+            ("HPAMetrics", "True", "ValidMetricFound"),
+            [("Normal", "HPAMetricAvailable")],
+        ),
+        (("RulesApplied", "True", "ConfigMap"), ("RulesApplied", "Unknown", "Paused"), []),
+        # Ready and HeadroomLow change with their reason
+        (
+            ("Ready", "False", "TargetNotFound"),
+            ("Ready", "False", "ApplyFailed"),
+            [("Warning", "ApplyFailed")],
+        ),
+        (
+            ("Ready", "False", "ApplyFailed"),
+            ("Ready", "True", "Reconciled"),
+            [("Normal", "Reconciled")],
+        ),
+        (
+            ("HeadroomLow", "True", "Warning"),
+            ("HeadroomLow", "True", "Critical"),
+            [("Warning", "HeadroomCritical")],
+        ),
+        # NearCeiling: its own True and leaving it, never Unknown -> False
+        (
+            ("NearCeiling", "True", "NearCeiling"),
+            ("NearCeiling", "Unknown", "SessionsUnknown"),
+            [("Normal", "CeilingHeadroomRestored")],
+        ),
+        (
+            ("NearCeiling", "Unknown", "SessionsUnknown"),
+            ("NearCeiling", "False", "BelowPlanningLevel"),
+            [],
+        ),
+        (
+            ("PeakActive", "True", "InPeakWindow"),
+            ("PeakActive", "False", "NoActivePeak"),
+            [("Normal", "PeakLeft")],
+        ),
+    ],
+)
+def test_each_rows_events(
+    old: tuple[str, str, str] | None, new: tuple[str, str, str], expected: list[tuple[str, str]]
+) -> None:
+    previous = status_with(old) if old is not None else None
+    events = transitions(previous, status_with(new))
+    assert [(event.type, event.reason) for event in events] == expected

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
+import pytest
+
 from support.planned import NOW, OK, applied_capacity, evaluate
-from voicecap.api.models import dump
+from voicecap.api.models import VoiceCapacityStatus, dump
 from voicecap.core.status.capacity import build_status
-from voicecap.core.status.memory import memory_from_status, parse_status
+from voicecap.core.status.memory import memory_from_status, parse_status, rounded
 
 
 def test_status_round_trips_into_the_same_memory() -> None:
@@ -24,3 +27,22 @@ def test_status_round_trips_into_the_same_memory() -> None:
 def test_unreadable_status_is_no_memory() -> None:
     assert parse_status({"replicas": {"floor": "many"}}) is None
     assert memory_from_status(None).floor is None
+
+
+@pytest.mark.parametrize(
+    ("value", "digits", "expected"),
+    [(0.6399999, 3, 0.64), (4.0, 2, 4), (None, 2, None), (math.inf, 2, None), (math.nan, 3, None)],
+)
+def test_status_numbers_are_rounded_integers_where_they_are_and_none_where_not_finite(
+    value: float | None, digits: int, expected: float | None
+) -> None:
+    result = rounded(value, digits)
+    assert result == expected and type(result) is type(expected)
+
+
+def test_a_hand_edited_timestamp_is_left_out_not_a_crash() -> None:
+    status = VoiceCapacityStatus.model_validate(
+        {"recommendations": [{"at": "not a time", "floor": 5}], "replicas": {"floor": 3}}
+    )
+    memory = memory_from_status(status)
+    assert memory.recommendations == () and memory.floor == 3
