@@ -65,6 +65,17 @@ def vertical_body(
     return body
 
 
+def budget_body(name: str = "openai-realtime", **spec: Any) -> dict[str, Any]:
+    """A TokenBudget of 6M tokens a minute (the healthcare reservation is 4.8M), its spec
+    fields replaced."""
+    return {
+        "apiVersion": "voicecap.io/v1alpha1",
+        "kind": "TokenBudget",
+        "metadata": {"name": name},
+        "spec": {"tokensPerMinute": 6_000_000, **spec},
+    }
+
+
 def peak(**overrides: Any) -> Peak:
     """The healthcare peak (Mondays 09:00-11:00 New York, lead time 10m, factor 1.5) without its
     expectedSessions, its fields replaced."""

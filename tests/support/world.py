@@ -148,6 +148,7 @@ _KINDS = {
     "configmaps": "ConfigMap",
     "prometheusrules": "PrometheusRule",
     "deployments": "Deployment",  # the targets: absent unless a test adds one
+    "pods": "Pod",
 }
 
 
@@ -173,6 +174,19 @@ class MemoryKube:
         self._check("get", ref)
         body = self.world.children.get((ref.namespace or "", _KINDS[ref.plural], ref.name or ""))
         return copy.deepcopy(body) if body is not None else None
+
+    async def select(self, ref: Ref, *, label_selector: str) -> list[dict[str, Any]]:
+        """The objects of the collection whose labels match `key=value,...` (the only selector
+        form the service builds for matchLabels)."""
+        self._check("select", ref)
+        wanted = dict(term.split("=", 1) for term in label_selector.split(","))
+        kind = _KINDS[ref.plural]
+        return [
+            copy.deepcopy(body)
+            for (namespace, child_kind, _), body in self.world.children.items()
+            if (namespace, child_kind) == (ref.namespace, kind)
+            and all((body["metadata"].get("labels") or {}).get(k) == v for k, v in wanted.items())
+        ]
 
     async def create(self, ref: Ref, body: dict[str, Any]) -> dict[str, Any]:
         self._check("create", ref)
@@ -334,8 +348,22 @@ def service_for(
 
 
 def counter(metrics: OperatorMetrics, name: str, **labels: str) -> float:
+    """A counter's value (0 before its first increment)."""
     value = metrics.registry.get_sample_value(name, labels)
     return value or 0.0
 
 
-__all__ = ["MemoryKube", "MemoryWorld", "Service", "counter", "merge_patch", "service_for"]
+def sample(metrics: OperatorMetrics, name: str, **labels: str) -> float | None:
+    """A gauge's value (None: no such series)."""
+    return metrics.registry.get_sample_value(name, labels)
+
+
+__all__ = [
+    "MemoryKube",
+    "MemoryWorld",
+    "Service",
+    "counter",
+    "merge_patch",
+    "sample",
+    "service_for",
+]

@@ -54,7 +54,9 @@ class BudgetGauges:
         set_or_remove(self.budget_granted, labels, status.granted)
         set_or_remove(self.budget_projected, labels, status.projected)
 
-    def forget_except(self, names: set[str]) -> None:
+    def forget_budgets_except(self, names: set[str]) -> None:
+        """Removes the series of every TokenBudget not in `names` (by budget name, not by a
+        VoiceCapacity's key: service/budget_reporter.py calls it)."""
         for gone in self._budgets - names:
             remove_series((gone,), self._per_budget)
         self._budgets &= names

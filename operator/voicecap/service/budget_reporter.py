@@ -43,4 +43,4 @@ class BudgetReporter:
             self._metrics.budgets.observe(
                 budget.name, spec.tokens_per_minute if spec else None, status
             )
-        self._metrics.budgets.forget_except({budget.name for budget in budgets})
+        self._metrics.budgets.forget_budgets_except({budget.name for budget in budgets})

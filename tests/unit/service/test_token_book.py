@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from support.objects import capacity_body
+from support.objects import budget_body, capacity_body
 from support.world import MemoryWorld, counter, service_for
-
-BUDGET = {
-    "apiVersion": "voicecap.io/v1alpha1",
-    "kind": "TokenBudget",
-    "metadata": {"name": "openai-realtime"},
-    "spec": {"tokensPerMinute": 6_000_000},
-}
 
 
 def conditions(world: MemoryWorld, key: str) -> dict[str, dict[str, str]]:
@@ -22,7 +15,7 @@ def conditions(world: MemoryWorld, key: str) -> dict[str, dict[str, str]]:
 @pytest.mark.asyncio
 async def test_a_grant_is_in_status_and_the_budget_lists_it() -> None:
     world = MemoryWorld()
-    world.add_budget(BUDGET)
+    world.add_budget(budget_body())
     key = world.add_capacity(capacity_body())
     service = service_for(world, {"healthcare": 100.0})
     await service.fleet.cycle()
@@ -35,14 +28,14 @@ async def test_a_grant_is_in_status_and_the_budget_lists_it() -> None:
 @pytest.mark.asyncio
 async def test_an_invalid_budget_says_so_and_keeps_the_grant_in_effect() -> None:
     world = MemoryWorld()
-    world.add_budget(BUDGET)
+    world.add_budget(budget_body())
     key = world.add_capacity(capacity_body())
     service = service_for(world, {"healthcare": 100.0})
     await service.fleet.cycle()
     hpa = world.children[("voice", "HorizontalPodAutoscaler", "healthcare")]
     ceiling = hpa["spec"]["maxReplicas"]
 
-    broken = dict(BUDGET, spec={"tokensPerMinute": -5})
+    broken = budget_body(tokensPerMinute=-5)
     world.add_budget(broken)
     await service.fleet.cycle()
     budget = conditions(world, key)["BudgetGranted"]
@@ -59,7 +52,7 @@ async def test_an_invalid_budget_says_so_and_keeps_the_grant_in_effect() -> None
 @pytest.mark.asyncio
 async def test_an_invalid_budget_never_granted_means_no_tpm_ceiling() -> None:
     world = MemoryWorld()
-    world.add_budget(dict(BUDGET, spec={"tokensPerMinute": 0}))
+    world.add_budget(budget_body(tokensPerMinute=0))
     key = world.add_capacity(capacity_body())
     service = service_for(world, {"healthcare": 100.0})
     await service.fleet.cycle()
@@ -82,7 +75,7 @@ async def test_a_missing_budget_is_budget_not_found() -> None:
 @pytest.mark.asyncio
 async def test_after_a_restart_the_ledger_starts_from_the_grants_in_status() -> None:
     world = MemoryWorld()
-    world.add_budget(dict(BUDGET, spec={"tokensPerMinute": 5_000_000}))
+    world.add_budget(budget_body(tokensPerMinute=5_000_000))
     first = world.add_capacity(capacity_body())
     await service_for(world, {"healthcare": 100.0}).fleet.cycle()
     assert world.body(first)["status"]["tpm"]["granted"] == 4_800_000
@@ -95,37 +88,3 @@ async def test_after_a_restart_the_ledger_starts_from_the_grants_in_status() -> 
     restarted = service_for(world, {"healthcare": 100.0, "sales": 100.0})
     await restarted.reconcile(second)  # before any cycle: the ledger comes from status
     assert world.body(second)["status"]["tpm"]["granted"] == 200_000, "what the pool has left"
-
-
-def gauge(service: object, name: str, **labels: str) -> float | None:
-    return service.metrics.registry.get_sample_value(name, labels)  # type: ignore[attr-defined]
-
-
-@pytest.mark.asyncio
-async def test_the_budget_reports_its_verticals_projected_use_against_the_real_cap() -> None:
-    """Two verticals with 400 and 500 live calls at 6000 tokens per call-minute use 5.4M of a
-    6M cap: 90 %, NearCap; the budget's metrics say the same."""
-    world = MemoryWorld()
-    world.add_budget(dict(BUDGET, spec={"tokensPerMinute": 6_000_000, "overcommit": 0.5}))
-    world.add_capacity(capacity_body())
-    sales = capacity_body()
-    sales["metadata"]["name"] = "sales"
-    sales["spec"]["targetRef"]["name"] = "sales-agent"
-    world.add_capacity(sales)
-    service = service_for(world, {"healthcare": 400.0, "sales": 500.0})
-    await service.fleet.cycle()
-    status = world.budget_bodies["openai-realtime"]["status"]
-    assert (status["projected"], status["projectedShare"]) == (5_400_000, 0.9)
-    kinds = {c["type"]: c for c in status["conditions"]}
-    assert (kinds["NearCap"]["status"], kinds["NearCap"]["reason"]) == ("True", "ProjectedNearCap")
-    high = kinds["OvercommitHigh"]
-    assert (high["status"], high["reason"]) == ("True", "AboveSafeLimit")
-    budget = {"budget": "openai-realtime"}
-    assert gauge(service, "voicecap_budget_projected_tpm", **budget) == 5_400_000
-    assert gauge(service, "voicecap_budget_tokens_per_minute", **budget) == 6_000_000
-    assert gauge(service, "voicecap_budget_requested_tpm", **budget) == 9_600_000
-    assert gauge(service, "voicecap_budget_granted_tpm", **budget) == 9_000_000  # 6M x 1.5
-
-    del world.budget_bodies["openai-realtime"]
-    await service.fleet.cycle()
-    assert gauge(service, "voicecap_budget_projected_tpm", **budget) is None  # gone with it
