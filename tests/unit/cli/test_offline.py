@@ -5,30 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 
+from support.cli import MONDAY_0855_NEW_YORK, plan_json, run, write_manifests
 from support.objects import EXAMPLES, ROOT, capacity_body
 from voicecap.api.zones import tzdata_version
-from voicecap.cli import main
-
-MONDAY_0855_NEW_YORK = "2026-11-23T08:55:00-05:00"
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def plan_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, dict[str, Any]]:
-    code, out, err = run(capsys, "plan", *map(str, EXAMPLES), "--output", "json", *argv)
-    assert code == 0, err
-    return {item["vertical"]: item for item in json.loads(out)}
 
 
 def test_monday_0855_new_york_raises_the_monday_floor_by_the_lead_time(
@@ -45,27 +29,6 @@ def test_monday_0855_new_york_raises_the_monday_floor_by_the_lead_time(
     ten_minutes_earlier = plan_json(capsys, "--at", "2026-11-23T08:45:00-05:00")
     assert ten_minutes_earlier["healthcare"]["activePeak"] is None
     assert ten_minutes_earlier["healthcare"]["floor"] == 2
-
-
-def test_json_has_the_contract_keys(capsys: pytest.CaptureFixture[str]) -> None:
-    plans = plan_json(capsys, "--at", MONDAY_0855_NEW_YORK, "--sessions", "healthcare=300")
-    for item in plans.values():
-        for key in (
-            "vertical",
-            "mode",
-            "floor",
-            "ceiling",
-            "sessionReplicas",
-            "peakFloor",
-            "activePeak",
-            "utilization",
-            "reasons",
-        ):
-            assert key in item
-        assert {"granted", "ceilingSessions"} <= set(item["tpm"])
-    healthcare = plans["healthcare"]
-    assert healthcare["sessionReplicas"] == 3 and healthcare["sessions"]["state"] == "Known"
-    assert plans["sales"]["sessions"]["state"] == "NoData" and plans["sales"]["mode"] == "Degraded"
 
 
 def test_budget_is_shared_by_priority(capsys: pytest.CaptureFixture[str]) -> None:
@@ -100,77 +63,6 @@ def test_without_the_budget_file_there_is_no_tpm_ceiling(
     assert item["tpm"]["granted"] is None and item["ceiling"] == 40
 
 
-def test_table_has_one_row_per_vertical(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(
-        capsys,
-        "plan",
-        *map(str, EXAMPLES),
-        "--at",
-        MONDAY_0855_NEW_YORK,
-        "--sessions",
-        "healthcare=300",
-        "--ready",
-        "healthcare=3",
-    )
-    assert code == 0
-    lines = out.splitlines()
-    assert lines[0].split()[:7] == [
-        "NAMESPACE",
-        "VERTICAL",
-        "MODE",
-        "SESSIONS",
-        "UTIL",
-        "FLOOR",
-        "CEILING",
-    ]
-    rows = {line.split()[1]: line.split() for line in lines[1:] if line.startswith("voice ")}
-    assert set(rows) == {"healthcare", "sales", "real-estate", "after-hours"}
-    assert rows["healthcare"][2:6] == ["Peak", "300", "50%", "5"]
-    # the admission limit: 3 ready pods x 200; elsewhere at most the TPM grant's calls
-    assert rows["healthcare"][-2:] == ["600", "(Pods)"]
-    assert rows["sales"][-2:] == ["<=1000", "(TPM)"]
-    assert "warning" not in out
-
-
-def test_the_table_warns_of_a_closed_gate_and_calls_on_no_pods(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    body = capacity_body(model={"budgetRef": "org", "reservedTPM": 3000})
-    budget = {
-        "apiVersion": "voicecap.io/v1alpha1",
-        "kind": "TokenBudget",
-        "metadata": {"name": "org"},
-        "spec": {"tokensPerMinute": 20_000_000},
-    }
-    path = _write(tmp_path, "tiny.yaml", body, budget)
-    code, out, _ = run(capsys, "plan", str(path), "--at", MONDAY_0855_NEW_YORK)
-    assert code == 0
-    assert "<=0 (TPM)" in out
-    assert (
-        "warning: voice/healthcare: admission limit 0 (TPM): the gateway rejects every call "
-        "(granted 3,000 of 3,000 TPM / 6000 per call-minute = 0 calls = 0 pods at 200 per pod)"
-    ) in out
-    code, out, _ = run(
-        capsys, "plan", str(path), "--sessions", "healthcare=300", "--ready", "healthcare=0"
-    )
-    row = next(line.split() for line in out.splitlines() if line.startswith("voice "))
-    assert row[3:5] == ["300", "over"]
-    assert "warning: voice/healthcare: over capacity: 300 calls on 0 ready pods of 200" in out
-    plans = plan_json(capsys, "--sessions", "healthcare=300", "--ready", "healthcare=0")
-    assert plans["healthcare"]["admission"] == {
-        "maxSessions": 0,
-        "headroomSessions": -300,
-        "reason": "Pods",
-        "bound": False,
-    }
-
-
-def _write(tmp_path: Path, name: str, *documents: Any) -> Path:
-    path = tmp_path / name
-    path.write_text(yaml.safe_dump_all(documents))
-    return path
-
-
 def test_invalid_input_lists_every_problem_with_file_and_field(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -178,7 +70,7 @@ def test_invalid_input_lists_every_problem_with_file_and_field(
     bad_zone = capacity_body()
     bad_zone["metadata"]["name"] = "sales"
     bad_zone["spec"]["peaks"][0]["timeZone"] = "Mars/Olympus_Mons"
-    path = _write(
+    path = write_manifests(
         tmp_path,
         "bad.yaml",
         bad_replicas,
@@ -203,7 +95,7 @@ def test_invalid_input_lists_every_problem_with_file_and_field(
 def test_one_bad_object_does_not_hide_the_others_problems(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    good = _write(tmp_path, "good.yaml", capacity_body())
+    good = write_manifests(tmp_path, "good.yaml", capacity_body())
     broken = tmp_path / "broken.yaml"
     broken.write_text("kind: VoiceCapacity\nmetadata: {name: x\n")
     code, _, err = run(capsys, "plan", str(good), str(broken), str(tmp_path / "missing.yaml"))
@@ -213,13 +105,13 @@ def test_one_bad_object_does_not_hide_the_others_problems(
 
 
 def test_same_object_twice_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = _write(tmp_path, "twice.yaml", capacity_body(), capacity_body())
+    path = write_manifests(tmp_path, "twice.yaml", capacity_body(), capacity_body())
     code, _, err = run(capsys, "plan", str(path))
     assert code == 2 and "also defined in" in err
 
 
 def test_list_documents_are_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = _write(
+    path = write_manifests(
         tmp_path, "list.yaml", {"apiVersion": "v1", "kind": "List", "items": [capacity_body()]}
     )
     code, out, _ = run(capsys, "plan", str(path), "-o", "json", "--at", MONDAY_0855_NEW_YORK)
@@ -244,13 +136,6 @@ def test_bad_session_arguments(
 ) -> None:
     code, _, err = run(capsys, "plan", *map(str, EXAMPLES), *argv)
     assert code == 2 and message in err
-
-
-def test_at_needs_an_offset(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        main(["plan", str(EXAMPLES[0]), "--at", "2026-11-23T08:55:00"])
-    assert exit_info.value.code == 2
-    assert "has no UTC offset" in capsys.readouterr().err
 
 
 def test_namespaced_session_argument(capsys: pytest.CaptureFixture[str]) -> None:
@@ -288,122 +173,6 @@ def test_console_script_runs_as_a_process() -> None:
     assert "monday-morning" in result.stdout
 
 
-def test_run_without_a_prometheus_url_is_a_usage_error(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("VOICECAP_PROMETHEUS_URL", raising=False)
-    code, _, err = run(capsys, "run")
-    assert code == 2
-    assert "pass --prometheus-url or set VOICECAP_PROMETHEUS_URL" in err
-
-
-@pytest.mark.parametrize("interval", ["0s", "soon", "-5s", "0", "nan", "inf", "-0.5"])
-def test_run_rejects_a_bad_interval(capsys: pytest.CaptureFixture[str], interval: str) -> None:
-    with pytest.raises(SystemExit) as exited:
-        main(["run", "--prometheus-url", "http://127.0.0.1:9", f"--interval={interval}"])
-    assert exited.value.code == 2
-    assert "--interval" in capsys.readouterr().err
-
-
-def test_run_takes_one_of_namespaces_or_all(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit):
-        main(["run", "--prometheus-url", "http://x", "--namespace", "voice", "--all-namespaces"])
-    assert "not allowed with argument" in capsys.readouterr().err
-
-
-@pytest.mark.parametrize(("interval", "seconds"), [("15s", 15.0), ("1m30s", 90.0), ("0.25", 0.25)])
-def test_run_interval_takes_durations_and_bare_seconds(interval: str, seconds: float) -> None:
-    from voicecap.cli.args import duration as _duration  # noqa: PLC0415
-
-    assert _duration(interval) == seconds
-
-
-def test_identity_without_a_passwd_entry_uses_the_uid(monkeypatch: pytest.MonkeyPatch) -> None:
-    """An image's `USER 65532` has no passwd entry and no $USER: getpass.getuser() raises."""
-    import os  # noqa: PLC0415
-    import pwd  # noqa: PLC0415
-
-    from voicecap import runner  # noqa: PLC0415
-
-    for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
-        monkeypatch.delenv(name, raising=False)
-
-    def no_entry(uid: int) -> pwd.struct_passwd:
-        raise KeyError(f"getpwuid(): uid not found: {uid}")
-
-    monkeypatch.setattr(pwd, "getpwuid", no_entry)
-    monkeypatch.setenv("POD_NAME", "voicecap-operator-abc")
-    assert runner.identity() == f"{os.getuid()}@voicecap-operator-abc/{os.getpid()}"
-
-
-def test_auto_priority_prefers_the_replica_that_started_first() -> None:
-    from voicecap import runner  # noqa: PLC0415
-    from voicecap.service.peering import writer_allowed  # noqa: PLC0415
-
-    first = runner.auto_priority(1_764_000_000_000, "65532@voicecap-operator-a/1")
-    second = runner.auto_priority(1_764_000_000_001, "65532@voicecap-operator-b/1")
-    assert first > second
-    same_ms = {runner.auto_priority(1_764_000_000_000, f"65532@pod-{i}/1") for i in range(3)}
-    assert len(same_ms) == 3  # Kopf pauses every peer of equal priority: never equal
-    now = datetime(2026, 12, 4, 12, tzinfo=UTC)
-    peers = {
-        "a": {"priority": first, "lifetime": 30, "lastseen": "2026-12-04T11:59:50+00:00"},
-        "b": {"priority": second, "lifetime": 30, "lastseen": "2026-12-04T11:59:55+00:00"},
-    }
-    assert writer_allowed(peers, "a", first, now)
-    assert not writer_allowed(peers, "b", second, now)
-    later = now + timedelta(seconds=21)  # a's entry expired: b takes over
-    assert writer_allowed(peers, "b", second, later)
-
-
-@pytest.mark.parametrize(
-    ("flags", "message"),
-    [
-        (["--priority=first"], "not an integer or 'auto'"),
-        (["--peering-lifetime=10"], "--peering-lifetime must be at least 11 seconds"),
-    ],
-)
-def test_run_rejects_bad_peering_flags(
-    capsys: pytest.CaptureFixture[str], flags: list[str], message: str
-) -> None:
-    try:
-        code = main(["run", "--prometheus-url", "http://127.0.0.1:9", *flags])
-    except SystemExit as exited:  # argparse's own refusals
-        code = int(exited.code or 0)
-    assert code == 2
-    assert message in capsys.readouterr().err
-
-
-def test_clock_origin_puts_two_processes_on_one_timeline() -> None:
-    import time  # noqa: PLC0415
-    from datetime import UTC, datetime, timedelta  # noqa: PLC0415
-
-    from voicecap.service.clock import Clock  # noqa: PLC0415
-
-    start = datetime(2026, 11, 23, 4, tzinfo=UTC)
-    origin = time.time() - 10  # the timeline began 10 real seconds ago, at 60x
-    now = Clock(start, 60, origin).now()
-    assert start + timedelta(seconds=599) <= now <= start + timedelta(seconds=660)
-
-
-@pytest.mark.parametrize(
-    ("extra", "message"),
-    [
-        (["--cost-per-pod-hour", "-1"], "--cost-per-pod-hour must be 0 or more, not -1"),
-        (["--cost-per-pod-hour", "nan"], "--cost-per-pod-hour must be 0 or more, not nan"),
-    ],
-)
-def test_replay_refuses_a_negative_price_before_asking_prometheus(
-    capsys: pytest.CaptureFixture[str], extra: list[str], message: str
-) -> None:
-    code, out, err = run(
-        capsys, "replay", str(EXAMPLES[0]), "--prometheus-url", "http://127.0.0.1:9",
-        "--from", "2026-11-16T12:00:00Z", "--to", "2026-11-16T19:00:00Z", *extra,
-    )  # fmt: skip
-    assert code == 2 and out == ""
-    assert err.strip().splitlines() == [f"voicecap: {message}"]
-
-
 def test_plan_reads_calendars_and_targets_from_the_files_given(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -430,7 +199,7 @@ def test_plan_reads_calendars_and_targets_from_the_files_given(
             }
         },
     }
-    path = _write(tmp_path, "all.yaml", body, calendar, target)
+    path = write_manifests(tmp_path, "all.yaml", body, calendar, target)
     at = ("--at", MONDAY_0855_NEW_YORK, "--sessions", "healthcare=40")
     code, out, _ = run(capsys, "plan", str(path), *at)
     assert code == 0
@@ -442,7 +211,7 @@ def test_plan_reads_calendars_and_targets_from_the_files_given(
         "warning: voice/healthcare: pods too small: cpu requests 2, 200 calls need 10; memory "
         "requests 4.2Gi, 200 calls need 23.4Gi" in out
     )
-    without = _write(tmp_path, "alone.yaml", body)
+    without = write_manifests(tmp_path, "alone.yaml", body)
     code, out, _ = run(capsys, "plan", str(without), *at)
     assert code == 0 and "Peak" in out  # no calendar given: the window opens, and it says so
     assert (
