@@ -16,6 +16,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TypeVar
@@ -288,29 +289,58 @@ class Alertmanager(_ReadyServer):
         )
 
 
+@dataclass(frozen=True)
+class Request:
+    """What a scripted server was asked."""
+
+    method: str
+    path: str  # with its query string
+    body: bytes
+
+
+Reply = tuple[int, dict[str, str], bytes]  # status, headers, body
+
+
 @contextmanager
-def answering(status: int, body: bytes = b"") -> Iterator[str]:
-    """An HTTP server that answers every request with `status`: a broken Prometheus."""
+def scripted(answer: Callable[[Request], Reply]) -> Iterator[tuple[str, list[Request]]]:
+    """An HTTP server on 127.0.0.1 that answers each request as `answer` says, and records the
+    requests: a Prometheus or an API server whose every answer a test chooses."""
+    asked: list[Request] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
+        def _reply(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            request = Request(self.command, self.path, self.rfile.read(length) if length else b"")
+            asked.append(request)
+            status, headers, body = answer(request)
             self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+
+        do_GET = do_POST = do_PATCH = do_DELETE = _reply  # noqa: N815 (http.server's names)
 
         def log_message(self, *args: object) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield f"http://127.0.0.1:{server.server_address[1]}", asked
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@contextmanager
+def answering(status: int, body: bytes = b"") -> Iterator[str]:
+    """An HTTP server that answers every request with `status`: a broken Prometheus."""
+    with scripted(lambda request: (status, {}, body)) as (url, _):
+        yield url
 
 
 @contextmanager
