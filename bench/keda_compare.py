@@ -56,6 +56,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from e2e.cluster import Cluster  # noqa: E402
+
 from support import pki  # noqa: E402
 from support.kube import deployment, path_of  # noqa: E402
 from support.real_stack import OPERATOR_USER, WRITE_VERBS, RealStack  # noqa: E402

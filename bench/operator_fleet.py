@@ -43,7 +43,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from e2e.cluster import Cluster  # noqa: E402
-from support.kube import Kubectl, deployment, emulated_cluster, path_of  # noqa: E402
+
+from support.client import Client  # noqa: E402
+from support.kube import deployment, emulated_cluster, path_of  # noqa: E402
 from support.objects import BASE_CAPACITY  # noqa: E402
 from support.real_stack import WRITE_VERBS  # noqa: E402
 from support.servers import OperatorProcess, Prometheus, SessionExporter, wait_until  # noqa: E402
@@ -104,7 +106,7 @@ class EmulatedFleet:
             workdir, [f"127.0.0.1:{self.exporter.port}"], scrape_interval="5s"
         )
         self.prometheus_url = self.prometheus.url
-        self.k: Kubectl = self.cluster.kubectl
+        self.k: Client = self.cluster.client
 
     def populate(self, size: int) -> None:
         for index in range(size):

@@ -141,14 +141,14 @@ class Run:
         return START + timedelta(seconds=(time.time() - self.origin) * self.speed)
 
     def apply_examples(self) -> None:
-        kubectl = self.stack.kubectl
+        client = self.stack.client
         for vertical, capacity in self.capacities.items():
-            kubectl.create(deployment(capacity.namespace, capacity.spec.target_ref.name, ready=1))
+            client.create(deployment(capacity.namespace, capacity.spec.target_ref.name, ready=1))
             self._replicas[vertical] = 1
         for path in sorted((ROOT / "examples").glob("*.yaml")):
             for body in yaml.safe_load_all(path.read_text()):
                 if body:
-                    kubectl.create(body)
+                    client.create(body)
 
     def loop(self, *, until: float) -> None:
         next_sample = next_table = 0.0
@@ -173,14 +173,14 @@ class Run:
             )
 
     def sample(self) -> None:
-        kubectl = self.stack.kubectl
+        client = self.stack.client
         statuses = {
             body.get("status", {}).get("vertical") or body["metadata"]["name"]: body
-            for body in kubectl.items(path_of("voicecap.io/v1alpha1", "voicecapacities", None))
+            for body in client.items(path_of("voicecap.io/v1alpha1", "voicecapacities", None))
         }
         deployments = {
             body["metadata"]["name"]: body
-            for body in kubectl.items(path_of("apps/v1", "deployments", None))
+            for body in client.items(path_of("apps/v1", "deployments", None))
         }
         now = self.now()
         for name, vertical in self.traffic.items():

@@ -16,14 +16,14 @@ from typing import Any
 
 import pytest
 
-from e2e.cluster import Cluster, Sessions
 from e2e.workloads import EXAMPLE_SESSIONS, NAMESPACE, agent, examples
+from support.client import Client, Sessions
 from support.real_stack import RealStack, real_stack
 
 
 @dataclass(frozen=True)
 class Where:
-    cluster: Cluster
+    cluster: Client
     sessions: Sessions
     real: RealStack | None = None  # the real control plane this suite started, if it did
 
@@ -35,7 +35,7 @@ def where(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Where]:
         sessions_url = os.environ.get("E2E_SESSIONS_URL")
         if not sessions_url:
             pytest.fail("E2E_KUBECONFIG needs E2E_SESSIONS_URL (the session exporter's address)")
-        cluster = Cluster(Path(kubeconfig), real=True)
+        cluster = Client.from_kubeconfig(Path(kubeconfig), real=True)
         try:
             yield Where(cluster, Sessions(sessions_url))
         finally:
@@ -45,14 +45,14 @@ def where(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Where]:
         from support.localstack import local_stack  # noqa: PLC0415  (kmock only for this run)
 
         with local_stack(tmp_path_factory.mktemp("e2e"), interval="1s") as stack:
-            cluster = Cluster(stack.kubeconfig, real=False)
+            cluster = Client.from_kubeconfig(stack.kubeconfig, real=False)
             try:
                 yield Where(cluster, Sessions(stack.exporter.url))
             finally:
                 cluster.close()
         return
     with real_stack(tmp_path_factory.mktemp("e2e-real"), interval="1s") as stack:
-        cluster = Cluster(stack.plane.kubeconfig, real=True)
+        cluster = Client.from_kubeconfig(stack.plane.kubeconfig, real=True)
         try:
             yield Where(cluster, Sessions(stack.exporter.url), stack)
         finally:
@@ -62,7 +62,7 @@ def where(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Where]:
 
 
 @pytest.fixture(scope="session")
-def cluster(where: Where) -> Cluster:
+def cluster(where: Where) -> Client:
     return where.cluster
 
 
@@ -80,7 +80,7 @@ def stack(where: Where) -> RealStack:
 
 
 @pytest.fixture(scope="module")
-def applied(cluster: Cluster, sessions: Sessions) -> list[dict[str, Any]]:
+def applied(cluster: Client, sessions: Sessions) -> list[dict[str, Any]]:
     """examples/ with their stand-in agents and calls; each test module applies them once."""
     cluster.ensure_namespace(NAMESPACE)
     docs = examples()

@@ -13,14 +13,15 @@ from typing import Any
 
 import pytest
 
-from e2e.cluster import Cluster, Sessions, path_of
 from e2e.workloads import NAMESPACE, agent, eventually, voice_capacity
+from support.client import Client, Sessions
+from support.paths import path_of
 from support.real_stack import CHART, OPERATOR_USER, RealStack, helm
 
 DELETION_COST = "controller.kubernetes.io/pod-deletion-cost"
 
 
-def pods(cluster: Cluster, app: str) -> list[dict[str, Any]]:
+def pods(cluster: Client, app: str) -> list[dict[str, Any]]:
     return [
         pod
         for pod in cluster.items(path_of("v1", "pods", NAMESPACE))
@@ -54,7 +55,7 @@ def pod_patches(stack: RealStack, since: int) -> list[tuple[float, str]]:
 
 
 def test_a_scale_down_removes_the_emptiest_pods(
-    cluster: Cluster, sessions: Sessions, stack: RealStack
+    cluster: Client, sessions: Sessions, stack: RealStack
 ) -> None:
     """4 pods with 0, 10, 150 and 150 calls; lowering replicas.min from 4 to 2 lets the HPA
     scale to 2 (310 calls / 200 planned per pod): the two pods with 150 calls survive."""
@@ -108,7 +109,7 @@ def operator_at_the_default_interval(stack: RealStack) -> Iterator[None]:
         stack.operator = stack.start_operator()
 
 
-def _five_busy_pods(cluster: Cluster, sessions: Sessions, name: str) -> dict[str, int]:
+def _five_busy_pods(cluster: Client, sessions: Sessions, name: str) -> dict[str, int]:
     """5 ready pods of `<name>-agent` carrying 120, 0, 60, 5 and 200 calls (the issue's case)."""
     cluster.apply(scaled_agent(f"{name}-agent", 5))
     eventually(lambda: sum(map(ready, pods(cluster, f"{name}-agent"))) == 5, "5 ready pods")
@@ -120,7 +121,7 @@ def _five_busy_pods(cluster: Cluster, sessions: Sessions, name: str) -> dict[str
 
 
 def _ranked_before_lowered(
-    cluster: Cluster, stack: RealStack, name: str, calls: dict[str, int], since: int
+    cluster: Client, stack: RealStack, name: str, calls: dict[str, int], since: int
 ) -> None:
     """385 calls at 160 planned per pod: the HPA keeps 3; the two emptiest pods go, and every
     ranking was written before the HPA patch that let them go."""
@@ -143,7 +144,7 @@ BUSY_SPEC: dict[str, Any] = {
 
 
 def test_busy_pods_are_ranked_before_the_floor_drops_at_the_default_interval(
-    cluster: Cluster, sessions: Sessions, stack: RealStack
+    cluster: Client, sessions: Sessions, stack: RealStack
 ) -> None:
     """replicas.min lowered from 5 to 2, and a peak window's floor of 5 ending, each on 5 pods
     whose floor held all of them (so nothing was ranked before): the operator ranks them before
@@ -178,7 +179,7 @@ def test_busy_pods_are_ranked_before_the_floor_drops_at_the_default_interval(
 
 
 def test_pod_patches_per_cycle_stay_within_the_bound(
-    cluster: Cluster, sessions: Sessions, stack: RealStack
+    cluster: Client, sessions: Sessions, stack: RealStack
 ) -> None:
     """200 pods, each with 140 calls so the HPA keeps all 200, while the vertical's own query
     says 10 calls (floor 1): the workload can shrink, so every pod wants an annotation; at most

@@ -25,8 +25,9 @@ import pytest
 import yaml
 
 from e2e.conftest import Where
-from e2e.workloads import NAMESPACE, agent, condition, eventually, hpa_path, voice_capacity
+from e2e.workloads import NAMESPACE, agent, eventually, hpa_path, voice_capacity
 from support.objects import ROOT
+from support.reads import condition
 from support.servers import answers_healthz, free_port, wait_until
 
 MAX_IMAGE_MB = 450  # the base (Debian's python3, 225 MB) plus the locked dependencies
@@ -106,7 +107,10 @@ def test_the_image_reconciles_on_the_real_control_plane_as_the_chart_runs_it(
             lambda: (cluster.get(hpa_path("imaged")) or {}).get("spec", {}).get("minReplicas") == 3,
             "the HPA written by the operator from the image",
         )
-        eventually(lambda: condition(cluster, "imaged", "Ready").get("status") == "True", "Ready")
+        eventually(
+            lambda: condition(cluster, NAMESPACE, "imaged", "Ready").get("status") == "True",
+            "Ready",
+        )
         assert _uids_of(health) == {UID}
         assert "READ-ONLY ROOT" in log.read_text()
     finally:

@@ -22,18 +22,12 @@ import pytest
 import yaml
 from kubernetes.client.exceptions import ApiException
 
-from e2e.cluster import Cluster, Sessions, path_of
-from e2e.workloads import (
-    NAMESPACE,
-    agent,
-    condition,
-    eventually,
-    hpa_path,
-    status,
-    voice_capacity,
-)
+from e2e.workloads import NAMESPACE, agent, eventually, hpa_path, voice_capacity
+from support.client import Client, Sessions
 from support.kube_schema import admission_errors
 from support.objects import BROKEN, ROOT, Broken, example_documents
+from support.paths import path_of
+from support.reads import condition, condition_in, status
 from support.real_stack import (
     CHART,
     WRITE_VERBS,
@@ -54,7 +48,7 @@ def deployment_path(name: str) -> str:
     return path_of("apps/v1", "deployments", NAMESPACE, name)
 
 
-def ready_pods(cluster: Cluster, app: str) -> list[str]:
+def ready_pods(cluster: Client, app: str) -> list[str]:
     path = path_of("v1", "pods", NAMESPACE) + "?labelSelector=" + quote(f"app={app}")
     return sorted(
         pod["metadata"]["name"]
@@ -67,7 +61,7 @@ def ready_pods(cluster: Cluster, app: str) -> list[str]:
     )
 
 
-def spread(cluster: Cluster, sessions: Sessions, vertical: str, app: str, total: float) -> int:
+def spread(cluster: Client, sessions: Sessions, vertical: str, app: str, total: float) -> int:
     """The traffic generator: `total` calls spread evenly over the workload's real Ready pods."""
     pods = ready_pods(cluster, app)
     assert pods, f"{app} has no ready pods to take calls"
@@ -91,7 +85,7 @@ def plain_hpa(name: str, app: str, low: int, high: int) -> dict[str, Any]:
     }
 
 
-def replicas(cluster: Cluster, name: str) -> tuple[int, int]:
+def replicas(cluster: Client, name: str) -> tuple[int, int]:
     """(spec.replicas, status.readyReplicas) of a Deployment."""
     body = cluster.get(deployment_path(name)) or {}
     return body.get("spec", {}).get("replicas", -1), body.get("status", {}).get("readyReplicas", 0)
@@ -124,7 +118,7 @@ def operator_stopped(stack: RealStack) -> Iterator[None]:
 
 
 def test_the_crds_are_established_and_every_example_is_accepted(
-    cluster: Cluster, stack: RealStack
+    cluster: Client, stack: RealStack
 ) -> None:
     for kind in CRDS:
         crd = stack.plane.kubectl("get", "crd", CRDS[kind]["metadata"]["name"], "-o", "yaml")
@@ -153,7 +147,7 @@ def test_kubectl_explain_describes_the_fields(stack: RealStack) -> None:
     assert "What is left to grant" in explain("tb.status.available")
 
 
-def _server_verdict(cluster: Cluster, body: dict[str, Any]) -> str | None:
+def _server_verdict(cluster: Client, body: dict[str, Any]) -> str | None:
     """None when the server would store `body`, else its message (kubectl's strict fields).
     A dry run under a name no other test uses, so "already exists" never answers for it."""
     body = {**body, "metadata": {**body["metadata"], "name": "admission-dry-run"}}
@@ -172,7 +166,7 @@ def _server_verdict(cluster: Cluster, body: dict[str, Any]) -> str | None:
 
 @pytest.mark.parametrize("case", BROKEN, ids=lambda c: c.id)
 def test_the_real_server_and_the_offline_emulation_agree_on_broken_objects(
-    cluster: Cluster, applied: list[dict[str, Any]], case: Broken
+    cluster: Client, applied: list[dict[str, Any]], case: Broken
 ) -> None:
     body = case.body()
     body["metadata"]["namespace"] = NAMESPACE
@@ -190,7 +184,7 @@ def test_the_real_server_and_the_offline_emulation_agree_on_broken_objects(
 
 @pytest.mark.parametrize(("source", "document"), example_documents(), ids=lambda v: str(v)[:40])
 def test_the_real_server_and_the_offline_emulation_accept_every_example(
-    cluster: Cluster, applied: list[dict[str, Any]], source: str, document: dict[str, Any]
+    cluster: Client, applied: list[dict[str, Any]], source: str, document: dict[str, Any]
 ) -> None:
     assert _server_verdict(cluster, document) is None, source
     if document["kind"] == "VoiceCapacity":
@@ -233,7 +227,7 @@ def _namespace(name: str) -> str:
 
 
 def test_a_namespaced_install_reconciles_its_namespace_with_only_its_roles(
-    cluster: Cluster, stack: RealStack, applied: list[dict[str, Any]], tmp_path: Path
+    cluster: Client, stack: RealStack, applied: list[dict[str, Any]], tmp_path: Path
 ) -> None:
     """The namespaced chart's Roles are enough: its operator, watching `voice`, takes over and
     makes no request the API server forbids."""
@@ -276,7 +270,9 @@ def test_a_namespaced_install_reconciles_its_namespace_with_only_its_roles(
             try:
                 cluster.apply(voice_capacity(name))
                 eventually(
-                    lambda: condition(cluster, name, "Ready").get("reason") == "Reconciled",
+                    lambda: (
+                        condition(cluster, NAMESPACE, name, "Ready").get("reason") == "Reconciled"
+                    ),
                     "the namespaced operator reconciles a new VoiceCapacity",
                 )
                 assert cluster.get(hpa_path(name)) is not None
@@ -295,12 +291,12 @@ def test_a_namespaced_install_reconciles_its_namespace_with_only_its_roles(
 
 
 def test_every_example_reaches_its_floor_with_ready_pods_and_kubectl_shows_every_column(
-    cluster: Cluster, stack: RealStack, applied: list[dict[str, Any]]
+    cluster: Client, stack: RealStack, applied: list[dict[str, Any]]
 ) -> None:
     for doc in applied:
         name, target = doc["metadata"]["name"], doc["spec"]["targetRef"]["name"]
         floor = eventually(
-            lambda name=name: status(cluster, name).get("replicas", {}).get("floor"),
+            lambda name=name: status(cluster, NAMESPACE, name).get("replicas", {}).get("floor"),
             f"{name} has a floor",
         )
         eventually(
@@ -311,7 +307,7 @@ def test_every_example_reaches_its_floor_with_ready_pods_and_kubectl_shows_every
         assert len(ready_pods(cluster, target)) == floor
         eventually(
             lambda name=name, floor=floor: (
-                status(cluster, name)["replicas"].get("current") == floor
+                status(cluster, NAMESPACE, name)["replicas"].get("current") == floor
             ),
             f"{name} reports the {floor} ready replicas",
         )
@@ -329,7 +325,7 @@ def test_every_example_reaches_its_floor_with_ready_pods_and_kubectl_shows_every
 
 
 def test_the_hpa_scales_on_custom_metrics_from_prometheus_adapter_and_back(
-    cluster: Cluster, sessions: Sessions, stack: RealStack, applied: list[dict[str, Any]]
+    cluster: Client, sessions: Sessions, stack: RealStack, applied: list[dict[str, Any]]
 ) -> None:
     """Calls on the real pods reach the HPA through Prometheus and prometheus-adapter: with the
     operator stopped (the floor stays 2), the HPA controller alone scales above the floor on live
@@ -342,7 +338,7 @@ def test_the_hpa_scales_on_custom_metrics_from_prometheus_adapter_and_back(
     hpa = eventually(
         lambda: (
             (h := cluster.get(hpa_path(name)))
-            and condition_of(h, "ScalingActive").get("reason") == "ValidMetricFound"
+            and condition_in(h, "ScalingActive").get("reason") == "ValidMetricFound"
             and h["spec"]["maxReplicas"] == 12
             and h
         ),
@@ -352,7 +348,8 @@ def test_the_hpa_scales_on_custom_metrics_from_prometheus_adapter_and_back(
     )
     assert hpa["spec"]["minReplicas"] == 2
     eventually(  # the status patch follows the HPA patch of the same reconcile
-        lambda: condition(cluster, name, "HPAMetrics").get("status") == "True", "HPAMetrics=True"
+        lambda: condition(cluster, NAMESPACE, name, "HPAMetrics").get("status") == "True",
+        "HPAMetrics=True",
     )
     with operator_stopped(stack):
         # 50 per pod is the target: 400 calls over 2 pods want 8
@@ -372,18 +369,14 @@ def test_the_hpa_scales_on_custom_metrics_from_prometheus_adapter_and_back(
     sessions.clear_vertical(NAMESPACE, name)
 
 
-def condition_of(body: dict[str, Any], kind: str) -> dict[str, Any]:
-    return next((c for c in body.get("status", {}).get("conditions", []) if c["type"] == kind), {})
-
-
 def test_a_restarted_operator_with_everything_right_makes_no_write(
-    cluster: Cluster, stack: RealStack, applied: list[dict[str, Any]]
+    cluster: Client, stack: RealStack, applied: list[dict[str, Any]]
 ) -> None:
     """Counted by the API server's audit log, by the operator's user, not by our own counters."""
     for doc in applied:
         name = doc["metadata"]["name"]
         eventually(
-            lambda name=name: condition(cluster, name, "Ready").get("status") == "True",
+            lambda name=name: condition(cluster, NAMESPACE, name, "Ready").get("status") == "True",
             f"{name} Ready",
         )
     eventually(
@@ -406,14 +399,16 @@ def _cycles(operator: OperatorProcess) -> float:
 
 
 def test_another_hpa_on_the_target_is_a_conflicting_autoscaler_reported_once(
-    cluster: Cluster, stack: RealStack, applied: list[dict[str, Any]]
+    cluster: Client, stack: RealStack, applied: list[dict[str, Any]]
 ) -> None:
     name, app = "rival-check", "rival-check-agent"
     cluster.apply(agent(app))
     cluster.create(plain_hpa("someone-elses", app, 1, 3))
     cluster.apply(voice_capacity(name))
     eventually(
-        lambda: condition(cluster, name, "Ready").get("reason") == "ConflictingAutoscaler",
+        lambda: (
+            condition(cluster, NAMESPACE, name, "Ready").get("reason") == "ConflictingAutoscaler"
+        ),
         "Ready=False ConflictingAutoscaler",
     )
     assert cluster.get(hpa_path(name)) is None, "a second HPA was created"
@@ -443,7 +438,7 @@ def test_another_hpa_on_the_target_is_a_conflicting_autoscaler_reported_once(
 
 
 def test_the_hpa_controller_without_its_metric_enforces_min_but_never_scales_down(
-    cluster: Cluster, applied: list[dict[str, Any]]
+    cluster: Client, applied: list[dict[str, Any]]
 ) -> None:
     """The reading core/apply/autoscaler.py rests on, checked against the real HPA controller: a plain
     HPA whose Pods metric has no series raises the target to minReplicas, then, with minReplicas
@@ -468,7 +463,7 @@ def test_the_hpa_controller_without_its_metric_enforces_min_but_never_scales_dow
         cluster.patch(path, {"spec": {"minReplicas": 1}})
         eventually(
             lambda: (
-                condition_of(cluster.get(path) or {}, "ScalingActive").get("reason")
+                condition_in(cluster.get(path) or {}, "ScalingActive").get("reason")
                 == "FailedGetPodsMetric"
             ),
             "ScalingActive=False FailedGetPodsMetric",
@@ -482,7 +477,7 @@ def test_the_hpa_controller_without_its_metric_enforces_min_but_never_scales_dow
 
 
 def test_without_custom_metrics_the_floor_drives_scale_down(
-    cluster: Cluster, sessions: Sessions, applied: list[dict[str, Any]]
+    cluster: Client, sessions: Sessions, applied: list[dict[str, Any]]
 ) -> None:
     """The HPA cannot read voice_active_sessions_per_pod for these pods (their calls are counted
     on a pod name prometheus-adapter cannot match), so voicecap holds maxReplicas at the floor:
@@ -494,14 +489,17 @@ def test_without_custom_metrics_the_floor_drives_scale_down(
     try:
         eventually(lambda: replicas(cluster, app) == (8, 8), "8 Ready pods for 400 calls", 90)
         metrics = eventually(
-            lambda: (c := condition(cluster, name, "HPAMetrics")).get("status") == "False" and c,
+            lambda: (
+                (c := condition(cluster, NAMESPACE, name, "HPAMetrics")).get("status") == "False"
+                and c
+            ),
             "HPAMetrics=False: the HPA cannot read its metric",
             60,
         )
         assert metrics["reason"] == "FloorDrivesScaleDown"
         assert "FailedGetPodsMetric" in metrics["message"]
         assert (cluster.get(hpa_path(name)) or {})["spec"]["maxReplicas"] == 8
-        reported = status(cluster, name)["hpa"]
+        reported = status(cluster, NAMESPACE, name)["hpa"]
         assert reported["maxReplicas"] == 8
         assert {c["type"] for c in reported["conditions"]} >= {"AbleToScale", "ScalingActive"}
         sessions.set(NAMESPACE, name, "gateway-tally", 100)  # floor 2

@@ -12,39 +12,38 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from e2e.cluster import Cluster, Sessions, path_of
 from e2e.workloads import (
     EXAMPLE_SESSIONS,
     NAMESPACE,
     TIMEOUT,
     agent,
-    condition,
-    events,
     eventually,
     hpa_path,
-    status,
     vcap_path,
     voice_capacity,
 )
+from support.client import Client, Sessions
+from support.paths import path_of
+from support.reads import condition, events, status
 
 PEAK = "e2e-peak"
 
 
 def test_examples_get_an_hpa_a_status_and_printer_columns(
-    cluster: Cluster, applied: list[dict[str, Any]]
+    cluster: Client, applied: list[dict[str, Any]]
 ) -> None:
     for doc in applied:
         name = doc["metadata"]["name"]
         vertical = doc["spec"].get("vertical", name)
         eventually(
             lambda name=name, vertical=vertical: (
-                status(cluster, name).get("sessions", {}).get("active")
+                status(cluster, NAMESPACE, name).get("sessions", {}).get("active")
                 == EXAMPLE_SESSIONS[vertical]
             ),
             f"{name} sees {EXAMPLE_SESSIONS[vertical]} sessions",
         )
-        assert condition(cluster, name, "Ready")["status"] == "True"
-        assert condition(cluster, name, "MetricsAvailable")["status"] == "True"
+        assert condition(cluster, NAMESPACE, name, "Ready")["status"] == "True"
+        assert condition(cluster, NAMESPACE, name, "MetricsAvailable")["status"] == "True"
         live = cluster.get(vcap_path(name))
         assert live is not None
         current = live["status"]
@@ -61,7 +60,7 @@ def test_examples_get_an_hpa_a_status_and_printer_columns(
         # the ceiling, or the floor while the HPA cannot read its metric (core/apply/autoscaler.py):
         # on a real cluster these calls are counted on no real pod, so the HPA reads nothing
         def max_as_reported(name: str = name, floor: int = floor, ceiling: int = ceiling) -> bool:
-            held = condition(cluster, name, "HPAMetrics").get("status") == "False"
+            held = condition(cluster, NAMESPACE, name, "HPAMetrics").get("status") == "False"
             found = (cluster.get(hpa_path(name)) or {}).get("spec", {}).get("maxReplicas")
             return found == (floor if held else ceiling)
 
@@ -94,7 +93,7 @@ def test_examples_get_an_hpa_a_status_and_printer_columns(
 
 
 def test_the_token_budget_shows_every_reservation(
-    cluster: Cluster, applied: list[dict[str, Any]]
+    cluster: Client, applied: list[dict[str, Any]]
 ) -> None:
     budget_path = path_of("voicecap.io/v1alpha1", "tokenbudgets", None, "openai-realtime")
     reserving = {doc["metadata"]["name"] for doc in applied if "model" in doc["spec"]}
@@ -109,11 +108,11 @@ def test_the_token_budget_shows_every_reservation(
     granted = budget["status"]["granted"]
     assert granted <= budget["spec"]["tokensPerMinute"] * (1 + budget["spec"].get("overcommit", 0))
     assert granted == sum(r["granted"] for r in budget["status"]["reservations"])
-    assert condition(cluster, "healthcare", "BudgetGranted")["status"] == "True"
+    assert condition(cluster, NAMESPACE, "healthcare", "BudgetGranted")["status"] == "True"
 
 
 def test_more_sessions_raise_the_floor_and_fewer_do_not_drop_it_at_once(
-    cluster: Cluster, sessions: Sessions, applied: list[dict[str, Any]]
+    cluster: Client, sessions: Sessions, applied: list[dict[str, Any]]
 ) -> None:
     # healthcare: 200 per pod at 70 % -> 140 planned per pod; 700 calls need 5 pods (the TPM
     # ceiling is 8: 9.6M reserved / 6000 per call-minute = 1,600 calls of 200 per pod)
@@ -125,22 +124,25 @@ def test_more_sessions_raise_the_floor_and_fewer_do_not_drop_it_at_once(
         ),
         "HPA floor raised for 700 calls",
     )
-    raised = status(cluster, "healthcare")
+    raised = status(cluster, NAMESPACE, "healthcare")
     assert raised["sessions"]["active"] == 700
     assert raised["replicas"]["floor"] >= 5
     assert raised["replicas"]["ceiling"] == 8
-    assert condition(cluster, "healthcare", "CapacityLimited")["status"] == "False"
+    assert condition(cluster, NAMESPACE, "healthcare", "CapacityLimited")["status"] == "False"
     # back to 100 calls: scaleDown.stabilization is 10m, so the floor holds
     sessions.set(NAMESPACE, "healthcare", "healthcare-agent-0", 100)
-    eventually(lambda: status(cluster, "healthcare")["sessions"]["active"] == 100, "100 calls seen")
+    eventually(
+        lambda: status(cluster, NAMESPACE, "healthcare")["sessions"]["active"] == 100,
+        "100 calls seen",
+    )
     time.sleep(3)
-    held = status(cluster, "healthcare")
+    held = status(cluster, NAMESPACE, "healthcare")
     assert held["replicas"]["floor"] == raised["replicas"]["floor"]
     assert cluster.get(hpa_path("healthcare"))["spec"]["minReplicas"] == raised["replicas"]["floor"]  # type: ignore[index]
 
 
 def test_a_peak_is_prescaled_when_its_lead_time_begins(
-    cluster: Cluster, sessions: Sessions, applied: list[dict[str, Any]]
+    cluster: Client, sessions: Sessions, applied: list[dict[str, Any]]
 ) -> None:
     """A daily window whose 1-minute lead time starts 5-65 s from now, in real time."""
     now = datetime.now(UTC)
@@ -168,10 +170,12 @@ def test_a_peak_is_prescaled_when_its_lead_time_begins(
     )
     if datetime.now(UTC) < lead_begins - timedelta(seconds=10):
         eventually(
-            lambda: status(cluster, PEAK).get("mode") == "Normal", "Normal before the lead time", 8
+            lambda: status(cluster, NAMESPACE, PEAK).get("mode") == "Normal",
+            "Normal before the lead time",
+            8,
         )
-        assert status(cluster, PEAK)["replicas"]["floor"] == 2
-        assert status(cluster, PEAK)["nextPeak"]["name"] == "e2e-window"
+        assert status(cluster, NAMESPACE, PEAK)["replicas"]["floor"] == 2
+        assert status(cluster, NAMESPACE, PEAK)["nextPeak"]["name"] == "e2e-window"
     # 1.5 x the 600 expected calls at 200 per pod: ceil(4.5) = 5 pods, before the window opens
     wait = (lead_begins - datetime.now(UTC)).total_seconds() + TIMEOUT
     eventually(
@@ -189,15 +193,17 @@ def test_a_peak_is_prescaled_when_its_lead_time_begins(
         timeout=max((starts - datetime.now(UTC)).total_seconds(), 1),
     )
     assert datetime.now(UTC) < starts, "the peak's pods were Ready only after the window opened"
-    current = status(cluster, PEAK)
+    current = status(cluster, NAMESPACE, PEAK)
     assert current["mode"] == "Peak"
     assert current["activePeak"] == "e2e-window"
-    assert condition(cluster, PEAK, "PeakActive")["status"] == "True"
-    assert eventually(lambda: events(cluster, PEAK, "PeakEntered"), "a PeakEntered Event")
+    assert condition(cluster, NAMESPACE, PEAK, "PeakActive")["status"] == "True"
+    assert eventually(
+        lambda: events(cluster, NAMESPACE, PEAK, "PeakEntered"), "a PeakEntered Event"
+    )
 
 
 def test_admission_limits_follow_ready_pods_and_grants_into_one_config_map(
-    cluster: Cluster, applied: list[dict[str, Any]]
+    cluster: Client, applied: list[dict[str, Any]]
 ) -> None:
     """healthcare, sales and after-hours name `voice-admission`: one ConfigMap for the namespace,
     each limit min(ready pods x perPod, floor(granted TPM / 6000)); after-hours has a partial grant
@@ -210,7 +216,7 @@ def test_admission_limits_follow_ready_pods_and_grants_into_one_config_map(
         return dict(json.loads(text).get("verticals", {}))
 
     def expected(name: str) -> tuple[int, str]:
-        current = status(cluster, name)
+        current = status(cluster, NAMESPACE, name)
         pods = current["replicas"]["current"] * per_pod[name]
         tpm = current["tpm"]["granted"] // 6000
         return (tpm, "TPM") if tpm < pods else (pods, "Pods")
@@ -218,7 +224,7 @@ def test_admission_limits_follow_ready_pods_and_grants_into_one_config_map(
     def agree() -> bool:
         limits = published()
         for name in per_pod:
-            admission = status(cluster, name).get("admission") or {}
+            admission = status(cluster, NAMESPACE, name).get("admission") or {}
             want = expected(name)
             if (admission.get("maxSessions"), admission.get("reason")) != want:
                 return False
@@ -227,21 +233,25 @@ def test_admission_limits_follow_ready_pods_and_grants_into_one_config_map(
         return True
 
     eventually(agree, "status.admission and the ConfigMap for three verticals")
-    assert status(cluster, "after-hours")["tpm"]["granted"] < 6_000_000  # the partial grant
+    assert (
+        status(cluster, NAMESPACE, "after-hours")["tpm"]["granted"] < 6_000_000
+    )  # the partial grant
     limits = published()
     assert set(limits) == set(per_pod), "real-estate names no ConfigMap"
     for name in per_pod:
         assert (
-            limits[name]["maxSessions"] <= status(cluster, name)["admission"]["maxSessions"] * 1.05
+            limits[name]["maxSessions"]
+            <= status(cluster, NAMESPACE, name)["admission"]["maxSessions"] * 1.05
         )
 
 
 def test_deleting_a_voicecapacity_removes_its_children(
-    cluster: Cluster, applied: list[dict[str, Any]]
+    cluster: Client, applied: list[dict[str, Any]]
 ) -> None:
     # a ConfigMap, or a PrometheusRule where prometheus-operator's CRD is served
     kind = eventually(
-        lambda: condition(cluster, "healthcare", "RulesApplied").get("reason"), "rules applied"
+        lambda: condition(cluster, NAMESPACE, "healthcare", "RulesApplied").get("reason"),
+        "rules applied",
     )
     rules = (
         path_of("monitoring.coreos.com/v1", "prometheusrules", NAMESPACE, "voicecap-healthcare")
@@ -265,4 +275,4 @@ def test_deleting_a_voicecapacity_removes_its_children(
     )
     # the other verticals keep theirs
     assert cluster.get(hpa_path("sales")) is not None
-    assert condition(cluster, "sales", "Ready")["status"] == "True"
+    assert condition(cluster, NAMESPACE, "sales", "Ready")["status"] == "True"

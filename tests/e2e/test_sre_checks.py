@@ -7,9 +7,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from e2e.cluster import Cluster, Sessions, path_of
-from e2e.workloads import NAMESPACE, agent, condition, events, eventually, hpa_path, status
+from e2e.workloads import NAMESPACE, agent, eventually, hpa_path
 from e2e.workloads import voice_capacity as capacity
+from support.client import Client, Sessions
+from support.paths import path_of
+from support.reads import condition, events, status
 from support.real_stack import RealStack
 
 
@@ -35,7 +37,7 @@ def _open_now(**extra: Any) -> dict[str, Any]:
 
 
 def test_a_holiday_calendar_keeps_the_window_shut_and_a_missing_one_is_named(
-    cluster: Cluster, sessions: Sessions, stack: RealStack
+    cluster: Client, sessions: Sessions, stack: RealStack
 ) -> None:
     cluster.ensure_namespace(NAMESPACE)
     today = datetime.now(UTC).date()
@@ -46,25 +48,29 @@ def test_a_holiday_calendar_keeps_the_window_shut_and_a_missing_one_is_named(
     cluster.apply(capacity("holiday", peaks=[_open_now(calendarRef={"name": "holidays"})]))
     cluster.apply(capacity("nocalendar", peaks=[_open_now(calendarRef={"name": "missing"})]))
 
-    ready = eventually(lambda: condition(cluster, "holiday", "CalendarsReady"), "calendar read")
+    ready = eventually(
+        lambda: condition(cluster, NAMESPACE, "holiday", "CalendarsReady"), "calendar read"
+    )
     assert (ready["status"], ready["reason"], ready["message"]) == (
         "True", "Resolved", "holidays: 1 days",
     )  # fmt: skip
-    assert condition(cluster, "holiday", "PeakActive")["status"] == "False"
+    assert condition(cluster, NAMESPACE, "holiday", "PeakActive")["status"] == "False"
     assert (cluster.get(hpa_path("holiday")) or {})["spec"]["minReplicas"] == 2  # replicas.min
 
-    missing = eventually(lambda: condition(cluster, "nocalendar", "CalendarsReady"), "missing")
+    missing = eventually(
+        lambda: condition(cluster, NAMESPACE, "nocalendar", "CalendarsReady"), "missing"
+    )
     assert (missing["status"], missing["reason"]) == ("False", "CalendarNotFound")
     assert missing["message"].startswith(
         "spec.peaks[0].calendarRef.name: ConfigMap voice/missing not found"
     )
     # no calendar: the window opens as if there were none (pre-scaled, not skipped)
-    assert condition(cluster, "nocalendar", "PeakActive")["status"] == "True"
+    assert condition(cluster, NAMESPACE, "nocalendar", "PeakActive")["status"] == "True"
     assert eventually(
         lambda: (cluster.get(hpa_path("nocalendar")) or {}).get("spec", {}).get("minReplicas") == 9,
         "pre-scaled",
     )
-    assert events(cluster, "nocalendar", "CalendarUnavailable")
+    assert events(cluster, NAMESPACE, "nocalendar", "CalendarUnavailable")
     for name in ("holiday", "nocalendar"):
         cluster.delete(path_of("voicecap.io/v1alpha1", "voicecapacities", NAMESPACE, name))
         cluster.delete(path_of("apps/v1", "deployments", NAMESPACE, f"{name}-agent"))
@@ -72,7 +78,7 @@ def test_a_holiday_calendar_keeps_the_window_shut_and_a_missing_one_is_named(
 
 
 def test_requests_below_what_per_pod_calls_need_are_pod_undersized(
-    cluster: Cluster, sessions: Sessions, stack: RealStack
+    cluster: Client, sessions: Sessions, stack: RealStack
 ) -> None:
     cluster.ensure_namespace(NAMESPACE)
     body = agent("sized-agent")
@@ -83,14 +89,16 @@ def test_requests_below_what_per_pod_calls_need_are_pod_undersized(
     cluster.apply(body)
     sessions.set(NAMESPACE, "sized", "sized-0", 10)
     cluster.apply(capacity("sized", sessionCost={"cpu": "50m", "memory": "120Mi"}))
-    undersized = eventually(lambda: condition(cluster, "sized", "PodUndersized"), "judged")
+    undersized = eventually(
+        lambda: condition(cluster, NAMESPACE, "sized", "PodUndersized"), "judged"
+    )
     assert (undersized["status"], undersized["reason"]) == ("True", "RequestsBelowCalls")
     # 1m + 500m and 4Mi + 1Gi, summed over both containers, against 100 calls
     assert undersized["message"] == (
         "cpu requests 501m, 100 calls need 5; memory requests 1Gi, 100 calls need 11.7Gi: "
         "lower sessions.perPod or raise the containers' requests"
     )
-    assert events(cluster, "sized", "PodUndersized")
+    assert events(cluster, NAMESPACE, "sized", "PodUndersized")
     cluster.delete(path_of("voicecap.io/v1alpha1", "voicecapacities", NAMESPACE, "sized"))
     cluster.delete(path_of("apps/v1", "deployments", NAMESPACE, "sized-agent"))
 
@@ -108,7 +116,7 @@ def _window_next_minute(lead: str) -> tuple[dict[str, Any], datetime]:
 
 
 def test_pods_not_ready_when_the_window_opens_are_prescale_late(
-    cluster: Cluster, sessions: Sessions, stack: RealStack
+    cluster: Client, sessions: Sessions, stack: RealStack
 ) -> None:
     """Two workloads pre-scaled to 5 pods: one's pods start on a kwok node at once (on time,
     and the scale-up is timed), the other's ask for a node that does not exist and stay
@@ -122,7 +130,10 @@ def test_pods_not_ready_when_the_window_opens_are_prescale_late(
         sessions.set(NAMESPACE, name, f"{name}-0", 10)
         cluster.apply(capacity(name, replicas={"min": 1, "max": 8}))
         eventually(
-            lambda name=name: status(cluster, name).get("replicas", {}).get("floor") == 1, name
+            lambda name=name: (
+                status(cluster, NAMESPACE, name).get("replicas", {}).get("floor") == 1
+            ),
+            name,
         )
     # the prompt one got its 1 pod; the late one has none Ready either (its first pod is Pending)
     peak, start = _window_next_minute("2m")
@@ -130,7 +141,7 @@ def test_pods_not_ready_when_the_window_opens_are_prescale_late(
         cluster.apply(capacity(name, replicas={"min": 1, "max": 8}, peaks=[peak]))
 
     def judged(name: str) -> dict[str, Any]:
-        return condition(cluster, name, "PrescaleLate")
+        return condition(cluster, NAMESPACE, name, "PrescaleLate")
 
     late = eventually(lambda: judged("late"), "late judged", timeout=150)
     assert datetime.now(UTC) >= start
@@ -139,14 +150,14 @@ def test_pods_not_ready_when_the_window_opens_are_prescale_late(
         f"soon: 0 of 5 pods Ready when the window opened at {start:%Y-%m-%dT%H:%M:%SZ} "
         "(leadTime 2m)"
     )
-    window = status(cluster, "late")["forecast"][0]["lastWindow"]
+    window = status(cluster, NAMESPACE, "late")["forecast"][0]["lastWindow"]
     assert (window["plannedFloor"], window["readyAtOpen"], window["shortfall"]) == (5, 0, 5)
-    assert status(cluster, "late")["replicas"]["scaleUp"]["pendingTarget"] == 5
-    assert events(cluster, "late", "PrescaleLate")
+    assert status(cluster, NAMESPACE, "late")["replicas"]["scaleUp"]["pendingTarget"] == 5
+    assert events(cluster, NAMESPACE, "late", "PrescaleLate")
 
     prompt = eventually(lambda: judged("prompt"), "prompt judged", timeout=60)
     assert (prompt["status"], prompt["reason"]) == ("False", "ReadyOnTime")
-    scale_up = status(cluster, "prompt")["replicas"]["scaleUp"]
+    scale_up = status(cluster, NAMESPACE, "prompt")["replicas"]["scaleUp"]
     assert scale_up["lastTarget"] == 5 and 0 < scale_up["lastSeconds"] < 120
     for name in ("prompt", "late"):
         cluster.delete(path_of("voicecap.io/v1alpha1", "voicecapacities", NAMESPACE, name))

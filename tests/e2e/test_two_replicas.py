@@ -16,8 +16,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from e2e.cluster import Cluster, Sessions, path_of
 from e2e.workloads import NAMESPACE, agent, eventually, hpa_path, vcap_path, voice_capacity
+from support.client import Client, Sessions
+from support.paths import path_of
 from support.real_stack import (
     OPERATOR_NAMESPACE,
     WRITE_VERBS,
@@ -69,13 +70,13 @@ def credentials_of(stack: RealStack, since: int, resource: str) -> set[str]:
     return {c for c, writes in writes_by_credential(stack, since).items() if writes[resource]}
 
 
-def min_replicas(cluster: Cluster, name: str) -> int | None:
+def min_replicas(cluster: Client, name: str) -> int | None:
     hpa = cluster.get(hpa_path(name))
     return None if hpa is None else int(hpa["spec"]["minReplicas"])
 
 
 def test_one_writer_and_a_takeover_within_the_peering_lifetime(stack: RealStack) -> None:
-    cluster = Cluster(stack.plane.kubeconfig, real=True)
+    cluster = Client.from_kubeconfig(stack.plane.kubeconfig, real=True)
     sessions = Sessions(stack.exporter.url)
     try:
         cluster.ensure_namespace(NAMESPACE)

@@ -1,5 +1,5 @@
-"""What every e2e scenario shares: the namespace, the examples and stand-in agents, paths, reads
-of status, conditions and Events, and a patient `eventually`."""
+"""What every e2e scenario shares: the namespace, the examples and stand-in agents, paths, and a
+patient `eventually` (reads of status, conditions and Events are support/reads.py's)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from e2e.cluster import Cluster, path_of
+from support.paths import path_of
 from support.servers import wait_until
 
 T = TypeVar("T")
@@ -63,21 +63,6 @@ def vcap_path(name: str) -> str:
 
 def hpa_path(name: str) -> str:
     return path_of("autoscaling/v2", "horizontalpodautoscalers", NAMESPACE, name)
-
-
-def status(cluster: Cluster, name: str) -> dict[str, Any]:
-    return (cluster.get(vcap_path(name)) or {}).get("status", {})
-
-
-def condition(cluster: Cluster, name: str, kind: str) -> dict[str, Any]:
-    return next((c for c in status(cluster, name).get("conditions", []) if c["type"] == kind), {})
-
-
-def events(cluster: Cluster, name: str, reason: str) -> list[dict[str, Any]]:
-    found = cluster.items(path_of("events.k8s.io/v1", "events", NAMESPACE))
-    return [
-        e for e in found if e.get("regarding", {}).get("name") == name and e.get("reason") == reason
-    ]
 
 
 def voice_capacity(name: str, **spec: Any) -> dict[str, Any]:

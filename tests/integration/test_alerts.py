@@ -70,7 +70,7 @@ def test_warning_reaches_alertmanager_when_load_crosses_70_percent(tmp_path: Pat
     webhook = WebhookReceiver()
     prometheus_port = free_port()
     with emulated_cluster() as cluster:
-        k = cluster.kubectl
+        k = cluster.client
         k.create(deployment(NAMESPACE, "healthcare-agent"))
         k.patch(
             path_of("apps/v1", "deployments", NAMESPACE, "healthcare-agent") + "/status",
@@ -187,7 +187,7 @@ def test_rule_file_in_the_configmap_is_what_voicecap_rules_prints(tmp_path: Path
     ).stdout
     (expected,) = yaml.safe_load_all(printed)
     with emulated_cluster() as cluster:
-        k = cluster.kubectl
+        k = cluster.client
         k.create(deployment(NAMESPACE, "healthcare-agent"))
         created = k.create(capacity())
         operator = OperatorProcess(

@@ -15,15 +15,16 @@ from typing import Any
 
 import pytest
 
+from support.client import Client
 from support.kube import (
     PROMETHEUS_RULE_CRD,
     EmulatedCluster,
-    Kubectl,
     deployment,
     emulated_cluster,
     path_of,
 )
 from support.objects import vertical_body
+from support.reads import condition
 from support.servers import OperatorProcess, Prometheus, SessionExporter, wait_until
 
 pytestmark = pytest.mark.integration
@@ -51,7 +52,7 @@ def vcap(namespace: str, name: str, **spec: Any) -> dict[str, Any]:
     return vertical_body(name, namespace, **spec)
 
 
-def workload(k: Kubectl, namespace: str, name: str, ready: int) -> None:
+def workload(k: Client, namespace: str, name: str, ready: int) -> None:
     k.create(deployment(namespace, name))
     k.patch(
         path_of("apps/v1", "deployments", namespace, name) + "/status",
@@ -59,19 +60,7 @@ def workload(k: Kubectl, namespace: str, name: str, ready: int) -> None:
     )
 
 
-def get_status(k: Kubectl, namespace: str, name: str) -> dict[str, Any]:
-    body = k.get(path_of(VCAP, "voicecapacities", namespace, name)) or {}
-    return dict(body.get("status") or {})
-
-
-def condition(k: Kubectl, namespace: str, name: str, kind: str) -> dict[str, Any]:
-    for item in get_status(k, namespace, name).get("conditions", []):
-        if item["type"] == kind:
-            return dict(item)
-    return {}
-
-
-def reasons(k: Kubectl, namespace: str) -> list[str]:
+def reasons(k: Client, namespace: str) -> list[str]:
     return [e.get("reason") for e in k.items(path_of("events.k8s.io/v1", "events", namespace))]
 
 
@@ -82,7 +71,7 @@ def test_scale_up_raises_the_floor_and_the_ceiling_says_which_limit(
     running: tuple[EmulatedCluster, OperatorProcess], exporter: SessionExporter
 ) -> None:
     cluster, _ = running
-    k = cluster.kubectl
+    k = cluster.client
     # 180 calls on 2 ready pods of 100: 90 % utilization, above the 0.7 warning. Planned 60 per
     # pod -> 3 replicas for the sessions (no HPA controller here to say it follows them), and
     # restoring headroom (< 70 %) needs 3 too.
@@ -139,7 +128,7 @@ def test_rules_move_from_a_configmap_to_a_prometheusrule_when_prometheus_operato
     running: tuple[EmulatedCluster, OperatorProcess],
 ) -> None:
     cluster, _ = running
-    k = cluster.kubectl
+    k = cluster.client
     workload(k, "rules", "care-agent", ready=2)
     k.create(vcap("rules", "care", headroom={"ruleLabels": {"prometheus": "voice"}}))
     config_map = path_of("v1", "configmaps", "rules", "voicecap-care-rules")
@@ -168,7 +157,7 @@ def test_rules_move_from_a_configmap_to_a_prometheusrule_when_prometheus_operato
 class GrantWatcher:
     """Polls every VoiceCapacity's granted TPM while a test runs; remembers the largest sum."""
 
-    def __init__(self, k: Kubectl, namespace: str) -> None:
+    def __init__(self, k: Client, namespace: str) -> None:
         self._k, self._namespace = k, namespace
         self.largest = 0
         self._stop = threading.Event()
@@ -187,7 +176,7 @@ class GrantWatcher:
         self._thread.join(timeout=5)
 
 
-def granted(k: Kubectl) -> dict[str, int]:
+def granted(k: Client) -> dict[str, int]:
     items = k.items(path_of(VCAP, "voicecapacities", "budget"))
     return {
         i["metadata"]["name"]: ((i.get("status") or {}).get("tpm") or {}).get("granted", -1)
@@ -195,7 +184,7 @@ def granted(k: Kubectl) -> dict[str, int]:
     }
 
 
-def budget_reservations(k: Kubectl) -> list[tuple[str, int]]:
+def budget_reservations(k: Client) -> list[tuple[str, int]]:
     body = k.get(path_of(VCAP, "tokenbudgets", None, "realtime")) or {}
     return [(r["name"], r["granted"]) for r in (body.get("status") or {}).get("reservations", [])]
 
@@ -204,7 +193,7 @@ def test_budget_grants_never_exceed_the_pool_and_follow_deletes_resizes_and_prio
     running: tuple[EmulatedCluster, OperatorProcess], exporter: SessionExporter
 ) -> None:
     cluster, _ = running
-    k = cluster.kubectl
+    k = cluster.client
     k.create(
         {
             "apiVersion": VCAP,
@@ -289,7 +278,7 @@ def test_a_missing_budget_is_a_condition_not_a_crash(
     running: tuple[EmulatedCluster, OperatorProcess], exporter: SessionExporter
 ) -> None:
     cluster, _ = running
-    k = cluster.kubectl
+    k = cluster.client
     exporter.set("nobudget", "care", "p1", 100)
     workload(k, "nobudget", "care-agent", ready=2)
     k.create(

@@ -96,7 +96,7 @@ def test_every_panel_query_returns_data(tmp_path: Path) -> None:
         clock_start=datetime(2026, 11, 23, 14, 30, tzinfo=UTC),
         clock_speed=1,
     ) as stack:
-        k = stack.kubectl
+        k = stack.client
         workload(k, "voice", "healthcare-agent", ready=4)
         stack.exporter.set("voice", "healthcare", "p1", 500)
         k.create(

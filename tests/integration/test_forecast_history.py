@@ -394,7 +394,7 @@ def test_the_operator_reports_forecasts_and_scores_the_window(
         clock_speed=30,
         history=history_file,
     ) as stack:
-        k = stack.kubectl
+        k = stack.client
         workload(k, "voice", "healthcare-agent", ready=2)
         stack.exporter.set("voice", "healthcare", "p1", 2000)
         body = copy.deepcopy(CAPACITIES[0])

@@ -18,12 +18,12 @@ import pytest
 
 from support.kube import (
     EmulatedCluster,
-    Kubectl,
     emulated_cluster,
     path_of,
     workload,
 )
 from support.objects import BASE_CAPACITY, vertical_body
+from support.reads import condition, events, hpa, min_replicas, status
 from support.servers import (
     OperatorProcess,
     Prometheus,
@@ -67,8 +67,8 @@ def deploy(
     """The set-up most tests share: `calls` live calls on `<name>-agent` with `ready` ready pods,
     and its VoiceCapacity."""
     exporter.set(namespace, name, "p1", calls)
-    workload(cluster.kubectl, namespace, f"{name}-agent", ready=ready)
-    cluster.kubectl.create(vcap(namespace, name, **spec))
+    workload(cluster.client, namespace, f"{name}-agent", ready=ready)
+    cluster.client.create(vcap(namespace, name, **spec))
 
 
 @pytest.fixture
@@ -93,34 +93,6 @@ def vcap(namespace: str, name: str = "healthcare", **spec: Any) -> dict[str, Any
     return vertical_body(name, namespace, **spec)
 
 
-def hpa(kubectl: Kubectl, namespace: str, name: str = "healthcare") -> dict[str, Any] | None:
-    return kubectl.get(path_of("autoscaling/v2", "horizontalpodautoscalers", namespace, name))
-
-
-def status(kubectl: Kubectl, namespace: str, name: str = "healthcare") -> dict[str, Any]:
-    body = kubectl.get(path_of(VCAP, "voicecapacities", namespace, name)) or {}
-    return dict(body.get("status") or {})
-
-
-def condition(
-    kubectl: Kubectl, namespace: str, kind: str, name: str = "healthcare"
-) -> dict[str, Any]:
-    for item in status(kubectl, namespace, name).get("conditions", []):
-        if item["type"] == kind:
-            return dict(item)
-    return {}
-
-
-def min_replicas(kubectl: Kubectl, namespace: str, name: str = "healthcare") -> int | None:
-    found = hpa(kubectl, namespace, name)
-    return found["spec"]["minReplicas"] if found else None
-
-
-def events(kubectl: Kubectl, namespace: str, reason: str | None = None) -> list[dict[str, Any]]:
-    items = kubectl.items(path_of("events.k8s.io/v1", "events", namespace))
-    return [e for e in items if reason is None or e.get("reason") == reason]
-
-
 def operator_writes(cluster: EmulatedCluster, since: int = 0) -> list[Any]:
     """Writes by anyone but the tests: the tests write deployments, their status and vcaps."""
     return [
@@ -138,7 +110,7 @@ def operator_writes(cluster: EmulatedCluster, since: int = 0) -> list[Any]:
 def test_apply_creates_an_owned_hpa_with_the_planned_bounds(
     cluster: EmulatedCluster, exporter: SessionExporter, operator: OperatorProcess
 ) -> None:
-    k = cluster.kubectl
+    k = cluster.client
     exporter.set("apply", "healthcare", "p1", 300)
     workload(k, "apply", "healthcare-agent", ready=3)
     body = vcap("apply")
@@ -149,8 +121,10 @@ def test_apply_creates_an_owned_hpa_with_the_planned_bounds(
     created = k.create(body)
 
     # 300 sessions / (200 x 0.7) per pod -> 3 pods; ceiling replicas.max 40.
-    wait_until(lambda: min_replicas(k, "apply") == 3, timeout=15, what="HPA at floor 3")
-    found = hpa(k, "apply")
+    wait_until(
+        lambda: min_replicas(k, "apply", "healthcare") == 3, timeout=15, what="HPA at floor 3"
+    )
+    found = hpa(k, "apply", "healthcare")
     assert found is not None
     assert found["spec"]["maxReplicas"] == 40
     assert found["spec"]["scaleTargetRef"] == {
@@ -168,13 +142,13 @@ def test_apply_creates_an_owned_hpa_with_the_planned_bounds(
 
     wait_until(
         lambda: (
-            status(k, "apply").get("replicas")
+            status(k, "apply", "healthcare").get("replicas")
             == {"current": 3, "floor": 3, "ceiling": 40, "sessions": 3}
         ),
         timeout=10,
         what="status replicas",
     )
-    current = status(k, "apply")
+    current = status(k, "apply", "healthcare")
     assert current["mode"] == "Normal" and current["observedGeneration"] == 1
     assert current["sessions"] == {
         "active": 300,
@@ -183,9 +157,9 @@ def test_apply_creates_an_owned_hpa_with_the_planned_bounds(
         "ceilingSessions": 8000,  # 40 pods x 200
         "ceilingUtilization": 0.037,
     }
-    assert condition(k, "apply", "Ready")["reason"] == "Reconciled"
-    assert condition(k, "apply", "MetricsAvailable")["status"] == "True"
-    assert [e["reason"] for e in events(k, "apply", "HPACreated")] == ["HPACreated"]
+    assert condition(k, "apply", "healthcare", "Ready")["reason"] == "Reconciled"
+    assert condition(k, "apply", "healthcare", "MetricsAvailable")["status"] == "True"
+    assert [e["reason"] for e in events(k, "apply", reason="HPACreated")] == ["HPACreated"]
     # Kopf keeps its bookkeeping under our prefix, and adds no finalizer (F14).
     meta = k.get(path_of(VCAP, "voicecapacities", "apply", "healthcare"))["metadata"]  # type: ignore[index]
     assert not meta.get("finalizers")
@@ -198,18 +172,20 @@ def test_sessions_rise_and_the_floor_follows_within_two_intervals(
     operator: OperatorProcess,
     vertical: Callable[..., None],
 ) -> None:
-    k = cluster.kubectl
+    k = cluster.client
     vertical("rise", calls=100, ready=2)
-    wait_until(lambda: min_replicas(k, "rise") == 2, timeout=15, what="floor 2")
+    wait_until(lambda: min_replicas(k, "rise", "healthcare") == 2, timeout=15, what="floor 2")
 
     exporter.set("rise", "healthcare", "p1", 1000)  # ceil(1000 / 140) = 8
     wait_until(
-        lambda: status(k, "rise").get("sessions", {}).get("active") == 1000,
+        lambda: status(k, "rise", "healthcare").get("sessions", {}).get("active") == 1000,
         timeout=15,
         what="Prometheus has scraped the new value and the operator read it",
     )
     started = time.monotonic()
-    wait_until(lambda: min_replicas(k, "rise") == 8, timeout=2 * INTERVAL + 1, what="floor 8")
+    wait_until(
+        lambda: min_replicas(k, "rise", "healthcare") == 8, timeout=2 * INTERVAL + 1, what="floor 8"
+    )
     assert time.monotonic() - started <= 2 * INTERVAL + 1
 
 
@@ -219,30 +195,32 @@ def test_sessions_fall_and_the_floor_waits_for_the_stabilization_window(
     operator: OperatorProcess,
     vertical: Callable[..., None],
 ) -> None:
-    k = cluster.kubectl
+    k = cluster.client
     vertical("fall", calls=1000, ready=8, scaleDown={"stabilization": "8s"})
-    wait_until(lambda: min_replicas(k, "fall") == 8, timeout=15, what="floor 8")
+    wait_until(lambda: min_replicas(k, "fall", "healthcare") == 8, timeout=15, what="floor 8")
 
     exporter.set("fall", "healthcare", "p1", 100)
     wait_until(
-        lambda: status(k, "fall").get("sessions", {}).get("active") == 100,
+        lambda: status(k, "fall", "healthcare").get("sessions", {}).get("active") == 100,
         timeout=15,
         what="the fall is observed",
     )
     seen_low = time.monotonic()
     held = []
     while time.monotonic() - seen_low < 5:  # well inside the 8s window
-        held.append(min_replicas(k, "fall"))
+        held.append(min_replicas(k, "fall", "healthcare"))
         time.sleep(0.25)
     assert set(held) == {8}
-    wait_until(lambda: min_replicas(k, "fall") == 2, timeout=10, what="floor back to 2")
-    assert "stabilization" not in condition(k, "fall", "Ready")["message"]
+    wait_until(
+        lambda: min_replicas(k, "fall", "healthcare") == 2, timeout=10, what="floor back to 2"
+    )
+    assert "stabilization" not in condition(k, "fall", "healthcare", "Ready")["message"]
 
 
 def test_an_invalid_object_is_reported_and_does_not_stop_the_others(
     cluster: EmulatedCluster, exporter: SessionExporter, operator: OperatorProcess
 ) -> None:
-    k = cluster.kubectl
+    k = cluster.client
     exporter.set("mixed", "sales", "p1", 280)
     workload(k, "mixed", "sales-agent", ready=2)
     broken = vcap("mixed", name="broken")
@@ -253,11 +231,11 @@ def test_an_invalid_object_is_reported_and_does_not_stop_the_others(
     k.create(vcap("mixed", name="sales"))
 
     wait_until(
-        lambda: condition(k, "mixed", "Ready", "broken").get("reason") == "InvalidSpec",
+        lambda: condition(k, "mixed", "broken", "Ready").get("reason") == "InvalidSpec",
         timeout=15,
         what="InvalidSpec",
     )
-    ready = condition(k, "mixed", "Ready", "broken")
+    ready = condition(k, "mixed", "broken", "Ready")
     assert ready["status"] == "False" and "spec.peaks[0].timeZone" in ready["message"]
     assert hpa(k, "mixed", "broken") is None
     wait_until(lambda: min_replicas(k, "mixed", "sales") == 2, timeout=15, what="sales HPA")
@@ -267,7 +245,7 @@ def test_an_invalid_object_is_reported_and_does_not_stop_the_others(
     since = len(cluster.writes)
     time.sleep(3 * INTERVAL)
     assert [w for w in operator_writes(cluster, since) if w.name == "broken"] == []
-    assert len(events(k, "mixed", "InvalidSpec")) == 1
+    assert len(events(k, "mixed", reason="InvalidSpec")) == 1
 
     # Fixing it makes it Ready.
     k.patch(
@@ -286,7 +264,7 @@ def test_an_invalid_object_is_reported_and_does_not_stop_the_others(
         },
     )
     wait_until(
-        lambda: condition(k, "mixed", "Ready", "broken").get("reason") == "TargetNotFound",
+        lambda: condition(k, "mixed", "broken", "Ready").get("reason") == "TargetNotFound",
         timeout=15,
         what="the fixed object reconciled (its Deployment does not exist)",
     )
@@ -298,53 +276,59 @@ def test_paused_computes_and_reports_but_writes_no_children(
     operator: OperatorProcess,
     vertical: Callable[..., None],
 ) -> None:
-    k = cluster.kubectl
+    k = cluster.client
     vertical("paused", calls=700, ready=5, paused=True)
     wait_until(
-        lambda: status(k, "paused").get("replicas", {}).get("floor") == 5,
+        lambda: status(k, "paused", "healthcare").get("replicas", {}).get("floor") == 5,
         timeout=15,
         what="planned floor in status",
     )
-    assert status(k, "paused")["mode"] == "Paused"
-    assert condition(k, "paused", "Ready")["reason"] == "Paused"
+    assert status(k, "paused", "healthcare")["mode"] == "Paused"
+    assert condition(k, "paused", "healthcare", "Ready")["reason"] == "Paused"
     time.sleep(2 * INTERVAL)
-    assert hpa(k, "paused") is None
+    assert hpa(k, "paused", "healthcare") is None
 
     k.patch(path_of(VCAP, "voicecapacities", "paused", "healthcare"), {"spec": {"paused": False}})
-    wait_until(lambda: min_replicas(k, "paused") == 5, timeout=15, what="unpaused HPA")
+    wait_until(
+        lambda: min_replicas(k, "paused", "healthcare") == 5, timeout=15, what="unpaused HPA"
+    )
 
 
 def test_a_missing_target_is_a_condition_until_it_appears(
     cluster: EmulatedCluster, exporter: SessionExporter, operator: OperatorProcess
 ) -> None:
-    k = cluster.kubectl
+    k = cluster.client
     exporter.set("missing", "healthcare", "p1", 300)
     k.create(vcap("missing"))
     wait_until(
-        lambda: condition(k, "missing", "Ready").get("reason") == "TargetNotFound",
+        lambda: condition(k, "missing", "healthcare", "Ready").get("reason") == "TargetNotFound",
         timeout=15,
         what="TargetNotFound",
     )
     assert (
         "Deployment missing/healthcare-agent not found"
-        in condition(k, "missing", "Ready")["message"]
+        in condition(k, "missing", "healthcare", "Ready")["message"]
     )
-    assert hpa(k, "missing") is None
-    assert len(events(k, "missing", "TargetNotFound")) == 1
+    assert hpa(k, "missing", "healthcare") is None
+    assert len(events(k, "missing", reason="TargetNotFound")) == 1
 
     workload(k, "missing", "healthcare-agent", ready=3)
     wait_until(
-        lambda: min_replicas(k, "missing") == 3, timeout=15, what="HPA once the target exists"
+        lambda: min_replicas(k, "missing", "healthcare") == 3,
+        timeout=15,
+        what="HPA once the target exists",
     )
     wait_until(  # the status patch follows the HPA create of the same reconcile
-        lambda: condition(k, "missing", "Ready").get("status") == "True", timeout=15, what="Ready"
+        lambda: condition(k, "missing", "healthcare", "Ready").get("status") == "True",
+        timeout=15,
+        what="Ready",
     )
 
 
 def test_another_autoscaler_on_the_target_is_a_conflict_and_no_second_hpa(
     cluster: EmulatedCluster, exporter: SessionExporter, operator: OperatorProcess
 ) -> None:
-    k = cluster.kubectl
+    k = cluster.client
     exporter.set("conflict", "healthcare", "p1", 300)
     workload(k, "conflict", "healthcare-agent", ready=3)
     workload(k, "conflict", "sales-agent", ready=3)
@@ -380,13 +364,13 @@ def test_another_autoscaler_on_the_target_is_a_conflict_and_no_second_hpa(
     ):
         wait_until(
             lambda name=name: (
-                condition(k, "conflict", "Ready", name).get("reason")  # type: ignore[misc]
+                condition(k, "conflict", name, "Ready").get("reason")  # type: ignore[misc]
                 == "ConflictingAutoscaler"
             ),
             timeout=15,
             what=f"{name} conflict",
         )
-        assert other in condition(k, "conflict", "Ready", name)["message"]
+        assert other in condition(k, "conflict", name, "Ready")["message"]
         assert hpa(k, "conflict", name) is None
 
 
@@ -396,7 +380,7 @@ def test_operator_metrics_follow_the_contract(
     operator: OperatorProcess,
     vertical: Callable[..., None],
 ) -> None:
-    k = cluster.kubectl
+    k = cluster.client
     vertical("metrics", calls=420, ready=4)
     labels = '{namespace="metrics",vertical="healthcare"}'
     wait_until(
@@ -428,14 +412,14 @@ def test_operator_metrics_follow_the_contract(
         timeout=10,
         what="series removed",
     )
-    assert hpa(k, "metrics") is None  # garbage-collected through its ownerReference
+    assert hpa(k, "metrics", "healthcare") is None  # garbage-collected through its ownerReference
 
 
 def test_steady_state_makes_no_writes_and_a_restart_makes_none_either(
     own_cluster: EmulatedCluster, exporter: SessionExporter, prometheus: Prometheus, tmp_path: Path
 ) -> None:
     cluster = own_cluster
-    k = cluster.kubectl
+    k = cluster.client
     for name, sessions in (("alpha", 150), ("beta", 900)):
         deploy(cluster, exporter, "steady", calls=sessions, ready=2, name=name)
     first = OperatorProcess(
@@ -479,7 +463,7 @@ def test_prometheus_outage_holds_the_floor_warns_once_and_recovers(
     prometheus = Prometheus(tmp_path, [f"127.0.0.1:{exporter.port}"])
     try:
         with emulated_cluster() as cluster:
-            k = cluster.kubectl
+            k = cluster.client
             deploy(
                 cluster, exporter, "outage", calls=1000, ready=8, scaleDown={"stabilization": "0s"}
             )
@@ -487,24 +471,28 @@ def test_prometheus_outage_holds_the_floor_warns_once_and_recovers(
                 tmp_path, kubeconfig=cluster.kubeconfig(tmp_path), prometheus_url=prometheus.url
             )
             try:
-                wait_until(lambda: min_replicas(k, "outage") == 8, timeout=15, what="floor 8")
+                wait_until(
+                    lambda: min_replicas(k, "outage", "healthcare") == 8, timeout=15, what="floor 8"
+                )
                 lost_before = len(
-                    events(k, "outage", "MetricsLost")
+                    events(k, "outage", reason="MetricsLost")
                 )  # 1 if the first cycle beat the first scrape
-                restored_before = len(events(k, "outage", "MetricsRestored"))
+                restored_before = len(events(k, "outage", reason="MetricsRestored"))
                 prometheus.stop()
                 wait_until(
                     lambda: (
-                        condition(k, "outage", "MetricsAvailable").get("reason")
+                        condition(k, "outage", "healthcare", "MetricsAvailable").get("reason")
                         == "PrometheusUnreachable"
                     ),
                     timeout=45,  # after --prometheus-failure-grace (30 s): shorter is a blip
                     what="MetricsAvailable=False",
                 )
                 time.sleep(4 * INTERVAL)  # several blind cycles
-                assert min_replicas(k, "outage") == 8  # held, even with no stabilization window
-                assert status(k, "outage")["mode"] == "Degraded"
-                lost = events(k, "outage", "MetricsLost")
+                assert (
+                    min_replicas(k, "outage", "healthcare") == 8
+                )  # held, even with no stabilization window
+                assert status(k, "outage", "healthcare")["mode"] == "Degraded"
+                lost = events(k, "outage", reason="MetricsLost")
                 assert len(lost) == lost_before + 1
                 assert {e["type"] for e in lost} == {"Warning"}
 
@@ -513,15 +501,20 @@ def test_prometheus_outage_holds_the_floor_warns_once_and_recovers(
                 )
                 exporter.set("outage", "healthcare", "p1", 100)
                 wait_until(
-                    lambda: condition(k, "outage", "MetricsAvailable").get("status") == "True",
+                    lambda: (
+                        condition(k, "outage", "healthcare", "MetricsAvailable").get("status")
+                        == "True"
+                    ),
                     timeout=30,
                     what="metrics back",
                 )
                 wait_until(
-                    lambda: min_replicas(k, "outage") == 2, timeout=15, what="floor follows again"
+                    lambda: min_replicas(k, "outage", "healthcare") == 2,
+                    timeout=15,
+                    what="floor follows again",
                 )
-                assert len(events(k, "outage", "MetricsRestored")) == restored_before + 1
-                assert len(events(k, "outage", "MetricsLost")) == lost_before + 1
+                assert len(events(k, "outage", reason="MetricsRestored")) == restored_before + 1
+                assert len(events(k, "outage", reason="MetricsLost")) == lost_before + 1
             finally:
                 op.stop()
     finally:
@@ -534,7 +527,7 @@ def test_a_peak_is_prescaled_before_it_starts(
 ) -> None:
     """Injected clock: Monday 2026-11-23 08:48 in New York, 60x speed (lead time 10m from 08:50)."""
     cluster = own_cluster
-    k = cluster.kubectl
+    k = cluster.client
     exporter.set("peak", "healthcare", "p1", 100)
     # the lead time starts 2 s after the operator (08:48 at 60x): it must see calls at once
     wait_until(lambda: scraped(prometheus.url, "peak", "healthcare"), timeout=20, what="scraped")
@@ -551,16 +544,20 @@ def test_a_peak_is_prescaled_before_it_starts(
     )
     try:
         # ceil(1.5 x 600 / 200) = 5, raised from 08:50, before the 09:00 start.
-        wait_until(lambda: min_replicas(k, "peak") == 5, timeout=20, what="pre-scaled floor 5")
+        wait_until(
+            lambda: min_replicas(k, "peak", "healthcare") == 5,
+            timeout=20,
+            what="pre-scaled floor 5",
+        )
         # the reconcile writes the HPA, then the status: read the status that followed
         current = wait_until(
-            lambda: (found := status(k, "peak")).get("activePeak") and found,
+            lambda: (found := status(k, "peak", "healthcare")).get("activePeak") and found,
             timeout=5,
             what="the status of the pre-scale",
         )
         assert current["lastEvaluated"] < "2026-11-23T14:00:00Z"
         assert current["activePeak"] == "monday-morning" and current["mode"] == "Peak"
-        assert "lead time" in condition(k, "peak", "PeakActive")["message"]
-        assert len(events(k, "peak", "PeakEntered")) == 1
+        assert "lead time" in condition(k, "peak", "healthcare", "PeakActive")["message"]
+        assert len(events(k, "peak", reason="PeakEntered")) == 1
     finally:
         op.stop()

@@ -158,7 +158,7 @@ def test_the_operator_reports_refused_credentials_in_metrics_available(
     password is in no status, Event or log line."""
     cluster = EmulatedCluster()
     try:
-        k = cluster.kubectl
+        k = cluster.client
         workload(k, "voice", "healthcare-agent", ready=2)
         k.create(copy.deepcopy(BASE_CAPACITY))
         wrong = tmp_path / "wrong"

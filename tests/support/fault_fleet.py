@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from e2e.cluster import Cluster
+from support.client import Client
 from support.kube import deployment, path_of
 from support.real_stack import WRITE_VERBS, RealStack
 from support.servers import OperatorProcess, wait_until
@@ -102,7 +102,7 @@ class Fleet:
             workdir, interval=interval, start_operator=False, scrape_interval="1s",
             hpa_sync_period=hpa_sync,
         )  # fmt: skip
-        self.api = Cluster(self.stack.plane.kubeconfig, real=True)
+        self.api = Client.from_kubeconfig(self.stack.plane.kubeconfig, real=True)
         self.operator: OperatorProcess | None = None
         self._stop = threading.Event()
         self._blind = threading.Event()

@@ -9,7 +9,7 @@ stamped here, and only that:
 - garbage collection of dependents through ownerReferences when their owner is deleted.
 Every write is recorded (`writes`) so tests and benchmarks can count what the operator wrote.
 
-Tests talk to it over HTTP, as kubectl would (`Kubectl`), never through its internals.
+Tests talk to it over HTTP, as kubectl would (support/client.py), never through its internals.
 """
 
 from __future__ import annotations
@@ -17,11 +17,8 @@ from __future__ import annotations
 import asyncio
 import copy
 import itertools
-import json
 import secrets
 import threading
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,7 +32,8 @@ import yaml
 from kmock._internal import dicts
 from kmock._internal.enums import action
 
-from support.paths import collection_of, path_of
+from support.client import Client
+from support.paths import path_of
 
 __all__ = ["path_of"]  # re-exported: tests import it from here
 
@@ -267,9 +265,9 @@ class EmulatedCluster:
         self._thread.start()
         if not self._ready.wait(timeout=10):
             raise TimeoutError("the Kubernetes emulator did not start within 10s")
-        self.kubectl = Kubectl(self.url)
+        self.client = Client.at(self.url)
         for path in sorted((ROOT / "crds").glob("*.yaml")):
-            self.kubectl.create(yaml.safe_load(path.read_text()))
+            self.client.create(yaml.safe_load(path.read_text()))
 
     def _serve(self) -> None:
         asyncio.set_event_loop(self._loop)
@@ -322,47 +320,6 @@ def emulated_cluster(**options: bool) -> Iterator[EmulatedCluster]:
         cluster.close()
 
 
-class Kubectl:
-    """The few kubectl verbs tests need, over HTTP."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-    def create(self, obj: dict[str, Any]) -> dict[str, Any]:
-        return self._call("POST", collection_of(obj), obj)
-
-    def get(self, path: str) -> dict[str, Any] | None:
-        try:
-            return self._call("GET", path)
-        except urllib.error.HTTPError as error:
-            if error.code == 404:
-                return None
-            raise
-
-    def items(self, path: str) -> list[dict[str, Any]]:
-        return list(self._call("GET", path).get("items", []))
-
-    def patch(self, path: str, patch: dict[str, Any]) -> dict[str, Any]:
-        return self._call("PATCH", path, patch, "application/merge-patch+json")
-
-    def delete(self, path: str) -> None:
-        self._call("DELETE", path)
-
-    def _call(
-        self,
-        method: str,
-        path: str,
-        body: Any = None,
-        content_type: str = "application/json",
-    ) -> dict[str, Any]:
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(
-            self.url + path, data=data, method=method, headers={"Content-Type": content_type}
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read() or b"{}")  # type: ignore[no-any-return]
-
-
 def deployment(namespace: str, name: str, *, ready: int = 2) -> dict[str, Any]:
     return {
         "apiVersion": "apps/v1",
@@ -379,14 +336,14 @@ def deployment(namespace: str, name: str, *, ready: int = 2) -> dict[str, Any]:
     }
 
 
-def workload(kubectl: Kubectl, namespace: str, name: str, ready: int) -> None:
+def workload(client: Client, namespace: str, name: str, ready: int) -> None:
     """A Deployment whose status says `ready` pods are ready (the emulator runs no controller)."""
-    kubectl.create(deployment(namespace, name))
-    set_ready(kubectl, namespace, name, ready)
+    client.create(deployment(namespace, name))
+    set_ready(client, namespace, name, ready)
 
 
-def set_ready(kubectl: Kubectl, namespace: str, name: str, ready: int) -> None:
-    kubectl.patch(
+def set_ready(client: Client, namespace: str, name: str, ready: int) -> None:
+    client.patch(
         path_of("apps/v1", "deployments", namespace, name) + "/status",
         {"status": {"readyReplicas": ready}},
     )

@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import math
 import threading
-import urllib.error
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from support.kube import EmulatedCluster, Kubectl, path_of
+import urllib3
+from kubernetes.client.exceptions import ApiException
+
+from support.client import Client
+from support.kube import EmulatedCluster, path_of
 from support.servers import OperatorProcess, Prometheus, SessionExporter, Stops
 from voicecap.api.types import parse_quantity
 
@@ -51,9 +54,9 @@ class ControllerStandIn:
     """Applies every HPA to its Deployment every `period` seconds, as kube-controller-manager would."""
 
     def __init__(
-        self, kubectl: Kubectl, load: Callable[[str, str], float | None], period: float
+        self, client: Client, load: Callable[[str, str], float | None], period: float
     ) -> None:
-        self._kubectl = kubectl
+        self._client = client
         self._load = load
         self._period = period
         self._stop = threading.Event()
@@ -65,15 +68,15 @@ class ControllerStandIn:
         while not self._stop.wait(self._period):
             try:
                 self.step()
-            except (OSError, urllib.error.URLError, KeyError, ValueError):
+            except (OSError, ApiException, urllib3.exceptions.HTTPError, KeyError, ValueError):
                 self.errors += 1  # an object mid-deletion; the next step sees it settled
 
     def step(self) -> None:
         deployments = {
             (body["metadata"]["namespace"], body["metadata"]["name"]): body
-            for body in self._kubectl.items(DEPLOYMENTS)
+            for body in self._client.items(DEPLOYMENTS)
         }
-        for hpa in self._kubectl.items(HPAS):
+        for hpa in self._client.items(HPAS):
             target = hpa["spec"]["scaleTargetRef"]
             namespace = hpa["metadata"]["namespace"]
             deployment = deployments.get((namespace, target["name"]))
@@ -83,10 +86,10 @@ class ControllerStandIn:
             current = int(deployment.get("spec", {}).get("replicas", 1))
             wanted = hpa_replicas(hpa, self._load(namespace, f"{target['name']}-"), current)
             if wanted != current:
-                self._kubectl.patch(path, {"spec": {"replicas": wanted}})
+                self._client.patch(path, {"spec": {"replicas": wanted}})
             ready = int(deployment.get("status", {}).get("readyReplicas", -1))
             if ready != wanted:
-                self._kubectl.patch(
+                self._client.patch(
                     path + "/status",
                     {
                         "status": {
@@ -98,7 +101,7 @@ class ControllerStandIn:
                 )
             hpa_status = hpa.get("status", {})
             if hpa_status.get("desiredReplicas") != wanted:
-                self._kubectl.patch(
+                self._client.patch(
                     path_of(
                         "autoscaling/v2",
                         "horizontalpodautoscalers",
@@ -134,7 +137,7 @@ class LocalStack:
         try:
             self.cluster = EmulatedCluster()
             self._stops.add(self.cluster.close)
-            self.kubectl = self.cluster.kubectl
+            self.client = self.cluster.client
             self.kubeconfig = self.cluster.kubeconfig(workdir)
             self.exporter = SessionExporter()
             self._stops.add(self.exporter.stop)
@@ -159,7 +162,7 @@ class LocalStack:
             )
             self._stops.add(self.operator.stop)
             self.controllers = ControllerStandIn(
-                self.kubectl, self.exporter.pod_total, controller_period
+                self.client, self.exporter.pod_total, controller_period
             )
             self._stops.add(self.controllers.stop)
         except BaseException:

@@ -1,7 +1,8 @@
-"""What the e2e scenarios know of a cluster: a kubeconfig and a URL that sets session counts.
+"""The one Kubernetes client of the integration and e2e tests, and the client of the session
+exporter the tests' Prometheus scrapes.
 
-The same client talks to the local emulated stack and to a real cluster (kind), through the
-kubernetes library's ApiClient, so authentication is whatever the kubeconfig says.
+The same client talks to the API emulator, the real control plane and a kind cluster, through
+the kubernetes library's ApiClient, so authentication is whatever the kubeconfig says.
 """
 
 from __future__ import annotations
@@ -14,20 +15,32 @@ from typing import Any
 import yaml
 from jsonpath_ng.ext import parse as jsonpath
 from kubernetes import config
+from kubernetes.client import ApiClient, Configuration
 from kubernetes.client.exceptions import ApiException
 
 from support.paths import collection_of, path_of
-
-__all__ = ["path_of"]  # re-exported for the scenarios
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
 
 
-class Cluster:
-    def __init__(self, kubeconfig: Path, *, real: bool) -> None:
+class Client:
+    """The one client the integration and e2e tests use, over HTTP as kubectl would: on the real
+    control plane, on kind, and on the API emulator (support/kube.py). `real`: the server is a
+    real API server (namespaces exist as objects, tables are rendered)."""
+
+    def __init__(self, api: ApiClient, *, real: bool) -> None:
         self.real = real
-        self.api = config.new_client_from_config(config_file=str(kubeconfig))
+        self.api = api
+
+    @classmethod
+    def from_kubeconfig(cls, kubeconfig: Path, *, real: bool) -> Client:
+        return cls(config.new_client_from_config(config_file=str(kubeconfig)), real=real)
+
+    @classmethod
+    def at(cls, url: str) -> Client:
+        """A client of the API emulator at `url` (plain HTTP, no credentials)."""
+        return cls(ApiClient(Configuration(host=url)), real=False)
 
     def close(self) -> None:
         self.api.close()
