@@ -55,9 +55,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from e2e.cluster import Cluster  # noqa: E402
-
 from support import pki  # noqa: E402
+from support.client import Client  # noqa: E402
 from support.kube import deployment, path_of  # noqa: E402
 from support.real_stack import OPERATOR_USER, WRITE_VERBS, RealStack  # noqa: E402
 from support.servers import free_port, stop_process, wait_until  # noqa: E402
@@ -151,7 +150,7 @@ def scaledobject(
     }
 
 
-def hpa_min(api: Cluster, path: str) -> int | None:
+def hpa_min(api: Client, path: str) -> int | None:
     return (api.get(path) or {}).get("spec", {}).get("minReplicas")
 
 
@@ -305,7 +304,7 @@ class Comparison:
             scrape_interval="5s",
             hpa_sync_period="15s",  # Kubernetes' default, for both systems
         )
-        self.api = Cluster(self.stack.plane.kubeconfig, real=True)
+        self.api = Client.from_kubeconfig(self.stack.plane.kubeconfig, real=True)
         self.prometheus = self.stack.plane.prometheus_url
         self.stack.plane.kubectl(
             "apply", "--server-side", "-f", str(keda_bin / "crds")

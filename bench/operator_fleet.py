@@ -42,8 +42,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from e2e.cluster import Cluster  # noqa: E402
-
 from support.client import Client  # noqa: E402
 from support.kube import deployment, emulated_cluster, path_of  # noqa: E402
 from support.objects import BASE_CAPACITY  # noqa: E402
@@ -176,7 +174,7 @@ class RealFleet:
         )
         self.exporter = self.stack.exporter
         self.prometheus_url = self.stack.plane.prometheus_url
-        self.api = Cluster(self.stack.plane.kubeconfig, real=True)
+        self.api = Client.from_kubeconfig(self.stack.plane.kubeconfig, real=True)
 
     def populate(self, size: int) -> None:
         for namespace in range(NAMESPACES):
