@@ -319,6 +319,13 @@ BROKEN = [
         "headroom.warning must be above",
     ),
     Broken(
+        "critical-alone-at-the-derived-warning",  # warning unset: derived 0.85 for a 0.7 target
+        "spec.headroom",
+        {"critical": 0.85},
+        "spec",
+        "headroom.critical",
+    ),
+    Broken(
         "blocking-target-half",
         "spec.sessions.blockingTarget",
         0.5,

@@ -8,7 +8,9 @@ that predate CEL). Tests evaluate both against the same corpus so that they cann
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
+from fractions import Fraction
 from typing import Literal
 
 from pydantic import (
@@ -156,6 +158,27 @@ def warning_floor(target_utilization: float) -> float:
     return target_utilization * (1 + HPA_TOLERANCE)
 
 
+def critical_floor(target_utilization: float) -> float:
+    """A critical level written without a warning must be above this (and above 0.85)."""
+    return target_utilization * (1 + HPA_TOLERANCE) + 0.01
+
+
+DEFAULT_WARNING = Fraction(85, 100)
+DEFAULT_CRITICAL = Fraction(90, 100)
+CRITICAL_ABOVE_WARNING = Fraction(5, 100)
+
+
+def default_levels(target_utilization: float) -> tuple[float, float]:
+    """The headroom levels of a spec that names none: warning is the next hundredth above the
+    HPA's band (targetUtilization x 1.1), at least 0.85; critical is warning + 0.05, at least
+    0.9. A target of 0.7 keeps 0.85 / 0.9; 0.8 gives 0.89 / 0.94; from 0.91 on the band passes
+    1, and so do the levels: they fire only on calls beyond the pods' declared capacity."""
+    band = Fraction(repr(target_utilization)) * (1 + Fraction(repr(HPA_TOLERANCE)))
+    warning = max(DEFAULT_WARNING, Fraction(math.floor(band * 100) + 1, 100))
+    critical = max(DEFAULT_CRITICAL, warning + CRITICAL_ABOVE_WARNING)
+    return float(warning), float(critical)
+
+
 class VoiceCapacitySpec(SpecModel):
     """The capacity a vertical declares: workload, calls per pod, bounds, peaks, headroom and
     model-token reservation."""
@@ -166,13 +189,22 @@ class VoiceCapacitySpec(SpecModel):
                 # The same IEEE double product as warning_floor, so the API server and
                 # `voicecap plan` agree to the last bit on a warning right at the edge.
                 cel(
-                    "self.headroom.warning > self.sessions.targetUtilization * "
-                    f"{1 + HPA_TOLERANCE!r}",
+                    "!has(self.headroom.warning) || self.headroom.warning > "
+                    f"self.sessions.targetUtilization * {1 + HPA_TOLERANCE!r}",
                     "headroom.warning must be above sessions.targetUtilization x "
                     f"{1 + HPA_TOLERANCE:g}: the HPA holds utilization up to there, so a lower "
                     "warning fires (and, with ScaleUp, moves the floor) in steady state",
                     field_path=".headroom.warning",
-                )
+                ),
+                cel(
+                    "!has(self.headroom.critical) || has(self.headroom.warning) || "
+                    "(self.headroom.critical > 0.85 && self.headroom.critical > "
+                    f"self.sessions.targetUtilization * {1 + HPA_TOLERANCE!r} + 0.01)",
+                    "headroom.critical must be above max(0.85, sessions.targetUtilization x "
+                    f"{1 + HPA_TOLERANCE:g} + 0.01), where the derived warning can be: set "
+                    "headroom.warning below it, or raise critical",
+                    field_path=".headroom.critical",
+                ),
             ]
         }
     )
@@ -224,10 +256,37 @@ class VoiceCapacitySpec(SpecModel):
     )
     paused: bool = Field(False, description="Compute and report, write nothing to children.")
 
+    @property
+    def headroom_levels(self) -> tuple[float, float]:
+        """(warning, critical): as written, else derived from the target (default_levels)."""
+        derived_warning, derived_critical = default_levels(self.sessions.target_utilization)
+        headroom = self.headroom
+        warning = headroom.warning if headroom.warning is not None else derived_warning
+        if headroom.critical is not None:
+            return warning, headroom.critical
+        if derived_critical > warning:
+            return warning, derived_critical
+        return warning, float(Fraction(repr(warning)) + CRITICAL_ABOVE_WARNING)
+
+    @model_validator(mode="after")
+    def _critical_above_derived_warning(self) -> VoiceCapacitySpec:
+        critical = self.headroom.critical
+        if critical is None or self.headroom.warning is not None:
+            return self
+        # The same IEEE expression as the CEL rule; the derived warning is never above it.
+        bound = max(float(DEFAULT_WARNING), critical_floor(self.sessions.target_utilization))
+        if not critical > bound:
+            raise ValueError(
+                f"headroom.critical ({critical:g}) must be above {bound:.4g}, where the warning "
+                "derived from sessions.targetUtilization can be (max(0.85, targetUtilization "
+                "x 1.1 + 0.01)): set headroom.warning below it, or raise critical"
+            )
+        return self
+
     @model_validator(mode="after")
     def _warning_above_target_band(self) -> VoiceCapacitySpec:
         band = warning_floor(self.sessions.target_utilization)
-        if not self.headroom.warning > band:
+        if self.headroom.warning is not None and not self.headroom.warning > band:
             raise ValueError(
                 f"headroom.warning must be above sessions.targetUtilization x "
                 f"{1 + HPA_TOLERANCE:g} ({band:.4g}), not {self.headroom.warning:g}: the HPA holds "

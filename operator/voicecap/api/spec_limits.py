@@ -25,21 +25,29 @@ class Headroom(SpecModel):
         json_schema_extra={
             "x-kubernetes-validations": [
                 cel(
-                    "self.warning < self.critical",
+                    "!has(self.warning) || !has(self.critical) || self.warning < self.critical",
                     "headroom.warning must be below headroom.critical",
                 )
             ]
         }
     )
 
-    warning: float = Field(
-        0.85,
+    # None: derived from sessions.targetUtilization (api/spec.py, headroom_levels), so a spec
+    # that names no level is never refused for a default's sake.
+    warning: float | None = Field(
+        None,
         gt=0,
         le=1,
         description="Utilization that counts as low headroom; must be above "
-        "sessions.targetUtilization x 1.1, the band the HPA holds it in.",
+        "sessions.targetUtilization x 1.1, the band the HPA holds it in. Unset: the next "
+        "hundredth above that band, at least 0.85.",
     )
-    critical: float = Field(0.9, gt=0, le=1, description="Utilization that counts as critical.")
+    critical: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="Utilization that counts as critical. Unset: warning + 0.05, at least 0.9.",
+    )
     for_: Duration = duration_field(
         "10m",
         "Utilization must stay at or above a level this long before it counts.",
@@ -76,8 +84,9 @@ class Headroom(SpecModel):
 
     @model_validator(mode="after")
     def _warning_below_critical(self) -> Headroom:
-        if self.warning >= self.critical:
-            raise ValueError(f"warning ({self.warning}) must be below critical ({self.critical})")
+        warning, critical = self.warning, self.critical
+        if warning is not None and critical is not None and warning >= critical:
+            raise ValueError(f"warning ({warning}) must be below critical ({critical})")
         return self
 
     @field_validator("rule_labels")

@@ -34,7 +34,9 @@ def test_values_are_frozen() -> None:
 
 def test_a_blocks_crd_default_has_its_nested_defaults_filled_in() -> None:
     assert defaulted(MetricsOutage) == {"default": {"mode": "HoldLastKnown", "maxStaleness": "5m"}}
-    assert "warning" in defaulted(Headroom)["default"]  # type: ignore[operator]
+    headroom = defaulted(Headroom)["default"]
+    assert headroom["for"] == "10m"  # type: ignore[index]
+    assert "warning" not in headroom  # type: ignore[operator]  # derived from the target
 
 
 def test_metadata_keeps_what_the_operator_reads_and_ignores_the_rest() -> None:

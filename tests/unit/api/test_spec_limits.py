@@ -11,7 +11,7 @@ from voicecap.api.spec_limits import Admission, Headroom, ModelTokens, TokenBudg
 
 def test_headroom_defaults_and_its_order() -> None:
     headroom = Headroom()
-    assert (headroom.warning, headroom.critical, headroom.action) == (0.85, 0.9, "Alert")
+    assert (headroom.warning, headroom.critical, headroom.action) == (None, None, "Alert")
     with pytest.raises(ValidationError, match=r"warning \(0.9\) must be below critical \(0.9\)"):
         Headroom.model_validate({"warning": 0.9, "critical": 0.9})
 

@@ -78,10 +78,8 @@ def rule_group(capacity: VoiceCapacity) -> dict[str, Any]:
     name = f"{capacity.namespace}/{capacity.metadata.name}"
     show = f"kubectl -n {capacity.namespace} get vcap {capacity.metadata.name}"
     sustain = format_duration(spec.headroom.for_)
-    for level, threshold in (
-        ("warning", spec.headroom.warning),
-        ("critical", spec.headroom.critical),
-    ):
+    warning, critical = spec.headroom_levels
+    for level, threshold in (("warning", warning), ("critical", critical)):
         rules.append(
             _alert(
                 capacity,

@@ -90,10 +90,11 @@ def headroom_floor(given: Given, judged: JudgedSessions, pressure: Pressure) -> 
     active = judged.active
     if active is None or rules.action != "ScaleUp" or pressure.headroom.level == "Normal":
         return Asked(None)
-    floor = sizing.headroom_replicas(active, given.capacity.spec.sessions.per_pod, rules.warning)
+    warning = given.capacity.spec.headroom_levels[0]
+    floor = sizing.headroom_replicas(active, given.capacity.spec.sessions.per_pod, warning)
     return Asked(
         floor,
-        f"utilization >= {num(rules.warning)} for {format_duration(rules.for_)}: "
+        f"utilization >= {num(warning)} for {format_duration(rules.for_)}: "
         f"{floor} pods bring it under",
     )
 

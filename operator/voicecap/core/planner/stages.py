@@ -78,10 +78,11 @@ def pressure(given: Given, *, judged: JudgedSessions, bounds: Bounds) -> Pressur
     observation, memory, now = given.observation, given.memory, given.now
     spec = given.capacity.spec
     active = judged.active
+    warning, critical = spec.headroom_levels
     verdict = headroom.evaluate(
         headroom.ready_utilization(active, observation.ready_replicas, spec.sessions.per_pod),
-        warning=spec.headroom.warning,
-        critical=spec.headroom.critical,
+        warning=warning,
+        critical=critical,
         sustain=spec.headroom.for_,
         previous=memory.headroom,
         now=now,
