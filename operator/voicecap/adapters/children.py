@@ -84,7 +84,7 @@ def render_hpa(capacity: VoiceCapacity, plan: Plan, max_replicas: int) -> dict[s
     """The owned HPA: minReplicas = the floor, maxReplicas as core.autoscaler decided."""
     spec = capacity.spec
     planned = sizing.hpa_target_per_pod(
-        spec.sessions.per_pod, spec.sessions.target_utilization, spec.sessions.blocking_target
+        plan.per_pod, spec.sessions.target_utilization, spec.sessions.blocking_target
     )
     return {
         "apiVersion": HPA_API_VERSION,

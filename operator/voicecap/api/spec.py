@@ -9,6 +9,7 @@ that predate CEL). Tests evaluate both against the same corpus so that they cann
 from __future__ import annotations
 
 import math
+import re
 from datetime import timedelta
 from fractions import Fraction
 from typing import Literal
@@ -30,10 +31,13 @@ from voicecap.api.base import (
     object_name_field,
 )
 from voicecap.api.spec_limits import Admission, Headroom, MetricsOutage, ModelTokens
+from voicecap.api.spec_measured import Latency
 from voicecap.api.spec_peaks import Forecast, Peak
 from voicecap.api.types import (
     LABEL_VALUE_PATTERN,
+    RESOURCE_NAME_PATTERN,
     Duration,
+    PromQL,
     Quantity,
 )
 
@@ -78,6 +82,23 @@ class Sessions(SpecModel):
         "(Erlang B over the pods' pooled slots, e.g. 0.001) instead of targetUtilization; "
         "the HPA's per-pod target becomes perPod, a backstop for when pods fill.",
     )
+    per_pod_from: Literal["Declared", "Measured"] = Field(
+        "Declared",
+        description="Declared: plan with perPod. Measured: plan with the per-pod capacity "
+        "measured from latency (status.calibration.perPod; needs spec.latency), within half "
+        "and twice perPod, and perPod while none is measured.",
+    )
+    rejected_query: PromQL = Field(
+        "",
+        description="Optional PromQL of the calls refused for lack of capacity, a counter: with "
+        "the mean call duration it turns served calls into offered ones for forecasts. Empty: "
+        "sum(voice_calls_rejected_total{namespace, vertical}).",
+    )
+    call_duration: Duration | None = Field(
+        None,
+        description="The mean call duration, where voice_call_duration_seconds is not exported "
+        "(offered load, outbound pacing). Unset: measured from that histogram.",
+    )
 
 
 class Replicas(SpecModel):
@@ -112,6 +133,28 @@ class SessionCost(SpecModel):
     memory: Quantity | None = Field(
         None, description="Memory one concurrent call uses, e.g. 120Mi."
     )
+    extended: dict[str, Quantity] = Field(
+        default_factory=dict,
+        description="Extended resources one concurrent call uses, by resource name, e.g. "
+        'nvidia.com/gpu: "0.05" (GPUs are requested whole per pod: perPod x this, rounded up).',
+        json_schema_extra={
+            "maxProperties": 8,
+            "x-kubernetes-validations": [
+                cel(
+                    f"self.all(k, k.matches('{RESOURCE_NAME_PATTERN}'))",
+                    "extended resource names are DOMAIN/NAME, e.g. nvidia.com/gpu",
+                )
+            ],
+        },
+    )
+
+    @field_validator("extended")
+    @classmethod
+    def _resource_names(cls, resources: dict[str, str]) -> dict[str, str]:
+        for name in resources:
+            if not re.match(RESOURCE_NAME_PATTERN, name):
+                raise ValueError(f"{name!r} is not an extended resource name (DOMAIN/NAME)")
+        return resources
 
 
 class ScaleDown(SpecModel):
@@ -197,6 +240,12 @@ class VoiceCapacitySpec(SpecModel):
                     field_path=".headroom.warning",
                 ),
                 cel(
+                    "self.sessions.perPodFrom != 'Measured' || has(self.latency)",
+                    "sessions.perPodFrom Measured needs spec.latency: per-pod capacity is "
+                    "measured from it",
+                    field_path=".sessions.perPodFrom",
+                ),
+                cel(
                     "!has(self.headroom.critical) || has(self.headroom.warning) || "
                     "(self.headroom.critical > 0.85 && self.headroom.critical > "
                     f"self.sessions.targetUtilization * {1 + HPA_TOLERANCE!r} + 0.01)",
@@ -245,6 +294,11 @@ class VoiceCapacitySpec(SpecModel):
         description="How peak baselines are forecast from the vertical's session history.",
     )
     model: ModelTokens | None = Field(None, description="Model tokens-per-minute reservation.")
+    latency: Latency | None = Field(
+        None,
+        description="Optional: each pod's time to first audio. Measures per-pod capacity "
+        "(status.calibration.perPod) and guards the live calls (LatencyAboveTarget).",
+    )
     metrics_outage: MetricsOutage = Field(
         default_factory=MetricsOutage,
         json_schema_extra=defaulted(MetricsOutage),
@@ -267,6 +321,15 @@ class VoiceCapacitySpec(SpecModel):
         if derived_critical > warning:
             return warning, derived_critical
         return warning, float(Fraction(repr(warning)) + CRITICAL_ABOVE_WARNING)
+
+    @model_validator(mode="after")
+    def _measured_needs_latency(self) -> VoiceCapacitySpec:
+        if self.sessions.per_pod_from == "Measured" and self.latency is None:
+            raise ValueError(
+                "sessions.perPodFrom Measured needs spec.latency: per-pod capacity is measured "
+                "from it"
+            )
+        return self
 
     @model_validator(mode="after")
     def _critical_above_derived_warning(self) -> VoiceCapacitySpec:

@@ -15,7 +15,7 @@ from voicecap.api.base import (
     duration_field,
     object_name_field,
 )
-from voicecap.api.types import PROMETHEUS_LABEL_NAME_PATTERN, Duration
+from voicecap.api.types import PROMETHEUS_LABEL_NAME_PATTERN, Duration, PromQL
 
 
 class Headroom(SpecModel):
@@ -117,6 +117,24 @@ class ModelTokens(SpecModel):
         ge=-1_000_000,
         le=1_000_000,
         description="Higher is granted first when the budget is short.",
+    )
+    usage_query: PromQL = Field(
+        "",
+        description="Optional PromQL of the model tokens the vertical uses, a counter: measures "
+        "tokensPerSessionMinute (status.calibration). Empty: "
+        "sum(voice_model_tokens_total{namespace, vertical}).",
+    )
+    rate_limited_query: PromQL = Field(
+        "",
+        description="Optional PromQL of the provider's rate-limit refusals (HTTP 429), a "
+        "counter: any increase is ModelRateLimited. Empty: "
+        "sum(voice_model_rate_limited_total{namespace, vertical}).",
+    )
+    tokens_from: Literal["Declared", "Measured"] = Field(
+        "Declared",
+        description="Declared: ceilings and admission count tokensPerSessionMinute. Measured: "
+        "the tokens per call-minute measured from usageQuery (status.calibration), and the "
+        "declared value while none is measured.",
     )
 
 

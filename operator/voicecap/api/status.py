@@ -171,6 +171,25 @@ class LastWindowStatus(Model):
     )
 
 
+class WeekStatus(Model):
+    """One past week's value of a peak's window, as the forecast used it."""
+
+    start: Timestamp = Field(description="When that week's window started.")
+    sessions: float | None = Field(
+        None, description="Its value: forecast.quantile of the calls inside it (absent: no data)."
+    )
+    offered: bool = Field(
+        False,
+        description="True: the calls offered (served plus those refused for lack of capacity, "
+        "from sessions.rejectedQuery and the mean call duration), not only those served.",
+    )
+    censored: bool = Field(
+        False,
+        description="True: the calls served sat at that week's admission limit (above 95 % of "
+        "it) and nothing says how many were refused: the real demand was higher.",
+    )
+
+
 class ForecastStatus(Model):
     """One peak's forecast and its latest window (docs/api.md "Forecasts")."""
 
@@ -190,8 +209,9 @@ class ForecastStatus(Model):
     computed_at: Timestamp | None = Field(None, description="When its numbers last changed.")
     reason: str = Field(
         "Pending",
-        description="Forecast, InsufficientHistory, PrometheusUnreachable, QueryError or Pending; "
-        "a failure keeps the last sessions.",
+        description="Forecast, CensoredHistory (a week used was served at its limit: the "
+        "forecast is a lower bound), InsufficientHistory, PrometheusUnreachable, QueryError or "
+        "Pending; a failure keeps the last sessions.",
     )
     last_window: LastWindowStatus | None = Field(
         None, description="The scorecard of the peak's latest window (open or closed)."
@@ -202,6 +222,85 @@ class ForecastStatus(Model):
         description="Days of weekly windows the forecast skipped because they were excluded "
         "(holidays); each was replaced by the week before the oldest one used.",
     )
+    weeks: list[WeekStatus] = Field(
+        default_factory=list,
+        max_length=64,
+        description="The past weeks the forecast read, newest first: their values, whether "
+        "each counts offered calls, and whether it was censored at its limit.",
+    )
+
+
+class PerPodCalibrationStatus(Model):
+    """Per-pod capacity: declared, and measured from latency with its evidence."""
+
+    declared: int = Field(description="sessions.perPod.")
+    measured: float | None = Field(
+        None,
+        description="Calls per pod at which the latency quantile reaches latency.target "
+        "(absent: not measurable from the samples; message says why).",
+    )
+    method: Literal["Observed", "Extrapolated"] | None = Field(
+        None,
+        description="Observed: the samples reach the target; Extrapolated: they approach it and "
+        "the trend reaches it at most 1.5x past the highest load seen.",
+    )
+    samples: int = Field(0, description="5-minute samples behind the estimate.")
+    from_: float | None = Field(
+        None, alias="from", description="The lowest load (calls per pod) the samples cover."
+    )
+    to: float | None = Field(None, description="The highest load the samples cover.")
+    reason: Literal["Matches", "Overstated", "Understated", "InsufficientData"] = Field(
+        description="Declared against measured: Matches within 10 %, Overstated when declared "
+        "is more than 10 % above, Understated more than 10 % below."
+    )
+    message: str = Field("", description="The evidence, or why there is no estimate.")
+
+
+class TokensCalibrationStatus(Model):
+    """Tokens per call-minute: declared, and measured from the tokens the vertical used."""
+
+    declared: int = Field(description="model.tokensPerSessionMinute.")
+    measured: float | None = Field(
+        None, description="Tokens used / call-minutes served over the calibration window."
+    )
+    call_minutes: float = Field(0, description="The call-minutes behind the estimate.")
+    reason: Literal["Matches", "Overstated", "Understated", "InsufficientData"] = Field(
+        description="Declared against measured, as for perPod."
+    )
+    message: str = Field("", description="The evidence, or why there is no estimate.")
+
+
+class CalibrationStatus(Model):
+    """Declared inputs against what the operator measures (docs/api.md "Measured inputs")."""
+
+    per_pod: PerPodCalibrationStatus | None = Field(
+        None, description="With spec.latency: per-pod capacity measured from latency."
+    )
+    tokens_per_session_minute: TokensCalibrationStatus | None = Field(
+        None, description="With spec.model: tokens per call-minute measured from real use."
+    )
+    computed_at: Timestamp | None = Field(None, description="When the numbers last changed.")
+
+
+class LatencyStatus(Model):
+    """The vertical's latency quantile now, and the live guard it drives."""
+
+    seconds: float | None = Field(
+        None, description="The vertical's latency quantile now (absent: unknown)."
+    )
+    target: float | None = Field(None, description="latency.target, in seconds.")
+    above_since: Timestamp | None = Field(
+        None, description="Since when the quantile has been above target."
+    )
+    below_since: Timestamp | None = Field(
+        None, description="Since when it has been back under 90 % of the target (the release)."
+    )
+    guard_pods: int | None = Field(
+        None,
+        description="While the guard holds: the floor it asks for (raised by a quarter each "
+        "`for` the latency stays above target).",
+    )
+    guard_raised_at: Timestamp | None = Field(None, description="When guardPods last rose.")
 
 
 class AdmissionStatus(Model):
@@ -214,8 +313,9 @@ class AdmissionStatus(Model):
     headroom_sessions: int | None = Field(
         None, description="maxSessions - active sessions (negative: over the limit)."
     )
-    reason: Literal["Pods", "TPM", "MaxSessions"] = Field(
-        description="Which limit binds: Pods, TPM or MaxSessions (spec.admission.maxSessions)."
+    reason: Literal["Pods", "TPM", "MaxSessions", "Latency"] = Field(
+        description="Which limit binds: Pods, TPM, MaxSessions (spec.admission.maxSessions), or "
+        "Latency (the pods answer too slowly: no more calls than are live)."
     )
 
 
@@ -239,6 +339,12 @@ class VoiceCapacityStatus(Model):
     hpa: HPAStatus | None = None
     admission: AdmissionStatus | None = Field(
         None, description="Admission limit for the call gateway, when ready pods are known."
+    )
+    calibration: CalibrationStatus | None = Field(
+        None, description="Declared inputs against measured ones (spec.latency, spec.model)."
+    )
+    latency: LatencyStatus | None = Field(
+        None, description="With spec.latency: the latency quantile now and the live guard."
     )
     forecast: list[ForecastStatus] = Field(
         default_factory=list,

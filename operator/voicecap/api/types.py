@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
+import promql_parser
 from croniter import croniter
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
@@ -18,6 +19,9 @@ from voicecap.api import zones
 
 DURATION_PATTERN = r"^([0-9]+h)?([0-9]+m)?([0-9]+s)?$"
 _DURATION_RE = re.compile(DURATION_PATTERN)
+# Latencies: the same, with milliseconds (800ms, 1s200ms), as Go's time.ParseDuration reads them.
+FINE_DURATION_PATTERN = r"^([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?$"
+_FINE_DURATION_RE = re.compile(FINE_DURATION_PATTERN)
 _DURATION_UNITS = {"h": 3600, "m": 60, "s": 1}
 
 
@@ -78,6 +82,8 @@ OBJECT_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
 # Kubernetes label values, and Prometheus label names (for generated alert rules).
 LABEL_VALUE_PATTERN = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
 PROMETHEUS_LABEL_NAME_PATTERN = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
+# An extended resource: a domain-prefixed name (nvidia.com/gpu, example.com/gpu-memory).
+RESOURCE_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?/[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
 
 
 def parse_duration(value: object) -> timedelta:
@@ -91,6 +97,40 @@ def parse_duration(value: object) -> timedelta:
         for number, unit in re.findall(r"([0-9]+)([hms])", value)
     )
     return timedelta(seconds=seconds)
+
+
+def parse_fine_duration(value: object) -> timedelta:
+    """Parse `800ms`, `1s500ms`, `2s`, `1m` (durations with milliseconds, for latencies)."""
+    if isinstance(value, timedelta):
+        return value
+    if not isinstance(value, str) or not value or not _FINE_DURATION_RE.match(value):
+        raise ValueError(f"expected a duration such as 800ms, 1s500ms or 2s, got {value!r}")
+    units = {"h": 3600_000, "m": 60_000, "s": 1000, "ms": 1}
+    millis = sum(int(n) * units[u] for n, u in re.findall(r"([0-9]+)(ms|h|m|s)", value))
+    return timedelta(milliseconds=millis)
+
+
+def format_fine_duration(value: timedelta) -> str:
+    """The shortest form parse_fine_duration reads back: 0.8 s -> 800ms, 90 s -> 1m30s."""
+    millis = round(value.total_seconds() * 1000)
+    whole, rest = divmod(millis, 1000)
+    text = format_duration(timedelta(seconds=whole)) if whole else ""
+    return text + f"{rest}ms" if rest else text or "0s"
+
+
+def parse_promql(value: object) -> str:
+    """One PromQL expression, or "" (the default query). A function the parser does not know
+    (an extension of Thanos, Mimir or VictoriaMetrics) is left to the store to judge."""
+    if not isinstance(value, str):
+        raise ValueError(f"expected a PromQL expression, got {value!r}")
+    if not value.strip():
+        return ""
+    try:
+        promql_parser.parse(value)
+    except ValueError as error:
+        if "unknown function" not in str(error):
+            raise ValueError(f"not one PromQL expression: {error} in {value!r}") from error
+    return value
 
 
 def format_duration(value: timedelta) -> str:
@@ -181,6 +221,17 @@ Duration = Annotated[
     BeforeValidator(parse_duration),
     PlainSerializer(format_duration, return_type=str),
     WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN, "minLength": 2}),
+]
+FineDuration = Annotated[
+    timedelta,
+    BeforeValidator(parse_fine_duration),
+    PlainSerializer(format_fine_duration, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": FINE_DURATION_PATTERN, "minLength": 2}),
+]
+PromQL = Annotated[
+    str,
+    BeforeValidator(parse_promql),
+    WithJsonSchema({"type": "string", "maxLength": 4096}),
 ]
 Cron = Annotated[
     str,

@@ -10,10 +10,11 @@ from typing import Literal
 
 from voicecap.api.models import VoiceCapacity
 from voicecap.core import sizing
+from voicecap.core.measured.calibration import Counted
 from voicecap.core.planner.reasoned import Reasoned
 
 CeilingSource = Literal["MaxReplicas", "TPM", "MaxSessions", "MinReplicas"]
-AdmissionReason = Literal["Pods", "TPM", "MaxSessions"]
+AdmissionReason = Literal["Pods", "TPM", "MaxSessions", "Latency"]
 
 
 @dataclass(frozen=True)
@@ -35,13 +36,19 @@ class AdmissionLimit:
 
 
 def token_plan(
-    capacity: VoiceCapacity, granted: int | None, last_known: float | None
+    capacity: VoiceCapacity,
+    granted: int | None,
+    last_known: float | None,
+    *,
+    per_pod: int,
+    tokens: Counted | None,
 ) -> Reasoned[TokenPlan]:
-    """The grant's calls and pods, and the TPM the last known calls use."""
+    """The grant's calls and pods at `per_pod`, and the TPM the last known calls use, at
+    `tokens` per call-minute (declared or measured: records.Given)."""
     model = capacity.spec.model
-    if model is None:
+    if model is None or tokens is None:
         return Reasoned(TokenPlan())
-    per_minute = model.tokens_per_session_minute
+    per_minute = tokens.value
     projected = math.ceil(sizing.exact(last_known) * per_minute) if last_known is not None else None
     if granted is None:
         return Reasoned(
@@ -49,7 +56,7 @@ def token_plan(
             f"no grant known from TokenBudget {model.budget_ref}: no TPM ceiling",
         )
     ceiling_sessions = sizing.tpm_ceiling_sessions(granted, per_minute)
-    pods = sizing.pods_for_sessions(ceiling_sessions, capacity.spec.sessions.per_pod)
+    pods = sizing.pods_for_sessions(ceiling_sessions, per_pod)
     return Reasoned(
         TokenPlan(
             requested=model.reserved_tpm,
@@ -59,7 +66,7 @@ def token_plan(
             pods=pods,
         ),
         f"granted {granted:,} of {model.reserved_tpm:,} TPM / {per_minute} per call-minute = "
-        f"{ceiling_sessions} calls = {pods} pods at {capacity.spec.sessions.per_pod} per pod",
+        f"{ceiling_sessions} calls = {pods} pods at {per_pod} per pod",
     )
 
 
@@ -106,6 +113,14 @@ def admission_limit(
     limit, reason = min(limits, key=lambda item: item[0])  # min keeps the first of equals
     headroom = None if active is None else math.floor(limit - active)
     return AdmissionLimit(limit, headroom, reason)
+
+
+def held_by_latency(limit: AdmissionLimit | None, active: float | None) -> AdmissionLimit | None:
+    """While the latency guard holds (core/planner/latency.py), no more calls than are live: new
+    calls only as calls end, until the pods answer in time again."""
+    if limit is None or active is None or limit.max_sessions <= active:
+        return limit
+    return AdmissionLimit(math.floor(active), 0, "Latency")
 
 
 def admission_bound(

@@ -7,6 +7,8 @@ every rule, in this order; the floor is the largest answer that counts, under th
     peak      the raised peak window's floor (core/planner/peak_floor.py)
     headroom  with action ScaleUp and sustained low headroom: the fewest pods under the warning
     hold      while sessions are unknown: the last floor (HoldLastKnown)
+    latency   while the pods answer too slowly (spec.latency): a quarter more pods, and again
+              each `for` it lasts (core/planner/latency.py)
 
 To add a floor term: write its function `(given, judged, pressure) -> Asked` and add its row.
 """
@@ -77,7 +79,11 @@ def session_replicas(given: Given, judged: JudgedSessions, pressure: Pressure) -
 def raised_peak(given: Given, judged: JudgedSessions, pressure: Pressure) -> Asked:
     """The largest floor among the peak windows raised now (core/planner/peak_floor.py)."""
     term = peak_floor.peak_term(
-        given.capacity, forecasts=given.forecasts, last_known=judged.last_known, now=given.now
+        given.capacity,
+        forecasts=given.forecasts,
+        last_known=judged.last_known,
+        now=given.now,
+        per_pod=given.per_pod.value,
     )
     if term is None:
         return Asked(None)
@@ -91,7 +97,7 @@ def headroom_floor(given: Given, judged: JudgedSessions, pressure: Pressure) -> 
     if active is None or rules.action != "ScaleUp" or pressure.headroom.level == "Normal":
         return Asked(None)
     warning = given.capacity.spec.headroom_levels[0]
-    floor = sizing.headroom_replicas(active, given.capacity.spec.sessions.per_pod, warning)
+    floor = sizing.headroom_replicas(active, given.per_pod.value, warning)
     return Asked(
         floor,
         f"utilization >= {num(warning)} for {format_duration(rules.for_)}: "
@@ -121,6 +127,20 @@ def outage_hold(given: Given, judged: JudgedSessions, pressure: Pressure) -> Ask
     return Asked(held, f"sessions unknown: holding {held} pods, what the last known calls needed")
 
 
+def latency_guard(given: Given, judged: JudgedSessions, pressure: Pressure) -> Asked:
+    """While the latency guard holds: its pods (a quarter more each `for` it lasts)."""
+    verdict, watched = pressure.latency, given.capacity.spec.latency
+    pods = verdict.state.guard_pods
+    if pods is None or verdict.target is None or watched is None:
+        return Asked(None)
+    now = f"{num(round(verdict.seconds * 1000))}ms" if verdict.seconds is not None else "unknown"
+    return Asked(
+        pods,
+        f"latency quantile {now} above its {num(round(verdict.target * 1000))}ms target for "
+        f"{format_duration(watched.for_)}: {pods} pods, and new calls only as calls end",
+    )
+
+
 @dataclass(frozen=True)
 class FloorRule:
     """One row: a floor term, its names, and the function that says what it asks for."""
@@ -139,8 +159,9 @@ SESSIONS = FloorRule("sessions", "sessionReplicas", "demand", session_replicas)
 PEAK = FloorRule("peak", "peakFloor", "demand", raised_peak)
 HEADROOM = FloorRule("headroom", "headroomFloor", "guard", headroom_floor)
 HOLD = FloorRule("hold", "outageHold", "guard", outage_hold)
+LATENCY = FloorRule("latency", "latencyGuard", "guard", latency_guard)
 
-FLOOR_RULES: tuple[FloorRule, ...] = (MIN, SESSIONS, PEAK, HEADROOM, HOLD)
+FLOOR_RULES: tuple[FloorRule, ...] = (MIN, SESSIONS, PEAK, HEADROOM, HOLD, LATENCY)
 
 
 def floor_reason(

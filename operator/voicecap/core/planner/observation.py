@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from voicecap.core.measured.calibration import Calibration
 from voicecap.core.peaks.calendar import CalendarReport
 from voicecap.core.peaks.forecast import History, PeakForecast
 from voicecap.core.peaks.scorecard import Scorecard
 from voicecap.core.planner.headroom import HeadroomState
+from voicecap.core.planner.latency import LatencyState
 from voicecap.core.planner.pod_fit import PodRequests
 from voicecap.core.planner.readiness import Readiness
 from voicecap.core.planner.stabilization import Recommendation
@@ -44,6 +46,11 @@ class Observation:
     history: History = field(default_factory=History)  # forecasts, burst factor, actuals
     calendars: CalendarReport = field(default_factory=CalendarReport)  # holiday calendars read
     pod_requests: PodRequests | None = None  # the target's pod template (None: unknown)
+    # With spec.latency: the vertical's latency quantile now, in seconds (None: unknown).
+    latency: float | None = None
+    # With spec.model: the provider's rate-limit refusals (429) over the last 5 minutes.
+    rate_limited: float | None = None
+    calibration: Calibration = field(default_factory=Calibration)  # measured, in the background
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,7 @@ class Memory:
     burst_factor: float | None = None
     scorecards: tuple[Scorecard, ...] = ()
     readiness: Readiness = field(default_factory=Readiness)  # scale-ups to Ready pods
+    latency: LatencyState = field(default_factory=LatencyState)  # the live guard's clocks
 
 
 def judge_sessions(

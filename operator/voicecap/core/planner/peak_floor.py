@@ -72,14 +72,16 @@ def peak_term(
     forecasts: Mapping[str, PeakForecast],
     last_known: float | None,
     now: datetime,
+    per_pod: int,
 ) -> PeakTerm | None:
-    """The largest floor among the windows raised now (list order breaks ties)."""
+    """The largest floor among the windows raised now (list order breaks ties), at `per_pod`
+    calls a pod (declared or measured)."""
     best: PeakTerm | None = None
     for peak in capacity.spec.peaks:
         window = active_window(peak, now)
         if window is None:
             continue
-        term = _window_term(capacity, window, forecasts, last_known, now)
+        term = _window_term(capacity, window, forecasts, last_known, now=now, per_pod=per_pod)
         if best is None or term.floor > best.floor:
             best = term
     return best
@@ -90,7 +92,9 @@ def _window_term(
     window: Window,
     forecasts: Mapping[str, PeakForecast],
     last_known: float | None,
+    *,
     now: datetime,
+    per_pod: int,
 ) -> PeakTerm:
     peak, spec = window.peak, capacity.spec
     when = "window open" if now >= window.start else f"lead time, starts {iso(window.start)}"
@@ -102,11 +106,11 @@ def _window_term(
         return PeakTerm(peak.name, value, f"{prefix}: {why}")
     calls, shaped = _calls_now(window, forecasts.get(peak.name), baseline, source, now)
     blocking = spec.sessions.blocking_target
-    value = sizing.peak_floor(calls, spec.sessions.per_pod, factor=peak.factor, blocking=blocking)
+    value = sizing.peak_floor(calls, per_pod, factor=peak.factor, blocking=blocking)
     sized = (
         f"Erlang B slots at {num(blocking)} blocking"
         if blocking is not None
-        else f"{spec.sessions.per_pod} per pod"
+        else f"{per_pod} per pod"
     )
     why = f"{num(peak.factor)} x {num(round(calls, 2))} calls ({shaped}) at {sized} = {value} pods"
     return PeakTerm(peak.name, value, f"{prefix}: {why}")

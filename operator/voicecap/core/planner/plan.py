@@ -45,6 +45,7 @@ from voicecap.core.planner.records import (
     Clamped,
     Floors,
     Given,
+    Inputs,
     JudgedSessions,
     Pressure,
     Report,
@@ -63,12 +64,12 @@ class Plan:
     namespace: str
     name: str
     vertical: str
-    per_pod: int
     mode: Mode
     next_peak: tuple[str, datetime] | None
     ready_replicas: int | None
     peaks: tuple[Peak, ...]
     calendars: CalendarReport
+    inputs: Inputs
     judged: Reasoned[JudgedSessions]
     bounds: Bounds
     pressure: Pressure
@@ -78,6 +79,16 @@ class Plan:
     memory: Memory
 
     # ---------------------------------------------------------- the floor and the ceiling
+
+    @property
+    def per_pod(self) -> int:
+        """The calls a pod carries at 100 %: perPod, or as measured (sessions.perPodFrom)."""
+        return self.inputs.per_pod.value
+
+    @property
+    def tokens_per_session_minute(self) -> int | None:
+        tokens = self.inputs.tokens_per_session_minute
+        return tokens.value if tokens is not None else None
 
     @property
     def floor(self) -> int:
@@ -227,7 +238,10 @@ class Plan:
         A term with nothing to say is left out."""
         demand = [t for t in self.floors.terms if t.kind == "demand"]
         guards = [t for t in self.floors.terms if t.kind == "guard"]
+        tokens = self.inputs.tokens_per_session_minute
         ordered = [
+            ("perPod", self.inputs.per_pod.reason),
+            ("tokensPerSessionMinute", tokens.reason if tokens is not None else None),
             ("sessions", self.judged.reason),
             *((t.reason_key, t.reason) for t in demand if t.reason_key),
             ("tpm", self.bounds.tpm.reason),
@@ -252,19 +266,21 @@ def plan(
     pressure = stages.pressure(given, judged=judged.value, bounds=bounds)
     floors = stages.floors(given, judged=judged.value, pressure=pressure)
     clamped = stages.clamp(given, floors=floors, bounds=bounds)
-    report = stages.report(given, judged=judged.value, bounds=bounds, floor=clamped.floor)
+    report = stages.report(
+        given, judged=judged.value, bounds=bounds, pressure=pressure, floor=clamped.floor
+    )
     upcoming = next_start(capacity.spec.peaks, now)
     spec = capacity.spec
     return Plan(
         namespace=capacity.namespace,
         name=capacity.metadata.name,
         vertical=capacity.vertical,
-        per_pod=spec.sessions.per_pod,
         mode=_mode(capacity, known=judged.value.active is not None, floors=floors),
         next_peak=(upcoming[0].name, upcoming[1]) if upcoming else None,
         ready_replicas=observation.ready_replicas,
         peaks=tuple(spec.peaks),
         calendars=observation.calendars,
+        inputs=Inputs(given.per_pod, given.tokens_per_session_minute),
         judged=judged,
         bounds=bounds,
         pressure=pressure,

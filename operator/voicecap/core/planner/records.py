@@ -10,11 +10,13 @@ from functools import cached_property
 from typing import Literal, Protocol
 
 from voicecap.api.models import VoiceCapacity
+from voicecap.core.measured.calibration import Counted, counted
 from voicecap.core.peaks import forecast
 from voicecap.core.peaks.forecast import PeakForecast
 from voicecap.core.peaks.scorecard import Scorecard
 from voicecap.core.planner.ceilings import AdmissionLimit, CeilingSource, TokenPlan
 from voicecap.core.planner.headroom import CeilingVerdict, HeadroomVerdict
+from voicecap.core.planner.latency import LatencyVerdict
 from voicecap.core.planner.observation import Memory, Observation, SessionsState
 from voicecap.core.planner.pod_fit import PodFit
 from voicecap.core.planner.reasoned import Reasoned
@@ -30,6 +32,31 @@ class Given:
     observation: Observation
     memory: Memory
     now: datetime
+
+    @cached_property
+    def per_pod(self) -> Counted:
+        """The calls a pod carries at 100 %: perPod, or as measured (sessions.perPodFrom)."""
+        sessions = self.capacity.spec.sessions
+        estimate = self.observation.calibration.per_pod
+        measured = estimate.measured if estimate is not None else None
+        return counted("perPod", sessions.per_pod, measured, sessions.per_pod_from, round_up=False)
+
+    @cached_property
+    def tokens_per_session_minute(self) -> Counted | None:
+        """Tokens one call-minute uses: declared, or as measured (model.tokensFrom); None
+        without spec.model."""
+        model = self.capacity.spec.model
+        if model is None:
+            return None
+        estimate = self.observation.calibration.tokens
+        measured = estimate.measured if estimate is not None else None
+        return counted(
+            "tokensPerSessionMinute",
+            model.tokens_per_session_minute,
+            measured,
+            model.tokens_from,
+            round_up=True,
+        )
 
     @cached_property
     def forecasts(self) -> dict[str, PeakForecast]:
@@ -61,10 +88,20 @@ class Bounds:
 
 @dataclass(frozen=True)
 class Pressure:
-    """How close the calls are to the ready pods (headroom) and to the ceiling, each sustained."""
+    """How close the calls are to the ready pods (headroom) and to the ceiling, and whether the
+    pods answer too slowly (latency), each sustained."""
 
     headroom: HeadroomVerdict
     near_ceiling: CeilingVerdict
+    latency: LatencyVerdict
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the plan counts with where a declaration can be measured instead."""
+
+    per_pod: Counted
+    tokens_per_session_minute: Counted | None
 
 
 # demand: what the calls, live and forecast, ask for; guard: what the operator holds against

@@ -19,7 +19,7 @@ from voicecap.core.numbers import num
 from voicecap.core.peaks.forecast import PeakForecast
 from voicecap.core.peaks.scorecard import score
 from voicecap.core.peaks.windows import skipped_before_next
-from voicecap.core.planner import ceilings, floor_rules, headroom, peak_floor, usage
+from voicecap.core.planner import ceilings, floor_rules, headroom, latency, peak_floor, usage
 from voicecap.core.planner.observation import Memory, judge_sessions
 from voicecap.core.planner.pod_fit import pod_fit
 from voicecap.core.planner.readiness import track
@@ -61,8 +61,14 @@ def judge(given: Given) -> Reasoned[JudgedSessions]:
 def bounds(given: Given, *, judged: JudgedSessions) -> Bounds:
     """The ceiling: replicas.max, the TPM grant and admission.maxSessions, never below min."""
     spec = given.capacity.spec
-    per_pod = spec.sessions.per_pod
-    tpm = ceilings.token_plan(given.capacity, given.observation.granted_tpm, judged.last_known)
+    per_pod = given.per_pod.value
+    tpm = ceilings.token_plan(
+        given.capacity,
+        given.observation.granted_tpm,
+        judged.last_known,
+        per_pod=per_pod,
+        tokens=given.tokens_per_session_minute,
+    )
     fixed = spec.admission.max_sessions
     fixed_pods = pods_for_sessions(fixed, per_pod) if fixed is not None else None
     ceiling = ceilings.ceiling_of(spec.replicas.min, spec.replicas.max, tpm.value.pods, fixed_pods)
@@ -74,13 +80,14 @@ def bounds(given: Given, *, judged: JudgedSessions) -> Bounds:
 
 
 def pressure(given: Given, *, judged: JudgedSessions, bounds: Bounds) -> Pressure:
-    """How close the calls are to the ready pods and to the ceiling, each sustained."""
+    """How close the calls are to the ready pods and to the ceiling, and whether the pods answer
+    too slowly; each sustained."""
     observation, memory, now = given.observation, given.memory, given.now
     spec = given.capacity.spec
     active = judged.active
     warning, critical = spec.headroom_levels
     verdict = headroom.evaluate(
-        headroom.ready_utilization(active, observation.ready_replicas, spec.sessions.per_pod),
+        headroom.ready_utilization(active, observation.ready_replicas, given.per_pod.value),
         warning=warning,
         critical=critical,
         sustain=spec.headroom.for_,
@@ -95,7 +102,23 @@ def pressure(given: Given, *, judged: JudgedSessions, bounds: Bounds) -> Pressur
         previous=memory.headroom.near_ceiling_since,
         now=now,
     )
-    return Pressure(verdict, near)
+    return Pressure(verdict, near, _latency(given))
+
+
+def _latency(given: Given) -> latency.LatencyVerdict:
+    watched = given.capacity.spec.latency
+    if watched is None:
+        return latency.LatencyVerdict(None, None, latency.LatencyState())
+    observation, memory = given.observation, given.memory
+    pods = observation.ready_replicas or memory.floor or given.capacity.spec.replicas.min
+    return latency.evaluate(
+        observation.latency,
+        target=watched.target,
+        sustain=watched.for_,
+        pods=pods,
+        previous=memory.latency,
+        now=given.now,
+    )
 
 
 def floors(given: Given, *, judged: JudgedSessions, pressure: Pressure) -> Floors:
@@ -119,24 +142,28 @@ def clamp(given: Given, *, floors: Floors, bounds: Bounds) -> Clamped:
     return Clamped(wanted, floor, recommendations, reason)
 
 
-def report(given: Given, *, judged: JudgedSessions, bounds: Bounds, floor: int) -> Report:
+def report(
+    given: Given, *, judged: JudgedSessions, bounds: Bounds, pressure: Pressure, floor: int
+) -> Report:
     """What to report: utilization, admission, sizing, and each peak's forecast and scorecard."""
     capacity, observation, memory, now = given.capacity, given.observation, given.memory, given.now
     spec = capacity.spec
-    per_pod = spec.sessions.per_pod
+    per_pod = given.per_pod.value
     ready = observation.ready_replicas
     active, last_known = judged.active, judged.last_known
     history = observation.history
-    sized = usage.resources_at(capacity, floor)
+    sized = usage.resources_at(capacity, floor, per_pod)
     tpm = bounds.tpm.value
     forecasts = given.forecasts
+    tokens = given.tokens_per_session_minute
+    admitted = ceilings.admission_limit(active, ready, per_pod, tpm.ceiling_sessions, bounds.fixed)
     return Report(
         utilization=usage.reported_utilization(last_known, ready, floor, per_pod),
-        admission=ceilings.admission_limit(
-            active, ready, per_pod, tpm.ceiling_sessions, bounds.fixed
-        ),
+        admission=ceilings.held_by_latency(admitted, active)
+        if pressure.latency.guarding
+        else admitted,
         admission_bound=ceilings.admission_bound(
-            tpm, spec.model.tokens_per_session_minute if spec.model else None, bounds.fixed
+            tpm, tokens.value if tokens else None, bounds.fixed
         ),
         sizing=sized,
         pod_fit=pod_fit(sized.cpu_per_pod, sized.memory_per_pod, observation.pod_requests, per_pod),
@@ -186,6 +213,7 @@ def remember(
         if judged.active is not None
         else memory.sessions_at,
         headroom=replace(pressure.headroom.state, near_ceiling_since=pressure.near_ceiling.since),
+        latency=pressure.latency.state,
         recommendations=clamped.recommendations,
         forecasts=report.forecasts,
         burst_factor=report.burst_factor,

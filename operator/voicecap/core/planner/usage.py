@@ -56,9 +56,9 @@ def utilization_reason(
     return f"{num(active)} / {capacity} capacity of {of} = {utilization:.2f}"
 
 
-def resources_at(capacity: VoiceCapacity, floor: int) -> Sizing:
+def resources_at(capacity: VoiceCapacity, floor: int, per_pod: int) -> Sizing:
+    """sessionCost x `per_pod` calls per pod, and at the floor."""
     cost = capacity.spec.session_cost
-    per_pod = capacity.spec.sessions.per_pod
     cpu = parse_quantity(cost.cpu) * per_pod if cost.cpu is not None else None
     memory = parse_quantity(cost.memory) * per_pod if cost.memory is not None else None
     return Sizing(

@@ -7,6 +7,7 @@ import pytest
 
 from support.objects import capacity, vertical_body
 from voicecap.api.models import VoiceCapacity
+from voicecap.core.measured.calibration import Counted
 from voicecap.core.planner.ceilings import (
     AdmissionLimit,
     TokenPlan,
@@ -16,9 +17,23 @@ from voicecap.core.planner.ceilings import (
     token_plan,
 )
 
+DECLARED = Counted(6000, "Declared", None)
+
+
+def test_measured_tokens_shrink_what_a_grant_carries() -> None:
+    measured = Counted(9000, "Measured", "tokensPerSessionMinute 9000 as measured")
+    plan = token_plan(capacity(), 3_000_000, 300, per_pod=200, tokens=measured)
+    assert (plan.value.ceiling_sessions, plan.value.pods, plan.value.projected) == (
+        333,
+        2,
+        2_700_000,
+    )
+
 
 def test_a_grant_is_calls_and_pods_at_the_declared_tokens_per_call_minute() -> None:
-    plan = token_plan(capacity(), 3_000_000, 300)  # 6000 tokens a call-minute, 200 per pod
+    plan = token_plan(
+        capacity(), 3_000_000, 300, per_pod=200, tokens=DECLARED
+    )  # 6000 a call-minute
     assert plan.value == TokenPlan(
         requested=4_800_000, granted=3_000_000, projected=1_800_000, ceiling_sessions=500, pods=3
     )
@@ -29,14 +44,14 @@ def test_a_grant_is_calls_and_pods_at_the_declared_tokens_per_call_minute() -> N
 
 
 def test_no_grant_known_is_no_tpm_ceiling_and_says_which_budget() -> None:
-    plan = token_plan(capacity(), None, None)
+    plan = token_plan(capacity(), None, None, per_pod=200, tokens=DECLARED)
     assert plan.value == TokenPlan(requested=4_800_000)
     assert plan.reason == "no grant known from TokenBudget openai-realtime: no TPM ceiling"
 
 
 def test_no_reservation_is_no_token_plan() -> None:
     plain = VoiceCapacity.model_validate(vertical_body())
-    assert token_plan(plain, 3_000_000, 10).value == TokenPlan()
+    assert token_plan(plain, 3_000_000, 10, per_pod=200, tokens=None).value == TokenPlan()
 
 
 @pytest.mark.parametrize(

@@ -14,12 +14,14 @@ from voicecap.core.planner.floor_rules import (
     Asked,
     floor_reason,
     headroom_floor,
+    latency_guard,
     min_replicas,
     outage_hold,
     raised_peak,
     session_replicas,
 )
 from voicecap.core.planner.headroom import CeilingVerdict, HeadroomState, HeadroomVerdict, Level
+from voicecap.core.planner.latency import LatencyState, LatencyVerdict
 from voicecap.core.planner.observation import Memory, Observation
 from voicecap.core.planner.records import FloorTerm, Given, JudgedSessions, Pressure
 
@@ -38,21 +40,46 @@ def judged(active: float | None, last_known: float | None = None) -> JudgedSessi
 
 def pressure(level: Level = "Normal") -> Pressure:
     return Pressure(
-        HeadroomVerdict(level, level, HeadroomState()), CeilingVerdict(None, 0.7, False, None)
+        HeadroomVerdict(level, level, HeadroomState()),
+        CeilingVerdict(None, 0.7, False, None),
+        LatencyVerdict(None, None, LatencyState()),
     )
 
 
 def test_the_rows_in_the_order_the_floors_reason_names_them() -> None:
-    assert [rule.name for rule in FLOOR_RULES] == ["min", "sessions", "peak", "headroom", "hold"]
+    assert [rule.name for rule in FLOOR_RULES] == [
+        "min",
+        "sessions",
+        "peak",
+        "headroom",
+        "hold",
+        "latency",
+    ]
     assert [rule.reason_key for rule in FLOOR_RULES] == [
         None,
         "sessionReplicas",
         "peakFloor",
         "headroomFloor",
         "outageHold",
+        "latencyGuard",
     ]
     assert {rule.kind for rule in FLOOR_RULES[:3]} == {"demand"}
     assert {rule.kind for rule in FLOOR_RULES[3:]} == {"guard"}
+
+
+def test_the_latency_guard_asks_for_the_pods_it_holds() -> None:
+    held = Pressure(
+        HeadroomVerdict("Normal", "Normal", HeadroomState()),
+        CeilingVerdict(None, 0.7, False, None),
+        LatencyVerdict(1.1, 0.8, LatencyState(guard_pods=5)),
+    )
+    asked = latency_guard(given(latency={"target": "800ms"}), judged(300), held)
+    assert asked.value == 5
+    assert asked.reason == (
+        "latency quantile 1100ms above its 800ms target for 2m: 5 pods, and new calls only as "
+        "calls end"
+    )
+    assert latency_guard(given(), judged(300), pressure()) == Asked(None)
 
 
 def test_min_is_replicas_min() -> None:

@@ -44,7 +44,7 @@ def forecast(profile: tuple[float, ...] = SURGE) -> dict[str, PeakForecast]:
 
 
 def floor_at(vcap: VoiceCapacity, at: datetime, forecasts: dict[str, PeakForecast]) -> int | None:
-    term = peak_term(vcap, forecasts=forecasts, last_known=40, now=at)
+    term = peak_term(vcap, forecasts=forecasts, last_known=40, now=at, per_pod=200)
     return term.floor if term is not None else None
 
 
@@ -71,7 +71,7 @@ def test_a_declared_peak_takes_the_shape_of_history() -> None:
     vcap = capacity(expected=600)
     assert floor_at(vcap, OPEN, forecast()) == 5  # 1.5 x 600 / 200 = 4.5
     assert floor_at(vcap, OPEN + timedelta(minutes=110), forecast()) == 2  # 1.5 x 240 / 200
-    term = peak_term(vcap, forecasts=forecast(), last_known=40, now=OPEN)
+    term = peak_term(vcap, forecasts=forecast(), last_known=40, now=OPEN, per_pod=200)
     assert term is not None and "expected peak, history's shape" in term.reason
 
 
@@ -132,6 +132,6 @@ def test_blocking_target_sizes_the_peak_floor_with_erlang_b() -> None:
     body = capacity_body()
     body["spec"]["sessions"]["blockingTarget"] = 0.001
     vcap = VoiceCapacity.model_validate(body)
-    term = peak_term(vcap, forecasts={}, last_known=40, now=OPEN)
+    term = peak_term(vcap, forecasts={}, last_known=40, now=OPEN, per_pod=200)
     assert term is not None and term.floor == 5  # 900 Erlangs need 968 slots at 0.1 %
     assert "Erlang B slots at 0.001 blocking" in term.reason

@@ -47,7 +47,14 @@ def test_floors_ask_every_rule_in_order_with_what_each_asks_and_why() -> None:
     floors = stages.floors(
         at, judged=judged, pressure=stages.pressure(at, judged=judged, bounds=bounds)
     )
-    assert [term.name for term in floors.terms] == ["min", "sessions", "peak", "headroom", "hold"]
+    assert [term.name for term in floors.terms] == [
+        "min",
+        "sessions",
+        "peak",
+        "headroom",
+        "hold",
+        "latency",
+    ]
     sessions = floors.of(floor_rules.SESSIONS)
     assert (sessions.value, sessions.reason) == (3, "ceil(300 / 140 planned per pod) = 3")
     assert sessions.binding == 3  # the HPA has not said it reads its metric: the floor carries it
@@ -100,7 +107,7 @@ def test_remember_keeps_what_the_next_evaluation_needs() -> None:
     pressure = stages.pressure(at, judged=judged, bounds=bounds)
     floors = stages.floors(at, judged=judged, pressure=pressure)
     clamped = stages.clamp(at, floors=floors, bounds=bounds)
-    report = stages.report(at, judged=judged, bounds=bounds, floor=clamped.floor)
+    report = stages.report(at, judged=judged, bounds=bounds, pressure=pressure, floor=clamped.floor)
     memory = stages.remember(
         at, judged=judged, floors=floors, pressure=pressure, clamped=clamped, report=report
     )

@@ -43,7 +43,7 @@ def test_utilization_of_the_ready_pods_or_of_the_floor(
 
 
 def test_session_cost_times_per_pod_and_the_floor() -> None:
-    sized = resources_at(capacity(sessionCost={"cpu": "50m", "memory": "120Mi"}), 3)
+    sized = resources_at(capacity(sessionCost={"cpu": "50m", "memory": "120Mi"}), 3, 200)
     assert sized.cpu_per_pod == Decimal(10)  # 50m x 200 calls
     assert sized.memory_per_pod == Decimal(120 * 2**20 * 200)
     assert sized.cpu_at_floor == Decimal(30)
@@ -51,4 +51,4 @@ def test_session_cost_times_per_pod_and_the_floor() -> None:
 
 
 def test_no_session_cost_no_sizing() -> None:
-    assert resources_at(capacity(), 3) == Sizing()
+    assert resources_at(capacity(), 3, 200) == Sizing()
