@@ -32,9 +32,11 @@ def applied_capacity(**spec: object) -> VoiceCapacity:
 
 
 def evaluate(vcap: VoiceCapacity, sessions: float | None, ready: int | None = 3, **kw: Any) -> Plan:
-    """plan() at NOW (or `at`/`now`), with `memory` if given."""
-    observation = Observation(sessions=sessions, sampled_at=kw.pop("at", NOW), ready_replicas=ready)
-    return plan(vcap, observation, kw.pop("now", NOW), kw.pop("memory", None))
+    """plan() at NOW (or `at`/`now`), with `memory` if given; other keywords are the
+    Observation's (latency=1.1, calibration=...)."""
+    at, now, memory = kw.pop("at", NOW), kw.pop("now", NOW), kw.pop("memory", None)
+    observation = Observation(sessions=sessions, sampled_at=at, ready_replicas=ready, **kw)
+    return plan(vcap, observation, now, memory)
 
 
 def hpa_for(vcap: VoiceCapacity, decided: Plan) -> dict[str, Any]:

@@ -64,6 +64,9 @@ class Plan:
     namespace: str
     name: str
     vertical: str
+    declared_per_pod: int  # sessions.perPod
+    declared_tokens_per_session_minute: int | None  # model.tokensPerSessionMinute
+    spec_latency_target: float | None  # latency.target in seconds (None: not watched)
     mode: Mode
     next_peak: tuple[str, datetime] | None
     ready_replicas: int | None
@@ -275,12 +278,17 @@ def plan(
         namespace=capacity.namespace,
         name=capacity.metadata.name,
         vertical=capacity.vertical,
+        declared_per_pod=spec.sessions.per_pod,
+        declared_tokens_per_session_minute=spec.model.tokens_per_session_minute
+        if spec.model
+        else None,
+        spec_latency_target=spec.latency.target.total_seconds() if spec.latency else None,
         mode=_mode(capacity, known=judged.value.active is not None, floors=floors),
         next_peak=(upcoming[0].name, upcoming[1]) if upcoming else None,
         ready_replicas=observation.ready_replicas,
         peaks=tuple(spec.peaks),
         calendars=observation.calendars,
-        inputs=Inputs(given.per_pod, given.tokens_per_session_minute),
+        inputs=Inputs(given.per_pod, given.tokens_per_session_minute, observation.calibration),
         judged=judged,
         bounds=bounds,
         pressure=pressure,

@@ -10,7 +10,7 @@ from functools import cached_property
 from typing import Literal, Protocol
 
 from voicecap.api.models import VoiceCapacity
-from voicecap.core.measured.calibration import Counted, counted
+from voicecap.core.measured.calibration import Calibration, Counted, counted
 from voicecap.core.peaks import forecast
 from voicecap.core.peaks.forecast import PeakForecast
 from voicecap.core.peaks.scorecard import Scorecard
@@ -94,14 +94,17 @@ class Pressure:
     headroom: HeadroomVerdict
     near_ceiling: CeilingVerdict
     latency: LatencyVerdict
+    rate_limited: float | None  # the provider's 429s over the last 5 minutes (None: unknown)
 
 
 @dataclass(frozen=True)
 class Inputs:
-    """What the plan counts with where a declaration can be measured instead."""
+    """What the plan counts with where a declaration can be measured instead, and what was
+    measured (status.calibration)."""
 
     per_pod: Counted
     tokens_per_session_minute: Counted | None
+    calibration: Calibration
 
 
 # demand: what the calls, live and forecast, ask for; guard: what the operator holds against

@@ -102,7 +102,7 @@ def pressure(given: Given, *, judged: JudgedSessions, bounds: Bounds) -> Pressur
         previous=memory.headroom.near_ceiling_since,
         now=now,
     )
-    return Pressure(verdict, near, _latency(given))
+    return Pressure(verdict, near, _latency(given), observation.rate_limited)
 
 
 def _latency(given: Given) -> latency.LatencyVerdict:

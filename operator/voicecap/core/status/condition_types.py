@@ -4,7 +4,8 @@ function that decides it. The status builder (core/status/capacity.py) shows the
 order; the Events (core/status/events.py) read the same rows.
 
 To add a condition: write its function `(plan, outcome) -> Condition | None` in the module of
-its topic (applied_, capacity_ or peak_conditions.py; None: not shown now) and add its row.
+its topic (applied_, capacity_, peak_ or measured_conditions.py; None: not shown now) and add
+its row.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from voicecap.core.apply.outcome import Outcome
 from voicecap.core.planner.plan import Plan
 from voicecap.core.status import applied_conditions as applied
 from voicecap.core.status import capacity_conditions as capacity
+from voicecap.core.status import measured_conditions as measured
 from voicecap.core.status import peak_conditions as peaks
 
 Status = Literal["True", "False"]
@@ -96,6 +98,34 @@ CONDITION_TYPES: tuple[ConditionType, ...] = (
     ),
     ConditionType("PodUndersized", capacity.pod_undersized, "True", "PodUndersized", "PodSized"),
     ConditionType("PrescaleLate", peaks.prescale_late, "True", "PrescaleLate", "PrescaleOnTime"),
+    ConditionType(
+        "PerPodCalibrated",
+        measured.per_pod_calibrated,
+        "False",
+        "PerPodMiscalibrated",
+        "PerPodCalibrated",
+    ),
+    ConditionType(
+        "TokensCalibrated",
+        measured.tokens_calibrated,
+        "False",
+        "TokensMiscalibrated",
+        "TokensCalibrated",
+    ),
+    ConditionType(
+        "ModelRateLimited",
+        measured.model_rate_limited,
+        "True",
+        "ModelRateLimited",
+        "ModelRateLimitCleared",
+    ),
+    ConditionType(
+        "LatencyAboveTarget",
+        measured.latency_above_target,
+        "True",
+        "LatencyAboveTarget",
+        "LatencyRecovered",
+    ),
 )
 BY_TYPE = {row.type: row for row in CONDITION_TYPES}
 

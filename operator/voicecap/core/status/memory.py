@@ -6,6 +6,7 @@ back side by side: a field added to one of them is added here, in both direction
                      a scale-up waiting for Ready pods      readiness
     headroom         when each level began               -> Memory.headroom
     recommendations  the floors stabilization remembers  -> Memory.recommendations
+    latency          the live guard's clocks and pods    -> Memory.latency
     forecast         each peak's forecast and scorecard  -> Memory.forecasts, scorecards
     burstFactor                                          -> Memory.burst_factor
 
@@ -27,6 +28,7 @@ from voicecap.api.models import (
     ForecastStatus,
     HeadroomStatus,
     LastWindowStatus,
+    LatencyStatus,
     ReplicasStatus,
     ScaleUpStatus,
     SessionsStatus,
@@ -38,6 +40,7 @@ from voicecap.api.timefmt import iso, iso_or_none, parse_iso
 from voicecap.core.peaks.forecast import FORECAST_REASONS, PeakForecast
 from voicecap.core.peaks.scorecard import Scorecard
 from voicecap.core.planner.headroom import HeadroomState
+from voicecap.core.planner.latency import LatencyState
 from voicecap.core.planner.observation import Memory
 from voicecap.core.planner.plan import Plan
 from voicecap.core.planner.readiness import Readiness, ScaleUp
@@ -74,6 +77,7 @@ def memory_from_status(status: VoiceCapacityStatus | None) -> Memory:
         recommendations=_read_recommendations(status.recommendations),
         forecasts=tuple(_read_forecast(item) for item in status.forecast),
         burst_factor=status.burst_factor,
+        latency=_read_latency(status.latency),
         scorecards=tuple(
             card
             for item in status.forecast
@@ -152,6 +156,35 @@ def _read_headroom(status: HeadroomStatus) -> HeadroomState:
         warning_since=parse_iso(status.warning_since),
         critical_since=parse_iso(status.critical_since),
         near_ceiling_since=parse_iso(status.near_ceiling_since),
+    )
+
+
+# ---------------------------------------------------------------- latency
+
+
+def latency_block(plan: Plan) -> LatencyStatus | None:
+    verdict = plan.pressure.latency
+    if verdict.target is None:
+        return None
+    state = verdict.state
+    return LatencyStatus(
+        seconds=rounded(verdict.seconds, 3),
+        target=verdict.target,
+        above_since=iso_or_none(state.above_since),
+        below_since=iso_or_none(state.below_since),
+        guard_pods=state.guard_pods,
+        guard_raised_at=iso_or_none(state.raised_at),
+    )
+
+
+def _read_latency(status: LatencyStatus | None) -> LatencyState:
+    if status is None:
+        return LatencyState()
+    return LatencyState(
+        above_since=parse_iso(status.above_since),
+        below_since=parse_iso(status.below_since),
+        guard_pods=status.guard_pods,
+        raised_at=parse_iso(status.guard_raised_at),
     )
 
 

@@ -14,6 +14,7 @@ from voicecap.core.planner.ceilings import (
     admission_bound,
     admission_limit,
     ceiling_of,
+    held_by_latency,
     token_plan,
 )
 
@@ -99,3 +100,11 @@ def test_the_bound_without_ready_pods_is_the_grant_else_the_reservation() -> Non
     assert admission_bound(asked, 6000, 700) == AdmissionLimit(700, None, "MaxSessions")
     assert admission_bound(asked, 6000, 900) == AdmissionLimit(800, None, "TPM")
     assert admission_bound(TokenPlan(), None, None) is None
+
+
+def test_while_latency_is_above_target_no_more_calls_than_are_live() -> None:
+    limit = AdmissionLimit(600, 250, "Pods")
+    assert held_by_latency(limit, 350.4) == AdmissionLimit(350, 0, "Latency")
+    lower = AdmissionLimit(300, -50, "TPM")
+    assert held_by_latency(lower, 350) == lower, "a lower limit stays"
+    assert held_by_latency(limit, None) == limit and held_by_latency(None, 5) is None

@@ -43,6 +43,7 @@ def pressure(level: Level = "Normal") -> Pressure:
         HeadroomVerdict(level, level, HeadroomState()),
         CeilingVerdict(None, 0.7, False, None),
         LatencyVerdict(None, None, LatencyState()),
+        None,
     )
 
 
@@ -72,6 +73,7 @@ def test_the_latency_guard_asks_for_the_pods_it_holds() -> None:
         HeadroomVerdict("Normal", "Normal", HeadroomState()),
         CeilingVerdict(None, 0.7, False, None),
         LatencyVerdict(1.1, 0.8, LatencyState(guard_pods=5)),
+        None,
     )
     asked = latency_guard(given(latency={"target": "800ms"}), judged(300), held)
     assert asked.value == 5

@@ -49,7 +49,13 @@ def test_conditions_say_what_an_sre_needs() -> None:
         "CapacityLimited",
         "BudgetGranted",
         "ForecastReady",
+        "TokensCalibrated",
+        "ModelRateLimited",
     ]
+    assert (by_type["ModelRateLimited"]["status"], by_type["ModelRateLimited"]["reason"]) == (
+        "Unknown",
+        "NotMeasured",
+    )  # no counter: it says what is missing, and raises nothing
     assert (by_type["NearCeiling"]["status"], by_type["NearCeiling"]["reason"]) == (
         "Unknown",
         "SessionsUnknown",

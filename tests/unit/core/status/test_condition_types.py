@@ -6,7 +6,12 @@ from __future__ import annotations
 from support.planned import applied_capacity, evaluate
 from voicecap.core.apply.autoscaler import HPACondition, HPAReport
 from voicecap.core.apply.outcome import Outcome, RulesOutcome
-from voicecap.core.status import applied_conditions, capacity_conditions, peak_conditions
+from voicecap.core.status import (
+    applied_conditions,
+    capacity_conditions,
+    measured_conditions,
+    peak_conditions,
+)
 from voicecap.core.status.condition_types import BY_TYPE, CONDITION_TYPES, decide_all
 
 EVERYTHING = Outcome(
@@ -20,7 +25,12 @@ EVERYTHING = Outcome(
 def test_every_condition_function_of_the_topic_modules_has_its_row() -> None:
     deciders = {
         f"{module.__name__}.{name}"
-        for module in (applied_conditions, capacity_conditions, peak_conditions)
+        for module in (
+            applied_conditions,
+            capacity_conditions,
+            peak_conditions,
+            measured_conditions,
+        )
         for name, value in vars(module).items()
         if callable(value) and not name.startswith("_") and value.__module__ == module.__name__
     }
@@ -46,7 +56,9 @@ def test_each_row_decides_its_own_type_in_the_tables_order() -> None:
         "RulesApplied",
         "HPAMetrics",
         "ForecastReady",
-    ], "the optional ones (burst, calendars, pods, prescale) have nothing to say yet"
+        "TokensCalibrated",
+        "ModelRateLimited",
+    ], "the optional ones (burst, calendars, pods, prescale, latency) have nothing to say yet"
     for condition in decided:
         assert BY_TYPE[condition.type].decide(evaluate(applied_capacity(), 300), EVERYTHING)
 
@@ -60,6 +72,8 @@ def test_the_status_that_needs_attention() -> None:
         "BurstAboveFactor",
         "PodUndersized",
         "PrescaleLate",
+        "ModelRateLimited",
+        "LatencyAboveTarget",
     }
     assert BY_TYPE["PeakActive"].bad_when is None and BY_TYPE["PeakActive"].attention == "True"
     assert BY_TYPE["Ready"].attention == "False"

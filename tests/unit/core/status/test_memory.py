@@ -9,6 +9,8 @@ import pytest
 
 from support.planned import NOW, OK, applied_capacity, evaluate
 from voicecap.api.models import VoiceCapacityStatus, dump
+from voicecap.core.planner.latency import LatencyState
+from voicecap.core.planner.observation import Memory
 from voicecap.core.status.capacity import build_status
 from voicecap.core.status.memory import memory_from_status, parse_status, rounded
 
@@ -46,3 +48,13 @@ def test_a_hand_edited_timestamp_is_left_out_not_a_crash() -> None:
     )
     memory = memory_from_status(status)
     assert memory.recommendations == () and memory.floor == 3
+
+
+def test_the_latency_guard_survives_a_restart() -> None:
+    vcap = applied_capacity(latency={"target": "800ms"})
+    since = NOW - timedelta(minutes=5)
+    guarded = Memory(latency=LatencyState(above_since=since, guard_pods=6, raised_at=since))
+    decided = evaluate(vcap, 300, memory=guarded, latency=1.1)
+    status = build_status(decided, OK, previous=None, generation=1, now=NOW)
+    assert status.latency is not None and status.latency.guard_pods == 8  # raised again
+    assert memory_from_status(parse_status(dump(status))).latency == decided.memory.latency
