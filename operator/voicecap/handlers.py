@@ -20,6 +20,7 @@ from typing import Any
 import kopf
 
 from voicecap.adapters import kopf_watches
+from voicecap.adapters.calibration import PrometheusCalibration
 from voicecap.adapters.history import PrometheusHistory
 from voicecap.adapters.kube import KubeApi
 from voicecap.adapters.metrics import OperatorMetrics
@@ -62,6 +63,7 @@ class Running:
     kube: KubeApi
     prometheus: PrometheusSessions
     history: PrometheusHistory
+    calibrations: PrometheusCalibration
     indexed: asyncio.Event  # set once Kopf has filled every index
     stop: asyncio.Event
     cycles: asyncio.Task[None]
@@ -106,6 +108,7 @@ async def startup(
     )
     prometheus = PrometheusSessions(config.prometheus, timeout=config.query_timeout)
     history = PrometheusHistory(config.prometheus)
+    calibrations = PrometheusCalibration(config.prometheus)
     clock = Clock(config.clock_start, config.clock_speed, config.clock_origin)
     world = KopfWorld(kwargs)
     service = assemble(
@@ -113,6 +116,7 @@ async def startup(
         world=world,
         sessions=prometheus,
         history=history,
+        calibrations=calibrations,
         metrics=metrics,
         clock=clock,
         tuning=Tuning(
@@ -141,7 +145,9 @@ async def startup(
         ),
         name="voicecap-cycles",
     )
-    memo.running = Running(service, world, kube, prometheus, history, indexed, stop, cycles)
+    memo.running = Running(
+        service, world, kube, prometheus, history, calibrations, indexed, stop, cycles
+    )
     logger.info(
         "voicecap operator started: Prometheus %s, every %ss, %s",
         config.prometheus.describe(),
@@ -162,6 +168,7 @@ async def cleanup(memo: kopf.Memo, **_: Any) -> None:
     await running.kube.close()
     running.prometheus.close()
     running.history.close()
+    running.calibrations.close()
 
 
 @kopf.on.probe(id="voicecapacities")

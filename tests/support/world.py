@@ -16,7 +16,7 @@ import copy
 import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from voicecap.adapters.children import RulesKind, merge_patch
@@ -30,6 +30,7 @@ from voicecap.adapters.objects import (
     live_child,
 )
 from voicecap.adapters.prometheus import QueryFailedError, SessionSource
+from voicecap.core.measured.knee import LoadBin
 from voicecap.core.peaks.shapes import SeriesKey, Span
 from voicecap.core.planner.observation import Observation
 from voicecap.core.planner.pod_fit import PodRequests
@@ -301,6 +302,34 @@ class FixedHistory:
         return {("voice", vertical): value for vertical, value in self.burst_values.items()}
 
 
+class FixedCalibrations:
+    """Prometheus as the calibration asks it: `bins[vertical]` (load bins of per-pod latency) and
+    `tokens[vertical]` = (tokens used, call-minutes); `failure` makes every query fail."""
+
+    def __init__(self) -> None:
+        self.bins: dict[str, list[LoadBin]] = {}
+        self.tokens: dict[str, tuple[float | None, float | None]] = {}
+        self.failure: QueryFailedError | None = None
+        self.history: list[Any] = []
+        self.queries: dict[str, int] = {"latency_bins": 0, "token_use": 0}
+
+    def latency_bins(
+        self, quantile: float, window: timedelta, at: datetime, *, query: str = ""
+    ) -> dict[SeriesKey, list[LoadBin]]:
+        self.queries["latency_bins"] += 1
+        if self.failure is not None:
+            raise self.failure
+        return {("voice", vertical): bins for vertical, bins in self.bins.items()}
+
+    def token_use(
+        self, window: timedelta, at: datetime, *, usage: str = "", sessions: str = ""
+    ) -> dict[SeriesKey, tuple[float | None, float | None]]:
+        self.queries["token_use"] += 1
+        if self.failure is not None:
+            raise self.failure
+        return {("voice", vertical): used for vertical, used in self.tokens.items()}
+
+
 @dataclass
 class Service:
     """The service as service/assembly.py builds it, over the doubles above."""
@@ -309,6 +338,7 @@ class Service:
     kube: MemoryKube
     prometheus: FixedSessions
     history: FixedHistory
+    calibrations: FixedCalibrations
     metrics: OperatorMetrics
     assembled: Assembled
 
@@ -334,17 +364,19 @@ def service_for(
     kube = MemoryKube(world)
     prometheus = FixedSessions(sessions)
     history = FixedHistory()
+    calibrations = FixedCalibrations()
     metrics = OperatorMetrics()
     assembled = assemble(
         kube=kube,
         world=world,
         sessions=prometheus,
         history=history,
+        calibrations=calibrations,
         metrics=metrics,
         clock=Clock(now) if now is not None else Clock(),
         retries=retries,
     )
-    return Service(world, kube, prometheus, history, metrics, assembled)
+    return Service(world, kube, prometheus, history, calibrations, metrics, assembled)
 
 
 def counter(metrics: OperatorMetrics, name: str, **labels: str) -> float:

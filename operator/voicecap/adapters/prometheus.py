@@ -5,7 +5,11 @@ Per evaluation cycle:
       sum by (namespace, vertical) (voice_active_sessions)
 - one query for the newest sample time of each of those verticals (for maxStaleness):
       max by (namespace, vertical) (timestamp(voice_active_sessions))
-- one query per distinct override (`spec.sessions.query`), shared by every object that uses it.
+- one query per distinct override (`spec.sessions.query`), shared by every object that uses it;
+- with spec.latency: one query per distinct latency quantile for the vertical's quantile now
+  (and one per custom latency query); with spec.model: one for the provider's refusals (429)
+  over the last 5 minutes (and one per custom rateLimitedQuery). A failure of these leaves the
+  value unknown, never the sessions.
 Every call has a timeout. Foreign errors become the core's named session states: nothing here
 decides what a value means (NaN, negative and stale values are judged by the core).
 """
@@ -17,7 +21,7 @@ import math
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,6 +36,7 @@ from voicecap.adapters.prometheus_access import (
     explain_status,
     redact,
 )
+from voicecap.core.measured import queries
 from voicecap.core.planner.observation import Observation, SessionsState
 
 SESSIONS_METRIC = "voice_active_sessions"
@@ -49,6 +54,10 @@ class SessionSource:
     namespace: str
     vertical: str
     query: str = ""  # empty: the default, batched
+    latency_quantile: float | None = None  # with spec.latency: watch this quantile
+    latency_query: str = ""  # a custom per-pod latency query (empty: the histogram)
+    rate_limited: bool = False  # with spec.model: watch the provider's 429s
+    rate_limited_query: str = ""  # a custom counter of them (empty: the default)
 
 
 @dataclass(frozen=True)
@@ -91,15 +100,18 @@ class PrometheusClient:
             lambda: self._client.custom_query(query, params=params, timeout=self.timeout),
         )
 
-    def _query_posted(self, query: str) -> Any:
+    def _query_posted(self, query: str, *, at: datetime | None = None) -> Any:
         """An instant query sent as a form body: the history's one query per window shape runs
         to ~25 KB, past the request-line limit of proxies such as nginx (8 KB by default), and
         prometheus-api-client puts the query in the URL even for POST."""
 
         def post() -> Any:
+            form = {"query": query}
+            if at is not None:
+                form["time"] = f"{at.timestamp():.3f}"
             response = self._session.post(
                 f"{self.url.rstrip('/')}/api/v1/query",
-                data={"query": query},
+                data=form,
                 timeout=self.timeout,
                 # per request, as prometheus-api-client does: requests lets REQUESTS_CA_BUNDLE
                 # in the environment override the session's CA otherwise
@@ -168,7 +180,69 @@ class PrometheusSessions(PrometheusClient):
         for query, group in overrides.items():
             observation = self._observe_override(query)
             observations.update({source.key: observation for source in group})
+        latency = self._latency(sources)
+        refused = self._rate_limited(sources)
+        for source in sources:
+            if source.key in latency or source.key in refused:
+                observations[source.key] = replace(
+                    observations[source.key],
+                    latency=latency.get(source.key),
+                    rate_limited=refused.get(source.key),
+                )
         return observations
+
+    def _latency(self, sources: list[SessionSource]) -> dict[str, float]:
+        """The latency quantile now of every watched source, one query per (quantile, query)."""
+        groups: dict[tuple[float, str], list[SessionSource]] = {}
+        for source in sources:
+            if source.latency_quantile is not None:
+                groups.setdefault((source.latency_quantile, source.latency_query), []).append(
+                    source
+                )
+        found: dict[str, float] = {}
+        for (quantile, query), group in groups.items():
+            found.update(self._per_vertical(queries.vertical_latency(quantile, query), group))
+        return found
+
+    def _rate_limited(self, sources: list[SessionSource]) -> dict[str, float]:
+        """429s over the last 5 minutes: one batched query, one per custom counter."""
+        found: dict[str, float] = {}
+        default = [s for s in sources if s.rate_limited and not s.rate_limited_query]
+        if default:
+            found.update(self._per_vertical(queries.rate_limited(), default))
+        custom: dict[str, list[SessionSource]] = {}
+        for source in sources:
+            if source.rate_limited and source.rate_limited_query:
+                custom.setdefault(source.rate_limited_query, []).append(source)
+        for query, group in custom.items():
+            found.update(self._single(queries.rate_limited(query), group))
+        return found
+
+    def _per_vertical(self, query: str, sources: list[SessionSource]) -> dict[str, float]:
+        """A batched answer by (namespace, vertical); a failed query leaves them unknown."""
+        try:
+            values = _by_vertical(self._query(query))
+        except QueryFailedError:
+            return {}
+        found = {}
+        for source in sources:
+            sample = values.get((source.namespace, source.vertical))
+            if sample is not None and math.isfinite(sample[0]):
+                found[source.key] = sample[0]
+        return found
+
+    def _single(self, query: str, sources: list[SessionSource]) -> dict[str, float]:
+        try:
+            result = self._query(query)
+        except QueryFailedError:
+            return {}
+        if _is_scalar(result):
+            value = _sample(result)[0]
+        elif isinstance(result, list) and len(result) == 1:
+            value = _sample(result[0]["value"])[0]
+        else:
+            return {}
+        return {source.key: value for source in sources} if math.isfinite(value) else {}
 
     def pod_sessions(self) -> dict[tuple[str, str], float]:
         """Live calls per (namespace, pod), for ranking pods (one query, every namespace)."""

@@ -17,7 +17,8 @@ from voicecap.service.clock import Clock
 from voicecap.service.fleet import Fleet
 from voicecap.service.history import HistoryCache
 from voicecap.service.observer import ActedReports, Observer
-from voicecap.service.ports import History, Kube, SessionMetrics
+from voicecap.service.calibration import CalibrationCache
+from voicecap.service.ports import Calibrations, History, Kube, SessionMetrics
 from voicecap.service.reconciler import Reconciler
 from voicecap.service.retries import RetryBook
 from voicecap.service.sessions import SessionCache
@@ -35,12 +36,14 @@ class Service:
     reconciler: Reconciler  # one object, on a watch event or in the cycle
     fleet: Fleet  # every object, every --interval
     history: HistoryCache  # forecasts, refreshed in the background
+    calibration: CalibrationCache  # measured inputs, refreshed in the background
     calendars: CalendarCache
     busy_pods: BusyPodRanker
 
     def stop(self) -> None:
-        """Stop what the assembly started: the forecasts' background refresh."""
+        """Stop what the assembly started: the background refreshes."""
         self.history.stop()
+        self.calibration.stop()
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ def assemble(
     world: World,
     sessions: SessionMetrics,
     history: History,
+    calibrations: Calibrations,
     metrics: OperatorMetrics,
     clock: Clock,
     tuning: Tuning | None = None,
@@ -69,6 +73,7 @@ def assemble(
     retries = retries or RetryBook()
     session_cache = SessionCache(sessions, clock, metrics, grace=tuning.prometheus_failure_grace)
     history_cache = HistoryCache(history, clock, metrics)
+    calibration = CalibrationCache(calibrations, clock, metrics)
     writer = ChildWriter(kube, metrics, identity=tuning.identity)
     book = TokenBook()
     calendars = CalendarCache(kube)
@@ -78,6 +83,7 @@ def assemble(
         world=world,
         sessions=session_cache,
         history=history_cache,
+        calibration=calibration,
         calendars=calendars,
         book=book,
         reports=reports,
@@ -102,6 +108,7 @@ def assemble(
         book=book,
         sessions=session_cache,
         history=history_cache,
+        calibration=calibration,
         calendars=calendars,
         reconciler=reconciler,
         retries=retries,
@@ -116,6 +123,7 @@ def assemble(
             retries,
             book,
             history_cache,
+            calibration,
             calendars,
             busy_pods,
             metrics.plans,
@@ -124,4 +132,4 @@ def assemble(
         api_answered=lambda: kube.answered,
         concurrency=tuning.concurrency,
     )
-    return Service(reconciler, fleet, history_cache, calendars, busy_pods)
+    return Service(reconciler, fleet, history_cache, calibration, calendars, busy_pods)

@@ -21,6 +21,7 @@ from voicecap.service.admission import AdmissionPublisher
 from voicecap.service.budget_reporter import BudgetReporter
 from voicecap.service.busy_pods import BusyPodRanker
 from voicecap.service.calendars import CalendarCache
+from voicecap.service.calibration import CalibrationCache
 from voicecap.service.history import HistoryCache
 from voicecap.service.peering import PeeringGate
 from voicecap.service.ports import Forgetting
@@ -45,6 +46,7 @@ class Fleet:
         book: TokenBook,
         sessions: SessionCache,
         history: HistoryCache,
+        calibration: CalibrationCache,
         calendars: CalendarCache,
         reconciler: Reconciler,
         retries: RetryBook,
@@ -60,6 +62,7 @@ class Fleet:
         self._book = book
         self._sessions = sessions
         self._history = history
+        self._calibration = calibration
         self._calendars = calendars
         self._reconciler = reconciler
         self._retries = retries
@@ -85,6 +88,7 @@ class Fleet:
         await self._sessions.refresh([session_source(capacity) for capacity in valid])
         # in the background: hourly, and slower than a cycle; peaks with their holidays
         self._history.start_refresh([(await self._calendars.resolve(c)).capacity for c in valid])
+        self._calibration.start_refresh(valid)  # in the background too, hourly
         planned = await self.reconcile_all(entries)
         await self._budgets.report(budgets, planned)
         await self._admission.publish(planned)

@@ -19,6 +19,7 @@ from voicecap.api.models import VoiceCapacity
 from voicecap.core.apply.autoscaler import HPAReport, settled
 from voicecap.core.planner.observation import Observation
 from voicecap.service.calendars import CalendarCache
+from voicecap.service.calibration import CalibrationCache
 from voicecap.service.history import HistoryCache
 from voicecap.service.sessions import SessionCache, session_source
 from voicecap.service.token_book import TokenBook
@@ -74,6 +75,7 @@ class Observer:
         world: World,
         sessions: SessionCache,
         history: HistoryCache,
+        calibration: CalibrationCache,
         calendars: CalendarCache,
         book: TokenBook,
         reports: ActedReports,
@@ -81,6 +83,7 @@ class Observer:
         self._world = world
         self._sessions = sessions
         self._history = history
+        self._calibration = calibration
         self._calendars = calendars
         self._book = book
         self._reports = reports
@@ -104,5 +107,6 @@ class Observer:
             history=self._history.view(capacity),
             calendars=resolved.report,
             pod_requests=world.pod_requests(capacity.namespace, target.kind, target.name),
+            calibration=self._calibration.view(capacity),
         )
         return Observed(capacity, observation, live, report)

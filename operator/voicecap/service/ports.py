@@ -1,17 +1,18 @@
 """What the service needs of the outside world, as Protocols: the Kubernetes API, live session
-metrics and session history. The adapters implement them (adapters/kube.py,
-adapters/prometheus.py, adapters/history.py); tests pass doubles that satisfy the same types
+metrics, session history and calibration. The adapters implement them (adapters/kube.py,
+prometheus.py, history.py, calibration.py); tests pass doubles that satisfy the same types
 (tests/support/world.py), as service/world.py does for the watch caches. And what every cache
 keyed by VoiceCapacity does when objects are deleted (Forgetting)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence, Set
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from voicecap.adapters.kube import Ref
 from voicecap.adapters.prometheus import QueryRecord, SessionSource
+from voicecap.core.measured.knee import LoadBin
 from voicecap.core.peaks.shapes import SeriesKey, Span
 from voicecap.core.planner.observation import Observation
 
@@ -76,6 +77,24 @@ class History(Protocol):
         self, sessions: str, at: datetime, *, batched: bool
     ) -> dict[SeriesKey, tuple[float | None, float | None]]:
         """The 28 days' largest and median of `sessions` before `at`, by series."""
+        ...
+
+
+class Calibrations(Protocol):
+    """What the background calibration asks: latency by load, and token use."""
+
+    history: list[QueryRecord]
+
+    def latency_bins(
+        self, quantile: float, window: timedelta, at: datetime, *, query: str = ""
+    ) -> dict[SeriesKey, list[LoadBin]]:
+        """Per vertical: the median latency quantile at each load bin, and its samples."""
+        ...
+
+    def token_use(
+        self, window: timedelta, at: datetime, *, usage: str = "", sessions: str = ""
+    ) -> dict[SeriesKey, tuple[float | None, float | None]]:
+        """Per vertical: (tokens used, call-minutes served) over `window` before `at`."""
         ...
 
 

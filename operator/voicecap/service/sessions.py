@@ -27,12 +27,18 @@ from voicecap.service.ports import SessionMetrics
 
 
 def session_source(capacity: VoiceCapacity) -> SessionSource:
-    """What the session query of this VoiceCapacity is (its key, namespace, vertical, override)."""
+    """What the per-cycle queries of this VoiceCapacity are: its sessions (key, namespace,
+    vertical, override), and the latency and the provider's refusals where it declares them."""
+    spec = capacity.spec
     return SessionSource(
         key=capacity.key,
         namespace=capacity.namespace,
         vertical=capacity.vertical,
-        query=capacity.spec.sessions.query or "",
+        query=spec.sessions.query or "",
+        latency_quantile=spec.latency.quantile if spec.latency else None,
+        latency_query=spec.latency.query if spec.latency else "",
+        rate_limited=spec.model is not None,
+        rate_limited_query=spec.model.rate_limited_query if spec.model else "",
     )
 
 

@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from support.objects import budget_body, capacity_body
-from support.world import FixedHistory, FixedSessions, MemoryKube, MemoryWorld
+from support.world import FixedCalibrations, FixedHistory, FixedSessions, MemoryKube, MemoryWorld
 from voicecap.adapters.metrics import OperatorMetrics
 from voicecap.adapters.objects import live_child
 from voicecap.core.apply.autoscaler import HPACondition, HPAReport
 from voicecap.service.calendars import CalendarCache
+from voicecap.service.calibration import CalibrationCache
 from voicecap.service.clock import Clock
 from voicecap.service.history import HistoryCache
 from voicecap.service.observer import ActedReports, Observer
@@ -47,6 +48,7 @@ async def test_what_one_plan_reads() -> None:
         world=world,
         sessions=SessionCache(FixedSessions({"healthcare": 250.0}), clock, metrics),
         history=HistoryCache(FixedHistory(), clock, metrics),
+        calibration=CalibrationCache(FixedCalibrations(), clock, metrics),
         calendars=CalendarCache(MemoryKube(world)),
         book=TokenBook(),
         reports=ActedReports(timedelta(seconds=45)),

@@ -1,0 +1,106 @@
+"""service/calibration.py: measured inputs refreshed in the background, one query per latency
+quantile and two for token use whatever the objects; an Overstated perPod, and in Measured mode an
+HPA whose per-pod target follows the measured capacity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from support.objects import capacity_body
+from support.world import MemoryWorld, service_for
+from voicecap.adapters.prometheus import QueryFailedError
+from voicecap.api.types import parse_quantity
+from voicecap.core.measured.knee import LoadBin
+
+
+def knee_at(capacity: float) -> list[LoadBin]:
+    """A day and a half of samples whose latency reaches 800ms at `capacity` calls per pod."""
+    base = 0.32
+    return [
+        LoadBin(n, base / (1 - (1 - base / 0.8) * n / capacity), 24)
+        for n in range(20, int(capacity * 1.3), 10)
+    ]
+
+
+def vertical(name: str, **spec: Any) -> dict[str, Any]:
+    body = capacity_body(latency={"target": "800ms"}, **spec)
+    body["metadata"]["name"] = name
+    body["spec"]["targetRef"]["name"] = f"{name}-agent"
+    body["spec"]["peaks"] = []
+    return body
+
+
+def conditions(world: MemoryWorld, key: str) -> dict[str, dict[str, Any]]:
+    return {c["type"]: c for c in world.body(key)["status"]["conditions"]}
+
+
+@pytest.mark.asyncio
+async def test_a_declared_per_pod_above_what_latency_allows_is_overstated() -> None:
+    world = MemoryWorld()
+    key = world.add_capacity(vertical("healthcare"), ready=4)
+    service = service_for(world, {"healthcare": 300.0})
+    service.calibrations.bins = {"healthcare": knee_at(120)}
+    service.calibrations.tokens = {"healthcare": (9_000_000.0, 1000.0)}
+    await service.fleet.cycle()
+    await service.assembled.calibration.wait()
+    await service.fleet.cycle()
+    status = world.body(key)["status"]
+    per_pod = status["calibration"]["perPod"]
+    assert (per_pod["declared"], per_pod["reason"], per_pod["method"]) == (
+        200,
+        "Overstated",
+        "Observed",
+    )
+    assert per_pod["measured"] == pytest.approx(120, rel=0.05)
+    tokens = status["calibration"]["tokensPerSessionMinute"]
+    assert (tokens["measured"], tokens["reason"]) == (9000, "Understated")
+    assert conditions(world, key)["PerPodCalibrated"]["reason"] == "Overstated"
+    hpa = world.children[("voice", "HorizontalPodAutoscaler", "healthcare")]
+    target = hpa["spec"]["metrics"][0]["pods"]["target"]["averageValue"]
+    assert target == "140", "Declared: the HPA still counts perPod 200 x 0.7"
+
+
+@pytest.mark.asyncio
+async def test_measured_mode_plans_with_the_measured_capacity() -> None:
+    world = MemoryWorld()
+    body = vertical("healthcare", sessions={"perPod": 200, "perPodFrom": "Measured"})
+    key = world.add_capacity(body, ready=4)
+    service = service_for(world, {"healthcare": 300.0})
+    service.calibrations.bins = {"healthcare": knee_at(120)}
+    await service.fleet.cycle()
+    await service.assembled.calibration.wait()
+    await service.fleet.cycle()
+    hpa = world.children[("voice", "HorizontalPodAutoscaler", "healthcare")]
+    target = parse_quantity(hpa["spec"]["metrics"][0]["pods"]["target"]["averageValue"])
+    assert float(target) == pytest.approx(0.7 * 119, abs=1.0)  # more pods for the same calls
+    status = world.body(key)["status"]
+    assert status["admission"]["maxSessions"] < 4 * 200
+
+
+@pytest.mark.asyncio
+async def test_queries_per_refresh_follow_the_quantiles_not_the_objects() -> None:
+    world = MemoryWorld()
+    for index in range(6):
+        world.add_capacity(vertical(f"v{index}"))
+    service = service_for(world, {f"v{i}": 100.0 for i in range(6)})
+    await service.fleet.cycle()
+    await service.assembled.calibration.wait()
+    assert service.calibrations.queries == {"latency_bins": 1, "token_use": 1}
+    await service.fleet.cycle()  # not due for an hour
+    await service.assembled.calibration.wait()
+    assert service.calibrations.queries == {"latency_bins": 1, "token_use": 1}
+
+
+@pytest.mark.asyncio
+async def test_a_failed_refresh_keeps_nothing_worse_and_is_retried() -> None:
+    world = MemoryWorld()
+    key = world.add_capacity(vertical("healthcare"))
+    service = service_for(world, {"healthcare": 100.0})
+    service.calibrations.failure = QueryFailedError("PrometheusUnreachable", "refused")
+    await service.fleet.cycle()
+    await service.assembled.calibration.wait()
+    await service.fleet.cycle()
+    assert conditions(world, key)["PerPodCalibrated"]["reason"] == "InsufficientData"
+    assert world.body(key)["status"].get("calibration") is None
