@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import argparse
 import math
+from typing import TypeVar
 
+from voicecap.adapters.calibration import PrometheusCalibration
 from voicecap.adapters.history import PrometheusHistory
 from voicecap.adapters.prometheus_access import redact
 from voicecap.cli.args import UsageError
@@ -16,13 +18,21 @@ from voicecap.core.numbers import num
 
 def connect(args: argparse.Namespace) -> PrometheusHistory:
     """The history client for --prometheus-*, or a UsageError naming what is wrong with them."""
+    return connect_to(args, PrometheusHistory)
+
+
+Client = TypeVar("Client", PrometheusHistory, PrometheusCalibration)
+
+
+def connect_to(args: argparse.Namespace, kind: type[Client]) -> Client:
+    """A client of `kind` for --prometheus-* and --timeout, or a UsageError naming what is wrong."""
     access = prometheus_access(args)
     if not access.url.startswith(("http://", "https://")):
         raise UsageError(
             f"--prometheus-url {redact(access.url)!r}: expected http://HOST:PORT or https://..."
         )
     try:
-        return PrometheusHistory(access, timeout=args.timeout)
+        return kind(access, timeout=args.timeout)
     except OSError as error:  # a CA bundle that is not one
         raise UsageError(f"Prometheus access: {error}") from error
 

@@ -1,5 +1,5 @@
-"""The flags of the commands that read history from Prometheus: `voicecap forecast` and
-`voicecap replay`."""
+"""The flags of the commands that read history from Prometheus: `voicecap forecast`,
+`voicecap calibrate` and `voicecap replay`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from voicecap.cli import forecast, replay
+from voicecap.cli import calibrate, forecast, replay
 from voicecap.cli.prometheus_flags import add_prometheus_flags
 
 
@@ -38,6 +38,23 @@ def add_history_commands(
         "--at", type=instant, help="forecast as of this instant (ISO 8601); default: now"
     )
     forecast_parser.set_defaults(handler=forecast.forecast)
+
+    calibrate_parser = commands.add_parser(
+        "calibrate",
+        help="measure per-pod capacity (from latency) and tokens per call-minute (from real "
+        "use) for VoiceCapacities, and the spec changes they suggest",
+        description="For each VoiceCapacity in FILE with spec.latency or spec.model: the per-pod "
+        "capacity its pods' latency shows (the calls at which the latency quantile reaches "
+        "latency.target, with the samples and the load range behind it), the tokens per "
+        "call-minute it used, each against the declared value, and what to change "
+        "(docs/api.md Measured inputs). Run it before turning sessions.perPodFrom or "
+        "model.tokensFrom to Measured.",
+    )
+    common(calibrate_parser)
+    calibrate_parser.add_argument(
+        "--at", type=instant, help="measure as of this instant (ISO 8601); default: now"
+    )
+    calibrate_parser.set_defaults(handler=calibrate.calibrate)
 
     replay_parser = commands.add_parser(
         "replay",

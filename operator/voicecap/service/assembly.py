@@ -13,11 +13,11 @@ from voicecap.service.applier import ChildApplier
 from voicecap.service.budget_reporter import BudgetReporter
 from voicecap.service.busy_pods import BusyPodRanker
 from voicecap.service.calendars import CalendarCache
+from voicecap.service.calibration import CalibrationCache
 from voicecap.service.clock import Clock
 from voicecap.service.fleet import Fleet
 from voicecap.service.history import HistoryCache
 from voicecap.service.observer import ActedReports, Observer
-from voicecap.service.calibration import CalibrationCache
 from voicecap.service.ports import Calibrations, History, Kube, SessionMetrics
 from voicecap.service.reconciler import Reconciler
 from voicecap.service.retries import RetryBook

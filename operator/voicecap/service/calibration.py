@@ -55,6 +55,7 @@ class CalibrationCache:
         self._next: datetime | None = None  # when the next refresh is due
         self._views: dict[str, tuple[VoiceCapacity, Calibration]] = {}
         self._task: asyncio.Task[None] | None = None
+        self.failures: list[str] = []  # what failed, for `voicecap calibrate`
 
     def view(self, capacity: VoiceCapacity) -> Calibration:
         """What was measured for this VoiceCapacity (empty before the first refresh)."""
@@ -97,6 +98,7 @@ class CalibrationCache:
             await asyncio.to_thread(self._ask, list(capacities), now)
         except QueryFailedError as failure:
             log.warning("calibration refresh failed: %s", failure)
+            self.failures.append(str(failure))
             self._next = now + RETRY_AFTER
             return
         finally:
