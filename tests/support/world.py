@@ -278,20 +278,32 @@ class FixedHistory:
     def __init__(self) -> None:
         self.weekly: dict[str, float] = {}
         self.burst_values: dict[str, tuple[float, float]] = {}
+        # vertical -> {"offered" | "censored": {week "k": value}}: week_flags' answers
+        self.flags: dict[str, dict[str, dict[str, float]]] = {}
         self.failure: QueryFailedError | None = None
         self.history: list[Any] = []
         self.queries: dict[str, int] = {"quantiles": 0, "burst": 0}
+        self.asked: list[str] = []  # the session expressions the window quantiles were asked of
 
     def quantiles(
         self, sessions: str, quantile: float, spans: list[Span], *, batched: bool
     ) -> dict[SeriesKey, dict[str, float]]:
         self.queries["quantiles"] += 1
+        self.asked.append(sessions)
         if self.failure is not None:
             raise self.failure
         return {
             ("voice", vertical): {span.label: value for span in spans}
             for vertical, value in self.weekly.items()
         }
+
+    def week_flags(
+        self, refused: str, share: str, quantile: float, spans: list[Span]
+    ) -> dict[SeriesKey, dict[str, dict[str, float]]]:
+        self.queries["flags"] = self.queries.get("flags", 0) + 1
+        if self.failure is not None:
+            raise self.failure
+        return {("voice", vertical): flags for vertical, flags in self.flags.items()}
 
     def burst(
         self, sessions: str, at: datetime, *, batched: bool

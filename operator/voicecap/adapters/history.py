@@ -64,6 +64,28 @@ class PrometheusHistory(PrometheusClient):
         result = self._vector_query(query, sessions, batched=batched)
         return _by_label(result, WINDOW_LABEL, batched=batched)
 
+    def week_flags(
+        self, refused: str, share: str, quantile: float, spans: Sequence[Span]
+    ) -> dict[SeriesKey, dict[str, dict[str, float]]]:
+        """Per vertical and week span (batched only): the most calls refused a second
+        ("offered") and the quantile of calls served over the admission limit ("censored")."""
+        terms = []
+        for span in spans:
+            refused_most = f"max_over_time({_subquery(f'({refused})', span.start, span.end)})"
+            served_share = (
+                f"quantile_over_time({quantile!r}, {_subquery(f'({share})', span.start, span.end)})"
+            )
+            for flag, expr in (("offered", refused_most), ("censored", served_share)):
+                terms.append(_tagged(_tagged(expr, WINDOW_LABEL, span.label), STAT_LABEL, flag))
+        result = self._query_posted(" or ".join(terms)) if terms else []
+        flags: dict[SeriesKey, dict[str, dict[str, float]]] = {}
+        for series in result or []:
+            labels = series.get("metric", {})
+            key = _key(labels, batched=True)
+            by_week = flags.setdefault(key, {}).setdefault(labels.get(STAT_LABEL, ""), {})
+            by_week[labels.get(WINDOW_LABEL, "")] = float(series["value"][1])
+        return flags
+
     def burst(
         self, sessions: str, at: datetime, *, batched: bool
     ) -> dict[SeriesKey, tuple[float | None, float | None]]:

@@ -90,9 +90,11 @@ class Sessions(SpecModel):
     )
     rejected_query: PromQL = Field(
         "",
-        description="Optional PromQL of the calls refused for lack of capacity, a counter: with "
-        "the mean call duration it turns served calls into offered ones for forecasts. Empty: "
-        "sum(voice_calls_rejected_total{namespace, vertical}).",
+        description="Optional PromQL of the calls refused for lack of capacity, a counter whose "
+        "series carry the namespace and vertical labels: with the mean call duration it turns "
+        "the calls served into the calls offered for forecasts (with the default session query; "
+        "an override's one series is forecast as it is). Empty: "
+        "sum by (namespace, vertical) (voice_calls_rejected_total).",
     )
     call_duration: Duration | None = Field(
         None,

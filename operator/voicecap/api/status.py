@@ -175,6 +175,7 @@ class WeekStatus(Model):
     """One past week's value of a peak's window, as the forecast used it."""
 
     start: Timestamp = Field(description="When that week's window started.")
+    end: Timestamp = Field(description="When it ended.")
     sessions: float | None = Field(
         None, description="Its value: forecast.quantile of the calls inside it (absent: no data)."
     )

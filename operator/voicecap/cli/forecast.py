@@ -93,7 +93,13 @@ def _forecast_row(
         "peak": peak.name,
         "windowStart": iso_or_none(result.window_start),
         "weeks": [
-            {"start": iso(week.start), "sessions": finite(week.sessions)} for week in result.weeks
+            {
+                "start": iso(week.start),
+                "sessions": finite(week.sessions),
+                "offered": week.offered,
+                "censored": week.censored,
+            }
+            for week in result.weeks
         ],
         "weeksUsed": result.weeks_used,
         "replacedWeeks": [day.isoformat() for day in result.replaced],
@@ -140,6 +146,13 @@ def _suggestion(
                 f"{where}.expectedSessions is {expected}, history says "
                 f"{math.ceil(result.sessions)}: set it, or remove it to follow the forecast"
             )
+    censored = sum(1 for week in result.weeks if week.censored and week.sessions is not None)
+    if censored:
+        advice.append(
+            f"{censored} of the weeks read were served at their admission limit: the forecast "
+            "is a lower bound; count the calls refused (voice_calls_rejected_total, or "
+            "sessions.rejectedQuery) so it sees the demand offered"
+        )
     if floor is not None and floor > spec.replicas.max:
         advice.append(f"raise replicas.max to {floor} (the forecast floor)")
     if floor is not None and spec.model is not None:
@@ -179,7 +192,7 @@ def _forecast_table(rows: list[dict[str, Any]]) -> str:
                 row["reason"],
             )
         )
-        weekly = " ".join(text(week["sessions"]) for week in row["weeks"]) or "-"
+        weekly = " ".join(_week_cell(week) for week in row["weeks"]) or "-"
         shape = " ".join(text(value) for value in row["profile"]) or "-"
         excluded = ""
         if row["replacedWeeks"]:
@@ -188,7 +201,15 @@ def _forecast_table(rows: list[dict[str, Any]]) -> str:
             )
         if row["skippedBeforeNext"]:
             excluded += f"\n  does not open on: {', '.join(row['skippedBeforeNext'])}"
+        if any(week["censored"] for week in row["weeks"]):
+            excluded += "\n  >N: served at its admission limit, the calls offered were more"
         details.append(f"{row['namespace']}/{row['name']} {row['peak']}: weeks (newest first) "
                        f"{weekly}\n  shape (slot by slot): {shape}{excluded}"
                        f"\n  suggestion: {row['suggestion']}")  # fmt: skip
     return columns(table) + "\n\n" + "\n".join(details)
+
+
+def _week_cell(week: dict[str, Any]) -> str:
+    """A week's value; '>' marks one served at its limit (a lower bound)."""
+    value = text(week["sessions"])
+    return f">{value}" if week["censored"] and week["sessions"] is not None else value

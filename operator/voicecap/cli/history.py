@@ -37,12 +37,6 @@ def connect_to(args: argparse.Namespace, kind: type[Client]) -> Client:
         raise UsageError(f"Prometheus access: {error}") from error
 
 
-# ---------------------------------------------------------------- forecast
-
-
-# ---------------------------------------------------------------- replay
-
-
 # ---------------------------------------------------------------- helpers
 
 

@@ -92,7 +92,9 @@ class HistoryCache:
                 continue
             values = result.values.get(key, {})
             if result.window_start is not None:
-                weeks = weeks_from(values, peak, result.window_start, settings.weeks)
+                weeks = weeks_from(
+                    values, peak, result.window_start, settings.weeks, result.flags.get(key)
+                )
                 forecasts[peak.name] = forecast_from(
                     peak, settings, weeks, window_start=result.window_start, at=result.at
                 )

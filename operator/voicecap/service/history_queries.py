@@ -1,5 +1,8 @@
-"""The two queries a forecast refresh makes, each timed and counted, and what they answered
-(service/history.py decides when; core/peaks/shapes.py says what each asks for)."""
+"""The queries a forecast refresh makes, each timed and counted, and what they answered
+(service/history.py decides when; core/peaks/shapes.py says what each asks for): per shape the
+calls offered in every slot of every week (served + refused x the mean call duration, where
+the default metrics are batched) and each week's flags (refusals counted, served at its limit);
+and the burst factor."""
 
 from __future__ import annotations
 
@@ -11,8 +14,16 @@ from voicecap.adapters.metrics import OperatorMetrics
 from voicecap.adapters.prometheus import DEFAULT_QUERY as DEFAULT_SESSIONS
 from voicecap.adapters.prometheus import QueryFailedError
 from voicecap.api.models import Peak
+from voicecap.core.measured import queries
 from voicecap.core.peaks.forecast import ForecastReason, forecast_window, last_closed_start
-from voicecap.core.peaks.shapes import CLOSED, SeriesKey, Shape, Span, weekly_spans
+from voicecap.core.peaks.shapes import (
+    CLOSED,
+    SeriesKey,
+    Shape,
+    Span,
+    weekly_flag_spans,
+    weekly_spans,
+)
 from voicecap.service.ports import History as HistoryPort
 
 log = logging.getLogger("voicecap")
@@ -27,6 +38,8 @@ class ShapeResult:
     weeks: int
     at: datetime
     values: dict[SeriesKey, dict[str, float]] = field(default_factory=dict)
+    # per series: {"offered" | "censored": {week "k": value}} (core/peaks/shapes.weeks_from)
+    flags: dict[SeriesKey, dict[str, dict[str, float]]] = field(default_factory=dict)
     failure: ForecastReason | None = None
 
 
@@ -60,10 +73,26 @@ class HistoryQueries:
         result = ShapeResult(window_start, closed_start, weeks, now)
         if not spans:
             return result
-        try:
-            result.values = self._source.quantiles(
-                shape.query or DEFAULT_SESSIONS, shape.quantile, spans, batched=not shape.query
+        batched = not shape.query
+        sessions = (
+            queries.offered(
+                DEFAULT_SESSIONS,
+                batched=True,
+                declared_call_seconds=shape.call_seconds,
+                rejected=shape.rejected,
             )
+            if batched
+            else shape.query
+        )
+        try:
+            result.values = self._source.quantiles(sessions, shape.quantile, spans, batched=batched)
+            if batched and window_start is not None:
+                result.flags = self._source.week_flags(
+                    queries.refused_rate(shape.rejected),
+                    queries.served_share_of_limit(DEFAULT_SESSIONS),
+                    shape.quantile,
+                    weekly_flag_spans(peak, window_start, weeks),
+                )
         except QueryFailedError as failure:
             log.warning("forecast query for %s failed: %s", shape.schedule, failure)
             self.failures.append(str(failure))

@@ -79,6 +79,12 @@ class History(Protocol):
         """The 28 days' largest and median of `sessions` before `at`, by series."""
         ...
 
+    def week_flags(
+        self, refused: str, share: str, quantile: float, spans: Sequence[Span]
+    ) -> dict[SeriesKey, dict[str, dict[str, float]]]:
+        """Per series and week: the most calls refused a second, the quantile of served/limit."""
+        ...
+
 
 class Calibrations(Protocol):
     """What the background calibration asks: latency by load, and token use."""

@@ -43,6 +43,29 @@ def test_window_quantiles_are_one_posted_query_labelled_by_span() -> None:
     assert '"voicecap_window", "1.0"' in query
 
 
+def test_week_flags_are_one_posted_query_by_week_and_stat() -> None:
+    result = [
+        {"metric": {"namespace": "voice", "vertical": "healthcare", "voicecap_window": "1",
+                    "voicecap_stat": "offered"}, "value": [AT.timestamp(), "0.4"]},
+        {"metric": {"namespace": "voice", "vertical": "healthcare", "voicecap_window": "2",
+                    "voicecap_stat": "censored"}, "value": [AT.timestamp(), "0.97"]},
+    ]  # fmt: skip
+    with scripted(lambda request: ok(result)) as (url, asked):
+        found = PrometheusHistory(url).week_flags("rate(r[5m])", "s / l", 0.99, SPANS)
+    assert found == {("voice", "healthcare"): {"offered": {"1": 0.4}, "censored": {"2": 0.97}}}
+    (request,) = asked
+    query = form(request)
+    assert query.count("max_over_time((rate(r[5m]))[") == len(SPANS)
+    assert query.count("quantile_over_time(0.99, (s / l)[") == len(SPANS)
+    assert '"voicecap_stat", "censored"' in query
+
+
+def test_no_weeks_is_no_question() -> None:
+    with scripted(lambda request: ok([])) as (url, asked):
+        assert PrometheusHistory(url).week_flags("r", "s", 0.99, []) == {}
+    assert asked == []
+
+
 def test_an_override_that_answers_a_scalar_is_asked_again_as_a_vector() -> None:
     def answer(request: Request) -> tuple[int, dict[str, str], bytes]:
         if "vector(" not in form(request):

@@ -68,6 +68,25 @@ def test_the_forecast_its_floor_and_what_to_change(
     assert source.closed
 
 
+def test_weeks_served_at_their_limit_are_marked_and_named_a_lower_bound(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    source = History(300.0)
+    source.flags = {"healthcare": {"censored": {"1": 0.99, "2": 0.98}}}
+    code, out, err = forecast(capsys, monkeypatch, tmp_path, source)
+    assert code == 0, err
+    (row,) = json.loads(out)
+    assert row["reason"] == "CensoredHistory"
+    assert [week["censored"] for week in row["weeks"][:3]] == [True, True, False]
+    assert "2 of the weeks read were served at their admission limit" in row["suggestion"]
+    monkeypatch.setattr("voicecap.cli.forecast.connect", lambda args: source)
+    files = tmp_path / "vcap.yaml"
+    code, out, _ = run(capsys, "forecast", str(files), "--prometheus-url", "http://127.0.0.1:9",
+                       "--at", "2026-11-20T12:00:00Z")  # fmt: skip
+    assert code == 0 and "weeks (newest first) >300 >300 300" in out
+    assert ">N: served at its admission limit" in out
+
+
 def test_no_operator_metrics_is_no_lead_time_advice(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:

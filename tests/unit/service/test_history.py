@@ -63,16 +63,36 @@ async def test_queries_per_refresh_follow_the_shapes_not_the_objects() -> None:
     history = cache(store, clock)
     fleet = capacities(1000)
     await history.refresh(fleet)
-    assert store.queries == {"quantiles": 5, "burst": 1}, "5 shapes, one session query"
+    expected = {"quantiles": 5, "flags": 5, "burst": 1}
+    assert store.queries == expected, "5 shapes (values, weeks' flags), one session query"
     assert history.view(fleet[7]).forecasts["monday-morning"].sessions == 107.0
     assert history.view(fleet[0]).burst_factor == 5.0
 
     clock.moment += timedelta(minutes=30)  # within forecast.refresh (1h): nothing is due
     await history.refresh(fleet)
-    assert store.queries == {"quantiles": 5, "burst": 1}
+    assert store.queries == expected
     clock.moment += timedelta(minutes=31)
     await history.refresh(fleet)
-    assert store.queries == {"quantiles": 10, "burst": 2}
+    assert store.queries == {"quantiles": 10, "flags": 10, "burst": 2}
+
+
+@pytest.mark.asyncio
+async def test_weeks_served_at_their_limit_are_censored_unless_refusals_are_counted() -> None:
+    store, clock = FixedHistory(), ManualClock(START)
+    store.weekly = {"v0": 450.0, "v1": 450.0}
+    censored_weeks = {str(k): 0.97 for k in range(1, 14)}
+    store.flags = {
+        "v0": {"censored": censored_weeks},
+        "v1": {"censored": censored_weeks, "offered": {str(k): 0.8 for k in range(1, 14)}},
+    }
+    history = cache(store, clock)
+    fleet = capacities(2)
+    await history.refresh(fleet)
+    served = history.view(fleet[0]).forecasts["monday-morning"]
+    assert served.reason == "CensoredHistory" and served.weeks[0].censored
+    offered = history.view(fleet[1]).forecasts["monday-morning"]
+    assert offered.reason == "Forecast"
+    assert offered.weeks[0].offered and not offered.weeks[0].censored
 
 
 @pytest.mark.asyncio

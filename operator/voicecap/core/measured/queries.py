@@ -111,7 +111,16 @@ def mean_call_seconds(window: timedelta) -> str:
     )
 
 
-def offered(sessions: str, *, batched: bool, declared_call_seconds: float | None) -> str:
+def refused_rate(rejected: str = "") -> str:
+    """Calls refused for lack of capacity, per second (batched by vertical)."""
+    if rejected:
+        return f"rate(({rejected})[{RATE_WINDOW}:1m])"
+    return f"sum by ({BY_VERTICAL}) (rate({REJECTED}[{RATE_WINDOW}]))"
+
+
+def offered(
+    sessions: str, *, batched: bool, declared_call_seconds: float | None, rejected: str = ""
+) -> str:
     """Calls offered, as concurrency: the calls served plus the refused ones, each held for a mean
     call (Erlang's carried + lost load: E_offered = E_carried + lambda_refused x h). Batched (the
     default session query): refusals from voice_calls_rejected_total and the mean duration
@@ -120,7 +129,7 @@ def offered(sessions: str, *, batched: bool, declared_call_seconds: float | None
     served = f"({sessions})"
     if not batched:
         return served  # an override's one series has no vertical to match refusals against
-    refused = f"sum by ({BY_VERTICAL}) (rate({REJECTED}[{RATE_WINDOW}]))"
+    refused = refused_rate(rejected)
     holding = f"({refused} * on ({BY_VERTICAL}) ({mean_call_seconds(timedelta(hours=1))}))"
     if declared_call_seconds is not None:
         holding = f"({holding} or on ({BY_VERTICAL}) ({refused} * {declared_call_seconds!r}))"

@@ -7,7 +7,11 @@ asks Prometheus.
 - The window is cut into at most MAX_SLOTS equal slots (whole minutes, at least MIN_SLOT), so
   the forecast has the window's shape: a 09:00 surge that decays within the hour is planned as
   it comes, not held at its peak for two hours.
-- Weekly value of a slot: forecast.quantile of concurrent sessions inside it (1-minute steps).
+- Weekly value of a slot: forecast.quantile of concurrent sessions inside it (1-minute steps):
+  the calls offered where refusals are counted (served + refused x the mean call duration,
+  core/measured/queries.py), else those served. A week served at its admission limit with
+  nothing counting the refused is censored: its value is a lower bound, and a forecast that
+  uses one says CensoredHistory.
 - The profile: for each slot, growth x the forecast.weeksQuantile of that slot's weekly values
   over the last `weeks` weeks with data (the median by default: a one-off spike week does not
   move it; 1 is the largest, the old rule). forecastSessions = the profile's largest slot.
@@ -35,7 +39,12 @@ from voicecap.core.peaks.windows import (
 )
 
 ForecastReason = Literal[
-    "Forecast", "InsufficientHistory", "PrometheusUnreachable", "QueryError", "Pending"
+    "Forecast",
+    "CensoredHistory",
+    "InsufficientHistory",
+    "PrometheusUnreachable",
+    "QueryError",
+    "Pending",
 ]
 FORECAST_REASONS: frozenset[str] = frozenset(ForecastReason.__args__)  # type: ignore[attr-defined]
 FAILURES: frozenset[str] = frozenset({"PrometheusUnreachable", "QueryError"})
@@ -52,13 +61,24 @@ class WeekValue:
     end: datetime
     sessions: float | None  # the largest slot value; None: no data inside the window that week
     slots: tuple[float | None, ...] = ()  # None: no data inside that slot
+    offered: bool = False  # refused calls counted in: the calls offered, not only served
+    censored: bool = False  # served at its admission limit, refusals not counted: a lower bound
 
 
-def week_value(start: datetime, end: datetime, slots: Sequence[float | None]) -> WeekValue:
+def week_value(
+    start: datetime,
+    end: datetime,
+    slots: Sequence[float | None],
+    *,
+    offered: bool = False,
+    censored: bool = False,
+) -> WeekValue:
     """A week's window from its slot values (non-finite and negative values are no data)."""
     clean = tuple(value if _sane(value) else None for value in slots)
     known = [value for value in clean if value is not None]
-    return WeekValue(start, end, max(known) if known else None, clean)
+    return WeekValue(
+        start, end, max(known) if known else None, clean, offered, censored and not offered
+    )
 
 
 def slot_length(duration: timedelta) -> timedelta:
@@ -101,8 +121,13 @@ class PeakForecast:
     profile: tuple[float, ...] = ()
     # The days of weekly windows skipped as excluded (holidays), each replaced by an older week.
     replaced: tuple[date, ...] = ()
-    # The weekly values behind it (for `voicecap forecast`); not kept in status.
+    # The weekly values behind it (`voicecap forecast`, status.forecast[].weeks without slots).
     weeks: tuple[WeekValue, ...] = field(default=(), compare=False)
+
+    @property
+    def fresh(self) -> bool:
+        """Computed from history this refresh (censored or not), not kept through a failure."""
+        return self.reason in {"Forecast", "CensoredHistory"}
 
     @property
     def usable(self) -> bool:
@@ -185,10 +210,11 @@ def forecast_from(
     if len(with_data) < settings.min_weeks:
         return PeakForecast(reason="InsufficientHistory", **common)  # type: ignore[arg-type]
     profile = _profile(with_data, settings)
+    censored = any(week.censored for week in considered if _slot_values(week))
     return PeakForecast(
         sessions=max(profile),
         profile=profile,
-        reason="Forecast",
+        reason="CensoredHistory" if censored else "Forecast",
         **common,  # type: ignore[arg-type]
     )
 

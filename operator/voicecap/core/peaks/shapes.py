@@ -14,6 +14,7 @@ from voicecap.core.peaks.forecast import WeekValue, slots_of, week_value, weekly
 SeriesKey = tuple[str, str]  # (namespace, vertical); SINGLE for an override's one series
 SINGLE: SeriesKey = ("", "")
 CLOSED = "closed"  # the span label of the latest closed window (the scorecard's actual)
+CENSORED_SHARE = 0.95  # a week served at 95 % of its admission limit sat at it
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class Shape:
     quantile: float
     query: str  # "" for the default, batched session query
     exclude: tuple[tuple[date, date], ...] = ()  # holidays: they choose the weeks looked at
+    rejected: str = ""  # sessions.rejectedQuery ("" the default counter)
+    call_seconds: float | None = None  # sessions.callDuration, where it is declared
 
 
 def shape_of(capacity: VoiceCapacity, peak: Peak) -> Shape:
@@ -43,6 +46,8 @@ def shape_of(capacity: VoiceCapacity, peak: Peak) -> Shape:
         capacity.spec.forecast.quantile,
         capacity.spec.sessions.query,
         tuple(peak.exclude),
+        capacity.spec.sessions.rejected_query,
+        duration.total_seconds() if (duration := capacity.spec.sessions.call_duration) else None,
     )
 
 
@@ -58,14 +63,32 @@ def weekly_spans(peak: Peak, window_start: datetime, weeks: int) -> list[Span]:
     ]
 
 
+def weekly_flag_spans(peak: Peak, window_start: datetime, weeks: int) -> list[Span]:
+    """Each week's whole window, labelled "k": what it was flagged (offered, censored) by."""
+    return [
+        Span(str(k), start, end)
+        for k, (start, end) in enumerate(weekly_windows(peak, window_start, weeks), start=1)
+    ]
+
+
 def weeks_from(
-    values: dict[str, float], peak: Peak, window_start: datetime, weeks: int
+    values: dict[str, float],
+    peak: Peak,
+    window_start: datetime,
+    weeks: int,
+    flags: dict[str, dict[str, float]] | None = None,
 ) -> list[WeekValue]:
-    """The weekly slot values a shape query answered for one series, newest week first."""
+    """The weekly slot values a shape query answered for one series, newest week first, each
+    flagged by `flags` ({"offered": {"k": most refused a second}, "censored": {"k": the
+    quantile of calls served / admission limit}})."""
+    refused = (flags or {}).get("offered", {})
+    share = (flags or {}).get("censored", {})
     found = []
     for k, (start, end) in enumerate(weekly_windows(peak, window_start, weeks), start=1):
         slots = [values.get(f"{k}.{i}") for i in range(len(slots_of(start, end)))]
-        found.append(week_value(start, end, slots))
+        offered = refused.get(str(k), 0.0) > 0
+        censored = share.get(str(k), 0.0) >= CENSORED_SHARE
+        found.append(week_value(start, end, slots, offered=offered, censored=censored))
     return found
 
 

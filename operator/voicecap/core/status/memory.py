@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date
 from typing import Any, TypeVar
 
@@ -34,10 +34,11 @@ from voicecap.api.models import (
     SessionsStatus,
     TokenBudgetStatus,
     VoiceCapacityStatus,
+    WeekStatus,
 )
 from voicecap.api.models import Recommendation as RecommendationStatus
 from voicecap.api.timefmt import iso, iso_or_none, parse_iso
-from voicecap.core.peaks.forecast import FORECAST_REASONS, PeakForecast
+from voicecap.core.peaks.forecast import FORECAST_REASONS, PeakForecast, WeekValue
 from voicecap.core.peaks.scorecard import Scorecard
 from voicecap.core.planner.headroom import HeadroomState
 from voicecap.core.planner.latency import LatencyState
@@ -224,7 +225,25 @@ def _forecast_status(forecast: PeakForecast, card: Scorecard | None) -> Forecast
         reason=forecast.reason,
         last_window=_last_window(card) if card is not None else None,
         replaced_weeks=[day.isoformat() for day in forecast.replaced],
+        weeks=[_week_status(week) for week in forecast.weeks],
     )
+
+
+def _week_status(week: WeekValue) -> WeekStatus:
+    return WeekStatus(
+        start=iso(week.start),
+        end=iso(week.end),
+        sessions=rounded(week.sessions, 1),
+        offered=week.offered,
+        censored=week.censored,
+    )
+
+
+def _read_weeks(items: list[WeekStatus]) -> Iterator[WeekValue]:
+    for item in items:
+        start, end = parse_iso(item.start), parse_iso(item.end)
+        if start is not None and end is not None:  # status is ours, but never trust it to crash
+            yield WeekValue(start, end, item.sessions, (), item.offered, item.censored)
 
 
 def _read_forecast(item: ForecastStatus) -> PeakForecast:
@@ -239,6 +258,7 @@ def _read_forecast(item: ForecastStatus) -> PeakForecast:
         computed_at=parse_iso(item.computed_at),
         reason=reason,  # type: ignore[arg-type]
         replaced=tuple(_days(item.replaced_weeks)),
+        weeks=tuple(_read_weeks(item.weeks)),
     )
 
 

@@ -39,7 +39,7 @@ def forecast_ready(plan: Plan, outcome: Outcome) -> Condition:
             type="ForecastReady", status="True", reason="NoPeaks", message="no peaks declared"
         )
     forecasts = {forecast.peak: forecast for forecast in plan.forecasts}
-    parts, missing = [], []
+    parts, missing, censored = [], [], []
     for peak in plan.peaks:
         forecast = forecasts.get(peak.name)
         if forecast is None or forecast.reason == "Pending":
@@ -47,11 +47,20 @@ def forecast_ready(plan: Plan, outcome: Outcome) -> Condition:
             if peak.name in needed:
                 missing.append("Pending")
             continue
-        if forecast.reason == "Forecast":
+        if forecast.fresh:
+            low = sum(1 for week in forecast.weeks if week.censored)
+            lower = (
+                f", {low} of them served at their limit: a lower bound (count refused calls "
+                "with sessions.rejectedQuery)"
+                if forecast.reason == "CensoredHistory"
+                else ""
+            )
             parts.append(
                 f"{peak.name}: {num(forecast.sessions or 0)} sessions from "
-                f"{forecast.weeks_used} weeks"
+                f"{forecast.weeks_used} weeks{lower}"
             )
+            if forecast.reason == "CensoredHistory" and peak.name in needed:
+                censored.append(peak.name)
             continue
         kept = (
             f", keeping {num(forecast.sessions)} from {iso(forecast.computed_at)}"
@@ -68,7 +77,10 @@ def forecast_ready(plan: Plan, outcome: Outcome) -> Condition:
             missing.append(forecast.reason)
     if not missing:
         return Condition(
-            type="ForecastReady", status="True", reason="Forecast", message="; ".join(parts)
+            type="ForecastReady",
+            status="True",
+            reason="CensoredHistory" if censored else "Forecast",
+            message="; ".join(parts),
         )
     # Pending is not a problem yet (the first refresh is one cycle away): Unknown, no Event.
     status: Literal["False", "Unknown"] = (

@@ -43,6 +43,18 @@ def test_an_answer_reads_back_newest_week_first_with_missing_slots_as_none() -> 
     assert weeks[0].slots[0] is None and weeks[1].slots[0] is not None
 
 
+def test_weeks_are_flagged_offered_where_refusals_were_counted_else_censored_at_the_limit() -> None:
+    spans = weekly_spans(MONDAY, NOV_9_0900, 3)
+    values = {span.label: 100.0 for span in spans}
+    flags = {"offered": {"1": 0.5, "3": 0.0}, "censored": {"1": 0.99, "2": 0.96, "3": 0.9}}
+    weeks = weeks_from(values, MONDAY, NOV_9_0900, 3, flags)
+    assert [(week.offered, week.censored) for week in weeks] == [
+        (True, False),  # at its limit, but the refused calls are in its value
+        (False, True),  # at its limit and nothing counted the refused: a lower bound
+        (False, False),  # below the limit
+    ]
+
+
 def test_the_default_query_is_batched_by_vertical_and_an_override_is_one_series() -> None:
     assert series_key(capacity()) == ("voice", "healthcare")
     override = capacity(sessions={"perPod": 200, "targetUtilization": 0.7, "query": "sum(x)"})

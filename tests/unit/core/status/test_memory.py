@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from datetime import timedelta
 
@@ -9,6 +10,7 @@ import pytest
 
 from support.planned import NOW, OK, applied_capacity, evaluate
 from voicecap.api.models import VoiceCapacityStatus, dump
+from voicecap.core.peaks.forecast import History, PeakForecast, week_value
 from voicecap.core.planner.latency import LatencyState
 from voicecap.core.planner.observation import Memory
 from voicecap.core.status.capacity import build_status
@@ -58,3 +60,25 @@ def test_the_latency_guard_survives_a_restart() -> None:
     status = build_status(decided, OK, previous=None, generation=1, now=NOW)
     assert status.latency is not None and status.latency.guard_pods == 8  # raised again
     assert memory_from_status(parse_status(dump(status))).latency == decided.memory.latency
+
+
+def test_the_weeks_a_forecast_read_survive_a_restart_with_their_flags() -> None:
+    start = NOW - timedelta(weeks=1)
+    weeks = (
+        week_value(start, start + timedelta(hours=2), [410.0, 380.0], censored=True),
+        week_value(start - timedelta(weeks=1), start, [None]),
+    )
+    forecast = PeakForecast("monday-morning", 410.0, 1, 0.99, NOW, NOW, "CensoredHistory")
+    history = History(forecasts={"monday-morning": dataclasses.replace(forecast, weeks=weeks)})
+    decided = evaluate(applied_capacity(), 100, history=history)
+    status = build_status(decided, OK, previous=None, generation=1, now=NOW)
+    (written,) = status.forecast
+    assert [(w.sessions, w.censored, w.offered) for w in written.weeks] == [
+        (410, True, False),
+        (None, False, False),
+    ]
+    (read,) = memory_from_status(parse_status(dump(status))).forecasts
+    assert read.reason == "CensoredHistory"
+    assert [(w.start, w.end, w.sessions, w.censored) for w in read.weeks] == [
+        (w.start, w.end, w.sessions, w.censored) for w in weeks
+    ]

@@ -3,6 +3,7 @@ and PrescaleLate, from plans made with and without forecasts."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 from support.objects import at, capacity_body
 from voicecap.api.models import VoiceCapacity
 from voicecap.core.apply.outcome import Outcome
-from voicecap.core.peaks.forecast import History, PeakForecast
+from voicecap.core.peaks.forecast import History, PeakForecast, week_value
 from voicecap.core.peaks.scorecard import Scorecard
 from voicecap.core.planner.observation import Memory, Observation
 from voicecap.core.planner.plan import plan
@@ -59,6 +60,20 @@ def test_the_plan_prescales_from_the_forecast_and_reports_it() -> None:
     # The 28-day burst factor (2.5) is above the factor, but it is not what the factor covers:
     # no window has closed to judge yet.
     assert peak_conditions.burst_above_factor(result, OK) is None
+
+
+def test_a_forecast_from_weeks_served_at_their_limit_is_ready_but_named_a_lower_bound() -> None:
+    vcap = forecasting_capacity()
+    censored = history(1000, "CensoredHistory")
+    week = week_value(NOV_9_0900, NOV_9_0900 + timedelta(hours=2), [1000.0], censored=True)
+    forecast = censored.forecasts["monday-morning"]
+    censored.forecasts["monday-morning"] = dataclasses.replace(forecast, weeks=(week,))
+    result = plan(vcap, Observation(sessions=50, sampled_at=LEAD, history=censored), LEAD)
+    assert result.peak_floor == 8  # a lower bound is still planned for
+    ready = peak_conditions.forecast_ready(result, OK)
+    assert (ready.status, ready.reason) == ("True", "CensoredHistory")
+    assert "1 of them served at their limit: a lower bound" in ready.message
+    assert "sessions.rejectedQuery" in ready.message
 
 
 def test_a_failure_keeps_the_forecast_from_memory_and_the_floor() -> None:
