@@ -441,6 +441,8 @@ def test_service_monitor_selects_the_service(helm_env: dict[str, str]) -> None:
         port["name"] for port in service["spec"]["ports"]
     ]
     assert monitor["spec"]["namespaceSelector"] == {"matchNames": ["voicecap-system"]}
+    # voicecap_* series are labelled with the VoiceCapacity's namespace, not the operator's
+    assert all(endpoint["honorLabels"] for endpoint in monitor["spec"]["endpoints"])
     container = pod["spec"]["containers"][0]
     assert container["image"] == (
         "registry.example.com/platform/voicecap-operator@sha256:" + "0" * 64
