@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import dataclasses
 import json
 import math
 import subprocess
@@ -95,6 +96,20 @@ def capacity(item: Vertical, schedule: str, duration: str, **forecast: Any) -> d
     return body
 
 
+# Mondays 09:00-10:00 New York, calls offered ramping 300 to 359 every week, admitted at most 330:
+# one vertical exports nothing about the calls it refused, the other counts them.
+CAPPED = Vertical(
+    "voice",
+    "capped",
+    "America/New_York",
+    anchor=datetime(2026, 11, 23, 9, 0),
+    minutes=60,
+    bases=dict.fromkeys(range(1, 16), 300.0),
+    weeks=14,
+    limit=330.0,
+)
+COUNTED = dataclasses.replace(CAPPED, vertical="counted", counts_refusals=True)
+
 CAPACITIES = [
     capacity(HEALTHCARE, "0 9 * * MON", "2h"),
     capacity(SALES, "0 10 * * TUE", "1h", growth=1.1),
@@ -136,6 +151,15 @@ def vcap_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("vcaps") / "vcaps.yaml"
     path.write_text(yaml.safe_dump_all(CAPACITIES))
     return path
+
+
+@pytest.fixture(scope="module")
+def capped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prometheus]:
+    folder = tmp_path_factory.mktemp("capped")
+    history = write_openmetrics(folder / "history.om", [CAPPED, COUNTED])
+    server = Prometheus(folder, [], history=history)
+    yield server
+    server.stop()
 
 
 def voicecap(*args: str) -> subprocess.CompletedProcess[str]:
@@ -250,6 +274,37 @@ def test_an_excluded_week_is_replaced_by_the_one_before(
     assert starts[:2] == ["2026-11-09T14:00:00Z", "2026-11-02T14:00:00Z"]  # not 11-16
     assert len(starts) == 13 and starts[-1] == "2026-08-17T13:00:00Z"  # 14 weeks back
     assert row["replacedWeeks"] == ["2026-11-16"]
+
+
+def test_history_served_at_its_limit_is_a_lower_bound_unless_refusals_are_counted(
+    capped: Prometheus, tmp_path: Path
+) -> None:
+    path = tmp_path / "capped.yaml"
+    bodies = [capacity(item, "0 9 * * MON", "1h") for item in (CAPPED, COUNTED)]
+    path.write_text(yaml.safe_dump_all(bodies))
+    result = voicecap(
+        "forecast", str(path), "--prometheus-url", capped.url, "--at", AT.isoformat(), "-o", "json"
+    )
+    assert result.returncode == 0, result.stderr
+    rows = {row["vertical"]: row for row in json.loads(result.stdout)}
+    served, offered = rows["capped"], rows["counted"]
+    demand, _ = expected_forecast(CAPPED)  # the calls offered: 359 at the window's end
+
+    # Served only: the forecast is the old ceiling, and says so.
+    assert served["forecastSessions"] == CAPPED.limit
+    assert served["reason"] == "CensoredHistory"
+    assert all(week["censored"] and not week["offered"] for week in served["weeks"])
+    assert "served at their admission limit" in served["suggestion"]
+
+    # Refusals counted: served + refused a second x the mean call duration is the demand, less
+    # the 5-minute rate's lag behind a ramp of a call a minute.
+    assert offered["reason"] == "Forecast"
+    assert demand - 4 <= offered["forecastSessions"] <= demand, (
+        offered["forecastSessions"],
+        demand,
+    )
+    assert all(week["offered"] and not week["censored"] for week in offered["weeks"])
+    assert offered["floor"] == math.ceil(1.5 * offered["forecastSessions"] / 200)
 
 
 def test_the_table_shows_weeks_and_a_suggestion(backfilled: Prometheus, vcap_file: Path) -> None:

@@ -5,10 +5,16 @@ computed here independently of the operator (which leaves quantiles to Prometheu
 A vertical has `quiet` calls all week (a sample every 2 minutes) and, inside its peak window
 (local wall time in its zone, once a week), a ramp: base(k) + minute, one sample a minute, in
 the window k weeks before the anchor week. Weeks in `missing` have no samples at all.
+
+A vertical with a `limit` was served at most that many calls (the operator's
+voicecap_admission_limit_sessions says so): the ramp past it was refused. Where it
+`counts_refusals`, voice_calls_rejected_total and voice_call_duration_seconds say how many, so
+the calls offered can be told from the calls served (Erlang: refused a second x mean duration).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +37,9 @@ class Vertical:
     quiet: float = 20.0
     weeks: int = 15  # how far back the history goes
     pod: str = field(default="")
+    limit: float | None = None  # calls past it were refused
+    counts_refusals: bool = False  # the refused calls and call durations are exported
+    call_seconds: float = 240.0
 
     def window(self, k: int) -> tuple[datetime, datetime]:
         """[start, end) of week k's window as UTC instants (fold=0, like the operator)."""
@@ -42,6 +51,12 @@ class Vertical:
         return [self.bases[k] + minute for minute in range(self.minutes)]
 
     def samples(self) -> list[tuple[datetime, float]]:
+        """The calls served: the calls offered, at most `limit`."""
+        if self.limit is None:
+            return self.offered()
+        return [(moment, min(value, self.limit)) for moment, value in self.offered()]
+
+    def offered(self) -> list[tuple[datetime, float]]:
         first = self.window(self.weeks)[0] - timedelta(days=3)
         last = self.window(0)[1] + timedelta(days=1)
         gaps = [self._gap(k) for k in self.missing]
@@ -74,6 +89,9 @@ class Vertical:
 
 def write_openmetrics(path: Path, verticals: Iterable[Vertical]) -> Path:
     lines = ["# TYPE voice_active_sessions gauge"]
+    limits = ["# TYPE voicecap_admission_limit_sessions gauge"]
+    refused = ["# TYPE voice_calls_rejected counter"]
+    durations = ["# TYPE voice_call_duration_seconds histogram"]
     for item in verticals:
         pod = item.pod or f"{item.vertical}-0"
         labels = f'namespace="{item.namespace}",pod="{pod}",vertical="{item.vertical}"'
@@ -81,6 +99,29 @@ def write_openmetrics(path: Path, verticals: Iterable[Vertical]) -> Path:
             f"voice_active_sessions{{{labels}}} {value} {moment.timestamp():.0f}"
             for moment, value in item.samples()
         ]
+        if item.limit is None:
+            continue
+        where = f'namespace="{item.namespace}",vertical="{item.vertical}"'
+        offered = item.offered()
+        limits += [
+            f"voicecap_admission_limit_sessions{{{where}}} {item.limit} {moment.timestamp():.0f}"
+            for moment, _ in offered
+        ]
+        if item.counts_refusals:
+            refused_total = ended = 0.0
+            for (moment, value), (after, _) in itertools.pairwise(offered):
+                stamp = f"{moment.timestamp():.0f}"
+                refused += [f"voice_calls_rejected_total{{{where}}} {refused_total:.3f} {stamp}"]
+                durations += [
+                    f"voice_call_duration_seconds_count{{{where}}} {ended:.3f} {stamp}",
+                    f"voice_call_duration_seconds_sum{{{where}}} "
+                    f"{ended * item.call_seconds:.3f} {stamp}",
+                ]
+                # calls held for call_seconds: concurrency E is E / call_seconds calls a second
+                seconds = (after - moment).total_seconds()
+                refused_total += max(value - item.limit, 0.0) / item.call_seconds * seconds
+                ended += min(value, item.limit) / item.call_seconds * seconds
+    lines += limits + refused + durations
     lines.append("# EOF")
     path.write_text("\n".join(lines) + "\n")
     return path
