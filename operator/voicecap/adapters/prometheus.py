@@ -8,8 +8,9 @@ Per evaluation cycle:
 - one query per distinct override (`spec.sessions.query`), shared by every object that uses it;
 - with spec.latency: one query per distinct latency quantile for the vertical's quantile now
   (and one per custom latency query); with spec.model: one for the provider's refusals (429)
-  over the last 5 minutes (and one per custom rateLimitedQuery). A failure of these leaves the
-  value unknown, never the sessions.
+  over the last 5 minutes (and one per custom rateLimitedQuery); with sessions.blockingTarget on
+  the default query: one per distinct (rejectedQuery, callDuration) for the load the refused
+  calls would have held. A failure of these leaves the value unknown, never the sessions.
 Every call has a timeout. Foreign errors become the core's named session states: nothing here
 decides what a value means (NaN, negative and stale values are judged by the core).
 """
@@ -58,6 +59,9 @@ class SessionSource:
     latency_query: str = ""  # a custom per-pod latency query (empty: the histogram)
     rate_limited: bool = False  # with spec.model: watch the provider's 429s
     rate_limited_query: str = ""  # a custom counter of them (empty: the default)
+    refused: bool = False  # with a blocking target: watch the calls refused (offered load)
+    rejected_query: str = ""  # a custom counter of them (empty: the default)
+    call_seconds: float | None = None  # sessions.callDuration, where declared
 
 
 @dataclass(frozen=True)
@@ -182,12 +186,14 @@ class PrometheusSessions(PrometheusClient):
             observations.update({source.key: observation for source in group})
         latency = self._latency(sources)
         refused = self._rate_limited(sources)
+        unserved = self._refused_load(sources)
         for source in sources:
-            if source.key in latency or source.key in refused:
+            if source.key in latency or source.key in refused or source.key in unserved:
                 observations[source.key] = replace(
                     observations[source.key],
                     latency=latency.get(source.key),
                     rate_limited=refused.get(source.key),
+                    refused_load=unserved.get(source.key),
                 )
         return observations
 
@@ -216,6 +222,18 @@ class PrometheusSessions(PrometheusClient):
                 custom.setdefault(source.rate_limited_query, []).append(source)
         for query, group in custom.items():
             found.update(self._single(queries.rate_limited(query), group))
+        return found
+
+    def _refused_load(self, sources: list[SessionSource]) -> dict[str, float]:
+        """The load refused calls would have held, one batched query per distinct
+        (rejectedQuery, callDuration)."""
+        groups: dict[tuple[str, float | None], list[SessionSource]] = {}
+        for source in sources:
+            if source.refused and not source.query:
+                groups.setdefault((source.rejected_query, source.call_seconds), []).append(source)
+        found: dict[str, float] = {}
+        for (rejected, seconds), group in groups.items():
+            found.update(self._per_vertical(queries.refused_load(rejected, seconds), group))
         return found
 
     def _per_vertical(self, query: str, sources: list[SessionSource]) -> dict[str, float]:

@@ -28,8 +28,10 @@ from voicecap.service.ports import SessionMetrics
 
 def session_source(capacity: VoiceCapacity) -> SessionSource:
     """What the per-cycle queries of this VoiceCapacity are: its sessions (key, namespace,
-    vertical, override), and the latency and the provider's refusals where it declares them."""
+    vertical, override), and the latency, the provider's refusals and the calls refused (for a
+    blocking target's offered load) where it declares them."""
     spec = capacity.spec
+    duration = spec.sessions.call_duration
     return SessionSource(
         key=capacity.key,
         namespace=capacity.namespace,
@@ -39,6 +41,9 @@ def session_source(capacity: VoiceCapacity) -> SessionSource:
         latency_query=spec.latency.query if spec.latency else "",
         rate_limited=spec.model is not None,
         rate_limited_query=spec.model.rate_limited_query if spec.model else "",
+        refused=spec.sessions.blocking_target is not None,
+        rejected_query=spec.sessions.rejected_query,
+        call_seconds=duration.total_seconds() if duration is not None else None,
     )
 
 

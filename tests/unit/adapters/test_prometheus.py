@@ -9,6 +9,7 @@ import json
 import math
 import urllib.parse
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -22,6 +23,7 @@ from voicecap.adapters.prometheus import (
     QueryFailedError,
     SessionSource,
 )
+from voicecap.core.measured import queries
 
 NOW = 1_795_000_000.0
 
@@ -62,6 +64,46 @@ def test_every_default_source_in_two_queries_whatever_their_number() -> None:
     assert seen[HEALTHCARE.key].sessions == 512
     assert seen[HEALTHCARE.key].sampled_at == datetime.fromtimestamp(NOW - 20, tz=UTC)
     assert seen[SALES.key].failure == "NoData", "a vertical without series is unknown, not 0"
+
+
+def test_latency_429s_and_refused_load_one_batched_query_each_whatever_the_sources() -> None:
+    labels = {"namespace": "voice", "vertical": "healthcare"}
+    watched = [
+        replace(source, latency_quantile=0.95, rate_limited=True, refused=True)
+        for source in (HEALTHCARE, SALES)
+    ]
+    results = {
+        DEFAULT_QUERY: vector((labels, "300"), ({**labels, "vertical": "sales"}, "40")),
+        queries.vertical_latency(0.95): vector((labels, "1.1")),
+        queries.rate_limited(): vector((labels, "3")),
+        queries.refused_load(): vector((labels, "NaN")),  # 0 refused / 0 calls ended
+    }
+    with scripted(prometheus(results)) as (url, asked):
+        sessions = PrometheusSessions(url)
+        seen = sessions.observe(watched)
+        sessions.close()
+    assert len(asked) == 5  # sessions, freshness, latency, 429s, refused load
+    healthcare, sales = seen[HEALTHCARE.key], seen[SALES.key]
+    assert (healthcare.sessions, healthcare.latency, healthcare.rate_limited) == (300, 1.1, 3)
+    assert healthcare.refused_load is None, "NaN is unknown, never a number"
+    assert (sales.sessions, sales.latency, sales.rate_limited) == (40, None, None)
+
+
+def test_custom_counters_are_asked_once_each_and_a_failure_leaves_them_unknown() -> None:
+    custom = replace(HEALTHCARE, rate_limited=True, rate_limited_query="sum(openai_429_total)")
+    refusing = replace(SALES, refused=True, rejected_query="sum(sip_503_total)", call_seconds=180.0)
+    labels = {"namespace": "voice", "vertical": "sales"}
+    results = {
+        DEFAULT_QUERY: vector(({**labels, "vertical": "healthcare"}, "1"), (labels, "2")),
+        queries.rate_limited("sum(openai_429_total)"): [NOW, "7"],
+        queries.refused_load("sum(sip_503_total)", 180.0): vector((labels, "25")),
+    }
+    with scripted(prometheus(results)) as (url, asked):
+        sessions = PrometheusSessions(url)
+        seen = sessions.observe([custom, refusing])
+        sessions.close()
+    assert len(asked) == 4
+    assert seen[HEALTHCARE.key].rate_limited == 7 and seen[SALES.key].refused_load == 25
 
 
 @pytest.mark.parametrize(

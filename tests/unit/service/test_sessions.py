@@ -9,11 +9,13 @@ from datetime import UTC, datetime
 
 import pytest
 
+from support.objects import vertical_body
 from voicecap.adapters.metrics import OperatorMetrics
 from voicecap.adapters.prometheus import SessionSource
+from voicecap.api.models import VoiceCapacity
 from voicecap.core.planner.observation import Observation
 from voicecap.service.clock import Clock
-from voicecap.service.sessions import SessionCache
+from voicecap.service.sessions import SessionCache, session_source
 
 
 class CountingPrometheus:
@@ -116,3 +118,30 @@ async def test_no_data_is_an_answer_not_a_blip() -> None:
     prometheus.observe = lambda sources: {s.key: Observation(failure="NoData") for s in sources}  # type: ignore[method-assign]
     await sessions.refresh([source(1)])
     assert (await sessions.observation(source(1))).failure == "NoData"
+
+
+def test_a_source_asks_only_for_what_its_spec_declares() -> None:
+    plain = session_source(capacity_object(vertical_body()))
+    assert (plain.latency_quantile, plain.rate_limited, plain.refused) == (None, False, False)
+    measured = session_source(
+        capacity_object(
+            vertical_body(
+                latency={"target": "800ms", "quantile": 0.9},
+                model={"tokensPerSessionMinute": 6000, "reservedTPM": 1_000_000, "budgetRef": "b",
+                       "rateLimitedQuery": "sum(x_429_total)"},
+                sessions={"perPod": 200, "blockingTarget": 0.01, "callDuration": "3m",
+                          "rejectedQuery": "sum(sip_503_total)"},
+            )
+        )
+    )  # fmt: skip
+    assert (measured.latency_quantile, measured.rate_limited) == (0.9, True)
+    assert measured.rate_limited_query == "sum(x_429_total)"
+    assert (measured.refused, measured.rejected_query, measured.call_seconds) == (
+        True,
+        "sum(sip_503_total)",
+        180.0,
+    )
+
+
+def capacity_object(body: dict) -> VoiceCapacity:
+    return VoiceCapacity.model_validate(body)

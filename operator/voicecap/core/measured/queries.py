@@ -118,6 +118,17 @@ def refused_rate(rejected: str = "") -> str:
     return f"sum by ({BY_VERTICAL}) (rate({REJECTED}[{RATE_WINDOW}]))"
 
 
+def refused_load(rejected: str = "", declared_call_seconds: float | None = None) -> str:
+    """The concurrency the refused calls would have held (batched by vertical): refused a second
+    x the mean call duration measured over the last hour, else declared (sessions.callDuration);
+    no series where nothing counts refusals."""
+    refused = refused_rate(rejected)
+    holding = f"({refused} * on ({BY_VERTICAL}) ({mean_call_seconds(timedelta(hours=1))}))"
+    if declared_call_seconds is not None:
+        holding = f"({holding} or on ({BY_VERTICAL}) ({refused} * {declared_call_seconds!r}))"
+    return holding
+
+
 def offered(
     sessions: str, *, batched: bool, declared_call_seconds: float | None, rejected: str = ""
 ) -> str:
@@ -129,10 +140,7 @@ def offered(
     served = f"({sessions})"
     if not batched:
         return served  # an override's one series has no vertical to match refusals against
-    refused = refused_rate(rejected)
-    holding = f"({refused} * on ({BY_VERTICAL}) ({mean_call_seconds(timedelta(hours=1))}))"
-    if declared_call_seconds is not None:
-        holding = f"({holding} or on ({BY_VERTICAL}) ({refused} * {declared_call_seconds!r}))"
+    holding = refused_load(rejected, declared_call_seconds)
     return f"({served} + on ({BY_VERTICAL}) ({holding} or on ({BY_VERTICAL}) ({served} * 0)))"
 
 

@@ -52,20 +52,31 @@ def session_replicas(given: Given, judged: JudgedSessions, pressure: Pressure) -
         return Asked(None)
     sessions = given.capacity.spec.sessions
     per_pod, blocking, target = (
-        sessions.per_pod,
+        given.per_pod.value,
         sessions.blocking_target,
         sessions.target_utilization,
     )
     held = given.memory.session_replicas
-    replicas = sizing.tolerant_session_replicas(active, held, per_pod, target, blocking=blocking)
     counts = given.observation.hpa_scaling is not True or blocking is not None
     if blocking is not None:
-        slots = sizing.slots_for_blocking(active, blocking)
+        # Erlang B sizes the calls offered: those served and those refused now.
+        refused = given.observation.refused_load
+        offered = active + refused if refused is not None and refused > 0 else active
+        replicas = sizing.tolerant_session_replicas(
+            offered, held, per_pod, target, blocking=blocking
+        )
+        slots = sizing.slots_for_blocking(offered, blocking)
+        calls = (
+            f"{num(offered)} calls offered ({num(active)} served + {num(offered - active)} refused)"
+            if offered > active
+            else f"{num(active)} calls"
+        )
         why = (
-            f"Erlang B: {slots} slots carry {num(active)} calls at {num(blocking)} blocking "
+            f"Erlang B: {slots} slots carry {calls} at {num(blocking)} blocking "
             f"= {replicas} pods of {per_pod}"
         )
         return Asked(replicas, why, counts)
+    replicas = sizing.tolerant_session_replicas(active, held, per_pod, target, blocking=blocking)
     planned = sizing.planned_per_pod(per_pod, target)
     why = (
         f"ceil({num(active)} / {num(planned)} planned per pod) = {replicas}"

@@ -50,6 +50,9 @@ class Observation:
     latency: float | None = None
     # With spec.model: the provider's rate-limit refusals (429) over the last 5 minutes.
     rate_limited: float | None = None
+    # With a blocking target: the calls the refused ones would have held now (refused a second x
+    # the mean call duration; None: nothing counts refusals). Erlang B sizes the calls offered.
+    refused_load: float | None = None
     calibration: Calibration = field(default_factory=Calibration)  # measured, in the background
 
 

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from support.objects import capacity
+from voicecap.core.measured.calibration import Calibration
+from voicecap.core.measured.knee import PerPodEstimate
 from voicecap.core.planner import floor_rules
 from voicecap.core.planner.floor_rules import (
     FLOOR_RULES,
@@ -30,7 +32,8 @@ MONDAY_0855 = datetime(2026, 11, 23, 13, 55, tzinfo=UTC)  # New York 08:55: the 
 
 
 def given(*, at: datetime = QUIET, memory: Memory | None = None, **spec_or_seen: object) -> Given:
-    seen = {k: spec_or_seen.pop(k) for k in ("hpa_scaling", "ready_replicas") if k in spec_or_seen}
+    names = ("hpa_scaling", "ready_replicas", "refused_load", "calibration")
+    seen = {k: spec_or_seen.pop(k) for k in names if k in spec_or_seen}
     return Given(capacity(**spec_or_seen), Observation(**seen), memory or Memory(), at)  # type: ignore[arg-type]
 
 
@@ -101,6 +104,28 @@ def test_live_calls_bind_only_while_the_hpa_cannot_follow_them(
     asked = session_replicas(given(hpa_scaling=hpa_scaling, **spec), judged(300), pressure())
     assert asked.counts is binds
     assert asked.value == (3 if blocking is None else 2)
+
+
+def test_a_blocking_target_sizes_the_calls_offered_not_only_those_served() -> None:
+    spec = {"sessions": {"perPod": 200, "targetUtilization": 0.7, "blockingTarget": 0.01}}
+    served = session_replicas(given(**spec), judged(330), pressure())
+    offered = session_replicas(given(refused_load=60.0, **spec), judged(330), pressure())
+    # Erlang B at 1 %: 330 calls need 354 slots (2 pods of 200), 390 need 415 (3 pods)
+    assert (served.value, offered.value) == (2, 3)
+    assert "390 calls offered (330 served + 60 refused)" in (offered.reason or "")
+    assert "Erlang B" in (served.reason or "") and "offered" not in (served.reason or "")
+
+
+def test_measured_per_pod_capacity_sizes_live_calls() -> None:
+    measured = Calibration(
+        per_pod=PerPodEstimate(120.0, "Observed", 400, 20.0, 190.0, "latency reaches 800ms")
+    )
+    spec = {"sessions": {"perPod": 200, "targetUtilization": 0.7, "perPodFrom": "Measured"}}
+    asked = session_replicas(
+        given(calibration=measured, latency={"target": "800ms"}, **spec), judged(300), pressure()
+    )
+    assert asked.value == 4  # ceil(300 / (120 x 0.7)); declared 200 would be 3
+    assert "84 planned per pod" in (asked.reason or "")
 
 
 def test_live_calls_unknown_ask_nothing() -> None:
