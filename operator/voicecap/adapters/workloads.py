@@ -19,20 +19,30 @@ class TargetState:
 
 
 def pod_requests(body: Mapping[str, Any]) -> PodRequests:
-    """spec.template's containers' requests, summed (an unreadable quantity counts as none)."""
+    """spec.template's containers' requests, summed (an unreadable quantity counts as none).
+    An extended resource (a name with a domain, e.g. nvidia.com/gpu) may be given as a limit
+    alone: Kubernetes then requests the limit, so the limit counts."""
     spec = ((body.get("spec") or {}).get("template") or {}).get("spec") or {}
     totals: dict[str, Decimal] = {}
     for container in spec.get("containers") or []:
-        requests = ((container or {}).get("resources") or {}).get("requests") or {}
-        for name in ("cpu", "memory"):
-            if name not in requests:
+        resources = (container or {}).get("resources") or {}
+        requested = {
+            **{k: v for k, v in (resources.get("limits") or {}).items() if "/" in str(k)},
+            **(resources.get("requests") or {}),
+        }
+        for name, quantity in requested.items():
+            if name not in ("cpu", "memory") and "/" not in str(name):
                 continue
             try:
-                value = parse_quantity(requests[name])
+                value = parse_quantity(quantity)
             except ValueError:
                 continue
             totals[name] = totals.get(name, Decimal(0)) + value
-    return PodRequests(cpu=totals.get("cpu"), memory=totals.get("memory"))
+    return PodRequests(
+        cpu=totals.get("cpu"),
+        memory=totals.get("memory"),
+        extended={name: value for name, value in totals.items() if "/" in name},
+    )
 
 
 def target_state(body: Mapping[str, Any]) -> TargetState:

@@ -69,6 +69,14 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
             "memoryPerPod": _gibibytes(plan.sizing.memory_per_pod),
             "cpuAtFloor": _cores(plan.sizing.cpu_at_floor),
             "memoryAtFloor": _gibibytes(plan.sizing.memory_at_floor),
+            "extended": {
+                name: {
+                    "perPod": units,
+                    "atFloor": plan.sizing.extended_at_floor[name],
+                    "atCeiling": plan.sizing.extended_at_ceiling[name],
+                }
+                for name, units in plan.sizing.extended_per_pod.items()
+            },
         },
         "reasons": dict(plan.reasons),
     }
@@ -102,6 +110,14 @@ def plans_table(plans: Sequence[Plan]) -> str:
             table += (
                 f"\nexcluded: {plan.namespace}/{plan.name} {peak} does not open on "
                 + ", ".join(day.isoformat() for day in days)
+            )
+    for plan in plans:
+        sized = plan.sizing
+        for name, units in sized.extended_per_pod.items():
+            table += (
+                f"\n{name}: {plan.namespace}/{plan.name} {units} a pod, "
+                f"{sized.extended_at_floor[name]} at the floor, "
+                f"{sized.extended_at_ceiling[name]} at the ceiling"
             )
     for warning in (text for plan in plans for text in plan_warnings(plan)):
         table += f"\nwarning: {warning}"

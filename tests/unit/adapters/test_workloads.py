@@ -29,6 +29,18 @@ def test_nothing_requested_and_unreadable_quantities_count_as_none() -> None:
     assert pod_requests({}) == PodRequests()
 
 
+def test_extended_resources_count_a_limit_given_alone() -> None:
+    containers = [
+        {"resources": {"limits": {"nvidia.com/gpu": 1, "cpu": "4"}}},  # cpu limit: not a request
+        {"resources": {"requests": {"nvidia.com/gpu": "2", "example.com/gpu-memory": "24"}}},
+        {"resources": {"requests": {"hugepages-2Mi": "1Gi"}}},  # not per call: ignored
+    ]
+    body = {"spec": {"template": {"spec": {"containers": containers}}}}
+    assert pod_requests(body) == PodRequests(
+        extended={"nvidia.com/gpu": Decimal(3), "example.com/gpu-memory": Decimal(24)}
+    )
+
+
 def test_ready_pods_default_to_zero_before_the_controller_reports() -> None:
     assert target_state(deployment(ready=None)).ready == 0
     assert target_state(deployment(ready=5)).ready == 5

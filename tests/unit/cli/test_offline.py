@@ -218,3 +218,29 @@ def test_plan_reads_calendars_and_targets_from_the_files_given(
         "warning: voice/healthcare: calendar: spec.peaks[0].calendarRef.name: ConfigMap "
         "voice/us-holidays not found" in out
     )
+
+
+def test_plan_says_the_gpus_at_the_planned_pods_and_pods_short_of_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = capacity_body(sessionCost={"extended": {"nvidia.com/gpu": "0.01"}})
+    gpu = {"limits": {"nvidia.com/gpu": 1}}
+    target = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "healthcare-agent", "namespace": "voice"},
+        "spec": {"template": {"spec": {"containers": [{"name": "a", "resources": gpu}]}}},
+    }
+    path = write_manifests(tmp_path, "all.yaml", body, target)
+    at = ("--at", MONDAY_0855_NEW_YORK, "--sessions", "healthcare=40")
+    code, out, err = run(capsys, "plan", str(path), *at, "-o", "json")
+    assert code == 0, err
+    (plan,) = json.loads(out)
+    floor, ceiling = plan["floor"], plan["ceiling"]
+    assert plan["sizing"]["extended"] == {
+        "nvidia.com/gpu": {"perPod": 2, "atFloor": 2 * floor, "atCeiling": 2 * ceiling}
+    }
+    assert plan["podFit"]["reason"] == "RequestsBelowCalls"
+    code, out, _ = run(capsys, "plan", str(path), *at)
+    assert f"nvidia.com/gpu: voice/healthcare 2 a pod, {2 * floor} at the floor" in out
+    assert "pods too small: nvidia.com/gpu requests 1, 200 calls need 2" in out

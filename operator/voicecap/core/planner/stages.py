@@ -152,7 +152,7 @@ def report(
     ready = observation.ready_replicas
     active, last_known = judged.active, judged.last_known
     history = observation.history
-    sized = usage.resources_at(capacity, floor, per_pod)
+    sized = usage.resources_at(capacity, floor, per_pod, bounds.ceiling.value[0])
     tpm = bounds.tpm.value
     forecasts = given.forecasts
     tokens = given.tokens_per_session_minute
@@ -166,7 +166,7 @@ def report(
             tpm, tokens.value if tokens else None, bounds.fixed
         ),
         sizing=sized,
-        pod_fit=pod_fit(sized.cpu_per_pod, sized.memory_per_pod, observation.pod_requests, per_pod),
+        pod_fit=pod_fit(sized, observation.pod_requests, per_pod),
         forecasts=tuple(  # one entry per peak, Pending until its first refresh
             forecasts.get(peak.name) or PeakForecast(peak.name, quantile=spec.forecast.quantile)
             for peak in spec.peaks

@@ -43,7 +43,7 @@ def test_utilization_of_the_ready_pods_or_of_the_floor(
 
 
 def test_session_cost_times_per_pod_and_the_floor() -> None:
-    sized = resources_at(capacity(sessionCost={"cpu": "50m", "memory": "120Mi"}), 3, 200)
+    sized = resources_at(capacity(sessionCost={"cpu": "50m", "memory": "120Mi"}), 3, 200, 10)
     assert sized.cpu_per_pod == Decimal(10)  # 50m x 200 calls
     assert sized.memory_per_pod == Decimal(120 * 2**20 * 200)
     assert sized.cpu_at_floor == Decimal(30)
@@ -51,4 +51,12 @@ def test_session_cost_times_per_pod_and_the_floor() -> None:
 
 
 def test_no_session_cost_no_sizing() -> None:
-    assert resources_at(capacity(), 3, 200) == Sizing()
+    assert resources_at(capacity(), 3, 200, 10) == Sizing()
+
+
+def test_gpus_are_whole_units_per_pod_at_the_floor_and_the_ceiling() -> None:
+    cost = {"extended": {"nvidia.com/gpu": "0.05", "example.com/gpu-memory": "0.4"}}
+    sized = resources_at(capacity(sessionCost=cost), 3, 30, 10)
+    assert sized.extended_per_pod == {"example.com/gpu-memory": 12, "nvidia.com/gpu": 2}
+    assert sized.extended_at_floor == {"example.com/gpu-memory": 36, "nvidia.com/gpu": 6}
+    assert sized.extended_at_ceiling == {"example.com/gpu-memory": 120, "nvidia.com/gpu": 20}
