@@ -105,9 +105,15 @@ class TPMStatus(Model):
 
     requested: int | None = Field(None, description="spec.model.reservedTPM.")
     granted: int | None = Field(None, description="What the TokenBudget grants this vertical.")
-    projected: int | None = Field(None, description="active sessions x tokensPerSessionMinute.")
+    projected: int | None = Field(
+        None,
+        description="Active sessions x the tokens a call-minute uses: as measured "
+        "(status.calibration.tokensPerSessionMinute) where it is, else as counted.",
+    )
     ceiling_sessions: int | None = Field(
-        None, description="floor(granted / tokensPerSessionMinute)."
+        None,
+        description="floor(granted / tokensPerSessionMinute), at the value counted "
+        "(model.tokensFrom).",
     )
 
 
@@ -392,7 +398,8 @@ class TokenBudgetStatus(Model):
     projected: int | None = Field(
         None,
         description="Tokens per minute the verticals' live calls use now: the sum over the "
-        "reserving VoiceCapacities of calls x tokensPerSessionMinute (absent: none known).",
+        "reserving VoiceCapacities of calls x the tokens a call-minute uses, measured where it "
+        "is (absent: none known).",
     )
     projected_share: float | None = Field(
         None, description="projected / tokensPerMinute: the share of the provider's real cap."

@@ -42,14 +42,20 @@ def token_plan(
     *,
     per_pod: int,
     tokens: Counted | None,
+    measured_tokens: float | None = None,
 ) -> Reasoned[TokenPlan]:
-    """The grant's calls and pods at `per_pod`, and the TPM the last known calls use, at
-    `tokens` per call-minute (declared or measured: records.Given)."""
+    """The grant's calls and pods at `per_pod` and `tokens` per call-minute (declared or
+    measured: records.Given), and the TPM the last known calls use: at the measured tokens per
+    call-minute where there are any (the provider counts what calls use, whatever a spec says),
+    else at `tokens`."""
     model = capacity.spec.model
     if model is None or tokens is None:
         return Reasoned(TokenPlan())
     per_minute = tokens.value
-    projected = math.ceil(sizing.exact(last_known) * per_minute) if last_known is not None else None
+    use = measured_tokens if measured_tokens is not None else per_minute
+    projected = (
+        math.ceil(sizing.exact(last_known) * sizing.exact(use)) if last_known is not None else None
+    )
     if granted is None:
         return Reasoned(
             TokenPlan(requested=model.reserved_tpm, projected=projected),

@@ -62,12 +62,14 @@ def bounds(given: Given, *, judged: JudgedSessions) -> Bounds:
     """The ceiling: replicas.max, the TPM grant and admission.maxSessions, never below min."""
     spec = given.capacity.spec
     per_pod = given.per_pod.value
+    estimate = given.observation.calibration.tokens
     tpm = ceilings.token_plan(
         given.capacity,
         given.observation.granted_tpm,
         judged.last_known,
         per_pod=per_pod,
         tokens=given.tokens_per_session_minute,
+        measured_tokens=estimate.measured if estimate is not None else None,
     )
     fixed = spec.admission.max_sessions
     fixed_pods = pods_for_sessions(fixed, per_pod) if fixed is not None else None

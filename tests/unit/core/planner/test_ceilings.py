@@ -31,6 +31,14 @@ def test_measured_tokens_shrink_what_a_grant_carries() -> None:
     )
 
 
+def test_projected_use_is_what_calls_really_use_even_while_planning_with_the_declared() -> None:
+    plan = token_plan(
+        capacity(), 3_000_000, 300, per_pod=200, tokens=DECLARED, measured_tokens=8_999.5
+    )
+    assert plan.value.ceiling_sessions == 500  # the grant at the declared 6000, as told
+    assert plan.value.projected == 2_699_850  # 300 calls x the 8999.5 they use
+
+
 def test_a_grant_is_calls_and_pods_at_the_declared_tokens_per_call_minute() -> None:
     plan = token_plan(
         capacity(), 3_000_000, 300, per_pod=200, tokens=DECLARED
