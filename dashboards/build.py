@@ -197,7 +197,7 @@ def build() -> Dashboard:
                     f"{NEAR_CAP} * max(voicecap_budget_tokens_per_minute{{{BUDGET}}})",
                     f"{NEAR_CAP:.0%} of the cap (TokenBudgetNearCap)",
                 ),
-                description="Every vertical's live calls x tokensPerSessionMinute, summed "
+                description="Every vertical's live calls x the tokens a call-minute uses, summed "
                 "(status.projected), against the grants, the reservations and the provider's "
                 f"real cap. At {NEAR_CAP:.0%} of the cap for 5m: TokenBudgetNearCap.",
             ).repeat("budget")

@@ -34,7 +34,7 @@ class BudgetGauges:
         self.budget_projected = Gauge(
             "voicecap_budget_projected_tpm",
             "Tokens per minute a TokenBudget's verticals' live calls use now "
-            "(calls x tokensPerSessionMinute, summed).",
+            "(calls x the tokens a call-minute uses, measured where it is, summed).",
             ("budget",),
             registry=r,
         )

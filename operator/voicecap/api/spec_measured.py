@@ -8,7 +8,7 @@ from datetime import timedelta
 from pydantic import ConfigDict, Field, field_validator
 
 from voicecap.api.base import SpecModel, cel, duration_field
-from voicecap.api.types import FineDuration, PromQL, parse_fine_duration
+from voicecap.api.types import Duration, FineDuration, PromQL, parse_fine_duration
 
 DEFAULT_LATENCY_METRIC = "voice_ttfb_seconds"
 
@@ -43,7 +43,7 @@ class Latency(SpecModel):
         description="A pod is full when its latency quantile reaches this (e.g. 800ms).",
         json_schema_extra={"default": "800ms"},
     )
-    for_: timedelta = duration_field(
+    for_: Duration = duration_field(
         "2m",
         "The vertical's latency quantile must stay above target this long before the live "
         "guard acts (holds admission, raises the floor).",

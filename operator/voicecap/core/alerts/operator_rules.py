@@ -34,7 +34,7 @@ def operator_rule_file() -> dict[str, Any]:
                             f"calls use at least {NEAR_CAP:.0%} of the provider's "
                             "tokens-per-minute cap",
                             "description": "The sum over the budget's verticals of live calls x "
-                            "tokensPerSessionMinute (status.projected) has been at or above "
+                            "the tokens a call-minute uses (status.projected) has been at or above "
                             f"{NEAR_CAP:.0%} of spec.tokensPerMinute for {NEAR_CAP_FOR}: the "
                             "provider starts rate-limiting (HTTP 429) the next calls of every "
                             "vertical at once.",

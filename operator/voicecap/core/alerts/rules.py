@@ -12,10 +12,14 @@ recordings):
     VoiceCapacityNearCeiling       calls / ceiling calls >= ceilingWarning  for headroom.for
     VoiceCapacityAtCeiling         wanted replicas > ceiling         for headroom.for
     VoiceCapacityTPMNearLimit      projected TPM >= 90 % of granted  for headroom.for (spec.model)
+    VoiceCapacityModelRateLimited  any provider refusal (429) in 5m, at once: an incident
+                                   (spec.model)
     VoiceCapacitySessionsAbsent    no session recording               for metricsOutage.maxStaleness
     VoiceCapacityBurstAboveFactor  a peak's last window: actual / forecast > its factor
                                    for headroom.for (peaks)
     VoiceCapacityOverAdmission     active sessions > the admission limit   for 2m
+    VoiceCapacityLatencyAboveTarget  the latency quantile > latency.target  for latency.for
+                                   (spec.latency)
 
 Every rule carries `namespace` and `vertical`; alerts also `severity` and headroom.ruleLabels.
 A Warning alert keeps firing while Critical fires too (as kube-prometheus does); route or inhibit
@@ -27,8 +31,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from voicecap.api.models import VoiceCapacity
-from voicecap.api.types import format_duration
+from voicecap.api.models import Latency, ModelTokens, VoiceCapacity
+from voicecap.api.types import format_duration, format_fine_duration
+from voicecap.core.measured import queries
 
 SESSIONS = "namespace_vertical:voice_active_sessions:sum"
 CAPACITY = "namespace_vertical:voicecap_capacity_sessions:max"
@@ -41,8 +46,10 @@ ALERTS = (
     "VoiceCapacityNearCeiling",
     "VoiceCapacityAtCeiling",
     "VoiceCapacityTPMNearLimit",
+    "VoiceCapacityModelRateLimited",
     "VoiceCapacitySessionsAbsent",
     "VoiceCapacityOverAdmission",
+    "VoiceCapacityLatencyAboveTarget",
     "VoiceCapacityBurstAboveFactor",
 )
 OVER_ADMISSION_FOR = "2m"  # calls past the limit hit 429s or full pods: short, but not one scrape
@@ -157,7 +164,8 @@ def rule_group(capacity: VoiceCapacity) -> dict[str, Any]:
                 severity="warning",
                 summary=f"{name}: projected model TPM is near the granted TPM",
                 description=(
-                    f"Active calls x {spec.model.tokens_per_session_minute} tokens per call-minute "
+                    "Active calls x the tokens a call-minute uses (measured where "
+                    "model.usageQuery answers, else model.tokensPerSessionMinute) "
                     f"have stayed at or above {TPM_NEAR_LIMIT:.0%} of the TPM granted by "
                     f"TokenBudget {spec.model.budget_ref} for {sustain}; at 100 % the model "
                     "provider starts rejecting requests."
@@ -169,6 +177,7 @@ def rule_group(capacity: VoiceCapacity) -> dict[str, Any]:
                 ),
             )
         )
+        rules.append(_rate_limited_alert(capacity, spec.model, where, show))
     staleness = format_duration(spec.metrics_outage.max_staleness)
     rules.append(
         _alert(
@@ -209,9 +218,81 @@ def rule_group(capacity: VoiceCapacity) -> dict[str, Any]:
             ),
         )
     )
+    if spec.latency is not None:
+        rules.append(_latency_alert(capacity, spec.latency, where, show))
     if spec.peaks:
         rules.append(_burst_alert(capacity, where, sustain, show))
     return {"name": group_name(capacity), "rules": rules}
+
+
+def _rate_limited_alert(
+    capacity: VoiceCapacity, model: ModelTokens, where: str, show: str
+) -> dict[str, Any]:
+    """Any 429 from the model provider: each one is a call failing mid-way, so it fires at once
+    (the seeds: treat any rate-limit hit as an incident) and clears 5 minutes after the last."""
+    name = f"{capacity.namespace}/{capacity.metadata.name}"
+    counter = (
+        f"sum(increase(({model.rate_limited_query})[{queries.RATE_WINDOW}:1m]))"
+        if model.rate_limited_query
+        else f"sum(increase({queries.RATE_LIMITED}{where}[{queries.RATE_WINDOW}]))"
+    )
+    return _alert(
+        capacity,
+        "VoiceCapacityModelRateLimited",
+        expr=f"{counter} > 0",
+        sustain="0s",
+        severity="critical",
+        summary=f"{name}: the model provider refused {{{{ $value }}}} requests in 5 minutes",
+        description=(
+            "The model provider answered 429 (rate limited): calls of vertical "
+            f"{capacity.vertical} fail mid-way. The TPM the calls use is above what the "
+            "provider gives, or tokens per call-minute are above what the spec declares. "
+            "Condition ModelRateLimited holds the numbers."
+        ),
+        action=(
+            f"`{show}`: compare status.calibration.tokensPerSessionMinute (measured) with "
+            "model.tokensPerSessionMinute (set model.tokensFrom: Measured), and the "
+            f"TokenBudget {model.budget_ref}'s tokensPerMinute with the provider's real cap."
+        ),
+    )
+
+
+def _latency_alert(
+    capacity: VoiceCapacity, latency: Latency, where: str, show: str
+) -> dict[str, Any]:
+    """The vertical's latency quantile above its target for latency.for: callers hear silence
+    and hang up. The operator's guard raises the floor and holds admission meanwhile."""
+    name = f"{capacity.namespace}/{capacity.metadata.name}"
+    quantile = (
+        f"quantile(0.5, ({latency.query}))"
+        if latency.query
+        else (
+            f"histogram_quantile({latency.quantile!r}, sum by (le) "
+            f"(rate({queries.TTFB}_bucket{where}[{queries.RATE_WINDOW}])))"
+        )
+    )
+    target = latency.target.total_seconds()
+    sustain = format_duration(latency.for_)
+    return _alert(
+        capacity,
+        "VoiceCapacityLatencyAboveTarget",
+        expr=f"{quantile} > {_number(target)}",
+        sustain=sustain,
+        severity="critical",
+        summary=f"{name}: time to first audio is {{{{ $value | humanizeDuration }}}}, above "
+        f"its {format_fine_duration(latency.target)} target",
+        description=(
+            f"The p{latency.quantile * 100:g} time to first audio of vertical "
+            f"{capacity.vertical} has stayed above {format_fine_duration(latency.target)} for {sustain}: "
+            "the pods are past their real capacity and callers hang up. The operator raises "
+            "the floor and admits new calls only as calls end (condition LatencyAboveTarget)."
+        ),
+        action=(
+            f"`{show}`: status.calibration.perPod says the calls a pod carries at the target; "
+            "lower sessions.perPod or set sessions.perPodFrom: Measured; check the model "
+            "provider's latency and the pods' CPU."
+        ),
+    )
 
 
 def _burst_alert(capacity: VoiceCapacity, where: str, sustain: str, show: str) -> dict[str, Any]:

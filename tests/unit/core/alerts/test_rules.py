@@ -112,7 +112,9 @@ def test_voicecap_rules_pipes_into_promtool_check_rules(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     vcaps = manifests.load(EXAMPLES).capacities
-    expected = sum(9 + bool(c.spec.model) + bool(c.spec.peaks) for c in vcaps)
+    expected = sum(
+        9 + 2 * bool(c.spec.model) + bool(c.spec.latency) + bool(c.spec.peaks) for c in vcaps
+    )
     assert f"SUCCESS: {expected} rules found" in result.stdout
 
 
@@ -137,8 +139,10 @@ def test_one_group_per_object_with_the_contract_names_and_labels() -> None:
         "VoiceCapacityNearCeiling": "10m",
         "VoiceCapacityAtCeiling": "10m",
         "VoiceCapacityTPMNearLimit": "10m",
+        "VoiceCapacityModelRateLimited": "0s",
         "VoiceCapacitySessionsAbsent": "5m",
         "VoiceCapacityOverAdmission": "2m",
+        "VoiceCapacityLatencyAboveTarget": "2m",
         "VoiceCapacityBurstAboveFactor": "10m",
     }
 
@@ -162,6 +166,27 @@ def test_thresholds_and_the_session_query_follow_the_spec() -> None:
     burst = by_name["VoiceCapacityBurstAboveFactor"]["expr"]
     assert 'peak="monday-morning"' in burst and burst.endswith("> 1.5")
     assert "VoiceCapacityTPMNearLimit" not in by_name, "no spec.model, no TPM alert"
+    assert "VoiceCapacityModelRateLimited" not in by_name
+    assert "VoiceCapacityLatencyAboveTarget" not in by_name, "no spec.latency, no latency alert"
+
+
+def test_custom_latency_and_429_queries_are_the_alerts_expressions() -> None:
+    custom = capacity(
+        latency={"query": "agent_ttfa_p95_seconds", "target": "1200ms", "for": "3m"},
+        model={
+            "budgetRef": "openai-realtime",
+            "tokensPerSessionMinute": 6000,
+            "reservedTPM": 600_000,
+            "rateLimitedQuery": "sum(openai_http_429_total)",
+        },
+    )
+    by_name = {r.get("record") or r["alert"]: r for r in rules.rule_group(custom)["rules"]}
+    latency = by_name["VoiceCapacityLatencyAboveTarget"]
+    assert latency["expr"] == "quantile(0.5, (agent_ttfa_p95_seconds)) > 1.2"
+    assert latency["for"] == "3m"
+    assert "above its 1s200ms target" in latency["annotations"]["summary"]
+    limited = by_name["VoiceCapacityModelRateLimited"]["expr"]
+    assert limited == "sum(increase((sum(openai_http_429_total))[5m:1m])) > 0"
 
 
 def test_rule_objects_carry_rule_labels_for_a_rule_selector_and_an_owner() -> None:
