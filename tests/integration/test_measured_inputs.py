@@ -17,8 +17,11 @@ import yaml
 
 from support.measured_history import MeasuredVertical, write_openmetrics
 from support.objects import capacity_body
-from support.servers import Prometheus
+from support.servers import Prometheus, SessionExporter, wait_until
 from voicecap.adapters.calibration import PrometheusCalibration
+from voicecap.adapters.prometheus import PrometheusSessions, SessionSource
+from voicecap.core.measured import queries
+from voicecap.core.planner.observation import Observation
 
 pytestmark = pytest.mark.integration
 
@@ -76,3 +79,48 @@ def test_calibrate_measures_per_pod_capacity_and_tokens(
     assert tokens["measured"] == pytest.approx(9000, rel=0.05)
     assert tokens["reason"] == "Understated"
     assert "set sessions.perPod to 1" in rows["healthcare"]["suggestion"]
+
+
+def test_the_live_series_of_the_session_exporter_read_back_through_a_real_prometheus(
+    tmp_path: Path,
+) -> None:
+    """What the operator asks each cycle, of what the tests' session exporter serves: the
+    vertical's latency quantile, the provider's 429s, the load refused calls would have held."""
+    exporter = SessionExporter()
+    server = Prometheus(tmp_path, [f"127.0.0.1:{exporter.port}"])
+    try:
+        for pod in ("a", "b"):
+            exporter.set("voice", "care", pod, 50)
+            exporter.set_latency("voice", "care", pod, 0.45)
+        exporter.add("voice_call_duration_seconds_count", "voice", "care", 0)
+        exporter.add("voice_call_duration_seconds_sum", "voice", "care", 0)
+        exporter.add("voice_calls_rejected_total", "voice", "care", 0)
+        exporter.add("voice_model_rate_limited_total", "voice", "care", 0)
+        client = PrometheusSessions(server.url)
+        wait_until(  # the counters scraped at zero first, so that the additions are increases
+            lambda: client._query(f"count_over_time({queries.RATE_LIMITED}[1m]) >= 2"),
+            timeout=30,
+            what="two scrapes of the counters at zero",
+        )
+        exporter.add("voice_model_rate_limited_total", "voice", "care", 4)
+        exporter.add("voice_calls_rejected_total", "voice", "care", 30)
+        exporter.add("voice_call_duration_seconds_count", "voice", "care", 10)
+        exporter.add("voice_call_duration_seconds_sum", "voice", "care", 1800)
+        source = SessionSource(
+            "voice/care", "voice", "care", latency_quantile=0.95, rate_limited=True, refused=True
+        )
+
+        def observed() -> Observation | None:
+            seen = client.observe([source])[source.key]
+            ready = seen.latency is not None and seen.rate_limited and seen.refused_load
+            return seen if ready else None
+
+        seen = wait_until(observed, timeout=30, what="the exporter's series scraped and read")
+        client.close()
+    finally:
+        server.stop()
+        exporter.stop()
+    assert seen.sessions == 100
+    assert seen.latency is not None and 0.4 < seen.latency <= 0.5  # inside the 400-500ms bucket
+    assert seen.rate_limited is not None and seen.rate_limited > 0
+    assert seen.refused_load is not None and seen.refused_load > 0  # refused x 180s a call

@@ -164,3 +164,18 @@ class Sessions:
         request = urllib.request.Request(f"{self.url}/sessions", method="DELETE")
         with urllib.request.urlopen(request, timeout=10):
             pass
+
+    def set_latency(self, namespace: str, vertical: str, pod: str, seconds: float) -> None:
+        """From now on the pod answers in `seconds` (voice_ttfb_seconds)."""
+        self._send("PUT", f"latency/{namespace}/{vertical}/{pod}", seconds)
+
+    def add(self, metric: str, namespace: str, vertical: str, amount: float) -> None:
+        """Count `amount` more on a vertical's counter (e.g. voice_model_rate_limited_total)."""
+        self._send("POST", f"counters/{metric}/{namespace}/{vertical}", amount)
+
+    def _send(self, method: str, path: str, value: float) -> None:
+        request = urllib.request.Request(
+            f"{self.url}/{path}", data=str(value).encode(), method=method
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 204

@@ -40,6 +40,9 @@ class Vertical:
     limit: float | None = None  # calls past it were refused
     counts_refusals: bool = False  # the refused calls and call durations are exported
     call_seconds: float = 240.0
+    # No samples after it: a Prometheus that scrapes on after the backfill refuses samples older
+    # than its newest block, so history for a live server ends in the past.
+    end: datetime | None = None
 
     def window(self, k: int) -> tuple[datetime, datetime]:
         """[start, end) of week k's window as UTC instants (fold=0, like the operator)."""
@@ -80,6 +83,7 @@ class Vertical:
             (moment, value)
             for moment, value in points.items()
             if not any(gap_start <= moment < gap_end for gap_start, gap_end in gaps)
+            and (self.end is None or moment <= self.end)
         )
 
     def _gap(self, k: int) -> tuple[datetime, datetime]:

@@ -134,7 +134,7 @@ class Prometheus(_ReadyServer):
         port: int | None = None,  # reuse a port to restart "the same" Prometheus
         rule_files: list[Path] | None = None,
         alertmanager: str | None = None,  # host:port
-        history: Path | None = None,  # an OpenMetrics file backfilled (promtool) before start
+        history: Path | list[Path] | None = None,  # OpenMetrics backfilled (promtool) first
         web_config: Path | None = None,  # --web.config.file: TLS and basic auth on its API
     ) -> None:
         binary = shutil.which("prometheus")
@@ -157,8 +157,8 @@ class Prometheus(_ReadyServer):
                 f"    - static_configs: [{{targets: ['{alertmanager}']}}]\n"
             )
         config.write_text(text)
-        if history is not None:
-            backfill(history, workdir / "data")
+        for item in [history] if isinstance(history, Path) else history or []:
+            backfill(item, workdir / "data")
         self._launch(
             [
                 binary,

@@ -1,4 +1,8 @@
-"""voice_active_sessions{namespace, vertical, pod}, served the way voice pods would serve it.
+"""The series a voice stack exports, served the way voice pods would serve them (docs/api.md
+"Metrics the operator reads"): voice_active_sessions{namespace, vertical, pod}; per pod a time to
+first audio histogram, voice_ttfb_seconds, observed at the latency a test sets (one answer a
+second); per vertical the counters voice_calls_rejected_total, voice_model_tokens_total,
+voice_model_rate_limited_total and voice_call_duration_seconds_{sum,count}.
 
 Stdlib only, so the same file runs in-process for tests, as a process for the local stack, and in
 a python:3.11-slim pod on a kind cluster (`make e2e-kind` mounts it from a ConfigMap):
@@ -7,6 +11,8 @@ a python:3.11-slim pod on a kind cluster (`make e2e-kind` mounts it from a Confi
     curl -X PUT --data 120 localhost:9100/sessions/voice/healthcare/pod-a   # set one series
     curl -X DELETE localhost:9100/sessions/voice/healthcare                  # clear one vertical
     curl -X DELETE localhost:9100/sessions                                   # clear every series
+    curl -X PUT --data 0.45 localhost:9100/latency/voice/healthcare/pod-a   # answers take 450ms
+    curl -X POST --data 3 localhost:9100/counters/voice_model_rate_limited_total/voice/healthcare
 """
 
 from __future__ import annotations
@@ -15,7 +21,35 @@ import argparse
 import math
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+COUNTERS = (
+    "voice_calls_rejected_total",
+    "voice_model_tokens_total",
+    "voice_model_rate_limited_total",
+    "voice_call_duration_seconds_sum",
+    "voice_call_duration_seconds_count",
+)
+BUCKETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.5, 2.0, 3.0, 5.0, math.inf)
+
+
+class LatencyHistogram:
+    """One pod's time to first audio: one answer a second at the latency last set."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.counts = [0.0] * len(BUCKETS)
+        self.total = 0.0
+        self._since = time.monotonic()
+
+    def advance(self) -> None:
+        now = time.monotonic()
+        answers, self._since = now - self._since, now
+        for index, bound in enumerate(BUCKETS):
+            if self.seconds <= bound:
+                self.counts[index] += answers
+        self.total += answers * self.seconds
 
 
 def free_port() -> int:
@@ -29,6 +63,8 @@ class SessionExporter:
 
     def __init__(self, host: str = "127.0.0.1", port: int | None = None) -> None:
         self.sessions: dict[tuple[str, str, str], float] = {}
+        self.latency: dict[tuple[str, str, str], LatencyHistogram] = {}
+        self.counters: dict[tuple[str, str, str], float] = {}  # (metric, namespace, vertical)
         self._lock = threading.Lock()
         self.port = port or free_port()
         self.url = f"http://{host}:{self.port}"
@@ -58,9 +94,29 @@ class SessionExporter:
             ]
         return sum(values) if values else None
 
+    def set_latency(self, namespace: str, vertical: str, pod: str, seconds: float) -> None:
+        """From now on the pod answers in `seconds` (its histogram keeps what it counted)."""
+        with self._lock:
+            histogram = self.latency.get((namespace, vertical, pod))
+            if histogram is None:
+                self.latency[(namespace, vertical, pod)] = LatencyHistogram(seconds)
+            else:
+                histogram.advance()
+                histogram.seconds = seconds
+
+    def add(self, metric: str, namespace: str, vertical: str, amount: float) -> None:
+        """Count `amount` more on one of COUNTERS for the vertical."""
+        if metric not in COUNTERS:
+            raise KeyError(metric)
+        with self._lock:
+            key = (metric, namespace, vertical)
+            self.counters[key] = self.counters.get(key, 0.0) + amount
+
     def clear(self) -> None:
         with self._lock:
             self.sessions.clear()
+            self.latency.clear()
+            self.counters.clear()
 
     def render(self) -> str:
         lines = ["# TYPE voice_active_sessions gauge"]
@@ -70,6 +126,23 @@ class SessionExporter:
                 lines.append(
                     f'voice_active_sessions{{namespace="{namespace}",vertical="{vertical}",pod="{pod}"}} {text}'
                 )
+            if self.latency:
+                lines.append("# TYPE voice_ttfb_seconds histogram")
+            for (namespace, vertical, pod), histogram in sorted(self.latency.items()):
+                histogram.advance()
+                where = f'namespace="{namespace}",vertical="{vertical}",pod="{pod}"'
+                for bound, count in zip(BUCKETS, histogram.counts, strict=True):
+                    le = "+Inf" if math.isinf(bound) else repr(bound)
+                    lines.append(f'voice_ttfb_seconds_bucket{{{where},le="{le}"}} {count!r}')
+                lines.append(f"voice_ttfb_seconds_sum{{{where}}} {histogram.total!r}")
+                lines.append(f"voice_ttfb_seconds_count{{{where}}} {histogram.counts[-1]!r}")
+            for metric in COUNTERS:
+                series = sorted((k, v) for k, v in self.counters.items() if k[0] == metric)
+                if series and metric.endswith("_total"):
+                    lines.append(f"# TYPE {metric} counter")
+                for (_, namespace, vertical), value in series:
+                    where = f'namespace="{namespace}",vertical="{vertical}"'
+                    lines.append(f"{metric}{{{where}}} {value!r}")
         return "\n".join(lines) + "\n"
 
     def stop(self) -> None:
@@ -89,17 +162,36 @@ class SessionExporter:
 
             def do_PUT(self) -> None:
                 parts = self.path.strip("/").split("/")
+                value = self._number()
+                if value is None:
+                    return
+                if len(parts) != 4 or parts[0] not in {"sessions", "latency"}:
+                    self._answer(404, b"PUT /sessions|latency/NAMESPACE/VERTICAL/POD\n")
+                    return
+                if parts[0] == "latency":
+                    exporter.set_latency(parts[1], parts[2], parts[3], value)
+                else:
+                    exporter.set(parts[1], parts[2], parts[3], value)
+                self._answer(204, b"")
+
+            def do_POST(self) -> None:
+                parts = self.path.strip("/").split("/")
+                value = self._number()
+                if value is None:
+                    return
+                if len(parts) != 4 or parts[0] != "counters" or parts[1] not in COUNTERS:
+                    self._answer(404, b"POST /counters/METRIC/NAMESPACE/VERTICAL\n")
+                    return
+                exporter.add(parts[1], parts[2], parts[3], value)
+                self._answer(204, b"")
+
+            def _number(self) -> float | None:
                 length = int(self.headers.get("Content-Length") or 0)
                 try:
-                    value = float(self.rfile.read(length).decode())
+                    return float(self.rfile.read(length).decode())
                 except ValueError:
                     self._answer(400, b"the body must be a number\n")
-                    return
-                if len(parts) != 4 or parts[0] != "sessions":
-                    self._answer(404, b"PUT /sessions/NAMESPACE/VERTICAL/POD\n")
-                    return
-                exporter.set(parts[1], parts[2], parts[3], value)
-                self._answer(204, b"")
+                    return None
 
             def do_DELETE(self) -> None:
                 parts = self.path.strip("/").split("/")
@@ -131,7 +223,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=9100)
     args = parser.parse_args()
     exporter = SessionExporter(args.host, args.port)
-    print(f"serving voice_active_sessions on {exporter.url}/metrics", flush=True)  # noqa: T201
+    print(f"serving the voice series on {exporter.url}/metrics", flush=True)  # noqa: T201
     threading.Event().wait()
 
 

@@ -9,7 +9,7 @@ from typing import Literal
 
 from voicecap.api.models import Condition
 from voicecap.core.apply.outcome import Outcome
-from voicecap.core.measured.calibration import verdict
+from voicecap.core.measured.calibration import Counted, verdict
 from voicecap.core.numbers import num
 from voicecap.core.planner.plan import Plan
 
@@ -45,7 +45,8 @@ def per_pod_calibrated(plan: Plan, outcome: Outcome) -> Condition | None:
         type="PerPodCalibrated",
         status=_STATUS[found],
         reason=found,
-        message=f"perPod {declared} declared, {measured}: {estimate.why}",
+        message=f"perPod {declared} declared, {measured}: {estimate.why}"
+        + _what_to_do(found, plan.inputs.per_pod, "sessions.perPod", "sessions.perPodFrom"),
     )
 
 
@@ -67,8 +68,23 @@ def tokens_calibrated(plan: Plan, outcome: Outcome) -> Condition | None:
         type="TokensCalibrated",
         status=_STATUS[found],
         reason=found,
-        message=f"tokensPerSessionMinute {declared} declared: {estimate.why}",
+        message=f"tokensPerSessionMinute {declared} declared: {estimate.why}"
+        + _what_to_do(
+            found,
+            plan.inputs.tokens_per_session_minute,
+            "model.tokensPerSessionMinute",
+            "model.tokensFrom",
+        ),
     )
+
+
+def _what_to_do(found: str, counted: Counted | None, field: str, source: str) -> str:
+    """What the plan counts, and the spec change a wrong declaration asks for."""
+    if counted is not None and counted.source == "Measured":
+        return f"; planning with {counted.value} ({source}: Measured)"
+    if found in {"Overstated", "Understated"}:
+        return f"; planning with the declared value: correct {field}, or set {source}: Measured"
+    return ""
 
 
 def model_rate_limited(plan: Plan, outcome: Outcome) -> Condition | None:

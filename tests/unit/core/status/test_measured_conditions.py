@@ -34,6 +34,16 @@ def test_per_pod_against_what_latency_says() -> None:
     over = decide.per_pod_calibrated(decided(calibration=knee(140.0)), OK)
     assert over is not None and (over.status, over.reason) == ("False", "Overstated")
     assert over.message.startswith("perPod 200 declared, measured 140 (Observed): 8400 samples")
+    assert over.message.endswith(
+        "; planning with the declared value: correct sessions.perPod, or set "
+        "sessions.perPodFrom: Measured"
+    )
+    measured = applied_capacity(
+        latency={"target": "800ms"}, sessions={"perPod": 200, "perPodFrom": "Measured"}
+    )
+    counted = decide.per_pod_calibrated(decided(capacity=measured, calibration=knee(140.0)), OK)
+    assert counted is not None and counted.reason == "Overstated"
+    assert counted.message.endswith("; planning with 140 (sessions.perPodFrom: Measured)")
     matches = decide.per_pod_calibrated(decided(calibration=knee(205.0)), OK)
     assert matches is not None and (matches.status, matches.reason) == ("True", "Matches")
     thin = decide.per_pod_calibrated(decided(calibration=knee(None, "too few")), OK)
@@ -51,6 +61,9 @@ def test_tokens_against_real_use() -> None:
     used = Calibration(tokens=TokenEstimate(9000.0, 1200.0, "9000 per call-minute"))
     under = decide.tokens_calibrated(decided(calibration=used), OK)
     assert under is not None and (under.status, under.reason) == ("False", "Understated")
+    assert "correct model.tokensPerSessionMinute, or set model.tokensFrom: Measured" in (
+        under.message
+    )
 
 
 def test_any_429_is_an_incident() -> None:
