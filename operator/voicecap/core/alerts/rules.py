@@ -283,7 +283,8 @@ def _latency_alert(
         f"its {format_fine_duration(latency.target)} target",
         description=(
             f"The p{latency.quantile * 100:g} time to first audio of vertical "
-            f"{capacity.vertical} has stayed above {format_fine_duration(latency.target)} for {sustain}: "
+            f"{capacity.vertical} has stayed above {format_fine_duration(latency.target)} for "
+            f"{sustain}: "
             "the pods are past their real capacity and callers hang up. The operator raises "
             "the floor and admits new calls only as calls end (condition LatencyAboveTarget)."
         ),
