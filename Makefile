@@ -136,7 +136,7 @@ plan: $(STAMP) ## plan the examples now (AT=..., JSON with OUTPUT=json)
 bench: $(STAMP) ## print how fast the core plans (plans per second at 100, 1000, 5000 objects)
 	$(BIN)/python bench/core_plans.py
 
-bench-calls: $(STAMP) ## calls lost and pods paid: voicecap, the HPA, KEDA cron and the oracle on nine traces, before (BEFORE=rev) and now
+bench-calls: $(STAMP) ## calls lost and pods paid: voicecap (told and measured), the HPA, KEDA cron and the oracle on 17 traces, before (BEFORE=rev) and now
 	$(BIN)/python bench/calls.py --before $(or $(BEFORE),35d875e)
 
 bench-faults: $(STAMP) system-deps cluster-build ## faults of the real control plane at 500 objects, each injected and counted (docs/reliability.md; ~25 minutes)

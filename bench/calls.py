@@ -1,11 +1,14 @@
 """The call-level benchmark: calls lost and pods paid, per trace and strategy (issue: right-size).
 
 Every trace is a Monday of calls (bench/callsim/traces.py) run call by call with simpy through a
-gateway that rejects a call when every ready slot is busy, under four strategies: voicecap (the
-product's own plan() every 15 s over Kubernetes' HPA), the HPA alone, KEDA's cron scaler plus
-the HPA, and an oracle with perfect foresight. It prints the rejected calls and the pod-hours
-against the oracle's, for today's semantics and, with --before REV, the same yardstick run over
-an earlier commit (checked out in a temporary git worktree), side by side.
+gateway that rejects a call when every ready slot is busy, under five strategies: voicecap (the
+product's own plan() every 15 s over Kubernetes' HPA, from what it is told), voicecap-measured
+(the same from what it measures: latency, tokens, the calls offered), the HPA alone, KEDA's cron
+scaler plus the HPA, and an oracle with perfect foresight at the TRUE capacity. It prints the
+rejected calls and the pod-hours against the oracle's and, where the truth differs from the
+declaration (callsim/truth.py), the callers who hung up, the calls the provider refused (429) and
+the call-minutes over the latency target; for today's semantics and, with --before REV, the same
+yardstick run over an earlier commit (checked out in a temporary git worktree), side by side.
 
     python bench/calls.py                        # every trace, after only
     python bench/calls.py --before 35d875e       # before and after, side by side
@@ -27,10 +30,11 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-STRATEGIES = ("voicecap", "hpa", "keda-cron", "oracle")
+STRATEGIES = ("voicecap", "voicecap-measured", "hpa", "keda-cron", "oracle")
 TARGET_REJECTED = 0.001  # the issue's targets, where a peak is declared or forecastable
 TARGET_POD_HOURS = 1.25
 TARGET_OVER_HPA = 1.05
+TARGET_OVER_LATENCY = 0.005  # measured inputs: call-minutes over the latency target
 
 
 def main() -> int:
@@ -75,6 +79,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
     if not Path(product.PLAN_MODULE.__file__ or "").is_relative_to(args.tree.resolve()):
         raise SystemExit(f"{product.PLAN_MODULE.__name__} is not from {args.tree}")
+    from callsim.calibration import previous_day  # noqa: PLC0415
     from callsim.history import Forecaster  # noqa: PLC0415
     from callsim.traces import traces  # noqa: PLC0415
 
@@ -96,17 +101,39 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         forecaster = Forecaster(measured, product.Planner, args.seed)
         row: dict[str, Any] = {"about": trace.about, "judged": trace.judged}
         for strategy in STRATEGIES:
-            outcome = sim.run(measured, strategy, product.Planner, forecaster, args.seed)
-            row[strategy] = {
-                "offered": outcome.offered,
-                "rejected": outcome.rejected,
-                "podHours": round(outcome.pod_hours, 2),
-                "floorChanges": outcome.floor_changes,
-                "alerts": sorted(outcome.alerts),
-            }
+            if strategy == "voicecap-measured" and not product.MEASURES:
+                continue  # a release before measured inputs (--before)
+            calibration = (
+                previous_day(measured, product.Planner, forecaster, args.seed)
+                if strategy == "voicecap-measured"
+                else None
+            )
+            outcome = sim.run(
+                measured, strategy, product.Planner, forecaster, args.seed, calibration
+            )
+            row[strategy] = _cell(outcome)
         row["expectAlerts"] = sorted(trace.expect_alerts)
         results[trace.name] = row
     return results
+
+
+def _cell(outcome: Any) -> dict[str, Any]:
+    cell = {
+        "offered": outcome.offered,
+        "rejected": outcome.rejected,
+        "podHours": round(outcome.pod_hours, 2),
+        "floorChanges": outcome.floor_changes,
+        "alerts": sorted(outcome.alerts),
+    }
+    voice = outcome.voice
+    if voice is not None:  # the voice world (a Truth, or measured inputs)
+        cell |= {
+            "hungUp": voice.hung_up,
+            "rateLimited": voice.rate_limited,
+            "callMinutes": round(voice.call_seconds / 60, 1),
+            "overTargetMinutes": round(voice.over_target_seconds / 60, 1),
+        }
+    return cell
 
 
 def _run_before(args: argparse.Namespace) -> dict[str, Any]:
@@ -134,28 +161,44 @@ def _run_before(args: argparse.Namespace) -> dict[str, Any]:
                            check=False, capture_output=True, timeout=60)  # fmt: skip
 
 
-def _figures(row: dict[str, Any], strategy: str) -> tuple[str, str]:
+def _figures(row: dict[str, Any], strategy: str) -> list[str]:
+    """rejected, pod-h/oracle, hung up, 429, over target ('-' outside the voice world)."""
+    if strategy not in row:
+        return ["-"] * 5
     oracle = row["oracle"]["podHours"]
     cell = row[strategy]
-    rejected = cell["rejected"] / cell["offered"] if cell["offered"] else 0.0
+    offered = cell["offered"] or 1
     ratio = cell["podHours"] / oracle if oracle else float("nan")
-    return f"{rejected:.2%}", f"{ratio:.2f}"
+    figures = [f"{cell['rejected'] / offered:.2%}", f"{ratio:.2f}"]
+    if "hungUp" not in cell:
+        return [*figures, "-", "-", "-"]
+    over = cell["overTargetMinutes"] / cell["callMinutes"] if cell["callMinutes"] else 0.0
+    return [
+        *figures,
+        f"{cell['hungUp'] / offered:.2%}",
+        str(cell["rateLimited"]),
+        f"{over:.2%}",
+    ]
+
+
+FIGURES = ("rejected", "pod-h/oracle", "hung-up", "429", "over-target")
 
 
 def table(after: dict[str, Any], before: dict[str, Any] | None, rev: str | None) -> str:
-    """Rejected calls and pod-hours / oracle, per trace and strategy; before beside after."""
+    """Per trace and strategy: rejected calls, pod-hours / oracle, callers who hung up, calls
+    the provider refused and call-minutes over the latency target; before beside after."""
     head = ["trace", "strategy"]
     if before is not None:
-        head += [f"rejected ({rev})", "pod-h/oracle", "rejected (now)", "pod-h/oracle"]
+        head += [f"{name} ({rev})" for name in FIGURES] + [f"{name} (now)" for name in FIGURES]
     else:
-        head += ["rejected", "pod-h/oracle"]
+        head += list(FIGURES)
     lines = [head]
     notes = []
     for name, row in after.items():
         for strategy in STRATEGIES:
             cells = [name, strategy]
             if before is not None:
-                cells += _figures(before[name], strategy) if name in before else ["-", "-"]
+                cells += _figures(before[name], strategy) if name in before else ["-"] * 5
             cells += _figures(row, strategy)
             lines.append(cells)
         notes.append(_verdict(name, row, before.get(name) if before else None))
@@ -165,6 +208,21 @@ def table(after: dict[str, Any], before: dict[str, Any] | None, rev: str | None)
         for line in lines
     )
     return text + "\n\n" + "\n".join(notes)
+
+
+def _measured_verdict(row: dict[str, Any], measured: dict[str, Any]) -> str:
+    """The issue's targets for measured inputs: call-minutes over the latency target at most
+    0.5 %, no 429, at most 1.25x the true oracle's pod-hours; no call lost the oracle keeps."""
+    over = measured["overTargetMinutes"] / max(measured["callMinutes"], 1e-9)
+    lost = measured["rejected"] + measured["hungUp"] + measured["rateLimited"]
+    oracle = row["oracle"]
+    met = (
+        over <= TARGET_OVER_LATENCY
+        and measured["rateLimited"] == 0
+        and measured["podHours"] <= TARGET_POD_HOURS * oracle["podHours"]
+        and lost <= oracle["rejected"] + TARGET_REJECTED * measured["offered"]
+    )
+    return "measured: targets met" if met else "measured: TARGETS MISSED"
 
 
 def _verdict(name: str, row: dict[str, Any], before: dict[str, Any] | None) -> str:
@@ -182,6 +240,9 @@ def _verdict(name: str, row: dict[str, Any], before: dict[str, Any] | None) -> s
         if hpa["rejected"] == 0:
             met = met and voicecap["podHours"] <= TARGET_OVER_HPA * hpa["podHours"]
         parts.append("targets met" if met else "TARGETS MISSED")
+    measured = row.get("voicecap-measured")
+    if measured is not None and "hungUp" in row["voicecap"]:
+        parts.append(_measured_verdict(row, measured))
     if row["expectAlerts"]:
         missing = set(row["expectAlerts"]) - set(voicecap["alerts"])
         parts.append(

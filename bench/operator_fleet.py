@@ -7,6 +7,10 @@ N VoiceCapacities (each with its Deployment), on one of two API servers:
         operator authenticated as the chart's ServiceAccount; writes counted from the audit log
     (default sizes: 1000 5000; `make bench-operator` runs both)
     --profile DIR   run the operator under pyinstrument; one text report per run in DIR
+    --measured      every object also watches its latency (spec.latency) and model tokens
+                    (spec.model, a TokenBudget): the live latency and 429 queries each cycle,
+                    the calibration in the background; the session exporter serves a latency
+                    histogram per pod and the 429 counter per vertical
 
 Each object wants one pod (replicas.min 1, 100-139 calls at 140 planned per pod), so N objects
 are N Deployments with N pods on the real control plane.
@@ -14,7 +18,8 @@ are N Deployments with N pods on the real control plane.
 Prints, per fleet size:
 - populate: seconds to create the N Deployments and N VoiceCapacities (before the operator starts);
 - converge: seconds from operator start until every VoiceCapacity has its HPA and status;
-- queries/cycle: Prometheus queries per fleet cycle (must not grow with N);
+- queries/cycle: Prometheus queries per fleet cycle (must not grow with N), and per calibration
+  refresh with --measured (hourly; must not grow with N either);
 - writes/steady cycle: API writes per cycle once converged (must be 0);
 - cycle s: seconds one fleet cycle takes (observe + plan + diff for every object);
 - core plans/s: the pure core alone (plan_fleet) on the same objects;
@@ -60,6 +65,13 @@ METRICS_POLL = 5.0
 
 
 PROFILES: Path | None = None  # --profile DIR: a pyinstrument report per run
+MEASURED = False  # --measured: latency and model tokens on every object
+BUDGET = {
+    "apiVersion": "voicecap.io/v1alpha1",
+    "kind": "TokenBudget",
+    "metadata": {"name": "fleet-budget"},
+    "spec": {"tokensPerMinute": 2_000_000_000},
+}
 
 
 def profile_path(backend: str, size: int) -> Path | None:
@@ -72,6 +84,13 @@ def body(index: int) -> dict:
     vcap["spec"]["targetRef"] = {"kind": "Deployment", "name": f"agent-{index}"}
     vcap["spec"]["replicas"]["min"] = 1
     vcap["spec"].pop("model")
+    if MEASURED:
+        vcap["spec"]["latency"] = {"target": "800ms"}
+        vcap["spec"]["model"] = {
+            "budgetRef": BUDGET["metadata"]["name"],
+            "tokensPerSessionMinute": 6000,
+            "reservedTPM": 1_000_000,
+        }
     return vcap
 
 
@@ -107,6 +126,8 @@ class EmulatedFleet:
         self.k: Client = self.cluster.client
 
     def populate(self, size: int) -> None:
+        if MEASURED:
+            self.k.create(copy.deepcopy(BUDGET))
         for index in range(size):
             namespace = f"ns-{index % NAMESPACES}"
             self.k.create(deployment(namespace, f"agent-{index}", ready=1))
@@ -179,7 +200,7 @@ class RealFleet:
     def populate(self, size: int) -> None:
         for namespace in range(NAMESPACES):
             self.api.ensure_namespace(f"ns-{namespace}")
-        objects = []
+        objects = [copy.deepcopy(BUDGET)] if MEASURED else []
         for index in range(size):
             namespace = f"ns-{index % NAMESPACES}"
             objects.append(deployment(namespace, f"agent-{index}", ready=1))
@@ -225,7 +246,11 @@ def hpa_min(fleet: EmulatedFleet | RealFleet, path: str) -> int | None:
 def measure(backend: str, size: int, workdir: Path) -> dict[str, float]:  # noqa: PLR0915  (one scenario, read top to bottom)
     fleet: EmulatedFleet | RealFleet = (RealFleet if backend == "real" else EmulatedFleet)(workdir)
     for index in range(size):
-        fleet.exporter.set(f"ns-{index % NAMESPACES}", f"vertical-{index}", "p1", 100 + index % 40)
+        namespace, vertical = f"ns-{index % NAMESPACES}", f"vertical-{index}"
+        fleet.exporter.set(namespace, vertical, "p1", 100 + index % 40)
+        if MEASURED:
+            fleet.exporter.set_latency(namespace, vertical, "p1", 0.45)
+            fleet.exporter.add("voice_model_rate_limited_total", namespace, vertical, 0)
     try:
         populate_started = time.monotonic()
         fleet.populate(size)
@@ -313,6 +338,10 @@ def measure(backend: str, size: int, workdir: Path) -> dict[str, float]:  # noqa
                 )
                 latencies.append(time.monotonic() - changed)
             rss_after = rss_mib(operator.process.pid)
+            calibration_queries = metric(
+                operator.metrics(),
+                'voicecap_prometheus_query_duration_seconds_count{kind="calibration"}',
+            )
         finally:
             operator.stop()
     finally:
@@ -332,6 +361,7 @@ def measure(backend: str, size: int, workdir: Path) -> dict[str, float]:  # noqa
         "populate": populated,
         "converge": converged,
         "queries": queries / max(cycles, 1),
+        "calibration": calibration_queries,
         "writes": writes,
         "requests": requests,
         "cycle": cycle_seconds,
@@ -344,7 +374,7 @@ def measure(backend: str, size: int, workdir: Path) -> dict[str, float]:  # noqa
 
 
 def main(arguments: list[str]) -> None:
-    global PROFILES  # noqa: PLW0603  (a command-line switch, set once)
+    global PROFILES, MEASURED  # noqa: PLW0603  (command-line switches, set once)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sizes", nargs="*", type=int, default=[1000, 5000],
                         help="VoiceCapacities per run (default: 1000 5000)")  # fmt: skip
@@ -352,13 +382,16 @@ def main(arguments: list[str]) -> None:
                         help="on the real control plane built from Go modules (default: the emulator)")  # fmt: skip
     parser.add_argument("--profile", type=Path, metavar="DIR",
                         help="write a pyinstrument profile of the operator per run into DIR")  # fmt: skip
+    parser.add_argument("--measured", action="store_true",
+                        help="latency and model tokens on every object (measured inputs)")  # fmt: skip
     args = parser.parse_args(arguments)
+    MEASURED = args.measured
     backend = "real" if args.real else "emulator"
     if args.profile is not None:
         PROFILES = args.profile.resolve()
         PROFILES.mkdir(parents=True, exist_ok=True)
     sizes = args.sizes
-    print(f"backend: {backend} (INTERVAL {INTERVAL:g}s)")
+    print(f"backend: {backend} (INTERVAL {INTERVAL:g}s){' measured inputs' if MEASURED else ''}")
     print(
         f"{'objects':>8} {'populate s':>10} {'converge s':>10} {'queries/cycle':>13} "
         f"{'writes/steady cycle':>19} {'requests/cycle':>14} {'cycle s':>8} {'core plans/s':>12} "
@@ -373,6 +406,8 @@ def main(arguments: list[str]) -> None:
             f"{r['rss']:>7.0f} -> {r['rss_after']:<5.0f} {r['p50']:>11.3f} {r['p99']:>7.3f}",
             flush=True,
         )
+        if MEASURED:
+            print(f"{'':>8} calibration queries since start: {r['calibration']:.0f}", flush=True)
 
 
 if __name__ == "__main__":

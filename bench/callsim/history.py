@@ -1,7 +1,10 @@
 """The weeks of history before a trace's Monday, and the forecasts the product makes from them.
 
-Each week is an M/G/infinity run of the trace's history rate (no call is rejected in history:
-it records the demand), sampled every minute by wall time in the trace's zone. The product
+Each week is an M/G/infinity run of the trace's history rate, sampled every minute by wall time
+in the trace's zone: the demand. A trace whose history was served at an old ceiling
+(Truth.history_ceiling) recorded the calls served, the demand clipped at the ceiling; the calls
+offered (served + refused x the mean call) are the demand again where the refusals were counted.
+voicecap reads the calls served, voicecap-measured the calls offered. The product
 asks for its weekly windows (core/peaks/forecast.weekly_windows, DST-correct) and gets each window's
 quantile, or each slot's with slot-aware releases, computed by PromQL's quantile rule over the
 1-minute samples inside it, as `quantile_over_time` over a `[D:60s]` subquery would.
@@ -12,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -65,10 +69,19 @@ class Forecaster:
     def __init__(self, trace: Trace, planner: Any, seed: int) -> None:
         self.trace = trace
         self.planner = planner
-        self.samples: dict[datetime, float] = {}
+        self.samples: dict[datetime, float] = {}  # the demand
         for k in range(1, HISTORY_WEEKS + 1):
             self.samples.update(concurrency(trace, k, seed + k))
-        self._cache: dict[tuple[str, datetime], Any] = {}
+        truth = trace.truth
+        ceiling = truth.history_ceiling if truth is not None else None
+        self.served = (
+            self.samples
+            if ceiling is None
+            else {moment: min(value, ceiling) for moment, value in self.samples.items()}
+        )
+        counted = truth is None or truth.refusals_counted
+        self.offered = self.samples if counted else self.served
+        self._cache: dict[tuple[str, datetime, bool], Any] = {}
         # The measured Monday's demand, as Prometheus records it: the closed window's actual
         # (the scorecard) and the 28-day burst factor's stand-in (largest / median of the day).
         self.today = concurrency(trace, 0, seed)
@@ -92,24 +105,29 @@ class Forecaster:
                 found[peak.name] = (start, promql_quantile(values, capacity.spec.forecast.quantile))
         return found
 
-    def quantile(self, start: datetime, end: datetime, q: float) -> float | None:
+    def quantile(
+        self, start: datetime, end: datetime, q: float, *, offered: bool = False
+    ) -> float | None:
+        series = self.offered if offered else self.served
         values = []
         moment = start
         while moment < end:
-            if moment in self.samples:
-                values.append(self.samples[moment])
+            if moment in series:
+                values.append(series[moment])
             moment += timedelta(minutes=1)
         return promql_quantile(values, q) if values else None
 
-    def raised(self, capacity: Any, at: datetime) -> dict[str, Any]:
-        """Each peak's forecast for the window open at `at`, else the next one."""
+    def raised(self, capacity: Any, at: datetime, *, offered: bool = False) -> dict[str, Any]:
+        """Each peak's forecast for the window open at `at`, else the next one: from the calls
+        served in history, or `offered`."""
         found = {}
         for peak in capacity.spec.peaks:
             window = self.planner.forecast_window(peak, at)
             if window is None:
                 continue
-            key = (peak.name, window)
+            key = (peak.name, window, offered)
             if key not in self._cache:
-                self._cache[key] = self.planner.forecast(capacity, peak, window, self.quantile)
+                quantile = partial(self.quantile, offered=offered)
+                self._cache[key] = self.planner.forecast(capacity, peak, window, quantile)
             found[peak.name] = self._cache[key]
         return found

@@ -42,6 +42,11 @@ Observation = _module("voicecap.core.planner.observation", "voicecap.core.observ
 PLAN_MODULE = _module("voicecap.core.planner.plan", "voicecap.core.plan")
 core_plan = PLAN_MODULE.plan
 
+knee = _optional("voicecap.core.measured.knee")  # measured inputs: None before they came in
+tokens = _optional("voicecap.core.measured.tokens")
+calibration = _optional("voicecap.core.measured.calibration")
+MEASURES = knee is not None
+
 SLOTS = hasattr(forecast, "slots_of")
 ALERTING = ("HeadroomLow", "NearCeiling", "BurstAboveFactor")
 
@@ -69,7 +74,10 @@ def plan(
     memory: Any,
     actuals: dict[str, tuple[datetime, float]] | None = None,
     burst: float | None = None,
+    **measured: Any,
 ) -> Any:
+    """plan() from what the benchmark observed; `measured` are Observation fields only releases
+    with measured inputs have (latency, rate_limited, calibration) and the TPM grant."""
     history = History(
         forecasts=forecasts,
         actuals=actuals or {},
@@ -79,11 +87,42 @@ def plan(
     # Releases that know whether the HPA reads its metric are told it does (it does here).
     told = {"hpa_scaling": True} if "hpa_scaling" in Observation.__dataclass_fields__ else {}
     observed = (
-        Observation(sessions=sessions, sampled_at=at, ready_replicas=ready, history=history, **told)
+        Observation(
+            sessions=sessions,
+            sampled_at=at,
+            ready_replicas=ready,
+            history=history,
+            **told,
+            **measured,
+        )
         if sessions is not None
-        else Observation(failure="NoData", ready_replicas=ready, history=history)
+        else Observation(failure="NoData", ready_replicas=ready, history=history, **measured)
     )
     return core_plan(capacity, observed, at, memory)
+
+
+def hpa_target(capacity: VoiceCapacity, decided: Any) -> float:
+    """The per-pod target the operator renders into the HPA for this plan."""
+    sessions = capacity.spec.sessions
+    return float(
+        sizing.hpa_target_per_pod(
+            decided.per_pod, sessions.target_utilization, sessions.blocking_target
+        )
+    )
+
+
+def measured_calibration(
+    bins: list[tuple[float, float, int]], used_tokens: float | None, call_minutes: float | None
+) -> Any:
+    """The product's Calibration from load bins (load, latency, samples) and token use, as its
+    background refresh makes it from Prometheus' answers."""
+    estimate = knee.estimate_per_pod(
+        [knee.LoadBin(load, latency, samples) for load, latency, samples in bins],
+        target=0.8,
+    )
+    return calibration.Calibration(
+        per_pod=estimate, tokens=tokens.estimate_tokens(used_tokens, call_minutes)
+    )
 
 
 def session_replicas(capacity: VoiceCapacity, calls: float) -> int:
@@ -173,3 +212,5 @@ class Planner:
     windows = staticmethod(windows)
     every_day = staticmethod(every_day)
     forecast = staticmethod(forecast_of)
+    hpa_target = staticmethod(hpa_target)
+    measured_calibration = staticmethod(measured_calibration)

@@ -18,6 +18,13 @@
 - Every strategy's HPA has spec.scaleDown.stabilization (a user sets a plain HPA the same way).
 - oracle: at every arrival and departure exactly the pods the busy calls need at the object's
   target (ready at once), within replicas.min and replicas.max: the limit nobody beats.
+- A trace with a Truth (callsim/truth.py), and voicecap-measured on any trace, run in the voice
+  world of callsim/voice.py: the gateway admits up to the admission limit voicecap publishes
+  (ready pods x the per-pod capacity it counts, the calls its TPM grant carries, the live calls
+  while latency holds it), or ready pods x the declared perPod without voicecap (an agent's own
+  load limit); pods answer at their true latency, callers hang up past 1.5 s and the provider
+  refuses tokens past its cap; the oracle runs the pods the calls need at the TRUE capacity and
+  admits what the provider can carry. What each strategy tells the HPA: callsim/controllers.py.
 
 Nothing here imports a module the previous release lacked, so the same yardstick runs today's
 and the previous semantics (bench/calls.py --before).
@@ -35,12 +42,15 @@ from typing import Any
 import numpy as np
 import simpy
 
+from callsim.controllers import Decision, Measuring, controller, measured_spec
 from callsim.history import Forecaster
+from callsim.hpa import HPA, SYNC_SECONDS
 from callsim.traces import CALL_SIGMA, MEAN_CALL_SECONDS, Trace
+from callsim.truth import Truth
+from callsim.voice import Voice
 
-SYNC_SECONDS = 15.0
 METRIC_LAG_SECONDS = 30.0
-TOLERANCE = 0.1
+Observer = Callable[[float, int, "Fleet"], None]  # (now, busy calls, fleet) each control tick
 
 
 @dataclass
@@ -52,6 +62,7 @@ class Outcome:
     floor_changes: int = 0
     floors: list[tuple[datetime, int]] = field(default_factory=list)
     alerts: set[str] = field(default_factory=set)
+    voice: Voice | None = None  # a trace with a Truth: hang-ups, 429s, latency over target
 
     @property
     def rejected_ratio(self) -> float:
@@ -62,69 +73,29 @@ class Outcome:
         return self.pod_seconds / 3600
 
 
-class HPA:
-    """Kubernetes' HPA controller for one Pods metric (see the module docstring)."""
-
-    def __init__(self, target: float, stabilization: float, startup: float, pods: int) -> None:
-        self.target = target
-        self.stabilization = stabilization
-        self.startup = startup
-        self.ready_at = [-startup] * pods
-        self.recommendations: deque[tuple[float, int]] = deque()
-
-    def ready(self, now: float) -> int:
-        return sum(1 for moment in self.ready_at if moment <= now)
-
-    def sync(self, now: float, metric: float | None, floor: int, ceiling: int) -> None:
-        current = len(self.ready_at)
-        proposal = self._proposal(now, metric, current)
-        self.recommendations.append((now, proposal))
-        while self.recommendations[0][0] <= now - self.stabilization:
-            self.recommendations.popleft()
-        desired = proposal
-        if desired < current:
-            desired = min(current, max(value for _, value in self.recommendations))
-        desired = min(desired, max(2 * current, current + 4))
-        desired = min(max(desired, floor), ceiling)
-        if desired > current:
-            self.ready_at += [now + self.startup] * (desired - current)
-        elif desired < current:
-            self.ready_at.sort()
-            del self.ready_at[desired:]
-
-    def _proposal(self, now: float, metric: float | None, current: int) -> int:
-        if metric is None:
-            return current
-        ready = self.ready(now)
-        missing = current - ready
-        if ready == 0:
-            return max(current, math.ceil(metric / self.target))
-        ratio = metric / (ready * self.target)
-        if missing and ratio > 1:  # scale-up: pods without the metric count as 0
-            ratio = metric / (current * self.target)
-            return current if ratio <= 1 + TOLERANCE else math.ceil(ratio * current)
-        if missing and ratio < 1:  # scale-down: as at target
-            ratio = (metric + missing * self.target) / (current * self.target)
-            return current if ratio >= 1 - TOLERANCE else math.ceil(ratio * current)
-        if abs(ratio - 1) <= TOLERANCE:
-            return current
-        return math.ceil(ratio * ready)
-
-
-Controller = Callable[[float, float | None, int], tuple[int, int]]  # (now, seen, ready) -> bounds
-
-
 class Fleet:
     """The pods of one strategy: how many calls they admit now, and what they cost."""
 
-    def __init__(self, trace: Trace, strategy: str, planner: Any, forecaster: Forecaster) -> None:
-        self.capacity = planner.capacity(trace.spec)
+    def __init__(
+        self,
+        trace: Trace,
+        strategy: str,
+        planner: Any,
+        forecaster: Forecaster,
+        calibration: Any = None,
+    ) -> None:
+        measured = strategy == "voicecap-measured"
+        self.capacity = planner.capacity(measured_spec(trace.spec) if measured else trace.spec)
         spec = self.capacity.spec
         self.per_pod = spec.sessions.per_pod
         self.outcome = Outcome(strategy)
         self.planner = planner
         self.oracle = strategy == "oracle"
         self.pods, self.changed = spec.replicas.min, 0.0  # the oracle's
+        truth = trace.truth or (Truth.declared(spec) if measured else None)
+        self.voice = Voice(truth, trace.start(), trace.zone, METRIC_LAG_SECONDS) if truth else None
+        self.outcome.voice = self.voice
+        self.decision: Decision | None = None
         blocking = getattr(spec.sessions, "blocking_target", None)
         target = (
             float(self.per_pod)
@@ -135,43 +106,105 @@ class Fleet:
         # HPA (or KEDA's) the same way, so the comparison isolates what voicecap adds.
         window = spec.scale_down.stabilization.total_seconds()
         self.hpa = HPA(target, window, trace.startup.total_seconds(), spec.replicas.min)
+        measuring = Measuring(self.voice, calibration) if measured and self.voice else None
         self.controller = (
             None
             if self.oracle
-            else _controller(trace, strategy, planner, self.capacity, forecaster, self.outcome)
+            else controller(
+                trace, strategy, planner, self.capacity, forecaster, self.outcome, measuring
+            )
         )
 
     def slots(self, now: float, busy: int) -> int:
-        """Calls the ready pods admit; the oracle has exactly the pods the next call needs."""
+        """Calls the gateway admits now; the oracle has exactly the pods the next call needs."""
+        if self.voice is not None:
+            return self._admitted(now, busy)
         if self.oracle:
-            return self._oracle_pods(busy + 1) * self.per_pod
+            return self._oracle_pods(busy + 1, now) * self.per_pod
         return self.hpa.ready(now) * self.per_pod
+
+    def serving(self, now: float) -> int:
+        """The pods the calls are spread over."""
+        return self.pods if self.oracle else self.hpa.ready(now)
+
+    def serving_next(self, now: float, busy: int) -> int:
+        """The pods the next call is spread over with the `busy` ones."""
+        return self._oracle_pods(busy + 1, now) if self.oracle else self.hpa.ready(now)
 
     def calls_changed(self, now: float, busy: int) -> None:
         if self.oracle:
             self.outcome.pod_seconds += self.pods * (now - self.changed)
-            self.pods, self.changed = self._oracle_pods(busy), now
+            self.pods, self.changed = self._oracle_pods(busy, now), now
+        if self.voice is not None:
+            self.voice.account(now, busy, self.serving(now), self.most(now))
 
-    def control(self, now: float, seen: float | None) -> None:
+    def control(self, now: float, seen: float | None, busy: int) -> None:
         """One 15 s tick: the strategy's bounds, then the HPA."""
         if self.controller is None:
             return
-        floor, ceiling = self.controller(now, seen, self.hpa.ready(now))
-        self.hpa.sync(now, seen, floor, ceiling)
+        decision = self.controller(now, seen, self.hpa.ready(now))
+        if decision.hpa_target is not None:
+            self.hpa.target = decision.hpa_target
+        self.decision = decision
+        self.hpa.sync(now, seen, decision.floor, decision.ceiling)
         self.outcome.pod_seconds += len(self.hpa.ready_at) * SYNC_SECONDS
+        if self.voice is not None:
+            self.voice.account(now, busy, self.serving(now), self.most(now))
 
-    def _oracle_pods(self, calls: int) -> int:
-        replicas = self.capacity.spec.replicas
-        return min(
-            max(self.planner.session_replicas(self.capacity, calls), replicas.min), replicas.max
+    def most(self, now: float) -> float:
+        """The most calls the gateway puts on one pod (the voice world)."""
+        assert self.voice is not None
+        if self.oracle:
+            return self.voice.capacity(now)
+        decision = self.decision
+        return float(
+            decision.per_pod if decision is not None and decision.per_pod else self.per_pod
         )
 
+    def _admitted(self, now: float, busy: int) -> int:
+        """The voice world's admission limit (the module docstring)."""
+        assert self.voice is not None
+        truth = self.voice.truth
+        if self.oracle:
+            pods = self._oracle_pods(busy + 1, now)
+            limit = math.floor(pods * self.voice.capacity(now))
+            if truth.tpm_cap is not None and truth.tokens_per_minute:
+                limit = min(limit, math.floor(truth.tpm_cap / truth.tokens_per_minute))
+            return limit
+        ready = self.hpa.ready(now)
+        decision = self.decision
+        if decision is None or decision.per_pod is None:  # no voicecap: the agents' own limit
+            return ready * self.per_pod
+        limit = ready * decision.per_pod
+        for bound in (decision.tpm_calls, decision.held):
+            if bound is not None:
+                limit = min(limit, bound)
+        return limit
 
-def run(trace: Trace, strategy: str, planner: Any, forecaster: Forecaster, seed: int) -> Outcome:
-    """Simulate the trace's span; `planner` is the product (plan, models) under test."""
+    def _oracle_pods(self, calls: int, now: float) -> int:
+        replicas = self.capacity.spec.replicas
+        if self.voice is None:
+            wanted = self.planner.session_replicas(self.capacity, calls)
+        else:  # the pods the calls need at the TRUE capacity now, at the object's target
+            sessions = self.capacity.spec.sessions
+            wanted = math.ceil(calls / (self.voice.capacity(now) * sessions.target_utilization))
+        return min(max(wanted, replicas.min), replicas.max)
+
+
+def run(  # noqa: PLR0917 (the benchmark's one entry)
+    trace: Trace,
+    strategy: str,
+    planner: Any,
+    forecaster: Forecaster,
+    seed: int,
+    calibration: Any = None,
+    observe: Observer | None = None,
+) -> Outcome:
+    """Simulate the trace's span; `planner` is the product (plan, models) under test;
+    `calibration` what voicecap-measured measured the day before; `observe` sees every tick."""
     start = trace.start()
     span = (trace.end() - start).total_seconds()
-    fleet = Fleet(trace, strategy, planner, forecaster)
+    fleet = Fleet(trace, strategy, planner, forecaster, calibration)
     outcome = fleet.outcome
     env = simpy.Environment()
     busy = [0]
@@ -181,7 +214,9 @@ def run(trace: Trace, strategy: str, planner: Any, forecaster: Forecaster, seed:
 
     def control() -> Any:
         while True:
-            fleet.control(env.now, _seen(samples, env.now))
+            fleet.control(env.now, _seen(samples, env.now), busy[0])
+            if observe is not None:
+                observe(env.now, busy[0], fleet)
             yield env.timeout(SYNC_SECONDS)
 
     def call(duration: float) -> Any:
@@ -206,6 +241,10 @@ def run(trace: Trace, strategy: str, planner: Any, forecaster: Forecaster, seed:
             if busy[0] >= fleet.slots(env.now, busy[0]):
                 outcome.rejected += 1
                 continue
+            if fleet.voice is not None and fleet.voice.lost(
+                env.now, busy[0], fleet.serving_next(env.now, busy[0]), fleet.most(env.now)
+            ):
+                continue
             env.process(call(float(rng.lognormal(mu, CALL_SIGMA))))
 
     env.process(control())
@@ -228,75 +267,3 @@ def _local_hour(moment: datetime, zone: str) -> float:
 
     wall = moment.astimezone(ZoneInfo(zone))
     return wall.hour + wall.minute / 60
-
-
-def _controller(  # noqa: PLR0917 (one call site, in Fleet)
-    trace: Trace,
-    strategy: str,
-    planner: Any,
-    capacity: Any,
-    forecaster: Forecaster,
-    outcome: Outcome,
-) -> Controller:
-    spec = capacity.spec
-    start = trace.start()
-    if strategy == "hpa":
-        return lambda _now, _seen, _ready: (spec.replicas.min, spec.replicas.max)
-    if strategy == "keda-cron":
-        sizes = _cron_sizes(trace, planner, capacity, forecaster)
-
-        def cron(now: float, _seen: float | None, _ready: int) -> tuple[int, int]:
-            moment = start + timedelta(seconds=now)
-            size = max(
-                (size for (s, e), size in sizes.items() if s <= moment < e),
-                default=spec.replicas.min,
-            )
-            return min(max(size, spec.replicas.min), spec.replicas.max), spec.replicas.max
-
-        return cron
-    state: dict[str, Any] = {"memory": None}
-
-    def voicecap(now: float, seen: float | None, ready: int) -> tuple[int, int]:
-        moment = start + timedelta(seconds=now)
-        decided = planner.plan(
-            capacity,
-            sessions=seen,
-            at=moment,
-            ready=ready,
-            forecasts=forecaster.raised(capacity, moment),
-            memory=state["memory"],
-            actuals=forecaster.actuals(capacity, moment),
-            burst=forecaster.burst,
-        )
-        state["memory"] = decided.memory
-        if outcome.floors and outcome.floors[-1][1] != decided.floor:
-            outcome.floor_changes += 1
-        outcome.floors.append((moment, decided.floor))
-        outcome.alerts |= planner.alerts(decided)
-        return decided.floor, decided.ceiling
-
-    return voicecap
-
-
-def _cron_sizes(
-    trace: Trace, planner: Any, capacity: Any, forecaster: Forecaster
-) -> dict[tuple[datetime, datetime], int]:
-    """Each window's cron minimum: the largest peak floor voicecap plans inside it, minute by
-    minute (with no live calls, so only the peak term counts)."""
-    sizes: dict[tuple[datetime, datetime], int] = {}
-    capacity = planner.every_day(capacity)
-    for window in planner.windows(capacity, trace.start(), trace.end()):
-        moment, best = window[0], 0
-        while moment < window[1]:
-            decided = planner.plan(
-                capacity,
-                sessions=None,
-                at=moment,
-                ready=None,
-                forecasts=forecaster.raised(capacity, moment),
-                memory=None,
-            )
-            best = max(best, decided.peak_floor or 0)
-            moment += timedelta(minutes=1)
-        sizes[window] = best
-    return sizes

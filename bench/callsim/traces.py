@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import yaml
 
+from callsim.truth import Truth
+
 MEAN_CALL_SECONDS = 240.0
 CALL_SIGMA = 0.8
 HISTORY_WEEKS = 14
@@ -43,6 +45,7 @@ class Trace:
     judged: bool = True  # the issue's targets apply (peak declared or forecastable)
     expect_alerts: frozenset[str] = frozenset()
     extra: dict[str, Any] = field(default_factory=dict)
+    truth: Truth | None = None  # None: the declaration is the truth (callsim/truth.py)
 
     def start(self) -> datetime:
         return _local(self.day, self.hours[0], self.zone)
@@ -131,6 +134,14 @@ def surge_spec(**peak: Any) -> dict[str, Any]:
         ],
         "headroom": {"action": "ScaleUp"},
     }
+
+
+def declared(per_pod: int, **spec: Any) -> dict[str, Any]:
+    """The surge's VoiceCapacity declaring `per_pod` calls a pod, its blocks replaced by `spec`."""
+    body = surge_spec()
+    body["sessions"]["perPod"] = per_pod
+    body.update(spec)
+    return body
 
 
 def campaign_spec(expected: int, maximum: int = 40) -> dict[str, Any]:
@@ -247,5 +258,55 @@ def traces(tree: Path) -> list[Trace]:
             campaign_spec(250, maximum=9),
             judged=False,
             expect_alerts=frozenset({"BurstAboveFactor", "NearCeiling"}),
+        ),
+        *truth_traces(surge_history),
+    ]
+
+
+def truth_traces(surge_history: Callable[[int], Rate]) -> list[Trace]:
+    """The surge where the declaration is wrong (callsim/truth.py): pods full at 100 calls
+    declared 1.5x too high and too low, tokens 1.5x the declared, a history served at an old
+    ceiling, and a prompt change that takes 30 % off the pods' capacity."""
+    budget = {"budgetRef": "provider", "tokensPerSessionMinute": 6000, "reservedTPM": 7_200_000}
+    return [
+        Trace(
+            "perpod-over",
+            "the surge on pods full at 100 calls, declared 150",
+            surge(),
+            surge_history,
+            declared(150),
+            truth=Truth(per_pod=100, tokens_per_minute=0),
+        ),
+        Trace(
+            "perpod-under",
+            "the surge on pods full at 100 calls, declared 67",
+            surge(),
+            surge_history,
+            declared(67),
+            truth=Truth(per_pod=100, tokens_per_minute=0),
+        ),
+        Trace(
+            "tokens-under",
+            "the surge at 9,000 tokens a call-minute, declared 6,000; the provider's cap 7.2M",
+            surge(),
+            surge_history,
+            declared(100, model=budget),
+            truth=Truth(per_pod=100, tokens_per_minute=9000, tpm_cap=7_200_000),
+        ),
+        Trace(
+            "censored",
+            "the surge; its history served at most 450 calls (the old ceiling), refusals counted",
+            surge(),
+            surge_history,
+            declared(100),
+            truth=Truth(per_pod=100, tokens_per_minute=0, history_ceiling=450),
+        ),
+        Trace(
+            "capacity-drop",
+            "the surge after a prompt change took the pods from 100 calls to 70 at 07:00",
+            surge(),
+            surge_history,
+            declared(100),
+            truth=Truth(per_pod=100, tokens_per_minute=0, drop_to=70, drop_hour=7.0),
         ),
     ]

@@ -249,7 +249,7 @@ class PerPodCalibrationStatus(Model):
     method: Literal["Observed", "Extrapolated"] | None = Field(
         None,
         description="Observed: the samples reach the target; Extrapolated: they approach it and "
-        "the trend reaches it at most 1.5x past the highest load seen.",
+        "the trend reaches it at most 2x past the highest load seen.",
     )
     samples: int = Field(0, description="5-minute samples behind the estimate.")
     from_: float | None = Field(
@@ -257,7 +257,8 @@ class PerPodCalibrationStatus(Model):
     )
     to: float | None = Field(None, description="The highest load the samples cover.")
     reason: Literal["Matches", "Overstated", "Understated", "InsufficientData"] = Field(
-        description="Declared against measured: Matches within 10 %, Overstated when declared "
+        description="Declared against measured: Matches within 10 % (20 % of an extrapolated "
+        "estimate), Overstated when declared "
         "is more than 10 % above, Understated more than 10 % below."
     )
     message: str = Field("", description="The evidence, or why there is no estimate.")
@@ -270,7 +271,11 @@ class TokensCalibrationStatus(Model):
     measured: float | None = Field(
         None, description="Tokens used / call-minutes served over the calibration window."
     )
-    call_minutes: float = Field(0, description="The call-minutes behind the estimate.")
+    samples: int = Field(
+        0,
+        description="The call-minutes served over the calibration window: each one a sample of "
+        "the tokens a call-minute uses.",
+    )
     reason: Literal["Matches", "Overstated", "Understated", "InsufficientData"] = Field(
         description="Declared against measured, as for perPod."
     )

@@ -19,7 +19,7 @@ from voicecap.cli.args import UsageError
 from voicecap.cli.history import connect_to, short, text
 from voicecap.cli.offline import load_capacities
 from voicecap.cli.report import columns
-from voicecap.core.measured.calibration import Calibration, verdict
+from voicecap.core.measured.calibration import Calibration, per_pod_verdict, verdict
 from voicecap.core.numbers import num
 from voicecap.service.calibration import CalibrationCache
 from voicecap.service.clock import Clock
@@ -67,7 +67,7 @@ def _row(capacity: VoiceCapacity, measured: Calibration) -> dict[str, Any]:
     suggestions = []
     estimate = measured.per_pod
     if spec.latency is not None and estimate is not None:
-        found = verdict(spec.sessions.per_pod, estimate.measured)
+        found = per_pod_verdict(spec.sessions.per_pod, estimate)
         row["perPod"] = {
             "declared": spec.sessions.per_pod,
             "measured": _rounded(estimate.measured),

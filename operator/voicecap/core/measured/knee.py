@@ -28,7 +28,7 @@ from voicecap.core.numbers import num
 MIN_SAMPLES = 288  # a day of 5-minute samples
 MIN_SPAN = 1.5  # the loads seen must span at least 1.5x (highest / lowest)
 MIN_CROSSING_SAMPLES = 12  # an hour of samples at or past the crossing
-EXTRAPOLATION_LIMIT = 1.5  # an extrapolated knee at most 1.5x the highest load seen
+EXTRAPOLATION_LIMIT = 2.0  # an extrapolated knee at most 2x the highest load seen
 
 Method = Literal["Observed", "Extrapolated"]
 

@@ -10,7 +10,7 @@ from functools import cached_property
 from typing import Literal, Protocol
 
 from voicecap.api.models import VoiceCapacity
-from voicecap.core.measured.calibration import Calibration, Counted, counted
+from voicecap.core.measured.calibration import Calibration, Counted, counted, tolerance_of
 from voicecap.core.peaks import forecast
 from voicecap.core.peaks.forecast import PeakForecast
 from voicecap.core.peaks.scorecard import Scorecard
@@ -39,7 +39,14 @@ class Given:
         sessions = self.capacity.spec.sessions
         estimate = self.observation.calibration.per_pod
         measured = estimate.measured if estimate is not None else None
-        return counted("perPod", sessions.per_pod, measured, sessions.per_pod_from, round_up=False)
+        return counted(
+            "perPod",
+            sessions.per_pod,
+            measured,
+            sessions.per_pod_from,
+            round_up=False,
+            tolerance=tolerance_of(estimate),
+        )
 
     @cached_property
     def tokens_per_session_minute(self) -> Counted | None:

@@ -27,7 +27,7 @@ from voicecap.api.models import (
 from voicecap.api.timefmt import iso, iso_or_none
 from voicecap.core.apply.autoscaler import HPA_CONDITION_TYPES, HPAReport
 from voicecap.core.apply.outcome import Outcome
-from voicecap.core.measured.calibration import verdict
+from voicecap.core.measured.calibration import per_pod_verdict, verdict
 from voicecap.core.planner.plan import Plan
 from voicecap.core.status import events, memory
 from voicecap.core.status.condition_types import decide_all
@@ -93,7 +93,7 @@ def _calibration(plan: Plan) -> CalibrationStatus | None:
                 "samples": estimate.samples,
                 "from": rounded(estimate.load_from, 1),
                 "to": rounded(estimate.load_to, 1),
-                "reason": verdict(plan.declared_per_pod, estimate.measured),
+                "reason": per_pod_verdict(plan.declared_per_pod, estimate),
                 "message": estimate.why,
             }
         )
@@ -104,7 +104,7 @@ def _calibration(plan: Plan) -> CalibrationStatus | None:
         tokens = TokensCalibrationStatus(
             declared=declared,
             measured=rounded(used.measured, 1),
-            call_minutes=rounded(used.call_minutes, 1) or 0,
+            samples=round(used.call_minutes),
             reason=verdict(declared, used.measured),
             message=used.why,
         )

@@ -9,7 +9,7 @@ from typing import Literal
 
 from voicecap.api.models import Condition
 from voicecap.core.apply.outcome import Outcome
-from voicecap.core.measured.calibration import Counted, verdict
+from voicecap.core.measured.calibration import Counted, per_pod_verdict, verdict
 from voicecap.core.numbers import num
 from voicecap.core.planner.plan import Plan
 
@@ -35,7 +35,7 @@ def per_pod_calibrated(plan: Plan, outcome: Outcome) -> Condition | None:
             reason="InsufficientData",
             message="not measured yet: the calibration runs in the background, hourly",
         )
-    found = verdict(declared, estimate.measured)
+    found = per_pod_verdict(declared, estimate)
     measured = (
         f"measured {num(round(estimate.measured, 1))} ({estimate.method})"
         if estimate.measured is not None

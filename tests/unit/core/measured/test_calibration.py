@@ -1,4 +1,4 @@
-"""core/measured/calibration.py: declared against measured (within 10 % Matches), and the number
+"""core/measured/calibration.py: declared against measured (within 10 % Matches, 20 % of an extrapolated knee), and the number
 a plan counts with: Measured within half and twice the declared value, declared while nothing is
 measured."""
 
@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from voicecap.core.measured.calibration import counted, verdict
+from voicecap.core.measured.calibration import counted, per_pod_verdict, verdict
+from voicecap.core.measured.knee import PerPodEstimate
 
 
 @pytest.mark.parametrize(
@@ -45,3 +46,25 @@ def test_measured_without_a_measurement_counts_the_declared_value_and_says_so() 
     waiting = counted("perPod", 200, None, "Measured", round_up=False)
     assert (waiting.value, waiting.source) == (200, "Declared")
     assert waiting.reason == "perPod 200 as declared: nothing measured yet"
+
+
+@pytest.mark.parametrize("measured", [182.0, 200.0, 219.0])
+def test_a_measurement_that_matches_keeps_the_declared_value(measured: float) -> None:
+    """An estimate's noise within 10 % must not move the plan: right inputs change nothing."""
+    kept = counted("perPod", 200, measured, "Measured", round_up=False)
+    assert (kept.value, kept.source) == (200, "Declared")
+    assert (kept.reason or "").startswith("perPod 200 as declared: the measured")
+    moved = counted("perPod", 200, 175.0, "Measured", round_up=False)
+    assert (moved.value, moved.source) == (175, "Measured")
+
+
+def test_an_extrapolated_knee_matches_within_20_percent_an_observed_one_within_10() -> None:
+    def knee(measured: float, method: str) -> PerPodEstimate:
+        return PerPodEstimate(measured, method, 400, 2.0, 60.0, "")  # type: ignore[arg-type]
+
+    assert per_pod_verdict(100, knee(113.0, "Extrapolated")) == "Matches"
+    assert per_pod_verdict(100, knee(113.0, "Observed")) == "Understated"
+    assert per_pod_verdict(67, knee(100.4, "Extrapolated")) == "Understated"
+    assert per_pod_verdict(100, None) == "InsufficientData"
+    kept = counted("perPod", 100, 113.0, "Measured", round_up=False, tolerance=0.2)
+    assert (kept.value, kept.source) == (100, "Declared")

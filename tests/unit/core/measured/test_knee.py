@@ -44,7 +44,7 @@ def test_a_knee_past_the_loads_seen_is_extrapolated_within_reach() -> None:
 def test_no_guess_far_past_the_loads_seen() -> None:
     estimate = estimate_per_pod(bins(400, range(20, 120, 10)), target=TARGET)
     assert estimate.measured is None
-    assert "past 1.5x what was seen" in estimate.why
+    assert "past 2x what was seen" in estimate.why
 
 
 def test_noise_that_dips_does_not_make_an_early_knee() -> None:
