@@ -1,53 +1,64 @@
 """`voicecap calibrate`: what the operator would measure for each VoiceCapacity from the user's
-Prometheus (per-pod capacity from latency, tokens per call-minute from real use), with the
-evidence and the spec change it suggests. An SRE runs it before turning Measured on."""
+Prometheus (per-pod capacity from latency, tokens per call-minute from real use, the weeks its
+peaks' forecasts read that were served at their limit), with the evidence and the spec change it
+suggests. An SRE runs it before turning Measured on."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
-import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from voicecap.adapters.calibration import PrometheusCalibration
+from voicecap.adapters.history import PrometheusHistory
 from voicecap.adapters.metrics import OperatorMetrics
 from voicecap.adapters.prometheus_access import redact
 from voicecap.api.models import VoiceCapacity
+from voicecap.api.timefmt import iso
 from voicecap.cli.args import UsageError
-from voicecap.cli.history import connect_to, short, text
+from voicecap.cli.history import connect_to, service_quiet, short, text
 from voicecap.cli.offline import load_capacities
 from voicecap.cli.report import columns
 from voicecap.core.measured.calibration import Calibration, per_pod_verdict, verdict
 from voicecap.core.numbers import num
+from voicecap.core.peaks.forecast import PeakForecast
 from voicecap.service.calibration import CalibrationCache
 from voicecap.service.clock import Clock
+from voicecap.service.history import HistoryCache
 
 
 def calibrate(args: argparse.Namespace) -> int:
     """`voicecap calibrate`: measured per-pod capacity and tokens per call-minute, their
     evidence, and the spec changes they suggest."""
     capacities = load_capacities(args.files)
-    if not any(c.spec.latency is not None or c.spec.model is not None for c in capacities):
+    if not any(c.spec.latency or c.spec.model or c.spec.peaks for c in capacities):
         raise UsageError(
-            "nothing to calibrate: give VoiceCapacities with spec.latency (per-pod capacity) "
-            "or spec.model (tokens per call-minute)"
+            "nothing to calibrate: give VoiceCapacities with spec.latency (per-pod capacity), "
+            "spec.model (tokens per call-minute) or spec.peaks (weeks served at their limit)"
         )
     at = args.at or datetime.now(UTC)
-    source = connect_to(args, PrometheusCalibration)
-    service_log = logging.getLogger("voicecap")
-    level = service_log.level
-    service_log.setLevel(logging.CRITICAL)  # the service's warning: this command says it once
-    cache = CalibrationCache(source, Clock(at, speed=0), OperatorMetrics())  # time stands at --at
+    clock = Clock(at, speed=0)  # time stands at --at
+    measuring = connect_to(args, PrometheusCalibration)
+    reading = connect_to(args, PrometheusHistory)
+    calibrations = CalibrationCache(measuring, clock, OperatorMetrics())
+    histories = HistoryCache(reading, clock, OperatorMetrics())
     try:
-        asyncio.run(cache.refresh(capacities))
+        with service_quiet():
+            asyncio.run(calibrations.refresh(capacities))
+            asyncio.run(histories.refresh([c for c in capacities if c.spec.peaks]))
     finally:
-        service_log.setLevel(level)
-        source.close()
-    if cache.failures:
-        raise UsageError(f"Prometheus at {redact(args.prometheus_url)}: {short(cache.failures[0])}")
-    rows = [_row(capacity, cache.view(capacity)) for capacity in capacities]
+        measuring.close()
+        reading.close()
+    failures = calibrations.failures + histories.failures
+    if failures:
+        raise UsageError(f"Prometheus at {redact(args.prometheus_url)}: {short(failures[0])}")
+    rows = [
+        _row(capacity, calibrations.view(capacity), histories.view(capacity).forecasts)
+        for capacity in capacities
+    ]
     if args.output == "json":
         print(json.dumps(rows, indent=2))
     else:
@@ -55,7 +66,9 @@ def calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _row(capacity: VoiceCapacity, measured: Calibration) -> dict[str, Any]:
+def _row(
+    capacity: VoiceCapacity, measured: Calibration, forecasts: Mapping[str, PeakForecast]
+) -> dict[str, Any]:
     spec = capacity.spec
     row: dict[str, Any] = {
         "namespace": capacity.namespace,
@@ -98,6 +111,18 @@ def _row(capacity: VoiceCapacity, measured: Calibration) -> dict[str, Any]:
                 f"set model.tokensPerSessionMinute to {round(tokens.measured)} (declared "
                 f"{spec.model.tokens_per_session_minute}), or model.tokensFrom: Measured"
             )
+    row["censoredWeeks"] = [
+        {"peak": name, "start": iso(week.start), "sessions": week.sessions}
+        for name, forecast in forecasts.items()
+        for week in forecast.weeks
+        if week.censored and week.sessions is not None
+    ]
+    if row["censoredWeeks"]:
+        suggestions.append(
+            f"{len(row['censoredWeeks'])} weeks were served at their admission limit: count "
+            "the calls refused (voice_calls_rejected_total, or sessions.rejectedQuery) so "
+            "forecasts see the demand"
+        )
     row["suggestion"] = "; ".join(suggestions) or "none"
     return row
 
@@ -125,6 +150,11 @@ def _table(rows: list[dict[str, Any]]) -> str:
         )
         evidence = [f"  perPod: {per_pod['evidence']}"] if per_pod else []
         evidence += [f"  tokens: {tokens['evidence']}"] if tokens else []
+        evidence += [
+            f"  censored: {week['peak']} week of {week['start']}: {text(week['sessions'])} calls "
+            "served at the limit"
+            for week in row["censoredWeeks"]
+        ]
         details.append(
             "\n".join([f"{row['namespace']}/{row['name']}:", *evidence])
             + f"\n  suggestion: {row['suggestion']}"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,7 +17,7 @@ from voicecap.api.models import Peak, VoiceCapacity
 from voicecap.api.timefmt import iso, iso_or_none
 from voicecap.api.types import format_duration
 from voicecap.cli.args import UsageError
-from voicecap.cli.history import connect, finite, short, text
+from voicecap.cli.history import connect, finite, service_quiet, short, text
 from voicecap.cli.offline import load_capacities
 from voicecap.cli.report import columns
 from voicecap.core import sizing
@@ -35,18 +34,15 @@ def forecast(args: argparse.Namespace) -> int:
     capacities = load_capacities(args.files)
     at = args.at or datetime.now(UTC)
     source = connect(args)
-    service_log = logging.getLogger("voicecap")
-    level = service_log.level
-    service_log.setLevel(logging.CRITICAL)  # the service's warnings: this command says it once
     try:
-        cache = HistoryCache(source, Clock(at, speed=0), OperatorMetrics())  # time stands at --at
-        asyncio.run(cache.refresh(capacities))
+        with service_quiet():
+            cache = HistoryCache(source, Clock(at, speed=0), OperatorMetrics())  # time stands
+            asyncio.run(cache.refresh(capacities))
         try:
             scale_ups = source.slowest_scale_ups(at)
         except QueryFailedError:  # no operator metrics in this Prometheus: no advice on it
             scale_ups = {}
     finally:
-        service_log.setLevel(level)
         source.close()
     if cache.failures:
         raise UsageError(f"Prometheus at {redact(args.prometheus_url)}: {short(cache.failures[0])}")

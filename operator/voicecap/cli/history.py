@@ -5,7 +5,10 @@ number read, and their flags."""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import math
+from collections.abc import Iterator
 from typing import TypeVar
 
 from voicecap.adapters.calibration import PrometheusCalibration
@@ -38,6 +41,18 @@ def connect_to(args: argparse.Namespace, kind: type[Client]) -> Client:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+@contextlib.contextmanager
+def service_quiet() -> Iterator[None]:
+    """The service's own warnings muted: a command says a failure once, in one line."""
+    service_log = logging.getLogger("voicecap")
+    level = service_log.level
+    service_log.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        service_log.setLevel(level)
 
 
 def short(failure: str) -> str:

@@ -11,7 +11,8 @@ import pytest
 
 from support.cli import run, write_manifests
 from support.objects import capacity_body
-from support.world import FixedCalibrations
+from support.world import FixedCalibrations, FixedHistory
+from voicecap.adapters.history import PrometheusHistory
 from voicecap.adapters.prometheus import QueryFailedError
 from voicecap.core.measured.knee import LoadBin
 
@@ -21,6 +22,17 @@ TARGET = 0.8
 def processor_sharing(load: float, capacity: float, base: float = 0.32) -> float:
     rho = (1 - base / TARGET) * load / capacity
     return base / (1 - rho) if rho < 0.99 else 30.0
+
+
+class History(FixedHistory):
+    """Prometheus as the forecasts read it, for the censored weeks; records the close."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
 
 
 class Calibrations(FixedCalibrations):
@@ -47,9 +59,14 @@ def calibrate(
     tmp_path: Any,
     source: Calibrations,
     *flags: str,
+    history: History | None = None,
     **spec: Any,
 ) -> tuple[int, str, str]:
-    monkeypatch.setattr("voicecap.cli.calibrate.connect_to", lambda args, kind: source)
+    weeks = history or History()
+    monkeypatch.setattr(
+        "voicecap.cli.calibrate.connect_to",
+        lambda args, kind: weeks if kind is PrometheusHistory else source,
+    )
     body = capacity_body(latency={"query": "", "target": "800ms"}, **spec)
     files = write_manifests(tmp_path, "vcap.yaml", body)
     return run(
@@ -112,12 +129,30 @@ def test_an_unreachable_prometheus_is_one_line_and_exit_2(
     assert source.closed
 
 
+def test_weeks_served_at_their_limit_are_named_with_a_suggestion(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    history = History()
+    history.weekly = {"healthcare": 450.0}
+    history.flags = {"healthcare": {"censored": {"1": 0.99, "2": 0.97}}}
+    source = Calibrations(capacity=205, tokens=(6_100 * 1_000, 1_000))
+    code, out, err = calibrate(capsys, monkeypatch, tmp_path, source, "-o", "json", history=history)
+    assert code == 0, err
+    (row,) = json.loads(out)
+    assert [(w["peak"], w["sessions"]) for w in row["censoredWeeks"]] == [
+        ("monday-morning", 450.0),
+        ("monday-morning", 450.0),
+    ]
+    assert row["suggestion"].startswith("2 weeks were served at their admission limit")
+    assert history.closed and source.closed
+
+
 def test_nothing_to_calibrate_names_the_fields(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
-    body = capacity_body()
+    body = capacity_body(peaks=[])
     body["spec"].pop("model")
     files = write_manifests(tmp_path, "vcap.yaml", body)
     code, _, err = run(capsys, "calibrate", str(files), "--prometheus-url", "http://127.0.0.1:9")
     assert code == 2
-    assert "spec.latency" in err and "spec.model" in err
+    assert "spec.latency" in err and "spec.model" in err and "spec.peaks" in err
