@@ -13,14 +13,13 @@ Five strategies see the same sessions:
   limit nobody beats; the other strategies are reported as ratios to it.
 - fixed: replicas.min pods, always.
 
-The HPA model (SimulatedHPA, core/replay/hpa_model.py) is Kubernetes' default controller: every sync
-it wants ceil(sessions / per-pod target) unless usage is within its 10 % tolerance of the target;
-scale-up is limited to max(+100 %, +4 pods) per 15 s sync; scale-down goes to the highest
-recommendation of its stabilization window (spec.scaleDown.stabilization for every strategy,
-as the operator writes it for its own HPA and a user would for a plain one). A new pod is
-ready `startup` after it is asked for; removed pods go at once, not-ready ones first (as the
-ReplicaSet controller does).
-While sessions are unknown it keeps its replicas.
+The HPA model (core/replay/hpa_model.py) is Kubernetes' controller as it computes: the metric's
+recommendation within its 10 % tolerance, stabilized (scale-down to the highest recommendation
+of spec.scaleDown.stabilization, for every strategy, as the operator writes it for its own HPA
+and a user would for a plain one), then minReplicas, maxReplicas and the default rates (up by
+max(+100 %, +4 pods), down by 100 %, per 15 s). It syncs every 15 s within each step. A new pod
+is ready `startup` after it is asked for; removed pods go at once, not-ready ones first (as the
+ReplicaSet controller does). While sessions are unknown it keeps its replicas.
 
 What users lose and pay, per strategy: blocked call-minutes (the integral of calls above ready
 pods x perPod), minutes short (steps with any), pod-hours (every pod that exists, ready or
@@ -42,7 +41,7 @@ from voicecap.core.peaks.windows import active_window
 from voicecap.core.planner.observation import Memory, Observation
 from voicecap.core.planner.peak_floor import peak_baseline
 from voicecap.core.planner.plan import plan
-from voicecap.core.replay.hpa_model import SimulatedHPA, hpa_for
+from voicecap.core.replay.hpa_model import HPA_SYNC, SimulatedHPA, hpa_for
 
 Strategy = Literal["voicecap", "reactive", "keda-cron", "oracle", "fixed"]
 STRATEGIES: tuple[Strategy, ...] = ("voicecap", "reactive", "keda-cron", "oracle", "fixed")
@@ -147,14 +146,7 @@ def _voicecap(
         if hpa is None:  # the replay starts from a settled state: the floor, ready
             hpa = _settled(hpa_for(capacity), decided.floor, point.at, startup)
         steps.append(Step(point.at, point.sessions, hpa.pods, hpa.ready(point.at), decided.floor))
-        hpa.sync(
-            point.at,
-            point.sessions,
-            floor=decided.floor,
-            ceiling=decided.ceiling,
-            startup=startup,
-            elapsed=step,
-        )
+        _syncs(hpa, point, step, floor=decided.floor, ceiling=decided.ceiling, startup=startup)
     return _totals("voicecap", steps, step, capacity.spec.sessions.per_pod)
 
 
@@ -178,15 +170,28 @@ def _with_hpa(
         if hpa is None:
             hpa = _settled(hpa_for(capacity), floor, point.at, startup)
         steps.append(Step(point.at, point.sessions, hpa.pods, hpa.ready(point.at), floor))
+        _syncs(hpa, point, step, floor=floor, ceiling=spec.replicas.max, startup=startup)
+    return _totals(strategy, steps, step, spec.sessions.per_pod)
+
+
+def _syncs(
+    hpa: SimulatedHPA,
+    point: Point,
+    step: timedelta,
+    *,
+    floor: int,
+    ceiling: int,
+    startup: timedelta,
+) -> None:
+    """The controller's syncs within one step (every 15 s), on the step's sessions."""
+    for k in range(max(1, round(step / HPA_SYNC))):
         hpa.sync(
-            point.at,
+            point.at + k * HPA_SYNC,
             point.sessions,
             floor=floor,
-            ceiling=spec.replicas.max,
+            ceiling=ceiling,
             startup=startup,
-            elapsed=step,
         )
-    return _totals(strategy, steps, step, spec.sessions.per_pod)
 
 
 def _fixed_steps(capacity: VoiceCapacity, points: Sequence[Point]) -> list[Step]:
