@@ -30,7 +30,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-STRATEGIES = ("voicecap", "voicecap-measured", "hpa", "keda-cron", "oracle")
+STRATEGIES = ("voicecap", "voicecap-measured", "hpa", "keda-cron", "keda-week", "oracle")
 TARGET_REJECTED = 0.001  # the targets, where a peak is declared or forecastable
 TARGET_POD_HOURS = 1.25
 TARGET_OVER_HPA = 1.05

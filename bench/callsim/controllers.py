@@ -3,6 +3,9 @@
     hpa               replicas.min and replicas.max, nothing else
     keda-cron         a cron minimum from window start to end (no lead time) at the largest floor
                       voicecap plans for the window, plus the HPA
+    keda-week         KEDA's predictive recipe (Grafana Mimir's): a prometheus trigger on
+                      max_over_time(calls[30m] offset 6d23h30m), the most calls of the half hour
+                      that followed this moment last week, as a second metric of the HPA
     voicecap          the product's plan() from what the operator read before measured inputs:
                       the declaration, and the calls served in history
     voicecap-measured the product's plan() from what it measures: the calls offered in history
@@ -35,6 +38,7 @@ class Decision:
     per_pod: int | None = None  # the admission limit's parts (None: the gateway's own)
     tpm_calls: int | None = None
     held: int | None = None  # calls admitted at most while latency holds admission
+    external: float | None = None  # a second HPA metric's value (keda-week)
 
 
 Controller = Callable[[float, float | None, int], Decision]  # (now, seen calls, ready pods)
@@ -70,6 +74,14 @@ def controller(  # noqa: PLR0917 (one call site, in sim.Fleet)
     start = trace.start()
     if strategy == "hpa":
         return lambda _now, _seen, _ready: Decision(spec.replicas.min, spec.replicas.max)
+    if strategy == "keda-week":
+
+        def week(now: float, _seen: float | None, _ready: int) -> Decision:
+            moment = start + timedelta(seconds=now)
+            last = forecaster.last_week(moment)
+            return Decision(spec.replicas.min, spec.replicas.max, external=last)
+
+        return week
     if strategy == "keda-cron":
         sizes = _cron_sizes(trace, planner, capacity, forecaster)
 

@@ -105,6 +105,17 @@ class Forecaster:
                 found[peak.name] = (start, promql_quantile(values, capacity.spec.forecast.quantile))
         return found
 
+    def last_week(self, at: datetime, ahead: timedelta = timedelta(minutes=30)) -> float | None:
+        """KEDA's predictive recipe (Grafana Mimir's): max_over_time(calls[30m] offset
+        6d23h30m), the most calls served in the half hour that followed this moment last week."""
+        start = at - timedelta(weeks=1)
+        values = [
+            value
+            for minute in range(int(ahead.total_seconds() // 60) + 1)
+            if (value := self.served.get(_minute(start) + timedelta(minutes=minute))) is not None
+        ]
+        return max(values) if values else None
+
     def quantile(
         self, start: datetime, end: datetime, q: float, *, offered: bool = False
     ) -> float | None:
@@ -131,3 +142,8 @@ class Forecaster:
                 self._cache[key] = self.planner.forecast(capacity, peak, window, quantile)
             found[peak.name] = self._cache[key]
         return found
+
+
+def _minute(moment: datetime) -> datetime:
+    """The sample at or before `moment` (history is sampled on whole minutes of the span)."""
+    return moment.replace(second=0, microsecond=0)

@@ -57,9 +57,18 @@ class HPA:
     def ready(self, now: float) -> int:
         return sum(1 for moment in self.ready_at if moment <= now)
 
-    def sync(self, now: float, metric: float | None, floor: int, ceiling: int) -> None:
+    def sync(  # noqa: PLR0917 (the HPA's inputs)
+        self,
+        now: float,
+        metric: float | None,
+        floor: int,
+        ceiling: int,
+        external: float | None = None,
+    ) -> None:
+        """One sync; `external` is a second metric's value (an External metric with an
+        AverageValue target equal to the Pods metric's, as KEDA's prometheus trigger makes)."""
         current = len(self.ready_at)
-        desired = self.decide(now, current, self.ready(now), metric, floor, ceiling)
+        desired = self.decide(now, current, self.ready(now), metric, floor, ceiling, external)
         if desired > current:
             self.ready_at += [now + self.startup] * (desired - current)
         elif desired < current:
@@ -67,7 +76,14 @@ class HPA:
             del self.ready_at[desired:]
 
     def decide(  # noqa: PLR0917 (the controller's inputs)
-        self, now: float, current: int, ready: int, metric: float | None, floor: int, ceiling: int
+        self,
+        now: float,
+        current: int,
+        ready: int,
+        metric: float | None,
+        floor: int,
+        ceiling: int,
+        external: float | None = None,
     ) -> int:
         if self.recommendations is None:
             self.recommendations = deque([(now, current)])
@@ -76,9 +92,11 @@ class HPA:
         if not floor <= current <= ceiling:
             desired = ceiling if current > ceiling else floor
         else:
-            proposal = self.proposal(current, ready, metric)
-            if proposal is None:
+            proposals = [self.proposal(current, ready, metric), self.external(current, external)]
+            known = [value for value in proposals if value is not None]
+            if not known:
                 return current
+            proposal = max(known)  # the controller takes the largest metric's recommendation
             desired = self.normalize(now, current, proposal, floor, ceiling)
         if desired != current:
             self.changes.append((now, desired - current))
@@ -96,6 +114,14 @@ class HPA:
                 return current
             return math.ceil(ratio * current)
         return current if abs(ratio - 1) <= TOLERANCE else math.ceil(ratio * ready)
+
+    def external(self, current: int, value: float | None) -> int | None:
+        """GetExternalPerPodMetricReplicas: the value over the per-pod target, within tolerance."""
+        if value is None or current == 0:
+            return None
+        if abs(value / (self.target * current) - 1) <= TOLERANCE:
+            return current
+        return math.ceil(value / self.target)
 
     def normalize(self, now: float, current: int, proposal: int, floor: int, ceiling: int) -> int:
         rules = self.up if proposal >= current else self.going_down

@@ -146,7 +146,7 @@ class Fleet:
         if decision.hpa_target is not None:
             self.hpa.target = decision.hpa_target
         self.decision = decision
-        self.hpa.sync(now, seen, decision.floor, decision.ceiling)
+        self.hpa.sync(now, seen, decision.floor, decision.ceiling, decision.external)
         self.outcome.pod_seconds += len(self.hpa.ready_at) * SYNC_SECONDS
         if self.voice is not None:
             self.voice.account(now, busy, self.serving(now), self.most(now))

@@ -89,6 +89,35 @@ def campaign(height: float = 1.0) -> Rate:
     return rate
 
 
+def twin(height: float = 1.0) -> Rate:
+    """Two sharp peaks a day: at 09:00 and 13:00 a jump to ~200 calls a minute (~600 calls)
+    that decays within half an hour, 10 calls a minute between them."""
+
+    def rate(hour: float) -> float:
+        for start in (9.0, 13.0):
+            if start <= hour < start + 1:
+                return 10.0 + 190 * height * math.exp(-(hour - start) * 60 / 12)
+        return 10.0
+
+    return rate
+
+
+def smooth(height: float = 1.0) -> Rate:
+    """A smooth declared day: calls ramp from 10 a minute at 08:00 to ~150 (~600 calls) at 11:00
+    along a half sine, hold an hour and ramp down by 14:00."""
+
+    def rate(hour: float) -> float:
+        if hour < 8 or hour >= 14:
+            return 10.0
+        if hour < 11:
+            return 10.0 + 140 * height * math.sin((hour - 8) / 3 * math.pi / 2)
+        if hour < 12:
+            return 10.0 + 140 * height
+        return 10.0 + 140 * height * math.cos((hour - 12) / 2 * math.pi / 2)
+
+    return rate
+
+
 def flat(level: float) -> Rate:
     return lambda _hour: level
 
@@ -142,6 +171,13 @@ def declared(per_pod: int, **spec: Any) -> dict[str, Any]:
     body["sessions"]["perPod"] = per_pod
     body.update(spec)
     return body
+
+
+def twin_spec() -> dict[str, Any]:
+    """Both peaks of the twin trace, forecast from history (no expectedSessions)."""
+    spec = surge_spec(duration="1h")
+    spec["peaks"].append({**spec["peaks"][0], "name": "afternoon", "schedule": "0 13 * * MON"})
+    return spec
 
 
 def campaign_spec(expected: int, maximum: int = 40) -> dict[str, Any]:
@@ -258,6 +294,29 @@ def traces(tree: Path) -> list[Trace]:
             campaign_spec(250, maximum=9),
             judged=False,
             expect_alerts=frozenset({"BurstAboveFactor", "NearCeiling"}),
+        ),
+        Trace(
+            "growth",
+            "the surge on a business growing 5 % a week: history is the surge at 1/1.05^k",
+            surge(),
+            weekly(surge, growth=0.05, seed=13),
+            surge_spec(),
+        ),
+        Trace(
+            "twin-peaks",
+            "two sharp peaks a day, 09:00 and 13:00, each ~600 calls gone within half an hour",
+            twin(),
+            weekly(twin, seed=17),
+            twin_spec(),
+            hours=(6.0, 15.0),
+        ),
+        Trace(
+            "smooth-ramp",
+            "a smooth declared day: a half-sine ramp to ~600 calls by 11:00, expectedSessions 600",
+            smooth(),
+            weekly(smooth, seed=19),
+            surge_spec(schedule="0 8 * * MON", duration="6h", expectedSessions=600),
+            hours=(6.0, 15.0),
         ),
         *truth_traces(surge_history),
     ]
