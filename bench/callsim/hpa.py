@@ -57,7 +57,7 @@ class HPA:
     def ready(self, now: float) -> int:
         return sum(1 for moment in self.ready_at if moment <= now)
 
-    def sync(  # noqa: PLR0917 (the HPA's inputs)
+    def sync(
         self,
         now: float,
         metric: float | None,
