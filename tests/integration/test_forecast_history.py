@@ -191,9 +191,10 @@ def test_forecasts_equal_the_independently_computed_values(
     healthcare = rows["healthcare"]
     sessions, used = expected_forecast(HEALTHCARE)
     assert (healthcare["forecastSessions"], healthcare["weeksUsed"]) == (sessions, used)
-    assert sessions < prometheus_quantile(HEALTHCARE.ramp(5), 0.99) / 2  # the spike week: ignored
+    spike = prometheus_quantile(HEALTHCARE.ramp(5), 0.99)
+    assert sessions < spike * 0.55  # the spike week is ignored, by the median and the trend
     assert used == 12  # 13 weeks, one missing
-    assert len(healthcare["profile"]) == 8 and max(healthcare["profile"]) == sessions
+    assert len(healthcare["profile"]) == 24 and max(healthcare["profile"]) == sessions
     assert healthcare["reason"] == "Forecast"
     # the weeks across the DST change keep 09:00 New York: 14:00 UTC in EST, 13:00 in EDT
     starts = [week["start"] for week in healthcare["weeks"]]
@@ -386,7 +387,10 @@ def test_replay_reports_every_strategy_from_the_recorded_sessions(
     - fixed: all 120 window minutes over 400;
     - HPA alone: asks for 7 pods at 13:00, ready 2 minutes later (--pod-startup 2m): 13:00 and
       13:01 over by 500 and 501 calls (1,001 blocked call-minutes); then 7 pods (1,400) hold;
-    - keda-cron: its minimum (3 pods) comes at 13:00 with the calls, so the same as the HPA;
+    - keda-cron: its minimum (4 pods: the largest floor voicecap plans for the window) comes at
+      13:00 with the calls; below its minimum the controller raises to it without reading the
+      metric, and to 7 one sync later, ready at 13:02:15: 13:02 is short too, by 902 - 800
+      (1,103 blocked call-minutes);
     - voicecap: the forecast as of that day (the median of the Mondays before it, ~300-430 per
       slot) x 1.5 gives 3 pods from 12:50: 600 slots, short by 300 and 301 for the same two
       minutes (601 blocked call-minutes). The day brought 2.5x its usual calls, beyond the
@@ -409,7 +413,8 @@ def test_replay_reports_every_strategy_from_the_recorded_sessions(
     assert fixed["peakUtilization"] == round(1019 / 400, 3)
     reactive = healthcare["reactive"]
     assert (reactive["overCapacityMinutes"], reactive["blockedCallMinutes"]) == (2, 1001)
-    assert healthcare["keda-cron"]["blockedCallMinutes"] == 1001
+    keda = healthcare["keda-cron"]
+    assert (keda["overCapacityMinutes"], keda["blockedCallMinutes"]) == (3, 1103)
     voicecap_ = healthcare["voicecap"]
     assert (voicecap_["overCapacityMinutes"], voicecap_["blockedCallMinutes"]) == (2, 601)
     floors = {step["at"]: step["floor"] for step in voicecap_["steps"]}

@@ -22,6 +22,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from scipy.stats import theilslopes
+
 QUIET_STEP = timedelta(minutes=2)
 
 
@@ -140,8 +142,8 @@ def prometheus_quantile(values: Sequence[float], q: float) -> float:
 
 
 def slot_minutes(minutes: int) -> int:
-    """The operator's slots, restated: whole minutes, at least 5, at most 8 to a window."""
-    return max(math.ceil(minutes / 8), 5)
+    """The operator's slots, restated: whole minutes, at least 5, at most 24 to a window."""
+    return max(math.ceil(minutes / 24), 5)
 
 
 def expected_slots(item: Vertical, k: int, quantile: float = 0.99) -> list[float]:
@@ -158,13 +160,33 @@ def expected_forecast(
     quantile: float = 0.99,
     growth: float = 1.0,
     weeks_quantile: float = 0.5,
+    trend: bool = True,
 ) -> tuple[float, int]:
     """(forecastSessions, weeksUsed) for the window in week 0, from weeks 1..`weeks`: slot by
-    slot, the weeks_quantile of the weeks' slot values x growth; the largest slot."""
+    slot, the weeks_quantile of the weeks' slot values x growth; the largest slot. With `trend`
+    (forecast.trend: Weekly, the default) each week is first carried forward by the weekly
+    growth scipy's Theil-Sen estimator finds in the weeks' largest slots (bounded to 10 %)."""
     used = [k for k in range(1, weeks + 1) if k in item.bases and k not in item.missing]
     by_week = [expected_slots(item, k, quantile) for k in used]
+    weekly = expected_trend(used, [max(week) for week in by_week]) if trend else 0.0
     profile = [
-        round(prometheus_quantile([week[i] for week in by_week], weeks_quantile) * growth, 2)
+        round(
+            prometheus_quantile(
+                [week[i] * (1 + weekly) ** age for age, week in zip(used, by_week, strict=True)],
+                weeks_quantile,
+            )
+            * growth,
+            2,
+        )
         for i in range(len(by_week[0]))
     ]
     return max(profile), len(used)
+
+
+def expected_trend(ages: Sequence[int], values: Sequence[float]) -> float:
+    """The weekly growth of weeks `ages` old with these largest slots: scipy's Theil-Sen slope
+    of ln(value) over age, turned into growth a week forward, rounded as status shows it."""
+    if len(ages) < 4:
+        return 0.0
+    slope = theilslopes([math.log(value) for value in values], list(ages)).slope
+    return round(min(max(math.exp(-slope) - 1, -0.1), 0.1), 4)

@@ -281,7 +281,14 @@ BROKEN = [
         "spec.peaks.0.leadTime",
         600,
         "spec.peaks[0].leadTime",
-        "expected a duration",
+        "expected auto or a duration",
+    ),
+    Broken(
+        "lead-time-word",
+        "spec.peaks.0.leadTime",
+        "soon",
+        "spec.peaks[0].leadTime",
+        "expected auto or a duration",
     ),
     Broken(
         "factor-below-one",

@@ -34,6 +34,7 @@ from voicecap.api.spec_measured import Latency
 from voicecap.api.spec_peaks import CalendarRef, Forecast, Peak
 from voicecap.api.status import (
     AdmissionStatus,
+    BacktestStatus,
     CalibrationStatus,
     Condition,
     ForecastStatus,
@@ -42,6 +43,7 @@ from voicecap.api.status import (
     HPAStatus,
     LastWindowStatus,
     LatencyStatus,
+    LeadTimeStatus,
     NextPeak,
     PerPodCalibrationStatus,
     Recommendation,
@@ -104,6 +106,7 @@ __all__ = [
     "VERSION",
     "Admission",
     "AdmissionStatus",
+    "BacktestStatus",
     "CalendarRef",
     "CalibrationStatus",
     "Condition",
@@ -117,6 +120,7 @@ __all__ = [
     "LastWindowStatus",
     "Latency",
     "LatencyStatus",
+    "LeadTimeStatus",
     "MetricsOutage",
     "Model",
     "ModelTokens",

@@ -4,12 +4,13 @@ days it does not open (holidays), and how its calls are forecast from history.""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from voicecap.api import zones
 from voicecap.api.base import MAX_EXCLUDED, SpecModel, cel, duration_field, object_name_field
-from voicecap.api.types import Cron, DateSpan, Duration, TimeZone
+from voicecap.api.types import Cron, DateSpan, Duration, LeadTime, TimeZone, parse_lead_time
 
 
 class CalendarRef(SpecModel):
@@ -56,8 +57,13 @@ class Peak(SpecModel):
         description="Headroom over the forecast: plan factor x the forecast calls at perPod "
         "(1.5: capacity for 1.5x the calls expected at each moment of the window).",
     )
-    lead_time: Duration = duration_field(
-        "10m", "Raise the floor this long before each window starts."
+    lead_time: LeadTime = Field(
+        parse_lead_time("10m"),
+        description="Raise the floor this long before each window starts; `auto`: as long as "
+        "this vertical's pods measurably take to carry calls (the 90th percentile of its last "
+        "ten scale-ups to Ready, plus an HPA sync and a minute of metrics' lag), between 2m and "
+        "60m, 10m until one is measured.",
+        json_schema_extra={"default": "10m"},
     )
     expected_sessions: int | None = Field(
         None,
@@ -131,6 +137,13 @@ class Forecast(SpecModel):
         gt=0,
         le=10,
         description="Multiply the combined weekly values by this (1.1: expect 10 % more).",
+    )
+    trend: Literal["Off", "Weekly"] = Field(
+        "Weekly",
+        description="Weekly: carry each past week forward by the vertical's weekly growth, "
+        "learned from the weeks read (robust to a spike or a holiday week, at most 10 % a "
+        "week), so a growing business is not forecast at its level of weeks ago. Off: the "
+        "weeks as they were (status.forecast[].backtest shows what that misses).",
     )
     refresh: Duration = duration_field(
         "1h", "Recompute at least this often (and whenever a window closes); min 1m."

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from voicecap.api.base import Model, Timestamp
+from voicecap.api.types import Duration
 
 # ---------------------------------------------------------------- VoiceCapacity status
 
@@ -47,6 +48,13 @@ class ScaleUpStatus(Model):
         None, description="The last scale-up measured: seconds from the floor raised to Ready."
     )
     last_target: int | None = Field(None, description="The floor that scale-up asked for.")
+    recent_seconds: list[float] = Field(
+        default_factory=list,
+        max_length=10,
+        description="The last ten scale-ups measured, oldest first: their 90th percentile plus "
+        "an HPA sync and the metrics' lag is how far ahead the peak floor looks, and what "
+        "leadTime: auto raises a window by.",
+    )
     pending_since: Timestamp | None = Field(
         None, description="A scale-up still waiting for Ready pods: when the floor was raised."
     )
@@ -197,6 +205,19 @@ class WeekStatus(Model):
     )
 
 
+class BacktestStatus(Model):
+    """The forecast made for each past week from the weeks before it, against that week."""
+
+    weeks: int = Field(description="Past weeks forecast (those with minWeeks weeks before them).")
+    mean_absolute_error: float = Field(
+        description="The mean of |forecast - what the week carried| / what it carried."
+    )
+    under_forecast_weeks: int = Field(
+        description="Weeks that carried more than their forecast (most of them, with a large "
+        "error: a trend the forecast misses; forecast.trend: Weekly follows it)."
+    )
+
+
 class ForecastStatus(Model):
     """One peak's forecast and its latest window (docs/api.md "Forecasts")."""
 
@@ -235,6 +256,26 @@ class ForecastStatus(Model):
         description="The past weeks the forecast read, newest first: their values, whether "
         "each counts offered calls, and whether it was censored at its limit.",
     )
+    trend: float | None = Field(
+        None,
+        description="With forecast.trend Weekly: the weekly growth learned from those weeks "
+        "(0.05: 5 % a week) that carries each one forward.",
+    )
+    backtest: BacktestStatus | None = Field(
+        None, description="How far to trust the forecast: the same rule on past weeks."
+    )
+
+
+class LeadTimeStatus(Model):
+    """How early a peak's windows are raised, and why (peaks[].leadTime, auto or declared)."""
+
+    peak: str = Field(description="The peak's name.")
+    lead_time: Duration = Field(description="The lead time used now.")
+    source: Literal["Declared", "Measured", "Default"] = Field(
+        description="Declared: a duration in the spec; Measured: leadTime auto from this "
+        "vertical's scale-ups; Default: auto before any scale-up was measured (10m)."
+    )
+    message: str = Field("", description="Why this lead time.")
 
 
 class PerPodCalibrationStatus(Model):
@@ -361,6 +402,12 @@ class VoiceCapacityStatus(Model):
     forecast: list[ForecastStatus] = Field(
         default_factory=list,
         description="One entry per peak: its forecast and the scorecard of its latest window.",
+        max_length=64,
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["peak"]},
+    )
+    lead_times: list[LeadTimeStatus] = Field(
+        default_factory=list,
+        description="One entry per peak: the lead time its windows are raised with, and why.",
         max_length=64,
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["peak"]},
     )

@@ -216,11 +216,44 @@ def _quantity_text(value: object) -> str:
     return str(value)
 
 
+class AutoLeadTime(timedelta):
+    """`leadTime: auto`: a duration the planner measures (core/planner/lead_time.py); until then
+    AUTO_LEAD_DEFAULT. It serializes back as "auto"."""
+
+
+AUTO_LEAD_DEFAULT = timedelta(minutes=10)
+LEAD_TIME_PATTERN = r"^(auto|([0-9]+h)?([0-9]+m)?([0-9]+s)?)$"
+
+
+def parse_lead_time(value: object) -> timedelta:
+    """A duration, or "auto" (an AutoLeadTime of AUTO_LEAD_DEFAULT until measured)."""
+    if isinstance(value, timedelta):
+        return value
+    if value == "auto":
+        return AutoLeadTime(seconds=AUTO_LEAD_DEFAULT.total_seconds())
+    try:
+        return parse_duration(value)
+    except ValueError:
+        raise ValueError(
+            f"expected auto or a duration such as 90s, 10m, 2h or 1h30m, got {value!r}"
+        ) from None
+
+
+def format_lead_time(value: timedelta) -> str:
+    return "auto" if isinstance(value, AutoLeadTime) else format_duration(value)
+
+
 Duration = Annotated[
     timedelta,
     BeforeValidator(parse_duration),
     PlainSerializer(format_duration, return_type=str),
     WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN, "minLength": 2}),
+]
+LeadTime = Annotated[
+    timedelta,
+    BeforeValidator(parse_lead_time),
+    PlainSerializer(format_lead_time, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": LEAD_TIME_PATTERN, "minLength": 2}),
 ]
 FineDuration = Annotated[
     timedelta,

@@ -27,6 +27,8 @@ from voicecap.core.peaks.windows import skipped_before_next
 from voicecap.service.clock import Clock
 from voicecap.service.history import HistoryCache
 
+MIN_BACKTEST_WEEKS = 4  # fewer past weeks forecast say little about a trend
+
 
 def forecast(args: argparse.Namespace) -> int:
     """`voicecap forecast`: each peak's forecast from history, as the operator computes it,
@@ -106,6 +108,14 @@ def _forecast_row(
         "floor": floor,
         "burstFactor": burst,
         "reason": result.reason,
+        "trend": result.trend,
+        "backtest": None
+        if result.backtest is None
+        else {
+            "weeks": result.backtest.weeks,
+            "meanAbsoluteError": result.backtest.mean_absolute_error,
+            "underForecastWeeks": result.backtest.under_forecast_weeks,
+        },
         "slowestScaleUpSeconds": scale_up,
         "suggestion": _suggestion(capacity, peak, result, floor, scale_up),
     }
@@ -142,6 +152,19 @@ def _suggestion(
                 f"{where}.expectedSessions is {expected}, history says "
                 f"{math.ceil(result.sessions)}: set it, or remove it to follow the forecast"
             )
+    backtest = result.backtest
+    if (
+        spec.forecast.trend == "Off"
+        and backtest is not None
+        and backtest.weeks >= MIN_BACKTEST_WEEKS
+        and backtest.under_forecast_weeks >= 0.75 * backtest.weeks
+        and backtest.mean_absolute_error >= 0.1
+    ):
+        advice.append(
+            f"set forecast.trend: Weekly: {backtest.under_forecast_weeks} of "
+            f"{backtest.weeks} past weeks carried more than their forecast (mean error "
+            f"{backtest.mean_absolute_error:.0%}): the calls grow faster than the weeks show"
+        )
     censored = sum(1 for week in result.weeks if week.censored and week.sessions is not None)
     if censored:
         advice.append(
@@ -197,6 +220,13 @@ def _forecast_table(rows: list[dict[str, Any]]) -> str:
             )
         if row["skippedBeforeNext"]:
             excluded += f"\n  does not open on: {', '.join(row['skippedBeforeNext'])}"
+        if row["backtest"]:
+            test = row["backtest"]
+            trend = f", trend {row['trend']:+.1%} a week" if row["trend"] is not None else ""
+            excluded += (
+                f"\n  backtest: {test['weeks']} past weeks, mean error "
+                f"{test['meanAbsoluteError']:.0%}, {test['underForecastWeeks']} under{trend}"
+            )
         if any(week["censored"] for week in row["weeks"]):
             excluded += "\n  >N: served at its admission limit, the calls offered were more"
         details.append(f"{row['namespace']}/{row['name']} {row['peak']}: weeks (newest first) "

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from voicecap.api.timefmt import iso
+from voicecap.api.types import format_duration
 from voicecap.core.planner.plan import Plan
 
 
@@ -78,6 +79,14 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
                 for name, units in plan.sizing.extended_per_pod.items()
             },
         },
+        "leadTimes": {
+            used.peak: {
+                "leadTime": format_duration(used.lead),
+                "source": used.source,
+                "reason": used.reason,
+            }
+            for used in plan.lead_times
+        },
         "reasons": dict(plan.reasons),
     }
 
@@ -119,6 +128,13 @@ def plans_table(plans: Sequence[Plan]) -> str:
                 f"{sized.extended_at_floor[name]} at the floor, "
                 f"{sized.extended_at_ceiling[name]} at the ceiling"
             )
+    for plan in plans:
+        for used in plan.lead_times:
+            if used.source != "Declared":
+                table += (
+                    f"\nlead time: {plan.namespace}/{plan.name} {used.peak} "
+                    f"{format_duration(used.lead)} ({used.reason})"
+                )
     for warning in (text for plan in plans for text in plan_warnings(plan)):
         table += f"\nwarning: {warning}"
     return table

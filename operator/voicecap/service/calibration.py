@@ -3,6 +3,10 @@ one query per distinct latency quantile (and custom latency query) for every Voi
 spec.latency, and two for token use (tokens, call-minutes) for every one with spec.model, so the
 queries per refresh do not grow with the objects. A failed refresh keeps what was measured and is
 tried again a minute later. core/measured turns the answers into estimates.
+
+The window ends on the hour (the refresh period): every refresh within an hour, a restarted
+operator's first one included, reads the same samples and gives the same numbers, so status
+changes once an hour at most and a restart writes nothing.
 """
 
 from __future__ import annotations
@@ -72,9 +76,13 @@ class CalibrationCache:
             del self._views[key]
 
     def start_refresh(self, capacities: list[VoiceCapacity]) -> None:
-        """Refresh in the background when due; the cycle goes on with what is known."""
+        """Refresh in the background when due, or at once when an object asks a question the
+        last refresh did not (a new VoiceCapacity, a new quantile); the cycle goes on with what
+        is known."""
         now = self._clock.now()
-        if self._next is not None and now < self._next:
+        latency, tokens = _questions(capacities)
+        new = not (latency <= self._bins.keys() and tokens <= self._tokens.keys())
+        if self._next is not None and now < self._next and not new:
             return
         if self._task is not None and not self._task.done():
             return
@@ -94,8 +102,9 @@ class CalibrationCache:
     async def refresh(self, capacities: Iterable[VoiceCapacity]) -> None:
         """Ask every due question now; a failure keeps what was measured and retries soon."""
         now = self._clock.now()
+        until = _aligned(now, self._refresh)
         try:
-            await asyncio.to_thread(self._ask, list(capacities), now)
+            await asyncio.to_thread(self._ask, list(capacities), until)
         except QueryFailedError as failure:
             log.warning("calibration refresh failed: %s", failure)
             self.failures.append(str(failure))
@@ -104,23 +113,14 @@ class CalibrationCache:
         finally:
             self._metrics.record_queries("calibration", self._prometheus.history)
             self._prometheus.history.clear()
-        self._computed, self._next = now, now + self._refresh
+        self._computed, self._next = until, until + self._refresh
         self._views.clear()
 
     def _ask(self, capacities: list[VoiceCapacity], now: datetime) -> None:
-        latency_keys = {
-            (capacity.spec.latency.quantile, capacity.spec.latency.query)
-            for capacity in capacities
-            if capacity.spec.latency is not None
-        }
+        latency_keys, token_keys = _questions(capacities)
         bins = {
             key: self._prometheus.latency_bins(key[0], self._window, now, query=key[1])
             for key in latency_keys
-        }
-        token_keys = {
-            (capacity.spec.model.usage_query, capacity.spec.sessions.query)
-            for capacity in capacities
-            if capacity.spec.model is not None
         }
         tokens = {
             key: self._prometheus.token_use(self._window, now, usage=key[0], sessions=key[1])
@@ -147,9 +147,33 @@ class CalibrationCache:
         return Calibration(per_pod, tokens, self._computed)
 
 
+def _questions(
+    capacities: Iterable[VoiceCapacity],
+) -> tuple[set[LatencyKey], set[tuple[str, str]]]:
+    """The distinct questions the fleet asks: (quantile, latency query) and (usage query, session
+    query)."""
+    latency = {
+        (capacity.spec.latency.quantile, capacity.spec.latency.query)
+        for capacity in capacities
+        if capacity.spec.latency is not None
+    }
+    tokens = {
+        (capacity.spec.model.usage_query, capacity.spec.sessions.query)
+        for capacity in capacities
+        if capacity.spec.model is not None
+    }
+    return latency, tokens
+
+
 def _series(capacity: VoiceCapacity) -> SeriesKey:
     return (capacity.namespace, capacity.vertical)
 
 
 def _unlabelled(answer: dict[SeriesKey, list[LoadBin]]) -> bool:
     return set(answer) == {SINGLE}
+
+
+def _aligned(now: datetime, period: timedelta) -> datetime:
+    """`now` rounded down to a whole `period` since the epoch (the hour, by default)."""
+    step = period.total_seconds()
+    return datetime.fromtimestamp(now.timestamp() // step * step, tz=now.tzinfo)

@@ -40,9 +40,10 @@ def forecast(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Any,
     source: History,
+    **spec: Any,
 ) -> tuple[int, str, str]:
     monkeypatch.setattr("voicecap.cli.forecast.connect", lambda args: source)
-    files = write_manifests(tmp_path, "vcap.yaml", capacity_body())
+    files = write_manifests(tmp_path, "vcap.yaml", capacity_body(**spec))
     return run(
         capsys, "forecast", str(files), "--prometheus-url", "http://127.0.0.1:9",
         "--at", "2026-11-20T12:00:00Z", "-o", "json",
@@ -104,3 +105,30 @@ def test_an_unreachable_prometheus_is_one_line_and_exit_2(
     code, out, err = forecast(capsys, monkeypatch, tmp_path, source)
     assert (code, out) == (2, "")
     assert err.strip() == "voicecap: Prometheus at http://127.0.0.1:9: connection refused"
+
+
+class Growing(History):
+    """Weekly values that grew 5 % a week: week k before at 1000 / 1.05^(k-1)."""
+
+    def quantiles(self, sessions: str, quantile: float, spans: Any, *, batched: bool) -> Any:
+        self.queries["quantiles"] += 1
+        return {
+            ("voice", "healthcare"): {
+                span.label: 1000.0 / 1.05 ** (int(span.label.split(".")[0]) - 1)
+                for span in spans
+                if span.label[0].isdigit()
+            }
+        }
+
+
+def test_a_forecast_that_keeps_falling_short_suggests_the_weekly_trend(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    code, out, err = forecast(
+        capsys, monkeypatch, tmp_path, Growing(None), forecast={"trend": "Off"}
+    )
+    assert code == 0, err
+    (row,) = json.loads(out)
+    assert row["backtest"]["underForecastWeeks"] == row["backtest"]["weeks"] == 11
+    assert row["trend"] is None  # the user turned it off
+    assert "set forecast.trend: Weekly: 11 of 11 past weeks carried more" in row["suggestion"]

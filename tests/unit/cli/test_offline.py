@@ -244,3 +244,18 @@ def test_plan_says_the_gpus_at_the_planned_pods_and_pods_short_of_them(
     code, out, _ = run(capsys, "plan", str(path), *at)
     assert f"nvidia.com/gpu: voice/healthcare 2 a pod, {2 * floor} at the floor" in out
     assert "pods too small: nvidia.com/gpu requests 1, 200 calls need 2" in out
+
+
+def test_plan_says_the_lead_time_auto_uses_and_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = capacity_body()
+    body["spec"]["peaks"][0]["leadTime"] = "auto"
+    path = write_manifests(tmp_path, "auto.yaml", body)
+    code, out, err = run(capsys, "plan", str(path), "--at", MONDAY_0855_NEW_YORK, "-o", "json")
+    assert code == 0, err
+    (row,) = json.loads(out)
+    assert row["leadTimes"]["monday-morning"]["source"] == "Default"  # nothing measured offline
+    assert row["leadTimes"]["monday-morning"]["leadTime"] == "10m"
+    code, out, _ = run(capsys, "plan", str(path), "--at", MONDAY_0855_NEW_YORK)
+    assert "lead time: voice/healthcare monday-morning 10m (auto: 10m until a scale-up" in out

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from support.objects import capacity_body
+from support.objects import at, capacity_body
 from support.world import MemoryWorld, service_for
 from voicecap.adapters.prometheus import QueryFailedError
 from voicecap.api.types import parse_quantity
@@ -104,3 +104,46 @@ async def test_a_failed_refresh_keeps_nothing_worse_and_is_retried() -> None:
     await service.fleet.cycle()
     assert conditions(world, key)["PerPodCalibrated"]["reason"] == "InsufficientData"
     assert world.body(key)["status"].get("calibration") is None
+
+
+@pytest.mark.asyncio
+async def test_a_restart_within_the_hour_measures_the_same_and_writes_nothing() -> None:
+    """The window ends on the hour: an operator restarted at 10:40 reads what the one that
+    refreshed at 10:05 read, so the status it would write is the one already there."""
+    world = MemoryWorld()
+    key = world.add_capacity(vertical("healthcare"))
+    first = service_for(world, {"healthcare": 100.0}, now=at("2026-11-23T15:05:00Z"))
+    first.calibrations.bins = {"healthcare": knee_at(140)}
+    await first.fleet.cycle()
+    await first.assembled.calibration.wait()
+    await first.fleet.cycle()
+    written = world.body(key)["status"]["calibration"]
+    assert written["computedAt"] == "2026-11-23T15:00:00Z"  # the window's end, on the hour
+    again = service_for(world, {"healthcare": 100.0}, now=at("2026-11-23T15:40:00Z"))
+    again.calibrations.bins = {"healthcare": knee_at(140)}
+    await again.fleet.cycle()
+    await again.assembled.calibration.wait()
+    await again.fleet.cycle()
+    assert world.body(key)["status"]["calibration"] == written
+    assert ("patch", "voicecapacities/status") not in again.kube.writes
+
+
+@pytest.mark.asyncio
+async def test_a_question_the_last_refresh_did_not_ask_is_asked_at_once() -> None:
+    """A VoiceCapacity created after the hourly refresh (or one with a new quantile) is
+    measured at the next cycle, not an hour later."""
+    world = MemoryWorld()
+    world.add_capacity(vertical("healthcare", model=None))
+    service = service_for(world, {"healthcare": 100.0, "sales": 100.0})
+    service.calibrations.bins = {"sales": knee_at(140)}
+    await service.fleet.cycle()
+    await service.assembled.calibration.wait()
+    assert service.calibrations.queries["latency_bins"] == 1
+    later = vertical("sales", model=None)
+    later["spec"]["latency"]["quantile"] = 0.9  # a quantile nobody asked for yet
+    sales = world.add_capacity(later)
+    await service.fleet.cycle()
+    await service.assembled.calibration.wait()
+    await service.fleet.cycle()
+    assert service.calibrations.queries["latency_bins"] == 3  # both quantiles, at once
+    assert conditions(world, sales)["PerPodCalibrated"]["reason"] == "Overstated"

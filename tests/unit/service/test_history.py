@@ -150,7 +150,7 @@ async def test_the_operator_prescales_from_the_forecast_and_keeps_it_through_an_
     status = world.body(key)["status"]
     assert status["replicas"]["floor"] == 8  # ceil(1.5 x 1000 / 200), not from 50 calls
     assert status["forecast"][0]["sessions"] == 1000.0
-    assert status["forecast"][0]["profile"] == [1000.0] * 8  # one value per slot of the window
+    assert status["forecast"][0]["profile"] == [1000.0] * 24  # one value per slot of the window
     assert status["forecast"][0]["weeksUsed"] == 13
     ready = {c["type"]: c for c in status["conditions"]}["ForecastReady"]
     assert (ready["status"], ready["reason"]) == ("True", "Forecast")
@@ -168,7 +168,7 @@ async def test_the_operator_prescales_from_the_forecast_and_keeps_it_through_an_
     await restarted.fleet.cycle()
     status = world.body(key)["status"]
     assert status["replicas"]["floor"] == 8
-    assert status["forecast"][0]["profile"] == [1000.0] * 8  # the shape survives the restart
+    assert status["forecast"][0]["profile"] == [1000.0] * 24  # the shape survives the restart
     ready = {c["type"]: c for c in status["conditions"]}["ForecastReady"]
     assert (ready["status"], ready["reason"]) == ("False", "PrometheusUnreachable")
     assert status["forecast"][0]["sessions"] == 1000.0

@@ -16,6 +16,11 @@ asks Prometheus.
   over the last `weeks` weeks with data (the median by default: a one-off spike week does not
   move it; 1 is the largest, the old rule). forecastSessions = the profile's largest slot.
   Fewer than minWeeks weeks with data: none (InsufficientHistory).
+- forecast.trend Weekly: each week's values are first carried forward by the vertical's weekly
+  growth (core/peaks/trend.py) to the week forecast, so a growing business is not forecast at
+  its level of weeks ago.
+- The backtest: the same forecast made for each past week from the weeks before it, against
+  what that week carried (meanAbsoluteError, underForecastWeeks): how far to trust it.
 - burstFactor = largest / median concurrent sessions over the last 28 days.
 - A failed refresh keeps the last forecast (its sessions, with the failure as the reason), so a
   Prometheus outage never lowers a floor.
@@ -30,6 +35,7 @@ from datetime import date, datetime, timedelta
 from typing import Literal
 
 from voicecap.api.models import Forecast, Peak
+from voicecap.core.peaks.trend import weekly_growth
 from voicecap.core.peaks.windows import (
     excluded_span,
     opening_after,
@@ -50,7 +56,7 @@ FORECAST_REASONS: frozenset[str] = frozenset(ForecastReason.__args__)  # type: i
 FAILURES: frozenset[str] = frozenset({"PrometheusUnreachable", "QueryError"})
 BaselineSource = Literal["expected", "forecast", "current", "none"]
 BURST_WINDOW = timedelta(days=28)
-MAX_SLOTS = 8  # slots per window: the shape's resolution, and terms per week in the query
+MAX_SLOTS = 24  # slots per window: the shape's resolution, and terms per week in the query
 MIN_SLOT = timedelta(minutes=5)
 MAX_REPLACED_WEEKS = 52  # how far back the forecast looks past excluded weeks
 
@@ -109,6 +115,15 @@ def _sane(value: float | None) -> bool:
 
 
 @dataclass(frozen=True)
+class Backtest:
+    """The forecast made for each past week from the weeks before it, against that week."""
+
+    weeks: int  # past weeks forecast
+    mean_absolute_error: float  # mean |forecast - actual| / actual
+    under_forecast_weeks: int  # weeks that carried more than their forecast
+
+
+@dataclass(frozen=True)
 class PeakForecast:
     peak: str
     sessions: float | None = None
@@ -123,6 +138,8 @@ class PeakForecast:
     replaced: tuple[date, ...] = ()
     # The weekly values behind it (`voicecap forecast`, status.forecast[].weeks without slots).
     weeks: tuple[WeekValue, ...] = field(default=(), compare=False)
+    trend: float | None = None  # the weekly growth applied (forecast.trend Weekly)
+    backtest: Backtest | None = None
 
     @property
     def fresh(self) -> bool:
@@ -197,7 +214,10 @@ def forecast_from(
 ) -> PeakForecast:
     """`weeks` newest first; only the last settings.weeks of them count."""
     considered = tuple(weeks[: settings.weeks])
-    with_data = [slots for week in considered if (slots := _slot_values(week))]
+    dated = [
+        (age, slots) for age, week in enumerate(considered, 1) if (slots := _slot_values(week))
+    ]
+    with_data = [slots for _, slots in dated]
     common = {
         "peak": peak.name,
         "replaced": replaced_weeks(peak, window_start, settings.weeks),
@@ -209,14 +229,44 @@ def forecast_from(
     }
     if len(with_data) < settings.min_weeks:
         return PeakForecast(reason="InsufficientHistory", **common)  # type: ignore[arg-type]
-    profile = _profile(with_data, settings)
+    growth = _growth(dated) if settings.trend == "Weekly" else None
+    profile = _profile(dated, settings, growth or 0.0)
     censored = any(week.censored for week in considered if _slot_values(week))
     return PeakForecast(
         sessions=max(profile),
         profile=profile,
         reason="CensoredHistory" if censored else "Forecast",
+        trend=growth,
+        backtest=_backtest(dated, settings),
         **common,  # type: ignore[arg-type]
     )
+
+
+Dated = Sequence[tuple[int, tuple[float | None, ...]]]  # (age in weeks, slot values)
+
+
+def _growth(dated: Dated) -> float:
+    return round(weekly_growth([(age, max(v for v in s if v is not None)) for age, s in dated]), 4)
+
+
+def _backtest(dated: Dated, settings: Forecast) -> Backtest | None:
+    """Each week with at least minWeeks weeks of data before it, forecast from those weeks (the
+    same rule, trend included) against its own largest slot."""
+    errors, under = [], 0
+    for index, (age, slots) in enumerate(dated):
+        before = [(older - age, values) for older, values in dated[index + 1 :]]
+        if len(before) < settings.min_weeks:
+            break
+        growth = _growth(before) if settings.trend == "Weekly" else 0.0
+        forecast = max(_profile(before, settings, growth))
+        actual = max(value for value in slots if value is not None)
+        if actual <= 0:
+            continue
+        errors.append(abs(forecast - actual) / actual)
+        under += actual > forecast
+    if not errors:
+        return None
+    return Backtest(len(errors), round(sum(errors) / len(errors), 3), under)
 
 
 def _slot_values(week: WeekValue) -> tuple[float | None, ...]:
@@ -226,15 +276,18 @@ def _slot_values(week: WeekValue) -> tuple[float | None, ...]:
     return values if any(value is not None for value in values) else ()
 
 
-def _profile(weeks: Sequence[tuple[float | None, ...]], settings: Forecast) -> tuple[float, ...]:
-    """Slot by slot, growth x weeksQuantile of the weeks that have data there. A one-slot week
-    (its window's value only) counts in every slot; a slot no week has data for takes the
-    largest of the others (no data is not zero)."""
-    count = max(len(week) for week in weeks)
+def _profile(dated: Dated, settings: Forecast, trend: float) -> tuple[float, ...]:
+    """Slot by slot, growth x weeksQuantile of the weeks that have data there, each carried
+    forward by `trend` a week of its age. A one-slot week (its window's value only) counts in
+    every slot; a slot no week has data for takes the largest of the others (no data is not
+    zero)."""
+    count = max(len(week) for _, week in dated)
     combined = []
     for i in range(count):
         values = [
-            value for week in weeks if (value := week[i] if len(week) > 1 else week[0]) is not None
+            value * (1 + trend) ** age
+            for age, week in dated
+            if (value := week[i] if len(week) > 1 else week[0]) is not None
         ]
         combined.append(weeks_quantile(values, settings.weeks_quantile) if values else None)
     fill = max(value for value in combined if value is not None)
@@ -289,6 +342,8 @@ def _same_forecast(one: PeakForecast, other: PeakForecast) -> bool:
             forecast.quantile,
             forecast.window_start,
             forecast.reason,
+            forecast.trend,
+            forecast.backtest,
         )
 
     return numbers(one) == numbers(other)

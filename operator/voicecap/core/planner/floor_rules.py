@@ -95,6 +95,7 @@ def raised_peak(given: Given, judged: JudgedSessions, pressure: Pressure) -> Ask
         last_known=judged.last_known,
         now=given.now,
         per_pod=given.per_pod.value,
+        startup=given.memory.readiness.startup(),
     )
     if term is None:
         return Asked(None)

@@ -73,6 +73,9 @@ class Memory:
     scorecards: tuple[Scorecard, ...] = ()
     readiness: Readiness = field(default_factory=Readiness)  # scale-ups to Ready pods
     latency: LatencyState = field(default_factory=LatencyState)  # the live guard's clocks
+    # What was last measured (status.calibration): counts until this process measures anew,
+    # so a restart plans as before and writes nothing.
+    calibration: Calibration = field(default_factory=Calibration)
 
 
 def judge_sessions(

@@ -34,9 +34,10 @@ from voicecap.core.peaks.calendar import CalendarReport
 from voicecap.core.peaks.forecast import PeakForecast
 from voicecap.core.peaks.scorecard import Scorecard
 from voicecap.core.peaks.windows import next_start
-from voicecap.core.planner import floor_rules, stages
+from voicecap.core.planner import floor_rules, lead_time, stages
 from voicecap.core.planner.ceilings import AdmissionLimit, CeilingSource, TokenPlan
 from voicecap.core.planner.headroom import CeilingVerdict, Level
+from voicecap.core.planner.lead_time import LeadTimeUsed
 from voicecap.core.planner.observation import Memory, Observation, SessionsState
 from voicecap.core.planner.pod_fit import PodFit
 from voicecap.core.planner.reasoned import Reasoned
@@ -70,7 +71,8 @@ class Plan:
     mode: Mode
     next_peak: tuple[str, datetime] | None
     ready_replicas: int | None
-    peaks: tuple[Peak, ...]
+    peaks: tuple[Peak, ...]  # leadTime: auto resolved (core/planner/lead_time.py)
+    lead_times: tuple[LeadTimeUsed, ...]  # the lead time each peak uses, and why
     calendars: CalendarReport
     inputs: Inputs
     judged: Reasoned[JudgedSessions]
@@ -263,7 +265,9 @@ def plan(
     memory: Memory | None = None,
 ) -> Plan:
     """The plan, stage by stage (core/planner/stages.py): each reads what those before returned."""
-    given = Given(capacity, observation, memory or Memory(), now)
+    memory = memory or Memory()
+    capacity, lead_times = lead_time.resolve(capacity, memory.readiness)  # leadTime: auto
+    given = Given(capacity, observation, memory, now)
     judged = stages.judge(given)
     bounds = stages.bounds(given, judged=judged.value)
     pressure = stages.pressure(given, judged=judged.value, bounds=bounds)
@@ -287,8 +291,9 @@ def plan(
         next_peak=(upcoming[0].name, upcoming[1]) if upcoming else None,
         ready_replicas=observation.ready_replicas,
         peaks=tuple(spec.peaks),
+        lead_times=lead_times,
         calendars=observation.calendars,
-        inputs=Inputs(given.per_pod, given.tokens_per_session_minute, observation.calibration),
+        inputs=Inputs(given.per_pod, given.tokens_per_session_minute, given.calibration),
         judged=judged,
         bounds=bounds,
         pressure=pressure,

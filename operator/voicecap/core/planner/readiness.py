@@ -5,12 +5,23 @@ reach the floor it asked for: the time in between is what a pre-scale's leadTime
 (nodes provisioned, images pulled, models loaded). A scale-up overtaken by a lower floor is
 dropped; one raised again while pending keeps its start (the pods were asked for then). The
 resolution is the evaluation interval (the fleet cycle, 15 s by default).
+
+The last RECENT scale-ups are kept; their STARTUP_QUANTILE (the slowest but one of ten), plus an
+HPA sync and the metrics' lag, is how long a pod asked for now takes to carry calls: the peak
+floor looks that far ahead, and `leadTime: auto` raises a window that early
+(core/planner/lead_time.py).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
+
+RECENT = 10  # scale-ups kept
+STARTUP_QUANTILE = 0.9
+HPA_SYNC = timedelta(seconds=15)  # the HPA acts on a pod's calls within one sync...
+METRIC_LAG = timedelta(minutes=1)  # ...of Prometheus' scrape showing them (its default interval)
 
 
 @dataclass(frozen=True)
@@ -24,6 +35,16 @@ class Readiness:
     pending: ScaleUp | None = None
     last_seconds: float | None = None  # the last scale-up measured, start to Ready
     last_target: int | None = None
+    recent: tuple[float, ...] = ()  # the last RECENT scale-ups' seconds, oldest first
+
+    def startup(self) -> timedelta | None:
+        """How long a pod asked for now takes to carry calls: the STARTUP_QUANTILE of the recent
+        scale-ups (nearest rank), plus an HPA sync and the metrics' lag; None: none measured."""
+        if not self.recent:
+            return None
+        ordered = sorted(self.recent)
+        rank = max(math.ceil(STARTUP_QUANTILE * len(ordered)), 1)
+        return timedelta(seconds=ordered[rank - 1]) + HPA_SYNC + METRIC_LAG
 
 
 def track(
@@ -39,8 +60,9 @@ def track(
     pending = previous.pending
     if pending is not None:
         if ready >= pending.target:
-            seconds = max((now - pending.started).total_seconds(), 0.0)
-            return Readiness(None, round(seconds, 1), pending.target)
+            seconds = round(max((now - pending.started).total_seconds(), 0.0), 1)
+            recent = (*previous.recent, seconds)[-RECENT:]
+            return Readiness(None, seconds, pending.target, recent)
         if floor <= ready:
             return replace(previous, pending=None)  # no longer wanted
         if floor > pending.target:

@@ -34,10 +34,16 @@ class Given:
     now: datetime
 
     @cached_property
+    def calibration(self) -> Calibration:
+        """What was measured: this refresh's, else the last one kept in memory (status)."""
+        fresh = self.observation.calibration
+        return fresh if fresh.computed_at is not None else self.memory.calibration
+
+    @cached_property
     def per_pod(self) -> Counted:
         """The calls a pod carries at 100 %: perPod, or as measured (sessions.perPodFrom)."""
         sessions = self.capacity.spec.sessions
-        estimate = self.observation.calibration.per_pod
+        estimate = self.calibration.per_pod
         measured = estimate.measured if estimate is not None else None
         return counted(
             "perPod",
@@ -55,7 +61,7 @@ class Given:
         model = self.capacity.spec.model
         if model is None:
             return None
-        estimate = self.observation.calibration.tokens
+        estimate = self.calibration.tokens
         measured = estimate.measured if estimate is not None else None
         return counted(
             "tokensPerSessionMinute",

@@ -62,7 +62,7 @@ def bounds(given: Given, *, judged: JudgedSessions) -> Bounds:
     """The ceiling: replicas.max, the TPM grant and admission.maxSessions, never below min."""
     spec = given.capacity.spec
     per_pod = given.per_pod.value
-    estimate = given.observation.calibration.tokens
+    estimate = given.calibration.tokens
     tpm = ceilings.token_plan(
         given.capacity,
         given.observation.granted_tpm,
@@ -220,6 +220,7 @@ def remember(
         forecasts=report.forecasts,
         burst_factor=report.burst_factor,
         scorecards=report.scorecards,
+        calibration=given.calibration,
         readiness=track(
             memory.readiness,
             last_floor=memory.floor,

@@ -14,24 +14,20 @@ from typing import Literal
 
 from voicecap.api.models import (
     AdmissionStatus,
-    CalibrationStatus,
     Condition,
     HPAConditionStatus,
     HPAStatus,
+    LeadTimeStatus,
     NextPeak,
-    PerPodCalibrationStatus,
-    TokensCalibrationStatus,
     TPMStatus,
     VoiceCapacityStatus,
 )
-from voicecap.api.timefmt import iso, iso_or_none
+from voicecap.api.timefmt import iso
 from voicecap.core.apply.autoscaler import HPA_CONDITION_TYPES, HPAReport
 from voicecap.core.apply.outcome import Outcome
-from voicecap.core.measured.calibration import per_pod_verdict, verdict
 from voicecap.core.planner.plan import Plan
 from voicecap.core.status import events, memory
 from voicecap.core.status.condition_types import decide_all
-from voicecap.core.status.memory import rounded
 
 
 def build_status(
@@ -69,51 +65,19 @@ def build_status(
         )
         if plan.admission is not None
         else None,
-        calibration=_calibration(plan),
+        calibration=memory.calibration_block(plan),
         latency=memory.latency_block(plan),
         forecast=memory.forecast_block(plan),
+        lead_times=[
+            LeadTimeStatus(
+                peak=used.peak, lead_time=used.lead, source=used.source, message=used.reason
+            )
+            for used in plan.lead_times
+        ],
         burst_factor=plan.burst_factor,
         recommendations=memory.recommendations_block(plan),
         last_evaluated=previous.last_evaluated if previous else None,
         conditions=events.dated(decide_all(plan, outcome), previous, generation, now),
-    )
-
-
-def _calibration(plan: Plan) -> CalibrationStatus | None:
-    """Declared inputs against what was measured, where something can be measured."""
-    measured = plan.inputs.calibration
-    per_pod = None
-    if plan.spec_latency_target is not None and measured.per_pod is not None:
-        estimate = measured.per_pod
-        per_pod = PerPodCalibrationStatus.model_validate(
-            {
-                "declared": plan.declared_per_pod,
-                "measured": rounded(estimate.measured, 1),
-                "method": estimate.method,
-                "samples": estimate.samples,
-                "from": rounded(estimate.load_from, 1),
-                "to": rounded(estimate.load_to, 1),
-                "reason": per_pod_verdict(plan.declared_per_pod, estimate),
-                "message": estimate.why,
-            }
-        )
-    tokens = None
-    declared = plan.declared_tokens_per_session_minute
-    if declared is not None and measured.tokens is not None:
-        used = measured.tokens
-        tokens = TokensCalibrationStatus(
-            declared=declared,
-            measured=rounded(used.measured, 1),
-            samples=round(used.call_minutes),
-            reason=verdict(declared, used.measured),
-            message=used.why,
-        )
-    if per_pod is None and tokens is None:
-        return None
-    return CalibrationStatus(
-        per_pod=per_pod,
-        tokens_per_session_minute=tokens,
-        computed_at=iso_or_none(measured.computed_at),
     )
 
 

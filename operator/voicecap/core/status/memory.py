@@ -7,6 +7,7 @@ back side by side: a field added to one of them is added here, in both direction
     headroom         when each level began               -> Memory.headroom
     recommendations  the floors stabilization remembers  -> Memory.recommendations
     latency          the live guard's clocks and pods    -> Memory.latency
+    calibration      what was last measured              -> Memory.calibration
     forecast         each peak's forecast and scorecard  -> Memory.forecasts, scorecards
     burstFactor                                          -> Memory.burst_factor
 
@@ -25,20 +26,27 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from voicecap.api.models import (
+    BacktestStatus,
+    CalibrationStatus,
     ForecastStatus,
     HeadroomStatus,
     LastWindowStatus,
     LatencyStatus,
+    PerPodCalibrationStatus,
     ReplicasStatus,
     ScaleUpStatus,
     SessionsStatus,
     TokenBudgetStatus,
+    TokensCalibrationStatus,
     VoiceCapacityStatus,
     WeekStatus,
 )
 from voicecap.api.models import Recommendation as RecommendationStatus
 from voicecap.api.timefmt import iso, iso_or_none, parse_iso
-from voicecap.core.peaks.forecast import FORECAST_REASONS, PeakForecast, WeekValue
+from voicecap.core.measured.calibration import Calibration, per_pod_verdict, verdict
+from voicecap.core.measured.knee import PerPodEstimate
+from voicecap.core.measured.tokens import TokenEstimate
+from voicecap.core.peaks.forecast import FORECAST_REASONS, Backtest, PeakForecast, WeekValue
 from voicecap.core.peaks.scorecard import Scorecard
 from voicecap.core.planner.headroom import HeadroomState
 from voicecap.core.planner.latency import LatencyState
@@ -79,6 +87,7 @@ def memory_from_status(status: VoiceCapacityStatus | None) -> Memory:
         forecasts=tuple(_read_forecast(item) for item in status.forecast),
         burst_factor=status.burst_factor,
         latency=_read_latency(status.latency),
+        calibration=_read_calibration(status.calibration),
         scorecards=tuple(
             card
             for item in status.forecast
@@ -122,6 +131,7 @@ def _scale_up_block(readiness: Readiness) -> ScaleUpStatus | None:
     return ScaleUpStatus(
         last_seconds=readiness.last_seconds,
         last_target=readiness.last_target,
+        recent_seconds=list(readiness.recent),
         pending_since=iso(pending.started) if pending else None,
         pending_target=pending.target if pending else None,
     )
@@ -136,7 +146,8 @@ def _read_scale_up(status: ScaleUpStatus | None) -> Readiness:
         if since is not None and status.pending_target is not None
         else None
     )
-    return Readiness(pending, status.last_seconds, status.last_target)
+    recent = tuple(s for s in status.recent_seconds if math.isfinite(s) and s >= 0)
+    return Readiness(pending, status.last_seconds, status.last_target, recent[-10:])
 
 
 # ---------------------------------------------------------------- headroom
@@ -204,6 +215,70 @@ def _read_recommendations(items: list[RecommendationStatus]) -> tuple[Recommenda
     )
 
 
+# ---------------------------------------------------------------- calibration
+
+
+def calibration_block(plan: Plan) -> CalibrationStatus | None:
+    """Declared inputs against what was measured, where something can be measured."""
+    measured = plan.inputs.calibration
+    per_pod = None
+    if plan.spec_latency_target is not None and measured.per_pod is not None:
+        estimate = measured.per_pod
+        per_pod = PerPodCalibrationStatus.model_validate(
+            {
+                "declared": plan.declared_per_pod,
+                "measured": rounded(estimate.measured, 2),
+                "method": estimate.method,
+                "samples": estimate.samples,
+                "from": rounded(estimate.load_from, 1),
+                "to": rounded(estimate.load_to, 1),
+                "reason": per_pod_verdict(plan.declared_per_pod, estimate),
+                "message": estimate.why,
+            }
+        )
+    tokens = None
+    declared = plan.declared_tokens_per_session_minute
+    if declared is not None and measured.tokens is not None:
+        used = measured.tokens
+        tokens = TokensCalibrationStatus(
+            declared=declared,
+            measured=rounded(used.measured, 2),
+            samples=round(used.call_minutes),
+            reason=verdict(declared, used.measured),
+            message=used.why,
+        )
+    if per_pod is None and tokens is None:
+        return None
+    return CalibrationStatus(
+        per_pod=per_pod,
+        tokens_per_session_minute=tokens,
+        computed_at=iso_or_none(measured.computed_at),
+    )
+
+
+def _read_calibration(status: CalibrationStatus | None) -> Calibration:
+    if status is None:
+        return Calibration()
+    per_pod = status.per_pod
+    tokens = status.tokens_per_session_minute
+    return Calibration(
+        per_pod=PerPodEstimate(
+            per_pod.measured,
+            per_pod.method,
+            per_pod.samples,
+            per_pod.from_,
+            per_pod.to,
+            per_pod.message,
+        )
+        if per_pod is not None
+        else None,
+        tokens=TokenEstimate(tokens.measured, float(tokens.samples), tokens.message)
+        if tokens is not None
+        else None,
+        computed_at=parse_iso(status.computed_at),
+    )
+
+
 # ---------------------------------------------------------------- forecasts and scorecards
 
 
@@ -226,6 +301,14 @@ def _forecast_status(forecast: PeakForecast, card: Scorecard | None) -> Forecast
         last_window=_last_window(card) if card is not None else None,
         replaced_weeks=[day.isoformat() for day in forecast.replaced],
         weeks=[_week_status(week) for week in forecast.weeks],
+        trend=forecast.trend,
+        backtest=BacktestStatus(
+            weeks=forecast.backtest.weeks,
+            mean_absolute_error=forecast.backtest.mean_absolute_error,
+            under_forecast_weeks=forecast.backtest.under_forecast_weeks,
+        )
+        if forecast.backtest is not None
+        else None,
     )
 
 
@@ -259,6 +342,14 @@ def _read_forecast(item: ForecastStatus) -> PeakForecast:
         reason=reason,  # type: ignore[arg-type]
         replaced=tuple(_days(item.replaced_weeks)),
         weeks=tuple(_read_weeks(item.weeks)),
+        trend=item.trend,
+        backtest=Backtest(
+            item.backtest.weeks,
+            item.backtest.mean_absolute_error,
+            item.backtest.under_forecast_weeks,
+        )
+        if item.backtest is not None
+        else None,
     )
 
 

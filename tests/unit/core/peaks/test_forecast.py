@@ -101,26 +101,37 @@ def test_weeks_quantile_one_is_the_largest_week_the_old_rule() -> None:
 
 def test_a_one_off_spike_week_does_not_move_the_median() -> None:
     weeks = [week(100, 1), week(104, 2), week(250, 3), week(98, 4), week(102, 5)]
-    result = forecast_from(MONDAY, Forecast(), weeks, window_start=NOV_9_0900, at=NOV_9_0900)
+    result = forecast_from(
+        MONDAY, Forecast(trend="Off"), weeks, window_start=NOV_9_0900, at=NOV_9_0900
+    )
     assert result.sessions == 102.0
+    followed = forecast_from(MONDAY, Forecast(), weeks, window_start=NOV_9_0900, at=NOV_9_0900)
+    assert followed.trend == pytest.approx(0.0008, abs=1e-4)  # Theil-Sen ignores the spike too
+    assert followed.sessions == pytest.approx(102.41, abs=0.01)
 
 
 def test_the_profile_is_the_window_slot_by_slot() -> None:
     """A 09:00 surge decaying within the hour: each slot's weekly values combine on their own,
     so the forecast keeps the shape (and a slot without data takes the largest of the rest)."""
     slots = slots_of(NOV_9_0900, NOV_9_0900 + MONDAY.duration)
-    assert len(slots) == 8 and slots[0][1] - slots[0][0] == timedelta(minutes=15)
+    assert len(slots) == 24 and slots[0][1] - slots[0][0] == timedelta(minutes=5)
+
+    def thirds(*values: float | None) -> list[float | None]:
+        return [value for value in values for _ in range(3)]  # 8 quarter-hours, 24 slots
+
     weeks = [
-        week_value(start, start + MONDAY.duration, [1000, 800, 600, 500, 450, 420, 400, None])
+        week_value(start, start + MONDAY.duration, thirds(1000, 800, 600, 500, 450, 420, 400, None))
         for start, _ in weekly_windows(MONDAY, NOV_9_0900, 3)
     ]
-    weeks[1] = week_value(weeks[1].start, weeks[1].end, [1100, 900, 500, 500, 400, 400, 400, 380])
+    weeks[1] = week_value(
+        weeks[1].start, weeks[1].end, thirds(1100, 900, 500, 500, 400, 400, 400, 380)
+    )
     result = forecast_from(MONDAY, Forecast(), weeks, window_start=NOV_9_0900, at=NOV_9_0900)
-    assert result.profile == (1000, 800, 600, 500, 450, 420, 400, 380)
+    assert result.profile == tuple(thirds(1000, 800, 600, 500, 450, 420, 400, 380))
     assert result.sessions == 1000
     assert weeks[0].sessions == 1000  # a week's value is its largest slot
-    assert result.shape(8) == result.profile
-    assert result.shape(4) is None  # another window length: no shape to follow
+    assert result.shape(24) == result.profile
+    assert result.shape(8) is None  # another window length: no shape to follow
 
 
 def test_only_the_last_weeks_count() -> None:
@@ -153,3 +164,44 @@ def test_a_failed_refresh_keeps_the_last_numbers() -> None:
 )
 def test_burst_factor(largest: float | None, median: float | None, expected: float | None) -> None:
     assert burst_factor(largest, median) == expected
+
+
+# ---------------------------------------------------------------- trend and backtest
+
+
+def growing_weeks(rate: float, weeks: int = 13) -> list[WeekValue]:
+    """A window whose calls grew `rate` a week: 1,000 last week."""
+    return [week(1000.0 / (1 + rate) ** (k - 1), k) for k in range(1, weeks + 1)]
+
+
+def test_a_growing_business_is_forecast_at_its_level_with_trend_weekly() -> None:
+    weeks = growing_weeks(0.05)
+    off = forecast_from(
+        MONDAY, Forecast(trend="Off"), weeks, window_start=NOV_9_0900, at=NOV_9_0900
+    )
+    on = forecast_from(MONDAY, Forecast(), weeks, window_start=NOV_9_0900, at=NOV_9_0900)
+    assert Forecast().trend == "Weekly"  # the default
+    assert off.trend is None and off.sessions == pytest.approx(1000 / 1.05**6, rel=1e-3)
+    assert on.trend == pytest.approx(0.05, abs=1e-4)
+    assert on.sessions == pytest.approx(1050, rel=1e-3)  # this week: last week's x 1.05
+
+
+def test_the_backtest_says_how_far_to_trust_the_forecast() -> None:
+    flat = forecast_from(
+        MONDAY, Forecast(trend="Off"), [week(1000.0, k) for k in range(1, 14)],
+        window_start=NOV_9_0900, at=NOV_9_0900,
+    )  # fmt: skip
+    assert flat.backtest is not None
+    assert (flat.backtest.weeks, flat.backtest.mean_absolute_error) == (11, 0.0)
+    assert flat.backtest.under_forecast_weeks == 0
+    grown = forecast_from(
+        MONDAY, Forecast(trend="Off"), growing_weeks(0.05), window_start=NOV_9_0900, at=NOV_9_0900
+    )
+    assert grown.backtest is not None
+    assert grown.backtest.under_forecast_weeks == grown.backtest.weeks == 11  # always short
+    followed = forecast_from(
+        MONDAY, Forecast(trend="Weekly"), growing_weeks(0.05),
+        window_start=NOV_9_0900, at=NOV_9_0900,
+    )  # fmt: skip
+    assert followed.backtest is not None
+    assert followed.backtest.mean_absolute_error < grown.backtest.mean_absolute_error / 3

@@ -118,7 +118,8 @@ def test_a_blocking_target_sizes_the_calls_offered_not_only_those_served() -> No
 
 def test_measured_per_pod_capacity_sizes_live_calls() -> None:
     measured = Calibration(
-        per_pod=PerPodEstimate(120.0, "Observed", 400, 20.0, 190.0, "latency reaches 800ms")
+        per_pod=PerPodEstimate(120.0, "Observed", 400, 20.0, 190.0, "latency reaches 800ms"),
+        computed_at=QUIET,
     )
     spec = {"sessions": {"perPod": 200, "targetUtilization": 0.7, "perPodFrom": "Measured"}}
     asked = session_replicas(

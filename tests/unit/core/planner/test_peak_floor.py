@@ -1,5 +1,6 @@
-"""The peak floor moment by moment: the forecast's shape looked ahead by the lead time, the
-declared peak scaled to that shape, and the factor as headroom at perPod."""
+"""The peak floor moment by moment: the forecast's shape where pods asked for now carry calls
+(the lead time, or the measured start-up), the declared peak scaled to that shape, and the
+factor as headroom at perPod."""
 
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ from voicecap.core.planner.observation import Observation
 from voicecap.core.planner.peak_floor import calls_ahead, peak_term
 from voicecap.core.planner.plan import plan
 
-# Monday 2026-11-23, 09:00 New York = 14:00 UTC; the window is 2h in 8 slots of 15 minutes.
+# Monday 2026-11-23, 09:00 New York = 14:00 UTC; the window is 2h in 24 slots of 5 minutes.
 OPEN = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
-SURGE = (1000.0, 900.0, 700.0, 600.0, 500.0, 450.0, 420.0, 400.0)
+QUARTERS = (1000.0, 900.0, 700.0, 600.0, 500.0, 450.0, 420.0, 400.0)  # each quarter-hour
+SURGE = tuple(value for value in QUARTERS for _ in range(3))
 
 
 def capacity(expected: int | None = None, **peak: Any) -> VoiceCapacity:
@@ -52,15 +54,14 @@ def floor_at(vcap: VoiceCapacity, at: datetime, forecasts: dict[str, PeakForecas
     ("minutes", "expected"),
     [
         (-10, 8),  # lead time: the first slot's 1,000 calls, 1.5 x 1000 / 200 = 7.5 -> 8
-        (0, 8),
-        (6, 8),  # 09:06 looks to 09:16: still the first slot (until 09:15)
-        (16, 7),  # 09:16 -> 09:26: the second slot (900) -> 6.75 -> 7
-        (35, 6),  # 09:35 -> 09:45: slots 3 and 4 (700, 600) -> 5.25 -> 6
-        (110, 3),  # 10:50 -> 11:00: the last slot (400) -> 3
+        (0, 8),  # 09:00: pods asked for now carry calls at 09:10, still the first quarter
+        (6, 7),  # 09:06 plans for 09:16: the second quarter (900) -> 6.75 -> 7
+        (35, 5),  # 09:35 plans for 09:45: the fourth quarter (600) -> 4.5 -> 5
+        (110, 3),  # 10:50 plans for 11:00, past the end: the last slot (400) -> 3
         (120, None),  # the window is over
     ],
 )
-def test_the_floor_follows_the_shape_looked_ahead_by_the_lead_time(
+def test_the_floor_covers_the_shape_where_pods_asked_for_now_carry_calls(
     minutes: int, expected: int | None
 ) -> None:
     assert floor_at(capacity(), OPEN + timedelta(minutes=minutes), forecast()) == expected
@@ -95,9 +96,22 @@ def test_a_profile_with_another_slot_count_is_not_followed() -> None:
 def test_calls_ahead_reads_the_slots_that_meet_the_horizon() -> None:
     window = active_window(capacity().spec.peaks[0], OPEN)
     assert window is not None
-    assert calls_ahead(window, SURGE, 1.0, OPEN + timedelta(minutes=14)) == 1000  # 09:14-09:24
-    assert calls_ahead(window, SURGE, 1.0, OPEN + timedelta(minutes=16)) == 900  # 09:16-09:26
-    assert calls_ahead(window, SURGE, 0.5, OPEN + timedelta(minutes=50)) == 300  # slot 3 / 2
+    lead = timedelta(minutes=10)
+    assert calls_ahead(window, SURGE, 1.0, OPEN + timedelta(minutes=4), lead) == 1000  # 09:14
+    assert calls_ahead(window, SURGE, 1.0, OPEN + timedelta(minutes=6), lead) == 900  # 09:16
+    assert calls_ahead(window, SURGE, 0.5, OPEN + timedelta(minutes=40), lead) == 300  # 09:50 / 2
+
+
+def test_a_measured_start_up_shortens_the_look_ahead_inside_the_window_not_before_it() -> None:
+    window = active_window(capacity().spec.peaks[0], OPEN)
+    assert window is not None
+    ramp = tuple(float(100 * (slot + 1)) for slot in range(24))  # 100 more every 5 minutes
+    four, ten = timedelta(minutes=4), timedelta(minutes=10)
+    at = OPEN + timedelta(minutes=8)
+    assert calls_ahead(window, ramp, 1.0, at, ten) == 400  # 09:18: the fourth slot
+    assert calls_ahead(window, ramp, 1.0, at, four) == 300  # 09:12: what pods can be late for
+    # before the window: its first slot from the lead time on, whatever the look-ahead
+    assert calls_ahead(window, ramp, 1.0, OPEN - timedelta(minutes=9), four) == 100
 
 
 def test_the_plan_reports_the_shaped_floor_and_its_reason() -> None:
@@ -107,8 +121,8 @@ def test_the_plan_reports_the_shaped_floor_and_its_reason() -> None:
     )
     assert result.peak_floor == 8 and result.floor == 8
     assert (
-        "1.5 x 1000 calls (forecast shape, next 10m) at 200 per pod = 8 pods"
-        in (result.reasons["peakFloor"])
+        "1.429 (1/targetUtilization, below factor 1.5 once open) x 1000 calls"
+        " (forecast shape, next 10m) at 200 per pod = 8 pods" in (result.reasons["peakFloor"])
     )
 
 
@@ -125,7 +139,7 @@ def test_the_plan_brings_the_floor_down_as_the_surge_decays_within_stabilization
         floors.append(decided.floor)
     assert floors[0] == 8 and floors[-1] == 3  # 10:55: the last slot, 1.5 x 400 / 200
     assert floors == sorted(floors, reverse=True)
-    assert floors[2] == 8  # 09:10 wants 7, but 09:00's 8 is within the last 10 minutes
+    assert floors[2] == 8  # 09:10 wants 6, but 09:00's 8 is within the last 10 minutes
 
 
 def test_blocking_target_sizes_the_peak_floor_with_erlang_b() -> None:

@@ -71,3 +71,19 @@ def test_pods_still_starting_when_the_window_opened_are_late() -> None:
         "(leadTime 10m); the last scale-up took 11m to Ready pods: raise leadTime "
         "(voicecap forecast suggests one)"
     )
+
+
+def test_the_last_ten_scale_ups_are_kept_and_their_90th_percentile_is_the_start_up() -> None:
+    readiness = Readiness()
+    start = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)
+    for k, seconds in enumerate([100, 120, 600, 130, 110, 125, 140, 135, 115, 120, 130]):
+        asked = start + timedelta(hours=k)
+        readiness = track(readiness, last_floor=2, floor=4, ready=2, now=asked)
+        readiness = track(
+            readiness, last_floor=4, floor=4, ready=4, now=asked + timedelta(seconds=seconds)
+        )
+    assert len(readiness.recent) == 10 and readiness.recent[0] == 120  # the first one dropped
+    assert readiness.last_seconds == 130
+    # nearest rank 9 of the 10 kept: 140 s (the 600 s one is the 10th), + 15 s sync + 60 s lag
+    assert readiness.startup() == timedelta(seconds=215)
+    assert Readiness().startup() is None

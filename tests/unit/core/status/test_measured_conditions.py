@@ -27,7 +27,9 @@ def decided(memory: Memory | None = None, capacity: object = WATCHED, **seen: ob
 
 def knee(measured: float | None, why: str = "8400 samples at 20-190 calls per pod") -> Calibration:
     method = "Observed" if measured is not None else None
-    return Calibration(per_pod=PerPodEstimate(measured, method, 8400, 20, 190, why))
+    return Calibration(
+        per_pod=PerPodEstimate(measured, method, 8400, 20, 190, why), computed_at=NOW
+    )
 
 
 def test_per_pod_against_what_latency_says() -> None:
@@ -58,7 +60,9 @@ def test_no_latency_declared_no_per_pod_condition() -> None:
 
 
 def test_tokens_against_real_use() -> None:
-    used = Calibration(tokens=TokenEstimate(9000.0, 1200.0, "9000 per call-minute"))
+    used = Calibration(
+        tokens=TokenEstimate(9000.0, 1200.0, "9000 per call-minute"), computed_at=NOW
+    )
     under = decide.tokens_calibrated(decided(calibration=used), OK)
     assert under is not None and (under.status, under.reason) == ("False", "Understated")
     assert "correct model.tokensPerSessionMinute, or set model.tokensFrom: Measured" in (

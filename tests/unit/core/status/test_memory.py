@@ -10,9 +10,12 @@ import pytest
 
 from support.planned import NOW, OK, applied_capacity, evaluate
 from voicecap.api.models import VoiceCapacityStatus, dump
-from voicecap.core.peaks.forecast import History, PeakForecast, week_value
+from voicecap.core.measured.calibration import Calibration
+from voicecap.core.measured.knee import PerPodEstimate
+from voicecap.core.peaks.forecast import Backtest, History, PeakForecast, week_value
 from voicecap.core.planner.latency import LatencyState
 from voicecap.core.planner.observation import Memory
+from voicecap.core.planner.readiness import Readiness
 from voicecap.core.status.capacity import build_status
 from voicecap.core.status.memory import memory_from_status, parse_status, rounded
 
@@ -69,7 +72,10 @@ def test_the_weeks_a_forecast_read_survive_a_restart_with_their_flags() -> None:
         week_value(start - timedelta(weeks=1), start, [None]),
     )
     forecast = PeakForecast("monday-morning", 410.0, 1, 0.99, NOW, NOW, "CensoredHistory")
-    history = History(forecasts={"monday-morning": dataclasses.replace(forecast, weeks=weeks)})
+    learned = dataclasses.replace(
+        forecast, weeks=weeks, trend=0.05, backtest=Backtest(11, 0.119, 6)
+    )
+    history = History(forecasts={"monday-morning": learned})
     decided = evaluate(applied_capacity(), 100, history=history)
     status = build_status(decided, OK, previous=None, generation=1, now=NOW)
     (written,) = status.forecast
@@ -77,8 +83,35 @@ def test_the_weeks_a_forecast_read_survive_a_restart_with_their_flags() -> None:
         (410, True, False),
         (None, False, False),
     ]
+    assert written.trend == 0.05 and written.backtest is not None
     (read,) = memory_from_status(parse_status(dump(status))).forecasts
     assert read.reason == "CensoredHistory"
+    assert (read.trend, read.backtest) == (0.05, Backtest(11, 0.119, 6))
     assert [(w.start, w.end, w.sessions, w.censored) for w in read.weeks] == [
         (w.start, w.end, w.sessions, w.censored) for w in weeks
     ]
+
+
+def test_the_recent_scale_ups_survive_a_restart() -> None:
+    recent = (170.0, 180.5, 160.0)
+    memory = Memory(readiness=Readiness(None, 160.0, 4, recent))
+    decided = evaluate(applied_capacity(), 100, memory=memory)
+    status = build_status(decided, OK, previous=None, generation=1, now=NOW)
+    assert status.replicas is not None and status.replicas.scale_up is not None
+    assert status.replicas.scale_up.recent_seconds == list(recent)
+    assert memory_from_status(parse_status(dump(status))).readiness.recent == recent
+
+
+def test_what_was_measured_survives_a_restart_and_plans_the_same() -> None:
+    estimate = PerPodEstimate(115.83, "Observed", 900, 20.0, 190.0, "latency reaches 800ms")
+    measured = Calibration(per_pod=estimate, computed_at=NOW)
+    vcap = applied_capacity(
+        latency={"target": "800ms"}, sessions={"perPod": 200, "perPodFrom": "Measured"}
+    )
+    decided = evaluate(vcap, 300, calibration=measured)
+    status = build_status(decided, OK, previous=None, generation=1, now=NOW)
+    kept = memory_from_status(parse_status(dump(status))).calibration
+    assert kept.per_pod is not None and kept.per_pod.measured == 115.83
+    assert kept.computed_at == NOW
+    again = evaluate(vcap, 300, memory=decided.memory)  # a new process: nothing measured yet
+    assert again.per_pod == decided.per_pod == 115
