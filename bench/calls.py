@@ -31,9 +31,10 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 STRATEGIES = ("voicecap", "voicecap-measured", "hpa", "keda-cron", "keda-week", "oracle")
-TARGET_REJECTED = 0.001  # the issue's targets, where a peak is declared or forecastable
-TARGET_POD_HOURS = 1.25
+TARGET_REJECTED = 0.001  # the targets, where a peak is declared or forecastable
+TARGET_POD_HOURS = 1.15
 TARGET_OVER_HPA = 1.05
+TARGET_MEASURED_POD_HOURS = 1.25  # measured inputs, against the oracle at the true capacity
 TARGET_OVER_LATENCY = 0.005  # measured inputs: call-minutes over the latency target
 
 
@@ -48,6 +49,9 @@ def main() -> int:
         "--weeks-quantile", type=float, help="set forecast.weeksQuantile on every trace"
     )
     parser.add_argument("--blocking", type=float, help="set sessions.blockingTarget on every trace")
+    parser.add_argument(
+        "--trend", choices=("Off", "Weekly"), help="set forecast.trend on every trace"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument(
         "--emit", action="store_true", help=argparse.SUPPRESS
@@ -92,6 +96,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             spec.setdefault("forecast", {})["weeksQuantile"] = args.weeks_quantile
         if args.blocking is not None:
             spec["sessions"]["blockingTarget"] = args.blocking
+        if args.trend is not None:
+            spec.setdefault("forecast", {})["trend"] = args.trend
         measured = dataclasses.replace(trace, spec=spec)
         try:
             product.Planner.capacity(spec)
@@ -125,6 +131,8 @@ def _cell(outcome: Any) -> dict[str, Any]:
         "floorChanges": outcome.floor_changes,
         "alerts": sorted(outcome.alerts),
     }
+    if outcome.strategy == "oracle":
+        cell["heldPodHours"] = round(outcome.held_pod_seconds / 3600, 2)
     voice = outcome.voice
     if voice is not None:  # the voice world (a Truth, or measured inputs)
         cell |= {
@@ -149,6 +157,8 @@ def _run_before(args: argparse.Namespace) -> dict[str, Any]:
                 command += ["--traces", *args.traces]
             if args.weeks_quantile is not None:
                 command += ["--weeks-quantile", str(args.weeks_quantile)]
+            if args.trend is not None:
+                command += ["--trend", args.trend]
             env = {**os.environ, "PYTHONPATH": str(tree / "operator")}
             done = subprocess.run(
                 command, env=env, capture_output=True, text=True, timeout=3600, check=False
@@ -219,10 +229,16 @@ def _measured_verdict(row: dict[str, Any], measured: dict[str, Any]) -> str:
     met = (
         over <= TARGET_OVER_LATENCY
         and measured["rateLimited"] == 0
-        and measured["podHours"] <= TARGET_POD_HOURS * oracle["podHours"]
+        and measured["podHours"] <= TARGET_MEASURED_POD_HOURS * oracle["podHours"]
         and lost <= oracle["rejected"] + TARGET_REJECTED * measured["offered"]
     )
     return "measured: targets met" if met else "measured: TARGETS MISSED"
+
+
+def _beats(one: dict[str, Any], other: dict[str, Any]) -> bool:
+    """`one` is no worse than `other` on rejected calls and pod-hours, and better on one."""
+    calls, pods = one["rejected"] - other["rejected"], one["podHours"] - other["podHours"]
+    return calls <= 0 and pods <= 0 and (calls < 0 or pods < 0)
 
 
 def _verdict(name: str, row: dict[str, Any], before: dict[str, Any] | None) -> str:
@@ -239,7 +255,15 @@ def _verdict(name: str, row: dict[str, Any], before: dict[str, Any] | None) -> s
         met = rejected <= TARGET_REJECTED and voicecap["podHours"] <= TARGET_POD_HOURS * oracle
         if hpa["rejected"] == 0:
             met = met and voicecap["podHours"] <= TARGET_OVER_HPA * hpa["podHours"]
+        for peer in ("keda-cron", "keda-week"):  # no KEDA set-up beats it on both axes
+            other = row.get(peer)
+            if other is not None and _beats(other, voicecap):
+                met = False
+                parts.append(f"{peer} beats it")
         parts.append("targets met" if met else "TARGETS MISSED")
+        held = row["oracle"].get("heldPodHours")
+        if held:
+            parts.append(f"(x{voicecap['podHours'] / held:.2f} the oracle held as its HPA)")
     measured = row.get("voicecap-measured")
     if measured is not None and "hungUp" in row["voicecap"]:
         parts.append(_measured_verdict(row, measured))

@@ -1,7 +1,7 @@
 """What voicecap-measured knows before the measured day: the calibration the operator's
 background refresh makes from Prometheus, here from the trace's previous Monday (its history rate
-a week earlier) run under voicecap with the declared inputs, as a team runs before turning
-Measured on.
+a week earlier, the whole day: the operator reads days of samples, quiet hours included) run
+under voicecap with the declared inputs, as a team runs before turning Measured on.
 
 Every 5 minutes each ready pod gives a sample: its calls (the even spread, with the gateway's
 imbalance of +-15 %) and its p95 latency at them (with 5 % measurement noise). The samples are
@@ -37,6 +37,7 @@ def previous_day(trace: Trace, planner: Any, forecaster: Forecaster, seed: int) 
         trace,
         rate=trace.history_rate(1),
         day=trace.day - timedelta(weeks=1),
+        hours=(0.0, 24.0),
         truth=dataclasses.replace(truth, drop_to=None, drop_hour=None),  # before the change
     )
     rng = np.random.default_rng(seed + 1000)
@@ -63,4 +64,4 @@ def previous_day(trace: Trace, planner: Any, forecaster: Forecaster, seed: int) 
     ]
     minutes = call_seconds[0] / 60
     used = minutes * truth.tokens_per_minute if truth.tokens_per_minute else None
-    return planner.measured_calibration(bins, used, minutes)
+    return planner.measured_calibration(bins, used, minutes, before.end())

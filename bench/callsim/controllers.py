@@ -95,7 +95,10 @@ def controller(  # noqa: PLR0917 (one call site, in sim.Fleet)
             return Decision(floor, spec.replicas.max)
 
         return cron
-    state: dict[str, Any] = {"memory": None}
+    # What the operator measured the days before: a scale-up takes the pods' start-up, seen at
+    # its 15 s resolution (status.replicas.scaleUp), so leadTime: auto starts the day measured.
+    seconds = trace.startup.total_seconds() + 15.0
+    state: dict[str, Any] = {"memory": planner.memory_with_scale_ups(seconds)}
     granted = spec.model.reserved_tpm if spec.model is not None and trace.truth else None
     offered = measuring is not None
 

@@ -101,6 +101,18 @@ def plan(
     return core_plan(capacity, observed, at, memory)
 
 
+def memory_with_scale_ups(seconds: float) -> Any:
+    """The memory an operator running since the day before starts the day with: the scale-ups
+    to Ready it measured (None for releases that do not keep them)."""
+    planner_memory = _optional("voicecap.core.planner.observation")
+    readiness = _optional("voicecap.core.planner.readiness")
+    if readiness is None or "recent" not in readiness.Readiness.__dataclass_fields__:
+        return None
+    return planner_memory.Memory(
+        readiness=readiness.Readiness(last_seconds=seconds, recent=(seconds,))
+    )
+
+
 def hpa_target(capacity: VoiceCapacity, decided: Any) -> float:
     """The per-pod target the operator renders into the HPA for this plan."""
     sessions = capacity.spec.sessions
@@ -112,7 +124,10 @@ def hpa_target(capacity: VoiceCapacity, decided: Any) -> float:
 
 
 def measured_calibration(
-    bins: list[tuple[float, float, int]], used_tokens: float | None, call_minutes: float | None
+    bins: list[tuple[float, float, int]],
+    used_tokens: float | None,
+    call_minutes: float | None,
+    at: datetime,
 ) -> Any:
     """The product's Calibration from load bins (load, latency, samples) and token use, as its
     background refresh makes it from Prometheus' answers."""
@@ -121,7 +136,7 @@ def measured_calibration(
         target=0.8,
     )
     return calibration.Calibration(
-        per_pod=estimate, tokens=tokens.estimate_tokens(used_tokens, call_minutes)
+        per_pod=estimate, tokens=tokens.estimate_tokens(used_tokens, call_minutes), computed_at=at
     )
 
 
@@ -213,4 +228,5 @@ class Planner:
     every_day = staticmethod(every_day)
     forecast = staticmethod(forecast_of)
     hpa_target = staticmethod(hpa_target)
+    memory_with_scale_ups = staticmethod(memory_with_scale_ups)
     measured_calibration = staticmethod(measured_calibration)

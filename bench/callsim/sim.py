@@ -17,7 +17,9 @@
   voicecap plans for the window, plus the HPA.
 - Every strategy's HPA has spec.scaleDown.stabilization (a user sets a plain HPA the same way).
 - oracle: at every arrival and departure exactly the pods the busy calls need at the object's
-  target (ready at once), within replicas.min and replicas.max: the limit nobody beats.
+  target (ready at once), within replicas.min and replicas.max: the limit nobody beats. Beside
+  it, the same oracle holding its pods for spec.scaleDown.stabilization as every strategy's HPA
+  must (the most pods of the window): what a strategy pays above it is its own doing.
 - A trace with a Truth (callsim/truth.py), and voicecap-measured on any trace, run in the voice
   world of callsim/voice.py: the gateway admits up to the admission limit voicecap publishes
   (ready pods x the per-pod capacity it counts, the calls its TPM grant carries, the live calls
@@ -63,6 +65,7 @@ class Outcome:
     floors: list[tuple[datetime, int]] = field(default_factory=list)
     alerts: set[str] = field(default_factory=set)
     voice: Voice | None = None  # a trace with a Truth: hang-ups, 429s, latency over target
+    held_pod_seconds: float = 0.0  # the oracle's pods held through the scale-down window
 
     @property
     def rejected_ratio(self) -> float:
@@ -96,6 +99,7 @@ class Fleet:
         self.voice = Voice(truth, trace.start(), trace.zone, METRIC_LAG_SECONDS) if truth else None
         self.outcome.voice = self.voice
         self.decision: Decision | None = None
+        self._needed: deque[tuple[float, int]] = deque([(0.0, self.pods)])  # the oracle's
         blocking = getattr(spec.sessions, "blocking_target", None)
         target = (
             float(self.per_pod)
@@ -123,6 +127,13 @@ class Fleet:
             return self._oracle_pods(busy + 1, now) * self.per_pod
         return self.hpa.ready(now) * self.per_pod
 
+    def _held(self, now: float) -> int:
+        """The most pods the oracle needed within the scale-down window before `now`."""
+        window = self.hpa.stabilization
+        while len(self._needed) > 1 and self._needed[1][0] <= now - window:
+            self._needed.popleft()
+        return max(pods for _, pods in self._needed)
+
     def serving(self, now: float) -> int:
         """The pods the calls are spread over."""
         return self.pods if self.oracle else self.hpa.ready(now)
@@ -134,7 +145,9 @@ class Fleet:
     def calls_changed(self, now: float, busy: int) -> None:
         if self.oracle:
             self.outcome.pod_seconds += self.pods * (now - self.changed)
+            self.outcome.held_pod_seconds += self._held(now) * (now - self.changed)
             self.pods, self.changed = self._oracle_pods(busy, now), now
+            self._needed.append((now, self.pods))
         if self.voice is not None:
             self.voice.account(now, busy, self.serving(now), self.most(now))
 

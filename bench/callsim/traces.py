@@ -157,7 +157,7 @@ def surge_spec(**peak: Any) -> dict[str, Any]:
                 "duration": "2h",
                 "timeZone": "America/New_York",
                 "factor": 1.5,
-                "leadTime": "10m",
+                "leadTime": "auto",
                 **peak,
             }
         ],
