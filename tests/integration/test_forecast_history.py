@@ -391,6 +391,8 @@ def test_replay_reports_every_strategy_from_the_recorded_sessions(
       13:00 with the calls; below its minimum the controller raises to it without reading the
       metric, and to 7 one sync later, ready at 13:02:15: 13:02 is short too, by 902 - 800
       (1,103 blocked call-minutes);
+    - keda-week: last Monday's calls (340 at 09:00, ramping) over the next half hour: 3 pods
+      from 12:30, the same 601 blocked call-minutes as voicecap;
     - voicecap: the forecast as of that day (the median of the Mondays before it, ~300-430 per
       slot) x 1.5 gives 3 pods from 12:50: 600 slots, short by 300 and 301 for the same two
       minutes (601 blocked call-minutes). The day brought 2.5x its usual calls, beyond the
@@ -405,7 +407,7 @@ def test_replay_reports_every_strategy_from_the_recorded_sessions(
     assert result.returncode == 0, result.stderr
     rows = {row["vertical"]: row for row in json.loads(result.stdout)}
     healthcare = rows["healthcare"]["strategies"]
-    assert set(healthcare) == {"voicecap", "reactive", "keda-cron", "oracle", "fixed"}
+    assert set(healthcare) == {"voicecap", "reactive", "keda-cron", "keda-week", "oracle", "fixed"}
     fixed = healthcare["fixed"]
     assert fixed["overCapacityMinutes"] == 120
     assert fixed["podHours"] == pytest.approx(2 * 181 / 60, abs=0.001)
@@ -413,6 +415,8 @@ def test_replay_reports_every_strategy_from_the_recorded_sessions(
     assert fixed["peakUtilization"] == round(1019 / 400, 3)
     reactive = healthcare["reactive"]
     assert (reactive["overCapacityMinutes"], reactive["blockedCallMinutes"]) == (2, 1001)
+    week = healthcare["keda-week"]  # 3 pods from 12:30, as voicecap: short by the same calls
+    assert (week["overCapacityMinutes"], week["blockedCallMinutes"]) == (2, 601)
     keda = healthcare["keda-cron"]
     assert (keda["overCapacityMinutes"], keda["blockedCallMinutes"]) == (3, 1103)
     voicecap_ = healthcare["voicecap"]

@@ -59,11 +59,12 @@ def add_history_commands(
     replay_parser = commands.add_parser(
         "replay",
         help="replay recorded sessions through the planner beside the HPA alone, KEDA's cron "
-        "scaler, a perfect-foresight oracle and a fixed size",
+        "scaler, KEDA's last-week recipe, a perfect-foresight oracle and a fixed size",
         description="Run the planner over the sessions Prometheus recorded between --from and "
         "--to, step by step, and report per vertical what users lose and pay: blocked "
         "call-minutes, minutes short, peak utilization, pod-hours (and their ratio to the "
         "oracle's) and cost, for voicecap, the HPA alone, KEDA's cron minimum plus the HPA, "
+        "KEDA's trigger on last week's calls plus the HPA (it reads the week before --from), "
         "the oracle and replicas.min (docs/api.md Replay).",
     )
     common(replay_parser)

@@ -1,5 +1,6 @@
 """`voicecap replay`: the planner run over the sessions Prometheus recorded, beside the HPA
-alone, KEDA's cron scaler, a perfect-foresight oracle and a fixed size."""
+alone, KEDA's cron scaler, KEDA's last-week recipe, a perfect-foresight oracle and a fixed
+size."""
 
 from __future__ import annotations
 
@@ -24,12 +25,21 @@ from voicecap.core.numbers import num
 from voicecap.core.peaks.forecast import PeakForecast, forecast_from
 from voicecap.core.peaks.shapes import SeriesKey, series_key, shape_of, weekly_spans, weeks_from
 from voicecap.core.peaks.windows import windows_meeting
-from voicecap.core.replay.strategies import STRATEGIES, Point, Strategy, Totals, replay
+from voicecap.core.replay.strategies import (
+    LOOK_AHEAD,
+    STRATEGIES,
+    WEEK,
+    Point,
+    Strategy,
+    Totals,
+    replay,
+)
 
 _STRATEGY_NAMES: dict[Strategy, str] = {
     "voicecap": "voicecap",
     "reactive": "reactive (HPA only)",
     "keda-cron": "keda-cron (cron min + HPA)",
+    "keda-week": "keda-week (last week + HPA)",
     "oracle": "oracle (perfect foresight)",
     "fixed": "fixed min",
 }
@@ -37,7 +47,7 @@ _STRATEGY_NAMES: dict[Strategy, str] = {
 
 def replay_command(args: argparse.Namespace) -> int:
     """`voicecap replay`: the plan over recorded history, beside the HPA alone, KEDA's cron,
-    an oracle and a fixed minimum."""
+    KEDA's last-week recipe, an oracle and a fixed minimum."""
     capacities = load_capacities(args.files)
     start, end, step = args.from_, args.to, timedelta(seconds=args.step)
     if start >= end:
@@ -51,6 +61,7 @@ def replay_command(args: argparse.Namespace) -> int:
     source = connect(args)
     try:
         points = _recorded(source, capacities, start, end, step)
+        last_week = _recorded(source, capacities, start - WEEK, end - WEEK + LOOK_AHEAD, step)
         forecasts = _replayed_forecasts(source, capacities, start, end)
     except QueryFailedError as failure:
         raise UsageError(
@@ -67,6 +78,7 @@ def replay_command(args: argparse.Namespace) -> int:
                 step=step,
                 forecasts=forecasts.get(capacity.key, {}),
                 startup=timedelta(seconds=args.pod_startup),
+                last_week=last_week[capacity.key],
             ),
         )
         for capacity in capacities

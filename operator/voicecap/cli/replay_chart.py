@@ -18,11 +18,12 @@ from voicecap.api.models import VoiceCapacity
 from voicecap.core.peaks.windows import windows_meeting
 from voicecap.core.replay.strategies import Strategy, Totals
 
-_STYLE: dict[Strategy, tuple[str, str, str]] = {
+_STYLE: dict[Strategy, tuple[str, str | tuple[int, tuple[int, int]], str]] = {
     "voicecap": ("tab:green", "-", "voicecap"),
     "reactive": ("tab:purple", "--", "HPA only"),
     "keda-cron": ("tab:red", "-.", "KEDA cron + HPA"),
-    "oracle": ("black", ":", "oracle"),
+    "keda-week": ("tab:orange", ":", "KEDA last week + HPA"),
+    "oracle": ("black", (0, (1, 3)), "oracle"),
 }
 
 

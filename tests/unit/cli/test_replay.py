@@ -71,8 +71,11 @@ def test_a_recorded_monday_replayed_beside_the_alternatives(
     assert code == 0, err
     (result,) = json.loads(out)
     strategies = result["strategies"]
-    assert set(strategies) == {"voicecap", "reactive", "keda-cron", "oracle", "fixed"}
+    assert set(strategies) == {"voicecap", "reactive", "keda-cron", "keda-week", "oracle", "fixed"}
     assert strategies["oracle"]["blockedCallMinutes"] == 0
+    # the double records the same day every week: last week's 09:00 is read from 08:30
+    assert strategies["keda-week"]["blockedCallMinutes"] == 0
+    assert strategies["reactive"]["blockedCallMinutes"] > 0
     assert (
         strategies["voicecap"]["blockedCallMinutes"] <= strategies["reactive"]["blockedCallMinutes"]
     )

@@ -84,9 +84,12 @@ class HPAController:
         target: float,
         minimum: int,
         maximum: int,
+        external: float | None = None,
     ) -> int:
         """The replicas the controller sets the target to at `now`; `metric` is the sum of the
-        ready pods' values (None: unavailable), `target` the per-pod AverageValue."""
+        ready pods' values (None: unavailable), `target` the per-pod AverageValue; `external`
+        a second metric's value (an External metric with the same AverageValue, as KEDA's
+        prometheus trigger makes): the controller takes the larger recommendation."""
         if self.recommendations is None:
             self.recommendations = deque([(now, current)])
         if current == 0 and minimum != 0:
@@ -95,11 +98,16 @@ class HPAController:
             wanted = maximum if current > maximum else minimum
             self._record(now, current, wanted)
             return wanted
-        if metric is None:
+        proposals = (
+            self.metric_recommendation(current, ready, metric, target)
+            if metric is not None
+            else None,
+            self.external_recommendation(current, external, target),
+        )
+        known = [value for value in proposals if value is not None]
+        if not known:
             return current
-        recommendation = self.metric_recommendation(current, ready, metric, target)
-        if recommendation is None:
-            return current
+        recommendation = max(known)
         wanted = self.normalize(now, current, recommendation, minimum, maximum)
         self._record(now, current, wanted)
         return wanted
@@ -120,6 +128,17 @@ class HPAController:
         if abs(1 - rebalanced) <= self.tolerance or rebalanced < 1:
             return current
         return math.ceil(rebalanced * (ready + pending))
+
+    def external_recommendation(
+        self, current: int, value: float | None, target: float
+    ) -> int | None:
+        """GetExternalPerPodMetricReplicas: the value over the per-pod target, within the
+        tolerance of the current replicas."""
+        if value is None or current <= 0 or target <= 0:
+            return None
+        if abs(value / (target * current) - 1) <= self.tolerance:
+            return current
+        return math.ceil(value / target)
 
     def normalize(
         self, now: datetime, current: int, recommendation: int, minimum: int, maximum: int
@@ -218,6 +237,7 @@ class SimulatedHPA:
         floor: int,
         ceiling: int,
         startup: timedelta,
+        external: float | None = None,
     ) -> None:
         """One sync of the controller; new pods are ready `startup` after they are asked for,
         and a scale-down removes the not-ready pods first (as the ReplicaSet controller does)."""
@@ -230,6 +250,7 @@ class SimulatedHPA:
             target=self.target_per_pod,
             minimum=floor,
             maximum=ceiling,
+            external=external,
         )
         if wanted > current:
             self.ready_at += [now + startup] * (wanted - current)

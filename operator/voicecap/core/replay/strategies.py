@@ -1,13 +1,16 @@
 """What would have happened: the pure core over recorded sessions, step by step, beside the
 alternatives a user has (docs/api.md "Replay"; `voicecap replay`).
 
-Five strategies see the same sessions:
+Six strategies see the same sessions:
 - voicecap: every step, plan() with the memory of the step before (stabilization, headroom and
   outage holds carry over) and each peak's forecast as it was when that window was raised; its
   HPA then scales between the plan's floor and ceiling.
 - reactive: the HPA alone between replicas.min and replicas.max (no peaks).
 - keda-cron: the closest KEDA set-up: a cron minimum from each window's start to its end (no
   lead time) at the largest floor voicecap plans for that window, plus the HPA.
+- keda-week: KEDA's predictive recipe (Grafana Mimir's): a prometheus trigger on
+  max_over_time(<calls>[30m] offset 6d23h30m), the most calls of the half hour that followed
+  this moment a week before, beside the live metric; the HPA takes the larger.
 - oracle: perfect foresight at the object's targetUtilization (or blocking target): every step
   exactly the pods its calls need, ready when needed, within replicas.min and replicas.max. The
   limit nobody beats; the other strategies are reported as ratios to it.
@@ -29,6 +32,7 @@ not), and their cost at a price per pod-hour.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -43,10 +47,16 @@ from voicecap.core.planner.peak_floor import peak_baseline
 from voicecap.core.planner.plan import plan
 from voicecap.core.replay.hpa_model import HPA_SYNC, SimulatedHPA, hpa_for
 
-Strategy = Literal["voicecap", "reactive", "keda-cron", "oracle", "fixed"]
-STRATEGIES: tuple[Strategy, ...] = ("voicecap", "reactive", "keda-cron", "oracle", "fixed")
+Strategy = Literal["voicecap", "reactive", "keda-cron", "keda-week", "oracle", "fixed"]
+STRATEGIES: tuple[Strategy, ...] = (
+    "voicecap", "reactive", "keda-cron", "keda-week", "oracle", "fixed",
+)  # fmt: skip
 # A strategy's own minimum at a moment, under its HPA (None: replicas.min).
 MinimumAt = Callable[[datetime], int | None]
+# A strategy's second HPA metric at a moment (None: no value).
+ExternalAt = Callable[[datetime], float | None]
+WEEK = timedelta(weeks=1)
+LOOK_AHEAD = timedelta(minutes=30)  # the recipe's [30m] window, offset 6d23h30m
 
 
 @dataclass(frozen=True)
@@ -84,8 +94,11 @@ def replay(
     step: timedelta,
     forecasts: Mapping[tuple[str, datetime], PeakForecast],
     startup: timedelta = timedelta(minutes=2),
+    last_week: Sequence[Point] = (),
 ) -> dict[Strategy, Totals]:
-    """`forecasts`: (peak name, window start) -> the forecast as it was when it was raised."""
+    """`forecasts`: (peak name, window start) -> the forecast as it was when it was raised;
+    `last_week`: the sessions recorded a week before `points` (and 30 minutes past their end),
+    what keda-week reads."""
     per_pod = capacity.spec.sessions.per_pod
     voicecap = _voicecap(capacity, points, step, startup, forecasts)
     return {
@@ -98,6 +111,14 @@ def replay(
             startup,
             strategy="keda-cron",
             minimum_at=lambda at: cron_minimum(capacity, forecasts, at),
+        ),
+        "keda-week": _with_hpa(
+            capacity,
+            points,
+            step,
+            startup,
+            strategy="keda-week",
+            external_at=week_before(last_week),
         ),
         "oracle": _totals("oracle", _oracle_steps(capacity, points), step, per_pod),
         "fixed": _totals("fixed", _fixed_steps(capacity, points), step, per_pod),
@@ -129,6 +150,21 @@ def cron_minimum(
     return best
 
 
+def week_before(recorded: Sequence[Point]) -> ExternalAt:
+    """max_over_time(<calls>[30m] offset 6d23h30m) over `recorded`: at each moment, the most
+    calls in [moment - 1 week, moment - 1 week + 30 minutes] (None: no sample there)."""
+    known = sorted((p.at, p.sessions) for p in recorded if p.sessions is not None)
+    moments = [moment for moment, _ in known]
+
+    def at(moment: datetime) -> float | None:
+        start = moment - WEEK
+        first = bisect_left(moments, start)
+        last = bisect_right(moments, start + LOOK_AHEAD)
+        return max((value for _, value in known[first:last]), default=None)
+
+    return at
+
+
 def _voicecap(
     capacity: VoiceCapacity,
     points: Sequence[Point],
@@ -158,8 +194,10 @@ def _with_hpa(
     *,
     strategy: Strategy,
     minimum_at: MinimumAt | None = None,
+    external_at: ExternalAt | None = None,
 ) -> Totals:
-    """A plain HPA between replicas.min (or a strategy's own minimum) and replicas.max."""
+    """A plain HPA between replicas.min (or a strategy's own minimum) and replicas.max, with a
+    strategy's second metric where it has one."""
     spec = capacity.spec
     hpa: SimulatedHPA | None = None
     steps = []
@@ -170,7 +208,16 @@ def _with_hpa(
         if hpa is None:
             hpa = _settled(hpa_for(capacity), floor, point.at, startup)
         steps.append(Step(point.at, point.sessions, hpa.pods, hpa.ready(point.at), floor))
-        _syncs(hpa, point, step, floor=floor, ceiling=spec.replicas.max, startup=startup)
+        external = external_at(point.at) if external_at is not None else None
+        _syncs(
+            hpa,
+            point,
+            step,
+            floor=floor,
+            ceiling=spec.replicas.max,
+            startup=startup,
+            external=external,
+        )
     return _totals(strategy, steps, step, spec.sessions.per_pod)
 
 
@@ -182,6 +229,7 @@ def _syncs(
     floor: int,
     ceiling: int,
     startup: timedelta,
+    external: float | None = None,
 ) -> None:
     """The controller's syncs within one step (every 15 s), on the step's sessions."""
     for k in range(max(1, round(step / HPA_SYNC))):
@@ -191,6 +239,7 @@ def _syncs(
             floor=floor,
             ceiling=ceiling,
             startup=startup,
+            external=external,
         )
 
 

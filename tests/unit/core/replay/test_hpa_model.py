@@ -110,3 +110,21 @@ def test_every_strategy_runs_the_spec_target_and_stabilization() -> None:
         capacity(sessions={"perPod": 200, "targetUtilization": 0.7, "blockingTarget": 0.01})
     )
     assert blocking.target_per_pod == 200.0  # a backstop for full pods: Erlang B sizes the floor
+
+
+def test_an_external_metric_is_read_as_keda_makes_it_and_the_larger_recommendation_wins() -> None:
+    """GetExternalPerPodMetricReplicas: ceil(value / AverageValue), unless within the
+    tolerance of the current replicas; the controller takes the larger of the two metrics."""
+    controller = HPAController()
+    assert controller.external_recommendation(2, 700.0, 140.0) == 5
+    assert controller.external_recommendation(5, 720.0, 140.0) == 5  # 1.03: within 10 %
+    assert controller.external_recommendation(2, None, 140.0) is None
+    hpa = running(2)
+    hpa.sync(T0, 100.0, floor=1, ceiling=40, startup=STARTUP, external=700.0)
+    assert hpa.pods == 5  # last week's calls, though the live metric wants 1
+    hpa = running(2)
+    hpa.sync(T0, 1400.0, floor=1, ceiling=40, startup=STARTUP, external=100.0)
+    assert hpa.pods == 6  # the live metric's 10, limited to +4 pods in 15 s
+    hpa = running(3)
+    hpa.sync(T0, None, floor=1, ceiling=40, startup=STARTUP, external=1400.0)
+    assert hpa.pods == 7  # no live metric: the external one still decides

@@ -10,7 +10,14 @@ import pytest
 from support.objects import capacity_body
 from voicecap.api.models import VoiceCapacity
 from voicecap.core.peaks.forecast import PeakForecast
-from voicecap.core.replay.strategies import STRATEGIES, Point, cron_minimum, replay
+from voicecap.core.replay.strategies import (
+    STRATEGIES,
+    WEEK,
+    Point,
+    cron_minimum,
+    replay,
+    week_before,
+)
 
 # Monday 2026-11-23: 08:30 New York; the healthcare peak opens at 09:00 (14:00 UTC).
 START = datetime(2026, 11, 23, 13, 30, tzinfo=UTC)
@@ -96,3 +103,30 @@ def test_a_zero_stabilization_window_replays() -> None:
     """It raised IndexError in the HPA model (an empty window) before."""
     totals = replay(capacity(scaleDown={"stabilization": "0s"}), surge(30), step=STEP, forecasts={})
     assert set(totals) == set(STRATEGIES)
+
+
+def test_week_before_is_the_most_calls_of_the_half_hour_that_followed_a_week_ago() -> None:
+    recorded = [
+        Point(at - WEEK, sessions) for at, sessions in ((p.at, p.sessions) for p in surge())
+    ]
+    recorded[5] = Point(recorded[5].at, None)  # a scrape missed
+    recipe = week_before(recorded)
+    assert recipe(OPEN - timedelta(minutes=30)) == 600  # [08:30, 09:00] a week ago: 09:00's 600
+    assert recipe(OPEN - timedelta(minutes=31)) == 40  # [08:29, 08:59]
+    assert recipe(START - timedelta(hours=2)) is None  # nothing recorded then
+
+
+def test_keda_week_scales_ahead_on_last_weeks_calls_and_the_live_metric_after() -> None:
+    """Last week was this week: 600 calls from 09:00. KEDA's recipe reads them from 08:30 on,
+    so the HPA asks for 5 pods (600 / 140) half an hour before the calls come, and nothing is
+    blocked; without a last week it is the HPA alone."""
+    last_week = [Point(p.at - WEEK, p.sessions) for p in surge()]
+    result = replay(capacity(peaks=[]), surge(), step=STEP, forecasts={}, last_week=last_week)
+    week, reactive = result["keda-week"], result["reactive"]
+    assert (week.blocked_call_minutes, week.over_capacity_minutes) == (0, 0)
+    pods = {step.at: step.pods for step in week.steps}
+    assert pods[START] == 1 and pods[START + STEP] == 5
+    assert reactive.blocked_call_minutes == 800
+    alone = replay(capacity(peaks=[]), surge(), step=STEP, forecasts={})["keda-week"]
+    assert alone.blocked_call_minutes == reactive.blocked_call_minutes
+    assert alone.pod_hours == reactive.pod_hours
