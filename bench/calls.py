@@ -98,12 +98,15 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             spec["sessions"]["blockingTarget"] = args.blocking
         if args.trend is not None:
             spec.setdefault("forecast", {})["trend"] = args.trend
-        measured = dataclasses.replace(trace, spec=spec)
-        try:
-            product.Planner.capacity(spec)
-        except ValueError as error:  # a field this release does not have (--before)
-            print(f"{trace.name}: skipped, this release refuses its spec: {error}", file=sys.stderr)
+        refused = _refused(product, spec)
+        if refused is not None and _without_auto_lead_time(spec):
+            refused = _refused(product, spec)
+        if refused is not None:  # a field this release does not have (--before)
+            print(
+                f"{trace.name}: skipped, this release refuses its spec: {refused}", file=sys.stderr
+            )
             continue
+        measured = dataclasses.replace(trace, spec=spec)
         forecaster = Forecaster(measured, product.Planner, args.seed)
         row: dict[str, Any] = {"about": trace.about, "judged": trace.judged}
         for strategy in STRATEGIES:
@@ -142,6 +145,24 @@ def _cell(outcome: Any) -> dict[str, Any]:
             "overTargetMinutes": round(voice.over_target_seconds / 60, 1),
         }
     return cell
+
+
+def _refused(product: Any, spec: dict[str, Any]) -> str | None:
+    try:
+        product.Planner.capacity(spec)
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+def _without_auto_lead_time(spec: dict[str, Any]) -> bool:
+    """A release before `leadTime: auto` planned every peak 10m ahead (its default): run it so,
+    rather than skip the trace. True if a lead time was replaced."""
+    replaced = False
+    for peak in spec.get("peaks", []):
+        if peak.get("leadTime") == "auto":
+            peak["leadTime"], replaced = "10m", True
+    return replaced
 
 
 def _run_before(args: argparse.Namespace) -> dict[str, Any]:
