@@ -9,6 +9,8 @@ Errors come back as "<field path>: <message>" the way the server reports them.
 from __future__ import annotations
 
 import copy
+import functools
+import operator
 from collections.abc import Iterator
 from typing import Any
 
@@ -158,10 +160,22 @@ _ENVIRONMENT = celpy.Environment()
 _PROGRAMS: dict[str, Any] = {}
 
 
+def _sum(values: Any) -> Any:
+    """Kubernetes' CEL list library `<list>.sum()` (k8s.io/apiserver/pkg/cel/library/lists.go),
+    which cel-python lacks: the sum of a list of ints (0 for an empty list)."""
+    return functools.reduce(operator.add, values, celpy.celtypes.IntType(0))
+
+
+# Functions the API server's CEL environment has beyond the CEL standard.
+_KUBERNETES_FUNCTIONS = {"sum": _sum}
+
+
 def evaluate(rule: str, value: Any) -> bool:
     program = _PROGRAMS.get(rule)
     if program is None:
-        program = _PROGRAMS[rule] = _ENVIRONMENT.program(_ENVIRONMENT.compile(rule))
+        program = _PROGRAMS[rule] = _ENVIRONMENT.program(
+            _ENVIRONMENT.compile(rule), functions=_KUBERNETES_FUNCTIONS
+        )
     result = program.evaluate({"self": celpy.json_to_cel(value)})
     if isinstance(result, celpy.CELEvalError):  # cel-python returns some errors, raises others
         raise result

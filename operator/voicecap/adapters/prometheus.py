@@ -10,7 +10,8 @@ Per evaluation cycle:
   (and one per custom latency query); with spec.model: one for the provider's refusals (429)
   over the last 5 minutes (and one per custom rateLimitedQuery); with sessions.blockingTarget on
   the default query: one per distinct (rejectedQuery, callDuration) for the load the refused
-  calls would have held. A failure of these leaves the value unknown, never the sessions.
+  calls would have held; with admission.outbound: one for the mean call over the last hour (the
+  dial pace). A failure of these leaves the value unknown, never the sessions.
 Every call has a timeout. Foreign errors become the core's named session states: nothing here
 decides what a value means (NaN, negative and stale values are judged by the core).
 """
@@ -23,7 +24,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
@@ -45,6 +46,7 @@ DEFAULT_QUERY = f"sum by (namespace, vertical) ({SESSIONS_METRIC})"
 POD_QUERY = f"sum by (namespace, pod) ({SESSIONS_METRIC})"
 FRESHNESS_QUERY = f"max by (namespace, vertical) (timestamp({SESSIONS_METRIC}))"
 DEFAULT_TIMEOUT_SECONDS = 3.0
+MEAN_CALL_WINDOW = timedelta(hours=1)  # the dial pace's mean call
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class SessionSource:
     refused: bool = False  # with a blocking target: watch the calls refused (offered load)
     rejected_query: str = ""  # a custom counter of them (empty: the default)
     call_seconds: float | None = None  # sessions.callDuration, where declared
+    outbound: bool = False  # with admission.outbound: the mean call, for the dial pace
 
 
 @dataclass(frozen=True)
@@ -187,13 +190,15 @@ class PrometheusSessions(PrometheusClient):
         latency = self._latency(sources)
         refused = self._rate_limited(sources)
         unserved = self._refused_load(sources)
+        mean_call = self._mean_call(sources)
         for source in sources:
-            if source.key in latency or source.key in refused or source.key in unserved:
+            if any(source.key in found for found in (latency, refused, unserved, mean_call)):
                 observations[source.key] = replace(
                     observations[source.key],
                     latency=latency.get(source.key),
                     rate_limited=refused.get(source.key),
                     refused_load=unserved.get(source.key),
+                    mean_call_seconds=mean_call.get(source.key),
                 )
         return observations
 
@@ -235,6 +240,14 @@ class PrometheusSessions(PrometheusClient):
         for (rejected, seconds), group in groups.items():
             found.update(self._per_vertical(queries.refused_load(rejected, seconds), group))
         return found
+
+    def _mean_call(self, sources: list[SessionSource]) -> dict[str, float]:
+        """The mean call over the last hour of every vertical with a dial pace: one query."""
+        paced = [source for source in sources if source.outbound]
+        if not paced:
+            return {}
+        found = self._per_vertical(queries.mean_call_seconds(MEAN_CALL_WINDOW), paced)
+        return {key: seconds for key, seconds in found.items() if seconds > 0}
 
     def _per_vertical(self, query: str, sources: list[SessionSource]) -> dict[str, float]:
         """A batched answer by (namespace, vertical); a failed query leaves them unknown."""

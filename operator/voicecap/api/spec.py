@@ -248,6 +248,21 @@ class VoiceCapacitySpec(SpecModel):
                     field_path=".sessions.perPodFrom",
                 ),
                 cel(
+                    "!has(self.admission) || !has(self.admission.reserve) || "
+                    "self.admission.reserve.map(p, p.sessions).sum() <= "
+                    "self.replicas.max * self.sessions.perPod",
+                    "admission.reserve must not hold more calls than replicas.max x "
+                    "sessions.perPod, the most the vertical can ever admit",
+                    field_path=".admission.reserve",
+                ),
+                cel(
+                    "!has(self.admission) || !has(self.admission.outbound) || "
+                    "!self.admission.outbound.enabled || has(self.sessions.callDuration)",
+                    "admission.outbound needs sessions.callDuration: a dial pace needs the mean "
+                    "call, and the duration histogram may be absent",
+                    field_path=".admission.outbound.enabled",
+                ),
+                cel(
                     "!has(self.headroom.critical) || has(self.headroom.warning) || "
                     "(self.headroom.critical > 0.85 && self.headroom.critical > "
                     f"self.sessions.targetUtilization * {1 + HPA_TOLERANCE!r} + 0.01)",
@@ -308,6 +323,7 @@ class VoiceCapacitySpec(SpecModel):
     )
     admission: Admission = Field(
         default_factory=Admission,
+        json_schema_extra=defaulted(Admission),
         description="Admission limits for the call gateway.",
     )
     paused: bool = Field(False, description="Compute and report, write nothing to children.")
@@ -330,6 +346,23 @@ class VoiceCapacitySpec(SpecModel):
             raise ValueError(
                 "sessions.perPodFrom Measured needs spec.latency: per-pod capacity is measured "
                 "from it"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _admission_tiers_fit(self) -> VoiceCapacitySpec:
+        admission = self.admission
+        total = sum(pool.sessions for pool in admission.reserve)
+        most = self.replicas.max * self.sessions.per_pod
+        if total > most:
+            raise ValueError(
+                f"admission.reserve holds {total} calls, more than replicas.max x "
+                f"sessions.perPod ({most}), the most the vertical can ever admit"
+            )
+        if admission.outbound.enabled and self.sessions.call_duration is None:
+            raise ValueError(
+                "admission.outbound needs sessions.callDuration: a dial pace needs the mean "
+                "call, and the duration histogram may be absent"
             )
         return self
 

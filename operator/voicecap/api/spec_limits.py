@@ -12,6 +12,7 @@ from voicecap.api.base import (
     RESERVED_RULE_LABELS,
     SpecModel,
     cel,
+    defaulted,
     duration_field,
     object_name_field,
 )
@@ -162,8 +163,53 @@ class ConfigMapRef(SpecModel):
     )
 
 
+MAX_RESERVE_POOLS = 8
+
+
+class ReservePool(SpecModel):
+    """Calls kept for one tier of callers (VIP, emergency) that general traffic cannot take."""
+
+    name: str = Field(
+        min_length=1,
+        max_length=63,
+        pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+        description="The tier the gateway tags these callers with (a DNS label, e.g. vip).",
+    )
+    sessions: int = Field(
+        ge=1,
+        le=10_000_000,
+        description="Calls only this tier may use: general traffic is admitted up to the limit "
+        "less every pool.",
+    )
+
+
+class Outbound(SpecModel):
+    """A dial pace for outbound dialers, published beside the limit."""
+
+    enabled: bool = Field(
+        False,
+        description="Publish outbound.callsPerSecond in limits.json: the general pool over the "
+        "mean call (Little's law), the most calls a second a dialer may start and on average "
+        "stay within it. Needs sessions.callDuration (used while the duration histogram is "
+        "absent).",
+    )
+
+
 class Admission(SpecModel):
     """Admission limits for the call gateway (docs/api.md "Admission")."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                cel(
+                    "!has(self.maxSessions) || !has(self.reserve) || "
+                    "self.reserve.map(p, p.sessions).sum() <= self.maxSessions",
+                    "admission.reserve must not hold more calls than admission.maxSessions",
+                    field_path=".reserve",
+                )
+            ]
+        }
+    )
 
     config_map_ref: ConfigMapRef | None = Field(
         None,
@@ -179,6 +225,37 @@ class Admission(SpecModel):
         "is min(ready pods x perPod, TPM calls, this), and the ceiling never holds more pods than "
         "carry it at perPod. 0 closes admission.",
     )
+    reserve: list[ReservePool] = Field(
+        default_factory=list,
+        max_length=MAX_RESERVE_POOLS,
+        description="Pools of calls only the named tier may use when the vertical nears its "
+        "limit; each is published in limits.json (reserve), clipped to the limit in order.",
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]},
+    )
+    overflow: Literal["Reject", "Queue"] = Field(
+        "Reject",
+        description="What a gateway does with a call past the limit: Reject it at once (SIP "
+        "486/503), or Queue it for a bounded wait and admit it when a call ends.",
+    )
+    outbound: Outbound = Field(
+        default_factory=Outbound,
+        json_schema_extra=defaulted(Outbound),
+        description="A dial pace for outbound dialers (limits.json outbound.callsPerSecond).",
+    )
+
+    @model_validator(mode="after")
+    def _reserve_within_limit(self) -> Admission:
+        names = [pool.name for pool in self.reserve]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError(f"admission.reserve names {', '.join(twice)} more than once")
+        total = sum(pool.sessions for pool in self.reserve)
+        if self.max_sessions is not None and total > self.max_sessions:
+            raise ValueError(
+                f"admission.reserve holds {total} calls, more than admission.maxSessions "
+                f"({self.max_sessions})"
+            )
+        return self
 
 
 class TokenBudgetSpec(SpecModel):

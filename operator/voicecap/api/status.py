@@ -356,6 +356,30 @@ class LatencyStatus(Model):
     guard_raised_at: Timestamp | None = Field(None, description="When guardPods last rose.")
 
 
+class ReserveStatus(Model):
+    """One reserved pool as published: the calls only its tier may use."""
+
+    name: str = Field(description="The tier (spec.admission.reserve[].name).")
+    sessions: int = Field(
+        description="Calls kept for it now: as declared, less what the limit cannot hold."
+    )
+
+
+class OutboundStatus(Model):
+    """The dial pace published for outbound dialers (Little's law over the general pool)."""
+
+    calls_per_second: float = Field(
+        description="generalSessions / the mean call: starting at most this many calls a second "
+        "keeps a dialer's calls within the general pool on average."
+    )
+    call_seconds: float = Field(description="The mean call it assumes, in seconds.")
+    from_: Literal["Measured", "Declared"] = Field(
+        alias="from",
+        description="Measured: voice_call_duration_seconds over the last hour; Declared: "
+        "sessions.callDuration.",
+    )
+
+
 class AdmissionStatus(Model):
     """How many calls the gateway may admit now (docs/api.md "Admission")."""
 
@@ -369,6 +393,20 @@ class AdmissionStatus(Model):
     reason: Literal["Pods", "TPM", "MaxSessions", "Latency"] = Field(
         description="Which limit binds: Pods, TPM, MaxSessions (spec.admission.maxSessions), or "
         "Latency (the pods answer too slowly: no more calls than are live)."
+    )
+    reserve: list[ReserveStatus] = Field(
+        default_factory=list, description="The reserved pools as published (admission.reserve)."
+    )
+    general_sessions: int | None = Field(
+        None,
+        description="maxSessions less the reserved pools: the calls any caller may take (set "
+        "with a reserve).",
+    )
+    overflow: Literal["Reject", "Queue"] | None = Field(
+        None, description="What the gateway does past the limit (set with a ConfigMap)."
+    )
+    outbound: OutboundStatus | None = Field(
+        None, description="The published dial pace (admission.outbound.enabled)."
     )
 
 

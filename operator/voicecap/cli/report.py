@@ -135,6 +135,8 @@ def plans_table(plans: Sequence[Plan]) -> str:
                     f"\nlead time: {plan.namespace}/{plan.name} {used.peak} "
                     f"{format_duration(used.lead)} ({used.reason})"
                 )
+    for plan in plans:
+        table += _tiers_line(plan)
     for warning in (text for plan in plans for text in plan_warnings(plan)):
         table += f"\nwarning: {warning}"
     return table
@@ -166,12 +168,45 @@ def _admission_json(plan: Plan) -> dict[str, Any] | None:
     limit = plan.admission or plan.admission_bound
     if limit is None:
         return None
-    return {
+    admission: dict[str, Any] = {
         "maxSessions": limit.max_sessions,
         "headroomSessions": limit.headroom_sessions,
         "reason": limit.reason,
         "bound": plan.admission is None,  # ready pods unknown: at most this
     }
+    tiers = plan.tiers
+    if tiers is not None:
+        pace = tiers.pace
+        admission |= {
+            "reserve": [{"name": name, "sessions": kept} for name, kept in tiers.reserve],
+            "generalSessions": tiers.general,
+            "overflow": tiers.overflow,
+            "outbound": {
+                "callsPerSecond": pace.calls_per_second,
+                "callSeconds": pace.call_seconds,
+                "from": pace.source,
+            }
+            if pace is not None
+            else None,
+        }
+    return admission
+
+
+def _tiers_line(plan: Plan) -> str:
+    """`admission: voice/healthcare vip 50, general 1550, overflow Queue, outbound 6.458/s
+    (calls of 240s, Declared)`, for a vertical with tiers beyond the plain limit."""
+    tiers = plan.tiers
+    if tiers is None or not (tiers.reserve or tiers.pace or tiers.overflow != "Reject"):
+        return ""
+    parts = [f"{name} {kept}" for name, kept in tiers.reserve]
+    parts += [f"general {tiers.general}", f"overflow {tiers.overflow}"]
+    if tiers.pace is not None:
+        pace = tiers.pace
+        parts.append(
+            f"outbound {pace.calls_per_second:g}/s (calls of {pace.call_seconds:g}s, {pace.source})"
+        )
+    at_most = "at most " if plan.admission is None else ""
+    return f"\nadmission: {plan.namespace}/{plan.name} {at_most}" + ", ".join(parts)
 
 
 def _admit(plan: Plan) -> str:

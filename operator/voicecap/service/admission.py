@@ -11,7 +11,7 @@ from voicecap.adapters.kube import KubeError, NotFoundError, Ref
 from voicecap.api.models import VoiceCapacity
 from voicecap.api.names import MANAGED_BY, MANAGED_BY_LABEL
 from voicecap.core.apply import admission
-from voicecap.core.apply.admission import Published
+from voicecap.core.apply.admission import Limits, Published
 from voicecap.core.planner.plan import Plan
 from voicecap.service.ports import Kube
 
@@ -26,7 +26,7 @@ class AdmissionPublisher:
 
     def __init__(self, kube: Kube) -> None:
         self._kube = kube
-        self._published: dict[Where, dict[str, Published]] = {}
+        self._published: dict[Where, Limits] = {}
         self._exists: dict[Where, bool] = {}
 
     async def publish(self, planned: Iterable[tuple[VoiceCapacity, Plan]]) -> None:
@@ -37,9 +37,8 @@ class AdmissionPublisher:
             ref = capacity.spec.admission.config_map_ref
             if ref is None or capacity.spec.paused:
                 continue
-            limit = plan.admission
-            wanted.setdefault((capacity.namespace, ref.name), {})[capacity.vertical] = (
-                Published(limit.max_sessions, limit.reason) if limit is not None else None
+            wanted.setdefault((capacity.namespace, ref.name), {})[capacity.vertical] = _published(
+                plan
             )
         for where in set(self._published) - set(wanted):
             wanted[where] = {}  # nobody names it any more: its entries go
@@ -58,7 +57,7 @@ class AdmissionPublisher:
             )
         published = self._published[where]
         limits = admission.next_limits(published, wanted)
-        if limits == published and self._exists[where]:
+        if limits is published and self._exists[where]:
             if not wanted:
                 del self._published[where]
             return
@@ -93,3 +92,19 @@ class AdmissionPublisher:
             },
             "data": data,
         }
+
+
+def _published(plan: Plan) -> Published | None:
+    """A plan's entry in limits.json (None while its limit is unknown)."""
+    limit, tiers = plan.admission, plan.tiers
+    if limit is None:
+        return None
+    if tiers is None:
+        return Published(limit.max_sessions, limit.reason)
+    return Published(
+        limit.max_sessions,
+        limit.reason,
+        reserve=tuple(sorted(tiers.reserve)),  # as limits.json reads back
+        overflow=tiers.overflow,
+        calls_per_second=tiers.pace.calls_per_second if tiers.pace is not None else None,
+    )

@@ -44,6 +44,7 @@ def session_source(capacity: VoiceCapacity) -> SessionSource:
         refused=spec.sessions.blocking_target is not None,
         rejected_query=spec.sessions.rejected_query,
         call_seconds=duration.total_seconds() if duration is not None else None,
+        outbound=spec.admission.outbound.enabled,
     )
 
 

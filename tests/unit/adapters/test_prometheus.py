@@ -10,7 +10,7 @@ import math
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -87,6 +87,26 @@ def test_latency_429s_and_refused_load_one_batched_query_each_whatever_the_sourc
     assert (healthcare.sessions, healthcare.latency, healthcare.rate_limited) == (300, 1.1, 3)
     assert healthcare.refused_load is None, "NaN is unknown, never a number"
     assert (sales.sessions, sales.latency, sales.rate_limited) == (40, None, None)
+
+
+def test_the_mean_call_is_one_batched_query_for_every_vertical_with_a_dial_pace() -> None:
+    labels = {"namespace": "voice", "vertical": "healthcare"}
+    results = {
+        DEFAULT_QUERY: vector((labels, "300"), ({**labels, "vertical": "sales"}, "40")),
+        queries.mean_call_seconds(timedelta(hours=1)): vector(
+            (labels, "212.5"), ({**labels, "vertical": "sales"}, "NaN")
+        ),
+    }
+    paced = [replace(source, outbound=True) for source in (HEALTHCARE, SALES)]
+    with scripted(prometheus(results)) as (url, asked):
+        sessions = PrometheusSessions(url)
+        seen = sessions.observe(paced)
+        unpaced = sessions.observe([HEALTHCARE])
+        sessions.close()
+    assert len(asked) == 3 + 2  # sessions, freshness, the mean call; then without a pace: 2
+    assert seen[HEALTHCARE.key].mean_call_seconds == 212.5
+    assert seen[SALES.key].mean_call_seconds is None  # no call ended in the hour
+    assert unpaced[HEALTHCARE.key].mean_call_seconds is None
 
 
 def test_custom_counters_are_asked_once_each_and_a_failure_leaves_them_unknown() -> None:

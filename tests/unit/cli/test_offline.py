@@ -259,3 +259,34 @@ def test_plan_says_the_lead_time_auto_uses_and_why(
     assert row["leadTimes"]["monday-morning"]["leadTime"] == "10m"
     code, out, _ = run(capsys, "plan", str(path), "--at", MONDAY_0855_NEW_YORK)
     assert "lead time: voice/healthcare monday-morning 10m (auto: 10m until a scale-up" in out
+
+
+def test_plan_shows_the_admission_tiers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    body = capacity_body(
+        admission={
+            "maxSessions": 1600,
+            "reserve": [{"name": "vip", "sessions": 50}],
+            "overflow": "Queue",
+            "outbound": {"enabled": True},
+        }
+    )
+    body["spec"]["sessions"]["callDuration"] = "4m"
+    body["spec"].pop("model")
+    path = write_manifests(tmp_path, "tiers.yaml", body)
+    at = ("--at", MONDAY_0855_NEW_YORK)
+    code, out, err = run(capsys, "plan", str(path), *at, "--ready", "healthcare=10", "-o", "json")
+    assert code == 0, err
+    (row,) = json.loads(out)
+    admission = row["admission"]
+    assert (admission["maxSessions"], admission["generalSessions"]) == (1600, 1550)
+    assert admission["reserve"] == [{"name": "vip", "sessions": 50}]
+    assert admission["outbound"] == {
+        "callsPerSecond": 6.458,
+        "callSeconds": 240.0,
+        "from": "Declared",
+    }
+    code, out, _ = run(capsys, "plan", str(path), *at)  # no ready pods: on the bound
+    assert (
+        "admission: voice/healthcare at most vip 50, general 1550, overflow Queue, "
+        "outbound 6.458/s (calls of 240s, Declared)" in out
+    )

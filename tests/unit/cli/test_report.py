@@ -93,4 +93,8 @@ def test_the_table_warns_of_a_closed_gate_and_calls_on_no_pods(
         "headroomSessions": -300,
         "reason": "Pods",
         "bound": False,
+        "reserve": [],
+        "generalSessions": 0,
+        "overflow": "Reject",
+        "outbound": None,
     }

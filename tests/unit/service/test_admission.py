@@ -38,8 +38,8 @@ async def test_one_config_map_for_the_namespace_written_only_on_changes() -> Non
     service = service_for(world, {"healthcare": 100.0, "sales": 50.0})
     await service.fleet.cycle()
     assert limits(world) == {
-        "healthcare": {"maxSessions": 4000, "reason": "Pods"},
-        "sales": {"maxSessions": 400, "reason": "Pods"},
+        "healthcare": {"maxSessions": 4000, "reason": "Pods", "overflow": "Reject"},
+        "sales": {"maxSessions": 400, "reason": "Pods", "overflow": "Reject"},
     }
     writes = configmap_writes(service.kube.writes)
     await service.fleet.cycle()
@@ -60,3 +60,43 @@ async def test_one_config_map_for_the_namespace_written_only_on_changes() -> Non
     world.capacity_bodies.pop("voice/sales")  # sales goes: its entry goes
     await service.fleet.cycle()
     assert set(limits(world)) == {"healthcare"}
+
+
+@pytest.mark.asyncio
+async def test_tiers_are_published_beside_the_limit_and_shown_in_status() -> None:
+    """healthcare: 20 ready pods x 200 = 4,000 calls, 100 kept for vip, queue past the limit, a
+    dial pace of 3,900 general calls over the declared 4-minute call (16.25 a second)."""
+    world = MemoryWorld()
+    body, ready = vertical("healthcare", 20)
+    body["spec"]["sessions"]["callDuration"] = "4m"
+    body["spec"]["admission"] |= {
+        "reserve": [{"name": "vip", "sessions": 100}],
+        "overflow": "Queue",
+        "outbound": {"enabled": True},
+    }
+    world.add_capacity(body, ready=ready)
+    service = service_for(world, {"healthcare": 100.0})
+    await service.fleet.cycle()
+    assert limits(world)["healthcare"] == {
+        "maxSessions": 4000,
+        "reason": "Pods",
+        "overflow": "Queue",
+        "reserve": {"vip": 100},
+        "outbound": {"callsPerSecond": 16.25},
+    }
+    document = json.loads(
+        world.children[("voice", "ConfigMap", "voice-admission")]["data"]["limits.json"]
+    )
+    assert document["version"] == 1
+    status = world.capacity_bodies["voice/healthcare"]["status"]["admission"]
+    assert status["reserve"] == [{"name": "vip", "sessions": 100}]
+    assert (status["generalSessions"], status["overflow"]) == (3900, "Queue")
+    assert status["outbound"] == {"callsPerSecond": 16.25, "callSeconds": 240.0, "from": "Declared"}
+
+    world.ready[("voice", "Deployment", "healthcare-agent")] = 19  # lower: the pace follows
+    await service.fleet.cycle()
+    document = json.loads(
+        world.children[("voice", "ConfigMap", "voice-admission")]["data"]["limits.json"]
+    )
+    assert document["version"] == 2
+    assert document["verticals"]["healthcare"]["outbound"] == {"callsPerSecond": 15.416}

@@ -53,6 +53,8 @@ class Observation:
     # With a blocking target: the calls the refused ones would have held now (refused a second x
     # the mean call duration; None: nothing counts refusals). Erlang B sizes the calls offered.
     refused_load: float | None = None
+    # With admission.outbound: the mean call over the last hour, in seconds (None: unknown).
+    mean_call_seconds: float | None = None
     calibration: Calibration = field(default_factory=Calibration)  # measured, in the background
 
 

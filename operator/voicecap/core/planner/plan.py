@@ -51,6 +51,7 @@ from voicecap.core.planner.records import (
     Pressure,
     Report,
 )
+from voicecap.core.planner.tiers import Tiers
 from voicecap.core.planner.usage import Sizing
 
 Mode = Literal["Normal", "Peak", "Degraded", "Paused"]
@@ -208,6 +209,11 @@ class Plan:
     @property
     def admission(self) -> AdmissionLimit | None:
         return self.report.admission
+
+    @property
+    def tiers(self) -> Tiers | None:
+        """The reserved pools, overflow and dial pace published with the limit."""
+        return self.report.tiers
 
     @property
     def admission_bound(self) -> AdmissionLimit | None:

@@ -21,6 +21,7 @@ from voicecap.core.planner.observation import Memory, Observation, SessionsState
 from voicecap.core.planner.pod_fit import PodFit
 from voicecap.core.planner.reasoned import Reasoned
 from voicecap.core.planner.stabilization import Recommendation
+from voicecap.core.planner.tiers import Tiers
 from voicecap.core.planner.usage import Sizing, Utilization
 
 
@@ -200,6 +201,7 @@ class Report:
     utilization: Reasoned[Utilization]
     admission: AdmissionLimit | None
     admission_bound: AdmissionLimit | None
+    tiers: Tiers | None  # reserved pools, overflow and the dial pace (on the bound if no limit)
     sizing: Sizing
     pod_fit: PodFit | None
     forecasts: tuple[PeakForecast, ...]  # one per peak, in peak order

@@ -34,6 +34,7 @@ from voicecap.core.planner.records import (
     Report,
 )
 from voicecap.core.planner.stabilization import stabilize
+from voicecap.core.planner.tiers import tiers
 from voicecap.core.sizing import pods_for_sessions
 
 
@@ -159,14 +160,15 @@ def report(
     forecasts = given.forecasts
     tokens = given.tokens_per_session_minute
     admitted = ceilings.admission_limit(active, ready, per_pod, tpm.ceiling_sessions, bounds.fixed)
+    if pressure.latency.guarding:
+        admitted = ceilings.held_by_latency(admitted, active)
+    bound = ceilings.admission_bound(tpm, tokens.value if tokens else None, bounds.fixed)
     return Report(
         utilization=usage.reported_utilization(last_known, ready, floor, per_pod),
-        admission=ceilings.held_by_latency(admitted, active)
-        if pressure.latency.guarding
-        else admitted,
-        admission_bound=ceilings.admission_bound(
-            tpm, tokens.value if tokens else None, bounds.fixed
-        ),
+        admission=admitted,
+        # On the bound while ready pods are unknown: what `voicecap plan` can show.
+        tiers=tiers(capacity, admitted or bound, observation.mean_call_seconds),
+        admission_bound=bound,
         sizing=sized,
         pod_fit=pod_fit(sized, observation.pod_requests, per_pod),
         forecasts=tuple(  # one entry per peak, Pending until its first refresh

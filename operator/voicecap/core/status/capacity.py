@@ -19,6 +19,8 @@ from voicecap.api.models import (
     HPAStatus,
     LeadTimeStatus,
     NextPeak,
+    OutboundStatus,
+    ReserveStatus,
     TPMStatus,
     VoiceCapacityStatus,
 )
@@ -58,13 +60,7 @@ def build_status(
         else None,
         headroom=memory.headroom_block(plan),
         hpa=_hpa_status(outcome.hpa, outcome.hpa_max_replicas) if outcome.hpa is not None else None,
-        admission=AdmissionStatus(
-            max_sessions=plan.admission.max_sessions,
-            headroom_sessions=plan.admission.headroom_sessions,
-            reason=plan.admission.reason,
-        )
-        if plan.admission is not None
-        else None,
+        admission=_admission_status(plan),
         calibration=memory.calibration_block(plan),
         latency=memory.latency_block(plan),
         forecast=memory.forecast_block(plan),
@@ -96,6 +92,36 @@ def invalid_status(
         update={
             "observed_generation": generation,
             "conditions": events.dated([ready, *others], previous, generation, now),
+        }
+    )
+
+
+def _admission_status(plan: Plan) -> AdmissionStatus | None:
+    limit, tiers = plan.admission, plan.tiers
+    if limit is None:
+        return None
+    status = AdmissionStatus(
+        max_sessions=limit.max_sessions,
+        headroom_sessions=limit.headroom_sessions,
+        reason=limit.reason,
+    )
+    if tiers is None:
+        return status
+    pace = tiers.pace
+    return status.model_copy(
+        update={
+            "reserve": [ReserveStatus(name=name, sessions=kept) for name, kept in tiers.reserve],
+            "general_sessions": tiers.general if tiers.reserve else None,
+            "overflow": tiers.overflow if tiers.published else None,
+            "outbound": OutboundStatus.model_validate(
+                {
+                    "callsPerSecond": pace.calls_per_second,
+                    "callSeconds": pace.call_seconds,
+                    "from": pace.source,
+                }
+            )
+            if pace is not None
+            else None,
         }
     )
 

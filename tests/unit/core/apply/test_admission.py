@@ -3,13 +3,22 @@ worth a ConfigMap write (lowered at once, raised past 5 %)."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
 from support.objects import capacity_body
 from voicecap.api.models import VoiceCapacity
-from voicecap.core.apply.admission import Published, next_limits, parse, render, worth_publishing
+from voicecap.core.apply.admission import (
+    Limits,
+    Published,
+    next_limits,
+    parse,
+    render,
+    worth_publishing,
+)
 from voicecap.core.planner.observation import Observation
 from voicecap.core.planner.plan import plan
 
@@ -80,24 +89,48 @@ def test_the_same_limit_for_another_reason_is_rewritten() -> None:
 
 
 def test_next_limits_keeps_unknowns_and_drops_verticals_that_left() -> None:
-    published = {
-        "a": Published(800, "Pods"),
-        "b": Published(500, "TPM"),
-        "gone": Published(1, "Pods"),
-    }
+    published = Limits(
+        {"a": Published(800, "Pods"), "b": Published(500, "TPM"), "gone": Published(1, "Pods")},
+        version=7,
+    )
     wanted = {"a": Published(820, "Pods"), "b": None, "new": Published(300, "Pods")}
-    assert next_limits(published, wanted) == {
-        "a": Published(800, "Pods"),
-        "b": Published(500, "TPM"),
-        "new": Published(300, "Pods"),
-    }
+    assert next_limits(published, wanted) == Limits(
+        {"a": Published(800, "Pods"), "b": Published(500, "TPM"), "new": Published(300, "Pods")},
+        version=8,
+    )
+    same = {"a": Published(800, "Pods"), "b": Published(500, "TPM"), "gone": None}
+    assert next_limits(published, same) is published  # nothing changed: no new version
+
+
+def test_a_tier_change_is_written_at_once_and_the_pace_when_it_moves_5_percent() -> None:
+    vip = Published(800, "Pods", reserve=(("vip", 50),), calls_per_second=3.0)
+    assert worth_publishing(vip, replace(vip, reserve=(("vip", 40),)))
+    assert worth_publishing(vip, replace(vip, overflow="Queue"))
+    assert not worth_publishing(vip, replace(vip, calls_per_second=3.1))  # +3.3 %
+    assert worth_publishing(vip, replace(vip, calls_per_second=2.8))  # -6.7 %
+    assert worth_publishing(vip, replace(vip, calls_per_second=None))
 
 
 def test_the_document_round_trips_and_bad_text_reads_as_nothing() -> None:
-    limits = {"healthcare": Published(1120, "Pods"), "sales": Published(500, "TPM")}
+    limits = Limits(
+        {
+            "healthcare": Published(1120, "Pods", reserve=(("emergency", 20), ("vip", 50))),
+            "sales": Published(500, "TPM", overflow="Queue", calls_per_second=1.875),
+        },
+        version=3,
+    )
     assert parse(render(limits)) == limits
-    assert '"maxSessions": 1120' in render(limits)
-    assert parse("not json") == {} and parse(None) == {} and parse('{"verticals": 3}') == {}
+    document = json.loads(render(limits))
+    assert document["version"] == 3
+    assert document["verticals"]["healthcare"] == {
+        "maxSessions": 1120,
+        "reason": "Pods",
+        "overflow": "Reject",
+        "reserve": {"emergency": 20, "vip": 50},
+    }
+    assert document["verticals"]["sales"]["outbound"] == {"callsPerSecond": 1.875}
+    for bad in ("not json", None, '{"verticals": 3}'):
+        assert parse(bad) == Limits({})
 
 
 def test_a_config_map_in_another_namespace_is_invalid_with_the_field_named() -> None:
