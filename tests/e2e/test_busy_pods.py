@@ -162,11 +162,13 @@ def test_busy_pods_are_ranked_before_the_floor_drops_at_the_default_interval(
         calls = _five_busy_pods(cluster, sessions, "ending")
         start = datetime.now(UTC).replace(second=0, microsecond=0)
         ends_in = int((datetime.now(UTC) - start).total_seconds()) + 40
-        window = {  # opened at this minute, ends 40 s from now; 1.5 x 600 calls = 5 pods of 200
+        # Opened at this minute, ends 40 s from now. Open, the factor is capped at
+        # 1/targetUtilization: 1.25 x 800 calls = 5 pods of 200.
+        window = {
             "name": "now",
             "schedule": f"{start.minute} {start.hour} * * *",
             "duration": f"{ends_in}s",
-            "expectedSessions": 600,
+            "expectedSessions": 800,
         }
         capacity = voice_capacity(
             "ending", **BUSY_SPEC, replicas={"min": 2, "max": 8}, peaks=[window]

@@ -1,8 +1,8 @@
 """Forecasts for the whole fleet from history: one query per window shape per refresh.
 
 A shape is what a window query depends on: (schedule, time zone, duration, quantile, session query,
-excluded days). Its terms are every slot of every week's window (core/peaks/forecast.py: at most 8
-slots a window, so 13 weeks are at most 104 terms). Every VoiceCapacity peak with the same shape
+excluded days). Its terms are every slot of every week's window (core/peaks/forecast.py: at most 24
+slots a window, so 13 weeks are at most 312 terms). Every VoiceCapacity peak with the same shape
 shares its query, however many there are. A shape is refreshed when its forecast.refresh has passed
 (the shortest among its users), when the window it forecasts moves on, or when a window has just
 closed (for the scorecard). The burst factor is one more query per distinct session query, at the
