@@ -7,6 +7,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+KIT_VENV ?= .venv-kit
+KIT_STAMP := $(KIT_VENV)/.installed
 # Monday 08:55 in New York, five minutes inside healthcare's lead time.
 DEMO_AT ?= 2026-11-23T08:55:00-05:00
 # How long `make demo` runs, in real seconds.
@@ -20,7 +22,7 @@ CLUSTER_STATE ?= .cluster
 # The real control plane is built by tests/cluster/build.sh, with Go from PATH or /usr/local/go.
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: unit static docs docs-serve lock test-tools dashboard bench bench-calls bench-operator bench-faults bench-keda bench-forecast help install system-deps lint typecheck importlint test e2e e2e-local e2e-kind image check crds crds-check demo plan-demo plan run clean cluster-build cluster-up cluster-down
+.PHONY: kit-test unit static docs docs-serve lock test-tools dashboard bench bench-calls bench-operator bench-faults bench-keda bench-forecast help install system-deps lint typecheck importlint test e2e e2e-local e2e-kind image check crds crds-check demo plan-demo plan run clean cluster-build cluster-up cluster-down
 
 unit: $(STAMP) ## the fast loop: unit and chart tests in seconds (no sudo, no Go, no Debian tools)
 	$(BIN)/pytest -q -m "not tools" tests/unit tests/chart
@@ -45,8 +47,8 @@ system-deps: ## install the Debian packages the tests run (prometheus, promtool,
 	fi
 
 lint: $(STAMP) ## ruff: style and common bugs
-	$(BIN)/ruff check operator tests bench demo dashboards docs
-	$(BIN)/ruff format --check operator tests bench demo dashboards docs
+	$(BIN)/ruff check operator tests bench demo dashboards docs kit
+	$(BIN)/ruff format --check operator tests bench demo dashboards docs kit
 
 typecheck: $(STAMP) ## mypy --strict with the pydantic plugin
 	$(BIN)/mypy
@@ -54,8 +56,17 @@ typecheck: $(STAMP) ## mypy --strict with the pydantic plugin
 importlint: $(STAMP) ## import-linter: the core and API models import no I/O library
 	$(BIN)/lint-imports
 
-test: $(STAMP) system-deps cluster-build test-tools ## unit, chart, integration and e2e tests (e2e on a real control plane it builds and starts)
+test: $(STAMP) system-deps cluster-build test-tools kit-test ## unit, chart, integration and e2e tests (e2e on a real control plane it builds and starts), and the kit's
 	$(BIN)/pytest -q
+
+$(KIT_STAMP): kit/pyproject.toml
+	$(PYTHON) -m venv $(KIT_VENV)
+	$(KIT_VENV)/bin/pip install --quiet --upgrade pip
+	$(KIT_VENV)/bin/pip install --quiet -e './kit[livekit,test]'
+	touch $@
+
+kit-test: $(KIT_STAMP) ## the agent-side kit's tests, in its own virtual environment (with livekit-agents)
+	cd kit && ../$(KIT_VENV)/bin/python -m pytest -q -p no:cacheprovider
 
 e2e: $(STAMP) system-deps cluster-build ## the e2e scenarios on the real control plane (built from Go modules)
 	$(BIN)/pytest -q tests/e2e
@@ -156,4 +167,4 @@ run: $(STAMP) ## run the operator against your kubeconfig (PROMETHEUS_URL=... or
 	$(BIN)/voicecap run $(if $(PROMETHEUS_URL),--prometheus-url $(PROMETHEUS_URL)) $(ARGS)
 
 clean: ## remove the virtual environment and caches
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(KIT_VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis
