@@ -68,7 +68,7 @@ $(KIT_STAMP): kit/pyproject.toml
 kit-test: $(KIT_STAMP) ## the agent-side kit's tests, in its own virtual environment (with livekit-agents)
 	cd kit && ../$(KIT_VENV)/bin/python -m pytest -q -p no:cacheprovider
 
-e2e: $(STAMP) system-deps cluster-build ## the e2e scenarios on the real control plane (built from Go modules)
+e2e: $(STAMP) system-deps cluster-build test-tools $(KIT_STAMP) ## the e2e scenarios on the real control plane (built from Go modules)
 	$(BIN)/pytest -q tests/e2e
 
 e2e-local: $(STAMP) system-deps ## the e2e scenarios on the embedded local stack (API emulator; fast, no Go)

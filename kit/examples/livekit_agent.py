@@ -32,7 +32,7 @@ gate = LiveKitAdmission.from_file(
     on_read=metrics.limits_read,
 )
 server = AgentServer(
-    load_threshold=0.99,  # full at the share: load_fnc reports live calls / share
+    load_threshold=0.7,  # livekit-server's target load: load_fnc reports 0.7 at the share
     job_executor_type=JobExecutorType.THREAD,
     num_idle_processes=0,
     port=int(os.environ.get("HEALTH_PORT", "0")),

@@ -3,6 +3,7 @@
 # `go build` (kept apart from tests/cluster/build.sh so that adding a tool does not rebuild the
 # control plane):
 #   labelproxy/  prom-label-proxy: a tenant header checked in front of Prometheus
+#   livekit/     livekit-server v1.13.5: a real media server for the LiveKit agents test
 # The binaries land in $VOICECAP_TOOLS_CACHE/<key>/ (default ~/.cache/voicecap/tools), keyed on
 # every go.mod and go.sum here, this script and the Go version. Prints the directory.
 set -euo pipefail
@@ -22,6 +23,8 @@ tmp=$(mktemp -d "$cache/tmp.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 (cd "$here/labelproxy" && go build -trimpath -ldflags="-s -w" -o "$tmp/prom-label-proxy" \
   github.com/prometheus-community/prom-label-proxy)
+(cd "$here/livekit" && go build -trimpath -ldflags="-s -w" -o "$tmp/livekit-server" \
+  github.com/livekit/livekit-server/cmd/server)
 touch "$tmp/.complete"
 rm -rf "$out"
 mv "$tmp" "$out"

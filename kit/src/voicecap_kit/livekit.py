@@ -4,7 +4,7 @@ vertical's limit.
     from livekit.agents import AgentServer, cli
     from voicecap_kit.livekit import LiveKitAdmission
 
-    server = AgentServer(load_threshold=0.99)
+    server = AgentServer(load_threshold=0.7)
     gate = LiveKitAdmission.from_file("/etc/voicecap/limits.json", "healthcare", workers=4)
     gate.attach(server)                       # load_fnc: live calls / the worker's share
 
@@ -16,8 +16,11 @@ vertical's limit.
   False)`, so LiveKit offers the job to another worker; a job no worker takes is the server's
   "no worker available" (logged there, not counted by this worker).
 - The tier comes from the dispatch's metadata, JSON `{"tier": "vip"}`.
-- `load_fnc` reports live calls over the worker's share, so the server marks the worker full at
-  its share (load_threshold just under 1) and stops offering it jobs.
+- `load_fnc` reports target_load x live calls / the worker's share. livekit-server offers a job
+  only to workers whose load is below its `agents.target_load` (0.7 by default: the job's
+  affinity is max(0, target_load - load), pkg/service/agentservice.go), so a worker at its
+  share reports exactly target_load and is offered nothing more; the worker's own
+  load_threshold is set to the same 0.7.
 - A slot is released when its job leaves the server's active jobs (polled every 0.5 s), or when
   the assignment never comes. On SIGTERM, livekit-agents drains: no new job is admitted
   (`server.draining`), the running calls finish.
@@ -40,6 +43,7 @@ from voicecap_kit.admission import Admission, Observer, Ticket
 from voicecap_kit.limits import LimitsFile, VerticalLimits
 
 log = logging.getLogger("voicecap_kit")
+TARGET_LOAD = 0.7  # livekit-server's default agents.target_load
 ASSIGNMENT_GRACE = 30.0  # seconds an accepted job may take to appear among the active jobs
 POLL = 0.5
 
@@ -61,9 +65,11 @@ class LiveKitAdmission:
         admission: Admission,
         *,
         tier_of: Callable[[JobRequest], str | None] = tier_from_metadata,
+        target_load: float = TARGET_LOAD,
     ) -> None:
         self.admission = admission
         self.tier_of = tier_of
+        self.target_load = target_load  # livekit-server's agents.target_load
         self._server: AgentServer | None = None
         self._tickets: dict[str, tuple[Ticket, float, bool]] = {}  # job id -> (ticket, at, seen)
         self._reaper: asyncio.Task[None] | None = None
@@ -75,6 +81,7 @@ class LiveKitAdmission:
         vertical: str,
         *,
         workers: int | Callable[[], int] = 1,
+        target_load: float = TARGET_LOAD,
         observer: Observer | None = None,
         on_read: Callable[[VerticalLimits | None, str | None], None] | None = None,
     ) -> LiveKitAdmission:
@@ -87,7 +94,7 @@ class LiveKitAdmission:
             limits = source.current()
             return limits.share(max(count(), 1)) if limits is not None else None
 
-        return cls(Admission(share, observer=observer))
+        return cls(Admission(share, observer=observer), target_load=target_load)
 
     def attach(self, server: AgentServer) -> None:
         """Report this worker's load as live calls over its share."""
@@ -95,10 +102,11 @@ class LiveKitAdmission:
         server.load_fnc = self.load_fnc
 
     def load_fnc(self) -> float:
+        """target_load x live / share: the server offers jobs only below target_load."""
         limits = self.admission.limits()
         if limits is None or limits.max_sessions <= 0:
             return 1.0  # no limit known, or none to take: full
-        return min(self.admission.live / limits.max_sessions, 1.0)
+        return min(self.target_load * self.admission.live / limits.max_sessions, 1.0)
 
     async def request_fnc(self, request: JobRequest) -> None:
         self._start_reaper()
