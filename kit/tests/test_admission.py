@@ -104,3 +104,15 @@ async def test_a_queued_call_is_admitted_when_a_call_ends_or_refused_after_the_w
     assert (late.admitted, late.reason, late.sip_status) == (False, "QueueTimeout", 486)
     rejecting = Admission(Limits(VerticalLimits(0)))
     assert (await rejecting.admit(wait=5)).reason == "Full"  # Reject: no wait
+
+
+def test_a_tenant_at_its_cap_is_refused_while_others_are_admitted() -> None:
+    gate = Admission(Limits(VerticalLimits(10, tenants={"acme": 2, "globex": 0})))
+    acme = [gate.try_admit(tenant="acme") for _ in range(3)]
+    assert admitted(acme) == 2
+    assert (acme[-1].reason, acme[-1].sip_status) == ("TenantCap", 486)
+    assert not gate.try_admit(tenant="globex").admitted  # a cap of 0 closes a tenant
+    assert gate.try_admit(tenant="initech").admitted  # no cap: only the vertical's limit
+    assert acme[0].ticket is not None
+    acme[0].ticket.release()
+    assert gate.try_admit(tenant="acme").admitted

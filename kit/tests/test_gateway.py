@@ -94,3 +94,17 @@ async def test_with_overflow_queue_a_call_waits_for_one_to_end() -> None:
     assert queued.sent[0]["type"] == "websocket.accept"
     queued.hang_up.set()
     await waiting
+
+
+@pytest.mark.asyncio
+async def test_a_tenant_at_its_cap_is_refused_by_header() -> None:
+    gate = Admission(lambda: VerticalLimits(10, tenants={"acme": 1}))
+    app = AdmissionMiddleware(media_app, gate, queue_wait=0)
+    first, second = Call(), Call()
+    scope = {"type": "websocket", "path": "/media", "headers": [(b"X-Voice-Tenant", b"acme")]}
+    holding = asyncio.create_task(app(scope, first.receive, first.send))
+    await asyncio.sleep(0.01)
+    await app(scope, second.receive, second.send)
+    assert second.sent == [{"type": "websocket.close", "code": 1013, "reason": "SIP 486 Busy Here"}]
+    first.hang_up.set()
+    await holding

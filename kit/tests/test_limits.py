@@ -19,6 +19,7 @@ DOCUMENT = {
             "overflow": "Queue",
             "reserve": {"vip": 50, "emergency": 20},
             "outbound": {"callsPerSecond": 6.25},
+            "tenants": {"acme": 50, "initech": 200},
         },
         "sales": {"maxSessions": 500, "reason": "Pods"},
     },
@@ -27,7 +28,9 @@ DOCUMENT = {
 
 def test_an_entry_with_every_tier() -> None:
     limits = parse_limits(json.dumps(DOCUMENT), "healthcare")
-    assert limits == VerticalLimits(1600, "TPM", {"vip": 50, "emergency": 20}, "Queue", 6.25, 4)
+    assert limits == VerticalLimits(
+        1600, "TPM", {"vip": 50, "emergency": 20}, "Queue", 6.25, 4, {"acme": 50, "initech": 200}
+    )
     assert limits.general == 1530
     plain = parse_limits(json.dumps(DOCUMENT), "sales")  # a release before tiers wrote this
     assert (plain.overflow, plain.reserve, plain.calls_per_second, plain.version) == (
@@ -39,6 +42,7 @@ def test_a_workers_share_never_adds_up_to_more_than_the_vertical() -> None:
     limits = parse_limits(json.dumps(DOCUMENT), "healthcare")
     share = limits.share(3)
     assert (share.max_sessions, dict(share.reserve)) == (533, {"vip": 16, "emergency": 6})
+    assert dict(share.tenants) == {"acme": 16, "initech": 66}
     assert 3 * share.max_sessions <= limits.max_sessions
     assert limits.share(1) is limits and limits.share(0) is limits
 
@@ -55,6 +59,7 @@ def test_a_workers_share_never_adds_up_to_more_than_the_vertical() -> None:
         ('{"verticals": {"healthcare": {"maxSessions": 8, "overflow": "Drop"}}}', "overflow"),
         ('{"verticals": {"healthcare": {"maxSessions": 8, "reserve": {"vip": 1.5}}}}', "vip"),
         ('{"verticals": {"healthcare": {"maxSessions": 8, "outbound": {}}}}', "callsPerSecond"),
+        ('{"verticals": {"healthcare": {"maxSessions": 8, "tenants": {"acme": "5"}}}}', "acme"),
         ('{"version": "2", "verticals": {"healthcare": {"maxSessions": 8}}}', "version"),
     ],
 )

@@ -22,7 +22,7 @@ from typing import Literal
 
 from voicecap_kit.limits import VerticalLimits
 
-Reason = Literal["Admitted", "Full", "NoLimits", "Closed", "QueueTimeout"]
+Reason = Literal["Admitted", "Full", "TenantCap", "NoLimits", "Closed", "QueueTimeout"]
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class Decision:
         full, 503 Service Unavailable when it cannot decide (no limits, draining)."""
         if self.admitted:
             return None
-        return 486 if self.reason in ("Full", "QueueTimeout") else 503
+        return 486 if self.reason in ("Full", "QueueTimeout", "TenantCap") else 503
 
 
 @dataclass(eq=False)
@@ -51,6 +51,7 @@ class Ticket:
     number: int
     tier: str | None
     in_pool: bool  # took a slot of its tier's reserved pool
+    tenant: str | None
     started: float
     _admission: Admission = field(repr=False)
     released: bool = False
@@ -79,6 +80,7 @@ class Admission:
         self._numbers = itertools.count(1)
         self._general = 0  # calls in general slots
         self._pooled: dict[str, int] = {}  # tier -> calls in its reserved pool
+        self._by_tenant: dict[str, int] = {}  # tenant -> its live calls
         self._closed = False
         self._waiters: list[asyncio.Future[None]] = []
 
@@ -99,23 +101,28 @@ class Admission:
         """Admit nothing more (a draining worker); live calls go on until they end."""
         self._closed = True
 
-    def try_admit(self, tier: str | None = None, *, final: bool = True) -> Decision:
-        """Admit now or refuse now; never waits. `final=False`: a refusal another worker may
-        still overturn (LiveKit offers the job to the next worker)."""
+    def try_admit(
+        self, tier: str | None = None, *, tenant: str | None = None, final: bool = True
+    ) -> Decision:
+        """Admit now or refuse now; never waits. A tenant with a cap (limits.json tenants) holds
+        at most that many calls. `final=False`: a refusal another worker may still overturn
+        (LiveKit offers the job to the next worker)."""
         limits = self._limits()
         with self._lock:
-            decision = self._decide(limits, tier)
+            decision = self._decide(limits, tier, tenant)
         if not final and not decision.admitted:
             decision = Decision(False, decision.reason, final=False)
         if self._observer is not None:
             self._observer(self, decision, None)
         return decision
 
-    async def admit(self, tier: str | None = None, *, wait: float = 5.0) -> Decision:
+    async def admit(
+        self, tier: str | None = None, *, tenant: str | None = None, wait: float = 5.0
+    ) -> Decision:
         """With overflow Queue, wait up to `wait` seconds for a call to end (first come,
         first served), then refuse; with Reject, the same as try_admit."""
         started = self._clock()
-        decision = self.try_admit(tier)
+        decision = self.try_admit(tier, tenant=tenant)
         limits = self._limits()
         if decision.admitted or decision.reason != "Full" or limits is None:
             return decision
@@ -133,7 +140,7 @@ class Admission:
             finally:
                 if waiter in self._waiters:
                     self._waiters.remove(waiter)
-            decision = self.try_admit(tier)
+            decision = self.try_admit(tier, tenant=tenant)
             if decision.admitted or decision.reason != "Full":
                 return Decision(decision.admitted, decision.reason, decision.ticket,
                                 self._clock() - started)  # fmt: skip
@@ -142,24 +149,31 @@ class Admission:
             self._observer(self, refused, None)
         return refused
 
-    def _decide(self, limits: VerticalLimits | None, tier: str | None) -> Decision:
+    def _decide(
+        self, limits: VerticalLimits | None, tier: str | None, tenant: str | None
+    ) -> Decision:
         if self._closed:
             return Decision(False, "Closed")
         if limits is None:
             return Decision(False, "NoLimits")
         if self.live >= limits.max_sessions:
             return Decision(False, "Full")
+        cap = limits.tenants.get(tenant) if tenant is not None else None
+        if tenant is not None and cap is not None and self._by_tenant.get(tenant, 0) >= cap:
+            return Decision(False, "TenantCap")
         pool = limits.reserve.get(tier, 0) if tier is not None else 0
         if tier is not None and self._pooled.get(tier, 0) < pool:
             self._pooled[tier] = self._pooled.get(tier, 0) + 1
-            return Decision(True, "Admitted", self._ticket(tier, in_pool=True))
+            return Decision(True, "Admitted", self._ticket(tier, tenant, in_pool=True))
         if self._general < limits.general:
             self._general += 1
-            return Decision(True, "Admitted", self._ticket(tier, in_pool=False))
+            return Decision(True, "Admitted", self._ticket(tier, tenant, in_pool=False))
         return Decision(False, "Full")
 
-    def _ticket(self, tier: str | None, *, in_pool: bool) -> Ticket:
-        return Ticket(next(self._numbers), tier, in_pool, self._clock(), self)
+    def _ticket(self, tier: str | None, tenant: str | None, *, in_pool: bool) -> Ticket:
+        if tenant is not None:
+            self._by_tenant[tenant] = self._by_tenant.get(tenant, 0) + 1
+        return Ticket(next(self._numbers), tier, in_pool, tenant, self._clock(), self)
 
     def _release(self, ticket: Ticket) -> None:
         with self._lock:
@@ -170,6 +184,8 @@ class Admission:
                 self._pooled[ticket.tier] -= 1
             else:
                 self._general -= 1
+            if ticket.tenant is not None:
+                self._by_tenant[ticket.tenant] -= 1
             waiters, self._waiters = self._waiters, []
         for waiter in waiters:  # the queue retries in order; losers wait again
             if not waiter.done():

@@ -10,8 +10,9 @@ is refused with what docs/operating.md names:
   "SIP 486 Busy Here" (full) or "SIP 503 Service Unavailable" (no limits, draining);
 - HTTP: 503 with Retry-After and `X-SIP-Status: 486` or `503`.
 
-The caller's tier (VIP, emergency: the reserved pools) comes from a header, `x-voice-tier` by
-default, which the edge must set and strip from untrusted callers.
+The caller's tier (VIP, emergency: the reserved pools) and tenant (its cap) come from headers,
+`x-voice-tier` and `x-voice-tenant` by default, which the edge must set and strip from
+untrusted callers. A tenant at its cap is refused with 486 like a full vertical.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class AdmissionMiddleware:
         *,
         queue_wait: float = 5.0,
         tier_header: str = "x-voice-tier",
+        tenant_header: str = "x-voice-tenant",
         call_path: str = "/calls",
         retry_after: int = 30,
     ) -> None:
@@ -48,6 +50,7 @@ class AdmissionMiddleware:
         self.admission = admission
         self.queue_wait = queue_wait  # seconds a queued call may wait (overflow Queue)
         self.tier_header = tier_header.lower().encode()
+        self.tenant_header = tenant_header.lower().encode()
         self.call_path = call_path
         self.retry_after = retry_after
 
@@ -58,7 +61,11 @@ class AdmissionMiddleware:
         if not is_call:
             await self.app(scope, receive, send)
             return
-        decision = await self.admission.admit(self._tier(scope), wait=self.queue_wait)
+        decision = await self.admission.admit(
+            self._header(scope, self.tier_header),
+            tenant=self._header(scope, self.tenant_header),
+            wait=self.queue_wait,
+        )
         if decision.ticket is None:
             await self._refuse(scope, decision, send)
             return
@@ -67,9 +74,10 @@ class AdmissionMiddleware:
         finally:
             decision.ticket.release()
 
-    def _tier(self, scope: Scope) -> str | None:
+    @staticmethod
+    def _header(scope: Scope, wanted: bytes) -> str | None:
         for name, value in scope.get("headers", []):
-            if name.lower() == self.tier_header:
+            if name.lower() == wanted:
                 return bytes(value).decode("latin-1").strip() or None
         return None
 

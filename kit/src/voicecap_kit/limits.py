@@ -43,6 +43,7 @@ class VerticalLimits:
     overflow: Overflow = "Reject"
     calls_per_second: float | None = None  # the outbound dial pace
     version: int = 0
+    tenants: Mapping[str, int] = field(default_factory=dict)  # tenant -> concurrent calls
 
     @property
     def general(self) -> int:
@@ -62,6 +63,7 @@ class VerticalLimits:
             self.overflow,
             None if self.calls_per_second is None else self.calls_per_second / workers,
             self.version,
+            {tenant: cap // workers for tenant, cap in self.tenants.items()},
         )
 
 
@@ -79,10 +81,11 @@ def parse_limits(text: str, vertical: str) -> VerticalLimits:
     return VerticalLimits(
         max_sessions=_count(entry, "maxSessions"),
         reason=str(entry.get("reason", "")),
-        reserve=_reserve(entry.get("reserve", {})),
+        reserve=_caps(entry.get("reserve", {}), "reserve"),
         overflow=_overflow(entry.get("overflow", "Reject")),
         calls_per_second=_pace(entry.get("outbound")),
         version=_version(document.get("version", 0)),
+        tenants=_caps(entry.get("tenants", {}), "tenants"),
     )
 
 
@@ -93,10 +96,10 @@ def _count(entry: Mapping[str, Any], key: str) -> int:
     return value
 
 
-def _reserve(value: Any) -> dict[str, int]:
+def _caps(value: Any, what: str) -> dict[str, int]:
     if not isinstance(value, dict):
-        raise LimitsError(f"reserve must be an object of tier: calls, not {value!r}")
-    return {str(tier): _count(value, tier) for tier in value}
+        raise LimitsError(f"{what} must be an object of name: calls, not {value!r}")
+    return {str(name): _count(value, name) for name in value}
 
 
 def _overflow(value: Any) -> Overflow:

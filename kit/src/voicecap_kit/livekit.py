@@ -50,11 +50,20 @@ POLL = 0.5
 
 def tier_from_metadata(request: JobRequest) -> str | None:
     """`{"tier": "vip"}` in the dispatch's metadata; anything else is the general pool."""
+    return _metadata(request, "tier")
+
+
+def tenant_from_metadata(request: JobRequest) -> str | None:
+    """`{"tenant": "acme"}` in the dispatch's metadata (its cap in limits.json tenants)."""
+    return _metadata(request, "tenant")
+
+
+def _metadata(request: JobRequest, key: str) -> str | None:
     try:
-        tier = json.loads(request.job.metadata or "{}").get("tier")
+        value = json.loads(request.job.metadata or "{}").get(key)
     except (ValueError, AttributeError):
         return None
-    return tier if isinstance(tier, str) and tier else None
+    return value if isinstance(value, str) and value else None
 
 
 class LiveKitAdmission:
@@ -112,7 +121,9 @@ class LiveKitAdmission:
         self._start_reaper()
         if self._server is not None and self._server.draining:
             self.admission.close()
-        decision = self.admission.try_admit(self.tier_of(request), final=False)
+        decision = self.admission.try_admit(
+            self.tier_of(request), tenant=tenant_from_metadata(request), final=False
+        )
         if decision.ticket is None:
             log.info("job %s refused: %s", request.id, decision.reason)
             await request.reject(terminate=False)

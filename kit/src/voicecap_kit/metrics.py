@@ -114,7 +114,8 @@ class VoiceMetrics:
         limits = admission.limits()
         if limits is not None:
             self.limit.set(limits.max_sessions)
-        if decision is not None and decision.final and decision.reason in ("Full", "QueueTimeout"):
+        refused = ("Full", "QueueTimeout", "TenantCap")
+        if decision is not None and decision.final and decision.reason in refused:
             self.rejected.inc()
         if ended is not None:
             self.duration.observe(max(admission.clock() - ended.started, 0.0))

@@ -30,6 +30,8 @@ from voicecap.api.spec_limits import (
     ModelTokens,
     Outbound,
     ReservePool,
+    TenantCaps,
+    TenantCapsMap,
     TokenBudgetSpec,
 )
 from voicecap.api.spec_measured import Latency
@@ -55,6 +57,7 @@ from voicecap.api.status import (
     ReserveStatus,
     ScaleUpStatus,
     SessionsStatus,
+    TenantsStatus,
     TokenBudgetStatus,
     TokensCalibrationStatus,
     TPMStatus,
@@ -147,6 +150,9 @@ __all__ = [
     "SessionsStatus",
     "TPMStatus",
     "TargetRef",
+    "TenantCaps",
+    "TenantCapsMap",
+    "TenantsStatus",
     "Timestamp",
     "TokenBudget",
     "TokenBudgetSpec",

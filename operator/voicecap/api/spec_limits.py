@@ -183,6 +183,23 @@ class ReservePool(SpecModel):
     )
 
 
+class TenantCapsMap(SpecModel):
+    """A ConfigMap of tenant caps in the VoiceCapacity's own namespace."""
+
+    name: str = object_name_field(
+        "Name of the ConfigMap; every value of its data is read, one `<tenant>: <cap>` per "
+        "line (acme: 50), `#` starting a comment."
+    )
+
+
+class TenantCaps(SpecModel):
+    """Per-tenant caps for the gateway: how many concurrent calls each tenant may hold."""
+
+    config_map_ref: TenantCapsMap = Field(
+        description="The ConfigMap listing them (hundreds of tenants: a ConfigMap, not the spec)."
+    )
+
+
 class Outbound(SpecModel):
     """A dial pace for outbound dialers, published beside the limit."""
 
@@ -231,6 +248,11 @@ class Admission(SpecModel):
         description="Pools of calls only the named tier may use when the vertical nears its "
         "limit; each is published in limits.json (reserve), clipped to the limit in order.",
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]},
+    )
+    tenant_caps: TenantCaps | None = Field(
+        None,
+        description="Per-tenant caps, published in limits.json (tenants) and summarized in "
+        "status.admission.tenants; bad lines are named in TenantCapsReady and skipped.",
     )
     overflow: Literal["Reject", "Queue"] = Field(
         "Reject",

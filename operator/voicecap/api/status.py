@@ -365,6 +365,16 @@ class ReserveStatus(Model):
     )
 
 
+class TenantsStatus(Model):
+    """The tenant caps published, summarized (spec.admission.tenantCaps)."""
+
+    config_map: str = Field(description="The ConfigMap read (spec.admission.tenantCaps).")
+    tenants: int = Field(description="Tenants with a cap.")
+    total_sessions: int = Field(description="The caps summed (may exceed maxSessions).")
+    largest_sessions: int | None = Field(None, description="The largest cap.")
+    invalid_lines: int = Field(0, description="Lines skipped (TenantCapsReady names them).")
+
+
 class OutboundStatus(Model):
     """The dial pace published for outbound dialers (Little's law over the general pool)."""
 
@@ -407,6 +417,9 @@ class AdmissionStatus(Model):
     )
     outbound: OutboundStatus | None = Field(
         None, description="The published dial pace (admission.outbound.enabled)."
+    )
+    tenants: TenantsStatus | None = Field(
+        None, description="The tenant caps published (admission.tenantCaps), summarized."
     )
 
 

@@ -9,7 +9,9 @@ writer.py           the writing of children (HPA, rules), status and Events
 sessions.py         live calls: one batched Prometheus query per cycle
 history.py          forecasts and burst factors, refreshed in the background
 history_queries.py  the two queries a history refresh makes, timed and counted
+config_maps.py      users' ConfigMaps a VoiceCapacity names, read on demand and shared
 calendars.py        holiday calendars, read on demand and shared
+tenant_caps.py      tenant caps (admission.tenantCaps), read on demand and shared
 token_book.py       TokenBudget grants and the ledger of grants in effect
 budget_reporter.py  each TokenBudget's status and gauges, once per cycle
 admission.py        the admission ConfigMaps the call gateways read

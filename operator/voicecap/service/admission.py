@@ -107,4 +107,5 @@ def _published(plan: Plan) -> Published | None:
         reserve=tuple(sorted(tiers.reserve)),  # as limits.json reads back
         overflow=tiers.overflow,
         calls_per_second=tiers.pace.calls_per_second if tiers.pace is not None else None,
+        tenants=tuple(sorted(tiers.tenants.caps.items())) if tiers.tenants is not None else (),
     )

@@ -22,6 +22,7 @@ from voicecap.service.ports import Calibrations, History, Kube, SessionMetrics
 from voicecap.service.reconciler import Reconciler
 from voicecap.service.retries import RetryBook
 from voicecap.service.sessions import SessionCache
+from voicecap.service.tenant_caps import TenantCapsCache
 from voicecap.service.token_book import TokenBook
 from voicecap.service.world import World
 from voicecap.service.writer import ChildWriter
@@ -77,6 +78,7 @@ def assemble(
     writer = ChildWriter(kube, metrics, identity=tuning.identity)
     book = TokenBook()
     calendars = CalendarCache(kube)
+    tenant_caps = TenantCapsCache(kube)
     busy_pods = BusyPodRanker(kube, world, session_cache, writer, clock)
     reports = ActedReports(tuning.hpa_metric_grace)
     observer = Observer(
@@ -85,6 +87,7 @@ def assemble(
         history=history_cache,
         calibration=calibration,
         calendars=calendars,
+        tenant_caps=tenant_caps,
         book=book,
         reports=reports,
     )
@@ -125,6 +128,7 @@ def assemble(
             history_cache,
             calibration,
             calendars,
+            tenant_caps,
             busy_pods,
             metrics.plans,
         ),

@@ -22,6 +22,7 @@ from voicecap.service.calendars import CalendarCache
 from voicecap.service.calibration import CalibrationCache
 from voicecap.service.history import HistoryCache
 from voicecap.service.sessions import SessionCache, session_source
+from voicecap.service.tenant_caps import TenantCapsCache
 from voicecap.service.token_book import TokenBook
 from voicecap.service.world import World
 
@@ -77,6 +78,7 @@ class Observer:
         history: HistoryCache,
         calibration: CalibrationCache,
         calendars: CalendarCache,
+        tenant_caps: TenantCapsCache,
         book: TokenBook,
         reports: ActedReports,
     ) -> None:
@@ -85,6 +87,7 @@ class Observer:
         self._history = history
         self._calibration = calibration
         self._calendars = calendars
+        self._tenant_caps = tenant_caps
         self._book = book
         self._reports = reports
 
@@ -106,6 +109,7 @@ class Observer:
             granted_tpm=book.take(capacity, seed=world.capacities),
             history=self._history.view(capacity),
             calendars=resolved.report,
+            tenant_caps=await self._tenant_caps.read(capacity),
             pod_requests=world.pod_requests(capacity.namespace, target.kind, target.name),
             calibration=self._calibration.view(capacity),
         )

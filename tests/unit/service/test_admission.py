@@ -100,3 +100,30 @@ async def test_tiers_are_published_beside_the_limit_and_shown_in_status() -> Non
     )
     assert document["version"] == 2
     assert document["verticals"]["healthcare"]["outbound"] == {"callsPerSecond": 15.416}
+
+
+@pytest.mark.asyncio
+async def test_tenant_caps_are_published_summarized_and_their_bad_lines_named() -> None:
+    world = MemoryWorld()
+    body, ready = vertical("healthcare", 20)
+    body["spec"]["admission"]["tenantCaps"] = {"configMapRef": {"name": "tenant-caps"}}
+    world.add_capacity(body, ready=ready)
+    world.children[("voice", "ConfigMap", "tenant-caps")] = {
+        "metadata": {"name": "tenant-caps", "namespace": "voice"},
+        "data": {"plans": "acme: 50\ninitech: 200\nhooli: lots\n"},
+    }
+    service = service_for(world, {"healthcare": 100.0})
+    await service.fleet.cycle()
+    assert limits(world)["healthcare"]["tenants"] == {"acme": 50, "initech": 200}
+    status = world.capacity_bodies["voice/healthcare"]["status"]
+    assert status["admission"]["tenants"] == {
+        "configMap": "tenant-caps",
+        "tenants": 2,
+        "totalSessions": 250,
+        "largestSessions": 200,
+        "invalidLines": 1,
+    }
+    (ready_condition,) = [c for c in status["conditions"] if c["type"] == "TenantCapsReady"]
+    assert (ready_condition["status"], ready_condition["reason"]) == ("False", "TenantCapsInvalid")
+    assert "plans line 3: hooli's cap must be a non-negative integer" in ready_condition["message"]
+    assert "spec.admission.tenantCaps.configMapRef.name" in ready_condition["message"]

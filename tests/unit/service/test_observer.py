@@ -18,6 +18,7 @@ from voicecap.service.clock import Clock
 from voicecap.service.history import HistoryCache
 from voicecap.service.observer import ActedReports, Observer
 from voicecap.service.sessions import SessionCache
+from voicecap.service.tenant_caps import TenantCapsCache
 from voicecap.service.token_book import TokenBook
 
 
@@ -50,6 +51,7 @@ async def test_what_one_plan_reads() -> None:
         history=HistoryCache(FixedHistory(), clock, metrics),
         calibration=CalibrationCache(FixedCalibrations(), clock, metrics),
         calendars=CalendarCache(MemoryKube(world)),
+        tenant_caps=TenantCapsCache(MemoryKube(world)),
         book=TokenBook(),
         reports=ActedReports(timedelta(seconds=45)),
     )

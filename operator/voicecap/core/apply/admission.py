@@ -33,6 +33,7 @@ class Published:
     reserve: tuple[tuple[str, int], ...] = ()  # (tier, calls only it may use), by tier name
     overflow: str = "Reject"  # Reject | Queue
     calls_per_second: float | None = None  # the outbound dial pace (admission.outbound)
+    tenants: tuple[tuple[str, int], ...] = ()  # (tenant, cap), by tenant name
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,12 @@ def worth_publishing(published: Published | None, wanted: Published | None) -> b
         return False  # unknown (ready pods unknown): the gateway keeps the last limit
     if published is None:
         return True
-    if (wanted.reserve, wanted.overflow) != (published.reserve, published.overflow):
-        return True  # a tier changed: the gateway must know at once
+    if (wanted.reserve, wanted.overflow, wanted.tenants) != (
+        published.reserve,
+        published.overflow,
+        published.tenants,
+    ):
+        return True  # a tier or a tenant's cap changed: the gateway must know at once
     if _pace_moved(published.calls_per_second, wanted.calls_per_second):
         return True
     if wanted.max_sessions < published.max_sessions:
@@ -114,6 +119,8 @@ def _entry(limit: Published) -> dict[str, object]:
         entry["reserve"] = dict(limit.reserve)
     if limit.calls_per_second is not None:
         entry["outbound"] = {"callsPerSecond": limit.calls_per_second}
+    if limit.tenants:
+        entry["tenants"] = dict(limit.tenants)
     return entry
 
 
@@ -128,6 +135,7 @@ def parse(text: str | None) -> Limits:
                 tuple(sorted((str(t), int(kept)) for t, kept in item.get("reserve", {}).items())),
                 str(item.get("overflow", "Reject")),
                 _pace(item.get("outbound")),
+                tuple(sorted((str(t), int(cap)) for t, cap in item.get("tenants", {}).items())),
             )
             for name, item in body.get("verticals", {}).items()
         }

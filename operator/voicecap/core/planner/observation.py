@@ -17,6 +17,7 @@ from voicecap.core.planner.latency import LatencyState
 from voicecap.core.planner.pod_fit import PodRequests
 from voicecap.core.planner.readiness import Readiness
 from voicecap.core.planner.stabilization import Recommendation
+from voicecap.core.planner.tenant_caps import TenantCaps
 
 # Why sessions are or are not known. Everything but Known means UNKNOWN, never zero.
 SessionsState = Literal[
@@ -53,6 +54,8 @@ class Observation:
     # With a blocking target: the calls the refused ones would have held now (refused a second x
     # the mean call duration; None: nothing counts refusals). Erlang B sizes the calls offered.
     refused_load: float | None = None
+    # With admission.tenantCaps: what its ConfigMap lists (None: not named, or never read).
+    tenant_caps: TenantCaps | None = None
     # With admission.outbound: the mean call over the last hour, in seconds (None: unknown).
     mean_call_seconds: float | None = None
     calibration: Calibration = field(default_factory=Calibration)  # measured, in the background

@@ -51,6 +51,7 @@ from voicecap.core.planner.records import (
     Pressure,
     Report,
 )
+from voicecap.core.planner.tenant_caps import TenantCaps
 from voicecap.core.planner.tiers import Tiers
 from voicecap.core.planner.usage import Sizing
 
@@ -75,6 +76,8 @@ class Plan:
     peaks: tuple[Peak, ...]  # leadTime: auto resolved (core/planner/lead_time.py)
     lead_times: tuple[LeadTimeUsed, ...]  # the lead time each peak uses, and why
     calendars: CalendarReport
+    tenant_caps_map: str | None  # admission.tenantCaps' ConfigMap (None: none named)
+    tenant_caps: TenantCaps | None  # what it lists (None: not read yet)
     inputs: Inputs
     judged: Reasoned[JudgedSessions]
     bounds: Bounds
@@ -299,6 +302,10 @@ def plan(
         peaks=tuple(spec.peaks),
         lead_times=lead_times,
         calendars=observation.calendars,
+        tenant_caps_map=spec.admission.tenant_caps.config_map_ref.name
+        if spec.admission.tenant_caps
+        else None,
+        tenant_caps=observation.tenant_caps,
         inputs=Inputs(given.per_pod, given.tokens_per_session_minute, given.calibration),
         judged=judged,
         bounds=bounds,

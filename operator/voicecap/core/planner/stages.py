@@ -167,7 +167,9 @@ def report(
         utilization=usage.reported_utilization(last_known, ready, floor, per_pod),
         admission=admitted,
         # On the bound while ready pods are unknown: what `voicecap plan` can show.
-        tiers=tiers(capacity, admitted or bound, observation.mean_call_seconds),
+        tiers=tiers(
+            capacity, admitted or bound, observation.mean_call_seconds, observation.tenant_caps
+        ),
         admission_bound=bound,
         sizing=sized,
         pod_fit=pod_fit(sized, observation.pod_requests, per_pod),

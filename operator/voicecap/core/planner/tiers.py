@@ -17,6 +17,7 @@ from typing import Literal
 
 from voicecap.api.models import VoiceCapacity
 from voicecap.core.planner.ceilings import AdmissionLimit
+from voicecap.core.planner.tenant_caps import TenantCaps
 
 CallSource = Literal["Measured", "Declared"]
 
@@ -39,10 +40,14 @@ class Tiers:
     overflow: Literal["Reject", "Queue"]
     pace: Pace | None  # admission.outbound.enabled, with a mean call known
     published: bool  # admission.configMapRef names where a gateway reads them
+    tenants: TenantCaps | None = None  # admission.tenantCaps as read (None: none named)
 
 
 def tiers(
-    capacity: VoiceCapacity, limit: AdmissionLimit | None, measured_call_seconds: float | None
+    capacity: VoiceCapacity,
+    limit: AdmissionLimit | None,
+    measured_call_seconds: float | None,
+    tenants: TenantCaps | None = None,
 ) -> Tiers | None:
     """The tiers of `limit` (None while the limit is unknown)."""
     if limit is None:
@@ -60,6 +65,7 @@ def tiers(
         overflow=admission.overflow,
         pace=_pace(capacity, left, measured_call_seconds),
         published=admission.config_map_ref is not None,
+        tenants=tenants if admission.tenant_caps is not None else None,
     )
 
 

@@ -21,6 +21,7 @@ from voicecap.api.models import (
     NextPeak,
     OutboundStatus,
     ReserveStatus,
+    TenantsStatus,
     TPMStatus,
     VoiceCapacityStatus,
 )
@@ -122,7 +123,22 @@ def _admission_status(plan: Plan) -> AdmissionStatus | None:
             )
             if pace is not None
             else None,
+            "tenants": _tenants_status(plan),
         }
+    )
+
+
+def _tenants_status(plan: Plan) -> TenantsStatus | None:
+    tiers = plan.tiers
+    if tiers is None or tiers.tenants is None or plan.tenant_caps_map is None:
+        return None
+    caps = tiers.tenants
+    return TenantsStatus(
+        config_map=plan.tenant_caps_map,
+        tenants=len(caps.caps),
+        total_sessions=caps.total,
+        largest_sessions=max(caps.caps.values(), default=None),
+        invalid_lines=len(caps.problems),
     )
 
 

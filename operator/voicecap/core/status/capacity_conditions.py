@@ -125,3 +125,35 @@ def pod_undersized(plan: Plan, outcome: Outcome) -> Condition | None:
         reason=fit.reason,
         message=fit.message,
     )
+
+
+def tenant_caps_ready(plan: Plan, outcome: Outcome) -> Condition | None:
+    """Whether admission.tenantCaps' ConfigMap was read, and which of its lines were skipped."""
+    name = plan.tenant_caps_map
+    if name is None:
+        return None
+    where = f"spec.admission.tenantCaps.configMapRef.name: ConfigMap {plan.namespace}/{name}"
+    caps = plan.tenant_caps
+    if caps is None or not caps.found:
+        reason = "TenantCapsUnread" if caps is None else "TenantCapsNotFound"
+        state = "could not be read" if caps is None else "not found"
+        return Condition(
+            type="TenantCapsReady",
+            status="False",
+            reason=reason,
+            message=f"{where} {state}; the gateway gets no tenant caps",
+        )
+    if caps.problems:
+        return Condition(
+            type="TenantCapsReady",
+            status="False",
+            reason="TenantCapsInvalid",
+            message=f"{where}: {len(caps.problems)} lines skipped, {len(caps.caps)} tenants "
+            f"apply: " + "; ".join(caps.problems[:10]),
+        )
+    return Condition(
+        type="TenantCapsReady",
+        status="True",
+        reason="TenantCapsLoaded",
+        message=f"{len(caps.caps)} tenants, caps summing to {caps.total} calls",
+    )

@@ -97,6 +97,13 @@ CONDITION_TYPES: tuple[ConditionType, ...] = (
         "CalendarsReady", peaks.calendars_ready, "False", "CalendarUnavailable", "CalendarReady"
     ),
     ConditionType("PodUndersized", capacity.pod_undersized, "True", "PodUndersized", "PodSized"),
+    ConditionType(
+        "TenantCapsReady",
+        capacity.tenant_caps_ready,
+        "False",
+        "TenantCapsUnavailable",
+        "TenantCapsLoaded",
+    ),
     ConditionType("PrescaleLate", peaks.prescale_late, "True", "PrescaleLate", "PrescaleOnTime"),
     ConditionType(
         "PerPodCalibrated",
