@@ -1,7 +1,7 @@
 """Read VoiceCapacity and TokenBudget objects from YAML files, with errors a person can act on;
-with them the ConfigMaps (holiday calendars) and Deployments or StatefulSets (the targets' pod
-requests, for the sizing check) found in the same files, which the offline commands use the way
-the operator uses the cluster's.
+with them the ConfigMaps (holiday calendars, tenant caps) and Deployments or StatefulSets (the
+targets' pod requests, for the sizing check) found in the same files, which the offline commands
+use the way the operator uses the cluster's.
 
 Every problem is collected (not just the first), and each names the file, the document, the
 object and the field path, e.g.
@@ -23,6 +23,8 @@ from voicecap.adapters.workloads import pod_requests
 from voicecap.api.models import TokenBudget, VoiceCapacity
 from voicecap.core.peaks.calendar import MISSING, Calendar, Resolved, parse_calendar, with_calendars
 from voicecap.core.planner.pod_fit import PodRequests
+from voicecap.core.planner.tenant_caps import MISSING as TENANT_CAPS_MISSING
+from voicecap.core.planner.tenant_caps import TenantCaps, parse_tenant_caps
 
 KINDS: dict[str, type[VoiceCapacity] | type[TokenBudget]] = {
     "VoiceCapacity": VoiceCapacity,
@@ -50,6 +52,7 @@ class Manifests:
     budgets: list[TokenBudget] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     calendars: dict[tuple[str, str], Calendar] = field(default_factory=dict)  # (ns, name)
+    tenant_caps: dict[tuple[str, str], TenantCaps] = field(default_factory=dict)  # (ns, name)
     workloads: dict[tuple[str, str, str], PodRequests] = field(default_factory=dict)  # ns, kind
 
     def resolved(self) -> list[Resolved]:
@@ -69,6 +72,15 @@ class Manifests:
             for capacity in self.capacities
         ]
 
+    def tenant_caps_of(self, capacity: VoiceCapacity) -> TenantCaps | None:
+        """The tenant caps its admission names, from these files (not in them: not found, as
+        the operator would report it); None when it names none."""
+        ref = capacity.spec.admission.tenant_caps
+        if ref is None:
+            return None
+        where = (capacity.namespace, ref.config_map_ref.name)
+        return self.tenant_caps.get(where, TENANT_CAPS_MISSING)
+
     def pod_requests(self, capacity: VoiceCapacity) -> PodRequests | None:
         target = capacity.spec.target_ref
         return self.workloads.get((capacity.namespace, target.kind, target.name))
@@ -82,7 +94,9 @@ def _other_object(body: dict[str, Any], manifests: Manifests) -> bool:
     name = str(metadata.get("name") or "")
     if kind == "ConfigMap":
         data: dict[str, Any] = body["data"] if isinstance(body.get("data"), dict) else {}
+        # A ConfigMap in the files may be a calendar or tenant caps: what names it decides.
         manifests.calendars[(namespace, name)] = parse_calendar(data)
+        manifests.tenant_caps[(namespace, name)] = parse_tenant_caps(data)
         return True
     if kind in WORKLOAD_KINDS:
         manifests.workloads[(namespace, str(kind), name)] = pod_requests(body)

@@ -51,6 +51,7 @@ def plan(args: argparse.Namespace) -> int:
             sampled_at=now if item.capacity.key in sessions else None,
             ready_replicas=ready.get(item.capacity.key),
             calendars=item.report,
+            tenant_caps=loaded.tenant_caps_of(item.capacity),
             pod_requests=loaded.pod_requests(item.capacity),
         )
         for item in resolved

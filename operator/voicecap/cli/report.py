@@ -154,6 +154,11 @@ def plan_warnings(plan: Plan) -> list[str]:
             + (f" ({why})" if why else "")
         )
     warnings += [f"{name}: calendar: {problem}" for problem in plan.calendars.problems]
+    caps = plan.tenant_caps
+    if plan.tenant_caps_map is not None and caps is not None and not caps.found:
+        warnings.append(f"{name}: tenant caps: ConfigMap {plan.tenant_caps_map} not in the files")
+    if caps is not None:
+        warnings += [f"{name}: tenant caps: {problem}" for problem in caps.problems]
     if plan.pod_fit is not None and plan.pod_fit.undersized:
         warnings.append(f"{name}: pods too small: {plan.pod_fit.message}")
     if plan.over_capacity:
@@ -188,6 +193,9 @@ def _admission_json(plan: Plan) -> dict[str, Any] | None:
             }
             if pace is not None
             else None,
+            "tenants": dict(tiers.tenants.caps)
+            if tiers.tenants is not None and tiers.tenants.found
+            else None,
         }
     return admission
 
@@ -196,10 +204,14 @@ def _tiers_line(plan: Plan) -> str:
     """`admission: voice/healthcare vip 50, general 1550, overflow Queue, outbound 6.458/s
     (calls of 240s, Declared)`, for a vertical with tiers beyond the plain limit."""
     tiers = plan.tiers
-    if tiers is None or not (tiers.reserve or tiers.pace or tiers.overflow != "Reject"):
+    if tiers is None or not (
+        tiers.reserve or tiers.pace or tiers.overflow != "Reject" or tiers.tenants
+    ):
         return ""
     parts = [f"{name} {kept}" for name, kept in tiers.reserve]
     parts += [f"general {tiers.general}", f"overflow {tiers.overflow}"]
+    if tiers.tenants is not None and tiers.tenants.found:
+        parts.append(f"{len(tiers.tenants.caps)} tenant caps ({tiers.tenants.total} calls)")
     if tiers.pace is not None:
         pace = tiers.pace
         parts.append(

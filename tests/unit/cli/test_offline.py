@@ -290,3 +290,27 @@ def test_plan_shows_the_admission_tiers(tmp_path: Path, capsys: pytest.CaptureFi
         "admission: voice/healthcare at most vip 50, general 1550, overflow Queue, "
         "outbound 6.458/s (calls of 240s, Declared)" in out
     )
+
+
+def test_plan_reads_tenant_caps_from_the_files_and_names_their_bad_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = capacity_body(admission={"tenantCaps": {"configMapRef": {"name": "tenant-caps"}}})
+    caps = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "tenant-caps", "namespace": "voice"},
+        "data": {"plans": "acme: 50\ninitech: 200\nhooli: lots\n"},
+    }
+    path = write_manifests(tmp_path, "tenants.yaml", body, caps)
+    code, out, err = run(capsys, "plan", str(path), "--at", MONDAY_0855_NEW_YORK)
+    assert code == 0, err
+    assert "admission: voice/healthcare at most general" in out
+    assert "2 tenant caps (250 calls)" in out
+    assert "tenant caps: plans line 3: hooli's cap must be a non-negative integer" in out
+    alone = write_manifests(tmp_path, "alone.yaml", body)
+    code, out, _ = run(capsys, "plan", str(alone), "--at", MONDAY_0855_NEW_YORK, "-o", "json")
+    (row,) = json.loads(out)
+    assert row["admission"]["tenants"] is None
+    code, out, _ = run(capsys, "plan", str(alone), "--at", MONDAY_0855_NEW_YORK)
+    assert "tenant caps: ConfigMap tenant-caps not in the files" in out

@@ -97,4 +97,5 @@ def test_the_table_warns_of_a_closed_gate_and_calls_on_no_pods(
         "generalSessions": 0,
         "overflow": "Reject",
         "outbound": None,
+        "tenants": None,
     }
