@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from voicecap.api.models import Peak, VoiceCapacity
 from voicecap.api.types import DaySpan, parse_date_span
+from voicecap.core.lines import entries
 
 
 @dataclass(frozen=True)
@@ -33,15 +34,11 @@ MISSING = Calendar(found=False)
 def parse_calendar(data: Mapping[str, str] | None) -> Calendar:
     spans: list[DaySpan] = []
     problems: list[str] = []
-    for key, text in sorted((data or {}).items()):
-        for number, line in enumerate(str(text).splitlines(), start=1):
-            entry = line.split("#", 1)[0].strip()
-            if not entry:
-                continue
-            try:
-                spans.append(parse_date_span(entry))
-            except ValueError as error:
-                problems.append(f"{key} line {number}: {error}")
+    for where, entry in entries(data):
+        try:
+            spans.append(parse_date_span(entry))
+        except ValueError as error:
+            problems.append(f"{where}: {error}")
     return Calendar(tuple(spans), tuple(problems))
 
 

@@ -13,6 +13,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from voicecap.core.lines import entries
+
 TENANT = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 
 
@@ -35,22 +37,17 @@ MISSING = TenantCaps(found=False)
 def parse_tenant_caps(data: Mapping[str, str] | None) -> TenantCaps:
     caps: dict[str, int] = {}
     problems: list[str] = []
-    for key, text in sorted((data or {}).items()):
-        for number, line in enumerate(str(text).splitlines(), start=1):
-            entry = line.split("#", 1)[0].strip()
-            if not entry:
-                continue
-            where = f"{key} line {number}"
-            tenant, colon, value = (part.strip() for part in entry.partition(":"))
-            if not colon or not TENANT.match(tenant):
-                problems.append(f"{where}: expected '<tenant>: <cap>', not {entry!r}")
-                continue
-            if not re.fullmatch(r"[0-9]{1,9}", value):
-                problems.append(
-                    f"{where}: {tenant}'s cap must be a non-negative integer, not {value!r}"
-                )
-                continue
-            if tenant in caps:
-                problems.append(f"{where}: {tenant} is listed again (this cap, {int(value)}, wins)")
-            caps[tenant] = int(value)
+    for where, entry in entries(data):
+        tenant, colon, value = (part.strip() for part in entry.partition(":"))
+        if not colon or not TENANT.match(tenant):
+            problems.append(f"{where}: expected '<tenant>: <cap>', not {entry!r}")
+            continue
+        if not re.fullmatch(r"[0-9]{1,9}", value):
+            problems.append(
+                f"{where}: {tenant}'s cap must be a non-negative integer, not {value!r}"
+            )
+            continue
+        if tenant in caps:
+            problems.append(f"{where}: {tenant} is listed again (this cap, {int(value)}, wins)")
+        caps[tenant] = int(value)
     return TenantCaps(caps, tuple(problems))
