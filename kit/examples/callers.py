@@ -2,7 +2,7 @@
 
     python callers.py dispatch --count 6 [--tier vip] [--prefix call]   # rooms with a dispatch each
     python callers.py agents                                          # {"rooms": N, "agents": M}
-    python callers.py end --prefix call                               # delete those rooms
+    python callers.py end --prefix call                               # delete those rooms (all: "")
 
 Each call is a room with an explicit agent dispatch (the vertical's agent name), all created at
 once. `agents` counts the agent participants in every room, from the server's room service:
@@ -46,7 +46,8 @@ async def agents(lk: api.LiveKitAPI, _: argparse.Namespace) -> dict[str, object]
 
 async def end(lk: api.LiveKitAPI, args: argparse.Namespace) -> dict[str, object]:
     rooms = (await lk.room.list_rooms(api.ListRoomsRequest())).rooms
-    gone = [room.name for room in rooms if room.name.startswith(f"{args.prefix}-")]
+    mine = f"{args.prefix}-" if args.prefix else ""  # no prefix: every room
+    gone = [room.name for room in rooms if room.name.startswith(mine)]
     await asyncio.gather(*(lk.room.delete_room(api.DeleteRoomRequest(room=n)) for n in gone))
     return {"ended": len(gone)}
 

@@ -20,6 +20,7 @@ from support.livekit import AgentWorker, LiveKitServer, callers, write_limits
 from support.servers import wait_until
 
 SPACING = 1.0  # seconds between dispatches: LiveKit offers jobs one worker status at a time
+STATUS_EVERY = 2.5  # livekit-agents tells the server its load this often (UPDATE_STATUS_INTERVAL)
 
 
 @pytest.fixture(scope="module")
@@ -57,15 +58,20 @@ def settled(server: LiveKitServer, prefix: str, expected: int) -> int:
 
 
 def end(server: LiveKitServer, prefix: str) -> None:
-    callers(server, "end", "--prefix", prefix)
-    wait_until(lambda: agents(server, prefix) == 0, timeout=20, what=f"{prefix} rooms gone")
+    """Hang up: delete the rooms (again while an agent still shows in one)."""
+
+    def gone() -> bool:
+        callers(server, "end", "--prefix", prefix)
+        return agents(server, prefix) == 0
+
+    wait_until(gone, timeout=30, interval=1.0, what=f"{prefix} rooms gone")
 
 
 def freed(worker: AgentWorker, live: int) -> None:
     """The worker saw its calls end (its slots are back) and told LiveKit its new load."""
     wait_until(lambda: worker.metric("voice_active_sessions") == live, timeout=10,
                what=f"{live} calls live on {worker.name}")  # fmt: skip
-    time.sleep(SPACING)
+    time.sleep(STATUS_EVERY + SPACING)  # until the server has heard the lower load
 
 
 def test_a_worker_admits_its_limit_and_vip_callers_take_their_pool(
@@ -88,8 +94,8 @@ def test_a_worker_admits_its_limit_and_vip_callers_take_their_pool(
         assert agents(server) == 4
         assert worker.metric("voice_active_sessions") == 4
     finally:
+        end(server, "")  # hang up while the agents are alive: they leave their rooms
         worker.stop()
-        end(server, "")
 
 
 def test_calls_arriving_together_never_exceed_the_limit_across_workers(
@@ -110,9 +116,9 @@ def test_calls_arriving_together_never_exceed_the_limit_across_workers(
             end(server, f"burst{round_}")
         assert 0 < most <= 6
     finally:
+        end(server, "")
         for worker in workers:
             worker.stop()
-        end(server, "")
 
 
 def test_a_lowered_limit_is_obeyed_within_a_second_and_ends_no_call(
@@ -140,8 +146,8 @@ def test_a_lowered_limit_is_obeyed_within_a_second_and_ends_no_call(
         dispatch_one_by_one(server, "again", 2)  # 1 live: one more fits under 2
         assert settled(server, "again", 1) == 1
     finally:
+        end(server, "")  # hang up while the agents are alive: they leave their rooms
         worker.stop()
-        end(server, "")
 
 
 def test_a_draining_worker_takes_no_call_and_ends_none(
@@ -161,5 +167,5 @@ def test_a_draining_worker_takes_no_call_and_ends_none(
         assert agents(server, "new") == 0 and agents(server, "held") == 2
         assert worker.process.poll() is None  # draining, not gone
     finally:
+        end(server, "")  # hang up while the agents are alive: they leave their rooms
         worker.stop()
-        end(server, "")

@@ -117,9 +117,10 @@ def test_more_sessions_raise_the_floor_and_fewer_do_not_drop_it_at_once(
     # healthcare: 200 per pod at 70 % -> 140 planned per pod; 700 calls need 5 pods (the TPM
     # ceiling is 8: 9.6M reserved / 6000 per call-minute = 1,600 calls of 200 per pod)
     sessions.set(NAMESPACE, "healthcare", "healthcare-agent-0", 700)
-    eventually(
+    eventually(  # the calls seen, not only a floor (on a Monday morning the peak raises one too)
         lambda: (
-            (cluster.get(hpa_path("healthcare")) or {}).get("spec", {}).get("minReplicas", 0)
+            status(cluster, NAMESPACE, "healthcare")["sessions"]["active"] == 700
+            and (cluster.get(hpa_path("healthcare")) or {}).get("spec", {}).get("minReplicas", 0)
             >= math.ceil(700 / 140)
         ),
         "HPA floor raised for 700 calls",

@@ -16,7 +16,7 @@ import copy
 import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from voicecap.adapters.children import RulesKind, merge_patch
@@ -366,6 +366,11 @@ class Service:
         await self.reconciler.reconcile(self.world.entry(key), trigger="test")
 
 
+# A Sunday noon (UTC) inside no example's peak or lead time: a test that does not say when it
+# runs must not plan differently on a Monday morning in New York (when the healthcare peak opens).
+QUIET = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
 def service_for(
     world: MemoryWorld,
     sessions: Mapping[str, float] | None = None,
@@ -385,7 +390,7 @@ def service_for(
         history=history,
         calibrations=calibrations,
         metrics=metrics,
-        clock=Clock(now) if now is not None else Clock(),
+        clock=Clock(now or QUIET),
         retries=retries,
     )
     return Service(world, kube, prometheus, history, calibrations, metrics, assembled)
