@@ -57,6 +57,9 @@ class CalibrationCache:
         self._tokens = {}
         self._computed: datetime | None = None
         self._next: datetime | None = None  # when the next refresh is due
+        # The questions the last refresh asked, answered or not: a new one is asked at once,
+        # one that failed waits for RETRY_AFTER like the rest (no query every cycle in an outage).
+        self._asked: Questions = (set(), set())
         self._views: dict[str, tuple[VoiceCapacity, Calibration]] = {}
         self._task: asyncio.Task[None] | None = None
         self.failures: list[str] = []  # what failed, for `voicecap calibrate`
@@ -81,7 +84,7 @@ class CalibrationCache:
         is known."""
         now = self._clock.now()
         latency, tokens = _questions(capacities)
-        new = not (latency <= self._bins.keys() and tokens <= self._tokens.keys())
+        new = not (latency <= self._asked[0] and tokens <= self._asked[1])
         if self._next is not None and now < self._next and not new:
             return
         if self._task is not None and not self._task.done():
@@ -117,7 +120,7 @@ class CalibrationCache:
         self._views.clear()
 
     def _ask(self, capacities: list[VoiceCapacity], now: datetime) -> None:
-        latency_keys, token_keys = _questions(capacities)
+        latency_keys, token_keys = self._asked = _questions(capacities)
         bins = {
             key: self._prometheus.latency_bins(key[0], self._window, now, query=key[1])
             for key in latency_keys
@@ -147,9 +150,10 @@ class CalibrationCache:
         return Calibration(per_pod, tokens, self._computed)
 
 
-def _questions(
-    capacities: Iterable[VoiceCapacity],
-) -> tuple[set[LatencyKey], set[tuple[str, str]]]:
+Questions = tuple[set[LatencyKey], set[tuple[str, str]]]  # (latency, token use)
+
+
+def _questions(capacities: Iterable[VoiceCapacity]) -> Questions:
     """The distinct questions the fleet asks: (quantile, latency query) and (usage query, session
     query)."""
     latency = {

@@ -147,3 +147,16 @@ async def test_a_question_the_last_refresh_did_not_ask_is_asked_at_once() -> Non
     await service.fleet.cycle()
     assert service.calibrations.queries["latency_bins"] == 3  # both quantiles, at once
     assert conditions(world, sales)["PerPodCalibrated"]["reason"] == "Overstated"
+
+
+@pytest.mark.asyncio
+async def test_a_new_question_that_fails_waits_for_the_retry_not_every_cycle() -> None:
+    """Prometheus down: the question is asked once, then a minute later, not once a cycle."""
+    world = MemoryWorld()
+    world.add_capacity(vertical("healthcare", model=None))
+    service = service_for(world, {"healthcare": 100.0})
+    service.calibrations.failure = QueryFailedError("PrometheusUnreachable", "refused")
+    for _ in range(3):
+        await service.fleet.cycle()
+        await service.assembled.calibration.wait()
+    assert len(service.assembled.calibration.failures) == 1
