@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import (
@@ -24,6 +24,8 @@ RESERVED_RULE_LABELS = ("severity", "namespace", "vertical")
 # The HPA controller's default --horizontal-pod-autoscaler-tolerance: it leaves the replicas
 # alone while usage / target is within 10 %, so it holds utilization anywhere up to target x 1.1.
 HPA_TOLERANCE = 0.1
+# Its default --horizontal-pod-autoscaler-sync-period: it reads the metrics and acts this often.
+HPA_SYNC = timedelta(seconds=15)
 MAX_PEAKS = 32
 MAX_EXCLUDED = 128  # excluded dates or ranges per peak (a calendar ConfigMap holds more)
 

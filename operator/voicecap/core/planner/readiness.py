@@ -18,10 +18,12 @@ import math
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from voicecap.api.base import HPA_SYNC
+
 RECENT = 10  # scale-ups kept
 STARTUP_QUANTILE = 0.9
-HPA_SYNC = timedelta(seconds=15)  # the HPA acts on a pod's calls within one sync...
-METRIC_LAG = timedelta(minutes=1)  # ...of Prometheus' scrape showing them (its default interval)
+# The HPA acts on a pod's calls within one sync (HPA_SYNC) of Prometheus' scrape showing them.
+METRIC_LAG = timedelta(minutes=1)  # Prometheus' default scrape interval
 
 
 @dataclass(frozen=True)

@@ -27,11 +27,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
-from voicecap.api.base import HPA_TOLERANCE
+from voicecap.api.base import HPA_SYNC, HPA_TOLERANCE
 from voicecap.api.models import VoiceCapacity
 from voicecap.core import sizing
-
-HPA_SYNC = timedelta(seconds=15)  # --horizontal-pod-autoscaler-sync-period
 
 
 @dataclass(frozen=True)

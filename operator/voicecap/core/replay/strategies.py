@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
+from voicecap.api.base import HPA_SYNC
 from voicecap.api.models import VoiceCapacity
 from voicecap.core import sizing
 from voicecap.core.peaks.forecast import History, PeakForecast
@@ -45,7 +46,7 @@ from voicecap.core.peaks.windows import active_window
 from voicecap.core.planner.observation import Memory, Observation
 from voicecap.core.planner.peak_floor import peak_baseline
 from voicecap.core.planner.plan import plan
-from voicecap.core.replay.hpa_model import HPA_SYNC, SimulatedHPA, hpa_for
+from voicecap.core.replay.hpa_model import SimulatedHPA, hpa_for
 
 Strategy = Literal["voicecap", "reactive", "keda-cron", "keda-week", "oracle", "fixed"]
 STRATEGIES: tuple[Strategy, ...] = (

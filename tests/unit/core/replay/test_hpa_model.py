@@ -11,8 +11,8 @@ import pytest
 
 from support import hpa_cases
 from support.objects import capacity
+from voicecap.api.base import HPA_SYNC
 from voicecap.core.replay.hpa_model import (
-    HPA_SYNC,
     HPAController,
     ScalingPolicy,
     ScalingRules,
