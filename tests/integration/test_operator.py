@@ -558,6 +558,9 @@ def test_a_peak_is_prescaled_before_it_starts(
         assert current["lastEvaluated"] < "2026-11-23T14:00:00Z"
         assert current["activePeak"] == "monday-morning" and current["mode"] == "Peak"
         assert "lead time" in condition(k, "peak", "healthcare", "PeakActive")["message"]
+        # The Event is posted after the status it follows: wait for it, then count exactly one.
+        wait_until(lambda: events(k, "peak", reason="PeakEntered"), timeout=5,
+                   what="the PeakEntered Event")  # fmt: skip
         assert len(events(k, "peak", reason="PeakEntered")) == 1
     finally:
         op.stop()
