@@ -1,13 +1,14 @@
 """A LiveKit agent worker that obeys its share of the vertical's limit (voicecap_kit.livekit).
 
     LIVEKIT_URL=ws://127.0.0.1:7880 LIVEKIT_API_KEY=devkey LIVEKIT_API_SECRET=secret \
-    VOICECAP_LIMITS=/etc/voicecap/limits.json VOICECAP_VERTICAL=healthcare VOICECAP_WORKERS=2 \
+    VOICECAP_LIMITS=/etc/voicecap/limits.json VOICECAP_VERTICAL=healthcare \
     POD_NAMESPACE=voice POD_NAME=healthcare-agent-0 METRICS_PORT=9100 \
         python livekit_agent.py start
 
 The agent joins the room it is dispatched to and stays until the room goes (a real agent would
 run its STT/LLM/TTS pipeline here). /metrics on METRICS_PORT serves the metrics contract.
-VOICECAP_WORKERS is how many workers share the vertical (the Ready agent pods).
+Each worker takes limits // pods, the ready agent pods the operator published with the limit;
+VOICECAP_WORKERS overrides that count (workers outside Kubernetes).
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ metrics = VoiceMetrics(Identity.from_environment(vertical))
 gate = LiveKitAdmission.from_file(
     os.environ.get("VOICECAP_LIMITS", "/etc/voicecap/limits.json"),
     vertical,
-    workers=lambda: int(os.environ.get("VOICECAP_WORKERS", "1")),
+    workers=lambda: (
+        int(os.environ["VOICECAP_WORKERS"]) if "VOICECAP_WORKERS" in os.environ else None
+    ),
     observer=metrics.observe,
     on_read=metrics.limits_read,
 )

@@ -47,6 +47,15 @@ def test_a_workers_share_never_adds_up_to_more_than_the_vertical() -> None:
     assert limits.share(1) is limits and limits.share(0) is limits
 
 
+def test_a_worker_takes_the_published_pods_as_its_divisor_unless_told() -> None:
+    limits = VerticalLimits(1600, "Pods", pods=8)
+    assert limits.worker_share().max_sessions == 200  # 1600 // the 8 ready pods published
+    assert limits.worker_share(5).max_sessions == 320  # an explicit count wins
+    assert VerticalLimits(1600).worker_share().max_sessions == 1600  # one gateway: all of it
+    text = '{"verticals": {"healthcare": {"maxSessions": 9, "pods": 3}}}'
+    assert parse_limits(text, "healthcare").worker_share().max_sessions == 3
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -57,6 +66,7 @@ def test_a_workers_share_never_adds_up_to_more_than_the_vertical() -> None:
         ('{"verticals": {"healthcare": {"maxSessions": "800"}}}', "maxSessions must be"),
         ('{"verticals": {"healthcare": {"maxSessions": true}}}', "maxSessions must be"),
         ('{"verticals": {"healthcare": {"maxSessions": 8, "overflow": "Drop"}}}', "overflow"),
+        ('{"verticals": {"healthcare": {"maxSessions": 8, "pods": -2}}}', "pods must be"),
         ('{"verticals": {"healthcare": {"maxSessions": 8, "reserve": {"vip": 1.5}}}}', "vip"),
         ('{"verticals": {"healthcare": {"maxSessions": 8, "outbound": {}}}}', "callsPerSecond"),
         ('{"verticals": {"healthcare": {"maxSessions": 8, "tenants": {"acme": "5"}}}}', "acme"),

@@ -3,20 +3,27 @@ modules) and real livekit-agents 1.8 workers using voicecap_kit, callers as room
 dispatch each. What is admitted is counted from LiveKit's own room list (agent participants in
 rooms), never from the kit's metrics.
 
-Each worker stands in for one Ready pod of the vertical's Deployment (a process here: no
-container runs on these machines); the limits file stands in for the mounted admission
-ConfigMap, swapped as the kubelet swaps it.
+The first four tests run workers by hand against a limits file written by the test. The last
+runs the whole loop on the real control plane: a worker per Ready kwok pod of the vertical's
+Deployment (support.livekit.AgentPods stands in for the kubelet: no container runs on these
+machines), Prometheus scraping the workers, voicecap scaling the Deployment and publishing the
+limits the workers read.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from support.livekit import AgentWorker, LiveKitServer, callers, write_limits
+from e2e.workloads import NAMESPACE, agent, eventually, vcap_path, voice_capacity
+from support.client import Client
+from support.livekit import AgentPods, AgentWorker, LiveKitServer, callers, write_limits
+from support.real_stack import RealStack
 from support.servers import wait_until
 
 SPACING = 1.0  # seconds between dispatches: LiveKit offers jobs one worker status at a time
@@ -80,7 +87,7 @@ def test_a_worker_admits_its_limit_and_vip_callers_take_their_pool(
     """maxSessions 4 with 2 kept for vip: general callers get 2, vip callers the other 2, a
     fifth caller of either kind none; a general call that ends frees a general slot."""
     write_limits(limits, 1, 4, reserve={"vip": 2})
-    worker = AgentWorker(server, tmp_path, "healthcare-agent-0", limits, workers=1)
+    worker = AgentWorker(server, tmp_path, "healthcare-agent-0", limits)
     try:
         dispatch_one_by_one(server, "general", 3)
         assert settled(server, "general", 2) == 2
@@ -103,8 +110,8 @@ def test_calls_arriving_together_never_exceed_the_limit_across_workers(
 ) -> None:
     """Two workers share maxSessions 6 (3 each); 5 rounds of 10 callers dispatched in the same
     instant (the race of livekit/agents#4884): LiveKit never holds more than 6 agents."""
-    write_limits(limits, 1, 6)
-    workers = [AgentWorker(server, tmp_path, f"agent-{i}", limits, workers=2) for i in range(2)]
+    write_limits(limits, 1, 6, pods=2)  # each worker's share: 6 // 2
+    workers = [AgentWorker(server, tmp_path, f"agent-{i}", limits) for i in range(2)]
     try:
         most = 0
         for round_ in range(5):
@@ -127,7 +134,7 @@ def test_a_lowered_limit_is_obeyed_within_a_second_and_ends_no_call(
     """4 calls live; the limit drops to 2 (a new version): the worker applies it within a
     second of the file changing, admits nothing more, and all 4 calls go on until they end."""
     write_limits(limits, 1, 4)
-    worker = AgentWorker(server, tmp_path, "healthcare-agent-0", limits, workers=1)
+    worker = AgentWorker(server, tmp_path, "healthcare-agent-0", limits)
     try:
         dispatch_one_by_one(server, "live", 4)
         assert settled(server, "live", 4) == 4
@@ -156,7 +163,7 @@ def test_a_draining_worker_takes_no_call_and_ends_none(
     """SIGTERM (a scale-down) on a worker with 2 calls: it takes no new call and its calls go
     on (livekit-agents drains for up to drain_timeout, 30 minutes by default)."""
     write_limits(limits, 1, 4)
-    worker = AgentWorker(server, tmp_path, "healthcare-agent-0", limits, workers=1)
+    worker = AgentWorker(server, tmp_path, "healthcare-agent-0", limits)
     try:
         dispatch_one_by_one(server, "held", 2)
         assert settled(server, "held", 2) == 2
@@ -169,3 +176,75 @@ def test_a_draining_worker_takes_no_call_and_ends_none(
     finally:
         end(server, "")  # hang up while the agents are alive: they leave their rooms
         worker.stop()
+
+
+def published_limit(pods: AgentPods) -> dict[str, Any]:
+    """The vertical's entry in the newest limits.json the operator wrote."""
+    return dict(json.loads(pods.published[-1])["verticals"]["livekit"]) if pods.published else {}
+
+
+def test_voicecap_scales_the_workers_and_they_never_admit_past_its_limit(
+    server: LiveKitServer, cluster: Client, stack: RealStack, tmp_path: Path
+) -> None:
+    """The whole loop on the real control plane: one worker per Ready kwok pod of the
+    vertical's Deployment, Prometheus scraping the workers' own /metrics, voicecap's HPA (the
+    chart's RBAC) scaling the Deployment, limits.json copied to the workers as the kubelet
+    would. 2 calls per pod, target 1 per pod, 1-3 pods: callers past the first pod's 2 are
+    admitted as pods become Ready; at 3 pods a seventh caller is refused; LiveKit never holds
+    more agents than the published limit; when the calls end but one, the scale-down to 1 pod
+    ends no call."""
+    cluster.ensure_namespace(NAMESPACE)
+    cluster.apply(agent("livekit-agent"))
+    cluster.apply(voice_capacity(
+        "livekit",
+        sessions={"perPod": 2, "targetUtilization": 0.5},
+        replicas={"min": 1, "max": 3},
+        scaleDown={"stabilization": "0s", "protectBusyPods": True},
+        admission={"configMapRef": {"name": "livekit-admission"}},
+    ))  # fmt: skip
+    pods = AgentPods(
+        server, stack.plane.kubeconfig, tmp_path, app="livekit-agent", vertical="livekit",
+        config_map="livekit-admission", ports=stack.agent_ports,
+    )  # fmt: skip
+    most = 0
+
+    def within_the_limit() -> int:
+        nonlocal most
+        live, limit = agents(server), published_limit(pods).get("maxSessions", 0)
+        assert live <= limit, f"{live} agents in LiveKit above the published limit {limit}"
+        most = max(most, live)
+        return live
+
+    try:
+        eventually(lambda: len(pods.workers()) == 1 and published_limit(pods).get("pods") == 1,
+                   "one worker registered, the limit of one pod published", 120)  # fmt: skip
+        for index in range(2):
+            callers(server, "dispatch", "--agent", "livekit", "--prefix", f"call{index}")
+            time.sleep(SPACING)
+        eventually(lambda: within_the_limit() == 2, "2 calls on the first pod")
+        # 2 calls on 1 pod at 1 planned per pod: the HPA asks for 2, then the calls that come
+        # find the new worker; each new pod raises the limit by its 2 calls
+        for index in range(2, 6):
+            eventually(lambda: published_limit(pods).get("pods", 0) * 2 > within_the_limit(),
+                       "room for another call", 150)  # fmt: skip
+            eventually(lambda: len(pods.workers()) == published_limit(pods)["pods"],
+                       "a worker on every Ready pod", 90)  # fmt: skip
+            time.sleep(STATUS_EVERY + SPACING)  # the new worker's load has reached the server
+            callers(server, "dispatch", "--agent", "livekit", "--prefix", f"call{index}")
+            calls = index + 1
+            eventually(lambda: within_the_limit() == calls, f"call {index} admitted", 30)  # noqa: B023
+        assert most == 6 and published_limit(pods)["pods"] == 3  # the ceiling: 3 pods x 2
+        callers(server, "dispatch", "--agent", "livekit", "--prefix", "call6")  # one too many
+        time.sleep(STATUS_EVERY + 2 * SPACING)
+        assert within_the_limit() == 6 and agents(server, "call6") == 0
+        for index in range(1, 7):  # all hang up but call0
+            end(server, f"call{index}")
+        eventually(lambda: published_limit(pods).get("pods") == 1, "scaled down to 1 pod", 180)
+        assert agents(server, "call0") == 1, "the scale-down ended a call"
+        within_the_limit()
+        pods.check()
+    finally:
+        end(server, "")
+        pods.stop()
+        cluster.delete(vcap_path("livekit"))
+    assert stack.forbidden() == []

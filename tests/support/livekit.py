@@ -12,10 +12,13 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import urllib.request
 from pathlib import Path
 from typing import Any
 
+from support.client import Client
+from support.paths import path_of
 from support.servers import free_port, stop_process, tool, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,15 +82,25 @@ class AgentWorker:
     """One agent worker process, as a Ready pod of the vertical's Deployment would run it."""
 
     def __init__(
-        self, server: LiveKitServer, workdir: Path, name: str, limits: Path, workers: int
+        self,
+        server: LiveKitServer,
+        workdir: Path,
+        name: str,
+        limits: Path,
+        *,
+        vertical: str = "healthcare",
+        metrics_port: int | None = None,
+        wait: bool = True,
     ) -> None:
+        """`wait`: until LiveKit registered it (else `registered()` tells, for a harness that
+        starts several at once). Its share of the limit is limits // the `pods` published."""
         self.name = name
-        self.metrics_port = free_port()
+        self.metrics_port = metrics_port or free_port()
         self.log_path = workdir / f"{name}.log"
         self.log = self.log_path.open("w")
         env = server.env() | {
             "VOICECAP_LIMITS": str(limits),
-            "VOICECAP_WORKERS": str(workers),
+            "VOICECAP_VERTICAL": vertical,
             "POD_NAMESPACE": "voice",
             "POD_NAME": name,
             "METRICS_PORT": str(self.metrics_port),
@@ -99,13 +112,15 @@ class AgentWorker:
             env=env,
             start_new_session=True,  # its job threads and children are stopped with it
         )
+        if not wait:
+            return
         try:
-            wait_until(self._registered, timeout=60, what=f"{name} registered")
+            wait_until(self.registered, timeout=60, what=f"{name} registered")
         except BaseException:
             self.stop()
             raise
 
-    def _registered(self) -> bool:
+    def registered(self) -> bool:
         if self.process.poll() is not None:
             raise RuntimeError(f"{self.name} exited: {self.log_path.read_text()[-2000:]}")
         return "registered worker" in self.log_path.read_text()
@@ -149,6 +164,105 @@ def write_limits(path: Path, version: int, max_sessions: int, **entry: Any) -> N
     """limits.json as the operator writes it, swapped in as the kubelet swaps a ConfigMap."""
     body = {"version": version, "verticals": {"healthcare": {
         "maxSessions": max_sessions, "reason": "Pods", "overflow": "Reject", **entry}}}  # fmt: skip
+    swap_in(path, json.dumps(body))
+
+
+def swap_in(path: Path, text: str) -> None:
     fresh = path.with_suffix(".new")
-    fresh.write_text(json.dumps(body))
+    fresh.write_text(text)
     os.replace(fresh, path)
+
+
+class AgentPods:
+    """Stands in for the kubelet of the agent pods (no container runs on these machines): every
+    half second, one AgentWorker per Ready pod of the Deployment's app label, named after the
+    pod and exporting /metrics on one of `ports` (the ports Prometheus scrapes); a pod that is
+    deleted or no longer Ready gets SIGTERM (its worker drains, its calls go on: the pod's
+    terminationGracePeriodSeconds covers a call); the admission ConfigMap's limits.json copied
+    into the file the workers read, as the kubelet syncs a ConfigMap volume."""
+
+    def __init__(
+        self,
+        server: LiveKitServer,
+        kubeconfig: Path,
+        workdir: Path,
+        *,
+        app: str,
+        vertical: str,
+        config_map: str,
+        ports: list[int],
+    ) -> None:
+        self.server, self.workdir = server, workdir
+        self.app, self.vertical, self.config_map = app, vertical, config_map
+        self.limits = workdir / "limits.json"
+        self.free_ports = list(ports)
+        self.running: dict[str, AgentWorker] = {}
+        self.draining: list[AgentWorker] = []
+        self.published: list[str] = []  # every limits.json copied, in order
+        self.errors: list[str] = []
+        self._cluster = Client.from_kubeconfig(kubeconfig, real=True)
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="agent-pods", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            try:
+                self.tick()
+            except Exception as error:
+                self.errors.append(repr(error))
+
+    def tick(self) -> None:
+        self._copy_limits()
+        ready = self._ready_pods()
+        with self._lock:
+            for name in sorted(ready - set(self.running)):
+                if not self.free_ports or not self.limits.exists():
+                    break
+                self.running[name] = AgentWorker(
+                    self.server, self.workdir, name, self.limits, vertical=self.vertical,
+                    metrics_port=self.free_ports.pop(0), wait=False,
+                )  # fmt: skip
+            for name in sorted(set(self.running) - ready):
+                worker = self.running.pop(name)
+                worker.terminate()
+                self.draining.append(worker)
+
+    def _ready_pods(self) -> set[str]:
+        pods = self._cluster.items(path_of("v1", "pods", "voice"))
+        return {
+            pod["metadata"]["name"]
+            for pod in pods
+            if pod["metadata"].get("labels", {}).get("app") == self.app
+            and not pod["metadata"].get("deletionTimestamp")
+            and any(
+                c["type"] == "Ready" and c["status"] == "True"
+                for c in pod.get("status", {}).get("conditions", [])
+            )
+        }
+
+    def _copy_limits(self) -> None:
+        found = self._cluster.get(path_of("v1", "configmaps", "voice", self.config_map))
+        text = ((found or {}).get("data") or {}).get("limits.json")
+        if text and (not self.published or self.published[-1] != text):
+            swap_in(self.limits, text)
+            self.published.append(text)
+
+    def workers(self) -> list[AgentWorker]:
+        """The registered workers of Ready pods now."""
+        with self._lock:
+            return [worker for worker in self.running.values() if worker.registered()]
+
+    def check(self) -> None:
+        assert not self.errors, self.errors
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+        with self._lock:
+            for worker in [*self.running.values(), *self.draining]:
+                worker.stop()
+            self.running.clear()
+            self.draining.clear()
+        self._cluster.close()

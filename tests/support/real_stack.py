@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from support.control_plane import HPA_SYNC_PERIOD, ControlPlane, binaries
-from support.servers import OperatorProcess, SessionExporter, Stops
+from support.servers import OperatorProcess, SessionExporter, Stops, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "charts" / "voicecap-operator"
@@ -31,6 +31,7 @@ RELEASE = "voicecap-operator"
 OPERATOR_NAMESPACE = "voicecap-system"
 OPERATOR_USER = f"system:serviceaccount:{OPERATOR_NAMESPACE}:{RELEASE}"
 WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
+AGENT_PORTS = 4  # /metrics ports kept for agent workers (tests/e2e/test_livekit.py), scraped
 
 
 def helm(plane: ControlPlane, home: Path, *args: str) -> str:
@@ -96,10 +97,14 @@ class RealStack:
         try:
             self.exporter = SessionExporter()
             self._stops.add(self.exporter.stop)
+            # Prometheus' targets are fixed at its start: ports agent workers take later
+            self.agent_ports = [free_port() for _ in range(AGENT_PORTS)]
             self.plane = ControlPlane(
                 state=workdir / "cluster",
                 bin=binaries(),
-                scrape_targets=[f"127.0.0.1:{self.exporter.port}"],
+                scrape_targets=[
+                    f"127.0.0.1:{port}" for port in (self.exporter.port, *self.agent_ports)
+                ],
                 scrape_interval=scrape_interval,
                 hpa_sync_period=hpa_sync_period,
             )

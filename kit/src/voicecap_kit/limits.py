@@ -1,7 +1,8 @@
 """The vertical's limits, as the operator publishes them in limits.json (docs/api.md "Admission").
 
     {"version": 12, "verticals": {"healthcare": {"maxSessions": 1600, "reason": "Pods",
-      "overflow": "Queue", "reserve": {"vip": 50}, "outbound": {"callsPerSecond": 6.458}}}}
+      "overflow": "Queue", "reserve": {"vip": 50}, "outbound": {"callsPerSecond": 6.458},
+      "pods": 8}}}
 
 A ConfigMap mounted as a volume is a symlink the kubelet swaps (..data), about a minute after the
 ConfigMap changes (never with subPath). LimitsFile stats the file at most every `interval` seconds
@@ -44,6 +45,7 @@ class VerticalLimits:
     calls_per_second: float | None = None  # the outbound dial pace
     version: int = 0
     tenants: Mapping[str, int] = field(default_factory=dict)  # tenant -> concurrent calls
+    pods: int | None = None  # the ready pods the limit was computed over (workers sharing it)
 
     @property
     def general(self) -> int:
@@ -64,7 +66,14 @@ class VerticalLimits:
             None if self.calls_per_second is None else self.calls_per_second / workers,
             self.version,
             {tenant: cap // workers for tenant, cap in self.tenants.items()},
+            self.pods,
         )
+
+    def worker_share(self, workers: int | None = None) -> VerticalLimits:
+        """A worker's share: `workers` when the caller counts them, else the ready pods the
+        operator published (`pods`), else the whole limit (a single gateway process)."""
+        count = workers if workers is not None else self.pods
+        return self.share(count if count is not None else 1)
 
 
 def parse_limits(text: str, vertical: str) -> VerticalLimits:
@@ -86,6 +95,7 @@ def parse_limits(text: str, vertical: str) -> VerticalLimits:
         calls_per_second=_pace(entry.get("outbound")),
         version=_version(document.get("version", 0)),
         tenants=_caps(entry.get("tenants", {}), "tenants"),
+        pods=_count(entry, "pods") if "pods" in entry else None,
     )
 
 

@@ -5,7 +5,7 @@ vertical's limit.
     from voicecap_kit.livekit import LiveKitAdmission
 
     server = AgentServer(load_threshold=0.7)
-    gate = LiveKitAdmission.from_file("/etc/voicecap/limits.json", "healthcare", workers=4)
+    gate = LiveKitAdmission.from_file("/etc/voicecap/limits.json", "healthcare")
     gate.attach(server)                       # load_fnc: live calls / the worker's share
 
     @server.rtc_session(agent_name="healthcare", on_request=gate.request_fnc)
@@ -24,8 +24,9 @@ vertical's limit.
 - A slot is released when its job leaves the server's active jobs (polled every 0.5 s), or when
   the assignment never comes. On SIGTERM, livekit-agents drains: no new job is admitted
   (`server.draining`), the running calls finish.
-- The worker's share is the vertical's limits divided by `workers` (the Ready agent pods) and
-  rounded down, so the workers together never exceed the vertical's limit.
+- The worker's share is the vertical's limits divided by the ready agent pods the operator
+  published with them (`pods` in limits.json; `workers=` overrides) and rounded down, so the
+  workers together never exceed the vertical's limit.
 """
 
 from __future__ import annotations
@@ -89,19 +90,21 @@ class LiveKitAdmission:
         path: str,
         vertical: str,
         *,
-        workers: int | Callable[[], int] = 1,
+        workers: int | Callable[[], int | None] | None = None,
         target_load: float = TARGET_LOAD,
         observer: Observer | None = None,
         on_read: Callable[[VerticalLimits | None, str | None], None] | None = None,
     ) -> LiveKitAdmission:
         """A gate on the share of a mounted limits.json: `workers` is how many workers share
-        the vertical (a number, or a callable asked at each decision)."""
+        the vertical (a number, or a callable asked at each decision); None (the default)
+        takes the ready pods the operator published with the limit (`pods`), so a worker on
+        each agent pod needs no count of its own."""
         source = LimitsFile(path, vertical, on_read=on_read)
         count = workers if callable(workers) else (lambda: workers)
 
         def share() -> VerticalLimits | None:
             limits = source.current()
-            return limits.share(max(count(), 1)) if limits is not None else None
+            return limits.worker_share(count()) if limits is not None else None
 
         return cls(Admission(share, observer=observer), target_load=target_load)
 

@@ -99,11 +99,13 @@ def _published(plan: Plan) -> Published | None:
     limit, tiers = plan.admission, plan.tiers
     if limit is None:
         return None
+    pods = plan.ready_replicas
     if tiers is None:
-        return Published(limit.max_sessions, limit.reason)
+        return Published(limit.max_sessions, limit.reason, pods=pods)
     return Published(
         limit.max_sessions,
         limit.reason,
+        pods=pods,
         reserve=tuple(sorted(tiers.reserve)),  # as limits.json reads back
         overflow=tiers.overflow,
         calls_per_second=tiers.pace.calls_per_second if tiers.pace is not None else None,

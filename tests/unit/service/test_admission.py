@@ -38,8 +38,8 @@ async def test_one_config_map_for_the_namespace_written_only_on_changes() -> Non
     service = service_for(world, {"healthcare": 100.0, "sales": 50.0})
     await service.fleet.cycle()
     assert limits(world) == {
-        "healthcare": {"maxSessions": 4000, "reason": "Pods", "overflow": "Reject"},
-        "sales": {"maxSessions": 400, "reason": "Pods", "overflow": "Reject"},
+        "healthcare": {"maxSessions": 4000, "reason": "Pods", "overflow": "Reject", "pods": 20},
+        "sales": {"maxSessions": 400, "reason": "Pods", "overflow": "Reject", "pods": 2},
     }
     writes = configmap_writes(service.kube.writes)
     await service.fleet.cycle()
@@ -49,13 +49,16 @@ async def test_one_config_map_for_the_namespace_written_only_on_changes() -> Non
     world.ready[("voice", "Deployment", "healthcare-agent")] = 21  # +5 % exactly: written
     await service.fleet.cycle()
     assert limits(world)["healthcare"]["maxSessions"] == 4200
-    world.ready[("voice", "Deployment", "healthcare-agent")] = 22  # +4.8 %: not yet
-    await service.fleet.cycle()
-    assert limits(world)["healthcare"]["maxSessions"] == 4200
+    world.ready[("voice", "Deployment", "healthcare-agent")] = 22  # +4.8 %, but a pod more:
+    await service.fleet.cycle()  # each worker's share (limit // pods) must follow at once
+    assert (limits(world)["healthcare"]["maxSessions"], limits(world)["healthcare"]["pods"]) == (
+        4400,
+        22,
+    )
     world.ready[("voice", "Deployment", "healthcare-agent")] = 19  # lower: at once
     await service.fleet.cycle()
     assert limits(world)["healthcare"]["maxSessions"] == 3800
-    assert configmap_writes(service.kube.writes) == writes + 2
+    assert configmap_writes(service.kube.writes) == writes + 3
 
     world.capacity_bodies.pop("voice/sales")  # sales goes: its entry goes
     await service.fleet.cycle()
@@ -83,6 +86,7 @@ async def test_tiers_are_published_beside_the_limit_and_shown_in_status() -> Non
         "overflow": "Queue",
         "reserve": {"vip": 100},
         "outbound": {"callsPerSecond": 16.25},
+        "pods": 20,
     }
     document = json.loads(
         world.children[("voice", "ConfigMap", "voice-admission")]["data"]["limits.json"]

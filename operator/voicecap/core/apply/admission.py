@@ -10,7 +10,9 @@ scale events, not cycles.
 
 With tiers (docs/api.md "Admission tiers") an entry also carries the reserved pools (a change is
 written at once), the overflow mode and the outbound dial pace (written when it moves by 5 %).
-The top-level `version` rises with every write.
+The top-level `version` rises with every write. `pods` is the ready pods a limit was computed
+over: agent workers that admit independently (LiveKit) each take limit // pods, so a change of
+pods is written at once, like a lowered limit.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class Published:
     overflow: str = "Reject"  # Reject | Queue
     calls_per_second: float | None = None  # the outbound dial pace (admission.outbound)
     tenants: tuple[tuple[str, int], ...] = ()  # (tenant, cap), by tenant name
+    pods: int | None = None  # the ready pods it was computed over: each worker's share divisor
 
 
 @dataclass(frozen=True)
@@ -50,12 +53,15 @@ def worth_publishing(published: Published | None, wanted: Published | None) -> b
         return False  # unknown (ready pods unknown): the gateway keeps the last limit
     if published is None:
         return True
-    if (wanted.reserve, wanted.overflow, wanted.tenants) != (
+    if (wanted.reserve, wanted.overflow, wanted.tenants, wanted.pods) != (
         published.reserve,
         published.overflow,
         published.tenants,
+        published.pods,
     ):
-        return True  # a tier or a tenant's cap changed: the gateway must know at once
+        # A tier or a tenant's cap changed, or the ready pods did: a worker admitting against
+        # its share (limit / pods) must know at once, or the workers together overrun it.
+        return True
     if _pace_moved(published.calls_per_second, wanted.calls_per_second):
         return True
     if wanted.max_sessions < published.max_sessions:
@@ -121,6 +127,8 @@ def _entry(limit: Published) -> dict[str, object]:
         entry["outbound"] = {"callsPerSecond": limit.calls_per_second}
     if limit.tenants:
         entry["tenants"] = dict(limit.tenants)
+    if limit.pods is not None:
+        entry["pods"] = limit.pods
     return entry
 
 
@@ -136,6 +144,7 @@ def parse(text: str | None) -> Limits:
                 str(item.get("overflow", "Reject")),
                 _pace(item.get("outbound")),
                 tuple(sorted((str(t), int(cap)) for t, cap in item.get("tenants", {}).items())),
+                int(item["pods"]) if "pods" in item else None,
             )
             for name, item in body.get("verticals", {}).items()
         }

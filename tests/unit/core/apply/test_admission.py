@@ -111,11 +111,20 @@ def test_a_tier_change_is_written_at_once_and_the_pace_when_it_moves_5_percent()
     assert worth_publishing(vip, replace(vip, calls_per_second=None))
 
 
+def test_a_change_of_ready_pods_is_written_at_once() -> None:
+    """Workers admit limit // pods each: a pod more under a TPM limit that does not move would
+    let the workers together take more than the grant if `pods` stayed behind."""
+    tpm = Published(500, "TPM", pods=5)
+    assert worth_publishing(tpm, replace(tpm, pods=6))
+    assert worth_publishing(tpm, replace(tpm, pods=4))
+    assert not worth_publishing(tpm, replace(tpm))
+
+
 def test_the_document_round_trips_and_bad_text_reads_as_nothing() -> None:
     limits = Limits(
         {
             "healthcare": Published(1120, "Pods", reserve=(("emergency", 20), ("vip", 50))),
-            "sales": Published(500, "TPM", overflow="Queue", calls_per_second=1.875),
+            "sales": Published(500, "TPM", overflow="Queue", calls_per_second=1.875, pods=4),
         },
         version=3,
     )
@@ -129,6 +138,7 @@ def test_the_document_round_trips_and_bad_text_reads_as_nothing() -> None:
         "reserve": {"emergency": 20, "vip": 50},
     }
     assert document["verticals"]["sales"]["outbound"] == {"callsPerSecond": 1.875}
+    assert document["verticals"]["sales"]["pods"] == 4
     for bad in ("not json", None, '{"verticals": 3}'):
         assert parse(bad) == Limits({})
 
