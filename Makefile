@@ -16,7 +16,7 @@ DEMO_SECONDS ?= 60
 
 # Debian packages the tests run for real (lua5.1: what Argo CD embeds, for argocd/health.lua;
 # buildah and mmdebstrap build and run the image with no container engine and no registry).
-SYSTEM_PACKAGES := prometheus prometheus-alertmanager lua5.1 buildah mmdebstrap
+SYSTEM_PACKAGES := prometheus prometheus-alertmanager lua5.1 buildah mmdebstrap kamailio
 # Where `make cluster-up` keeps its processes' state, PIDs and kubeconfig.
 CLUSTER_STATE ?= .cluster
 # The real control plane is built by tests/cluster/build.sh, with Go from PATH or /usr/local/go.
@@ -38,8 +38,8 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP) ## create .venv and install the operator with its test, dev, demo and docs tools
 
-system-deps: ## install the Debian packages the tests run (prometheus, promtool, alertmanager, lua5.1, buildah, mmdebstrap)
-	@if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null || ! command -v prometheus-alertmanager >/dev/null || ! command -v lua5.1 >/dev/null || ! command -v buildah >/dev/null || ! command -v mmdebstrap >/dev/null; then \
+system-deps: ## install the Debian packages the tests run (prometheus, promtool, alertmanager, lua5.1, buildah, mmdebstrap, kamailio)
+	@if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null || ! command -v prometheus-alertmanager >/dev/null || ! command -v lua5.1 >/dev/null || ! command -v buildah >/dev/null || ! command -v mmdebstrap >/dev/null || ! command -v kamailio >/dev/null; then \
 	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  echo "installing $(SYSTEM_PACKAGES) with apt-get"; \
 	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq; \
@@ -65,7 +65,7 @@ $(KIT_STAMP): kit/pyproject.toml
 	$(KIT_VENV)/bin/pip install --quiet -e './kit[livekit,test]'
 	touch $@
 
-kit-test: $(KIT_STAMP) ## the agent-side kit's tests, in its own virtual environment (with livekit-agents)
+kit-test: $(KIT_STAMP) system-deps ## the agent-side kit's tests, in its own virtual environment (with livekit-agents)
 	cd kit && ../$(KIT_VENV)/bin/python -m pytest -q -p no:cacheprovider
 
 e2e: $(STAMP) system-deps cluster-build test-tools $(KIT_STAMP) ## the e2e scenarios on the real control plane (built from Go modules)
