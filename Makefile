@@ -116,9 +116,10 @@ docs-serve: $(STAMP) ## serve the docs site on http://127.0.0.1:8000 while you e
 
 CHART := charts/voicecap-operator
 
-crds: $(STAMP) ## regenerate crds/ (and the chart's copy) from the models, and the chart's operator alerts
+crds: $(STAMP) ## regenerate crds/ (and the chart's copies) from the models, and the chart's operator alerts
 	$(BIN)/voicecap crds --output-dir crds
-	rm -f $(CHART)/crds/*.yaml && cp crds/*.yaml $(CHART)/crds/
+	rm -f $(CHART)/crds/*.yaml $(CHART)/files/crds/*.yaml
+	cp crds/kopf.dev_*.yaml $(CHART)/crds/ && cp crds/voicecap.io_*.yaml $(CHART)/files/crds/
 	$(BIN)/voicecap rules --operator > $(CHART)/rules/voicecap-operator.rules.yaml
 
 dashboard: $(STAMP) ## rebuild dashboards/voicecap.json and the chart's copy with grafana-foundation-sdk
@@ -128,7 +129,10 @@ crds-check: $(STAMP) ## fail when crds/ differs from what the models generate
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	$(BIN)/voicecap crds --output-dir "$$tmp"; \
 	diff -ru crds "$$tmp" || { echo "crds/ is stale: run 'make crds'"; exit 1; }; \
-	diff -ru crds $(CHART)/crds || { echo "$(CHART)/crds differs from crds/: run 'make crds'"; exit 1; }
+	for crd in crds/*.yaml; do \
+	  shipped=$(CHART)/crds/$${crd#crds/}; case $$crd in crds/voicecap.io_*) shipped=$(CHART)/files/crds/$${crd#crds/};; esac; \
+	  diff -u $$crd $$shipped || { echo "$$shipped differs from $$crd: run 'make crds'"; exit 1; }; \
+	done
 
 demo: $(STAMP) system-deps ## the operator on the embedded local stack, Sunday night to Monday lunch in a minute (PNG in demo-output/)
 	$(BIN)/python -m demo --seconds $(DEMO_SECONDS)

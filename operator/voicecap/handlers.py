@@ -19,7 +19,7 @@ from typing import Any
 
 import kopf
 
-from voicecap.adapters import kopf_watches
+from voicecap.adapters import credentials, kopf_watches
 from voicecap.adapters.calibration import PrometheusCalibration
 from voicecap.adapters.history import PrometheusHistory
 from voicecap.adapters.kube import KubeApi
@@ -69,6 +69,15 @@ class Running:
     cycles: asyncio.Task[None]
 
 
+@kopf.on.login()
+def login(memo: Any, **_: Any) -> kopf.ConnectionInfo:
+    """Kopf's credentials from the same kubeconfig and context as ours (--kubeconfig,
+    --context), re-read at every re-authentication (a rotated ServiceAccount token)."""
+    config: Settings = memo.settings
+    where = credentials.Where(config.kubeconfig, config.context)
+    return credentials.connection_info(credentials.load(where))
+
+
 @kopf.on.startup()
 async def startup(
     settings: kopf.OperatorSettings, memo: Any, logger: kopf.Logger, **kwargs: Any
@@ -104,7 +113,9 @@ async def startup(
     if config.metrics_port is not None:
         metrics.serve(config.metrics_port, config.bind_address)
     kube = await KubeApi.connect(
-        on_write=lambda resource, verb: metrics.api_writes.labels(resource, verb).inc()
+        on_write=lambda resource, verb: metrics.api_writes.labels(resource, verb).inc(),
+        kubeconfig=config.kubeconfig,
+        context=config.context,
     )
     prometheus = PrometheusSessions(config.prometheus, timeout=config.query_timeout)
     history = PrometheusHistory(config.prometheus)

@@ -14,7 +14,7 @@ from dataclasses import replace
 import kopf
 
 from voicecap import handlers  # registers the handlers with Kopf's default registry
-from voicecap.adapters import kopf_toggles, kopf_watches
+from voicecap.adapters import credentials, kopf_toggles, kopf_watches
 from voicecap.settings import Settings
 
 
@@ -51,6 +51,10 @@ def run(settings: Settings) -> int:
     logging.getLogger("voicecap").setLevel(logging.DEBUG if settings.verbose else logging.INFO)
     if not settings.verbose:  # "Handler 'reconcile' succeeded." on every watch event is noise
         logging.getLogger("kopf.objects").setLevel(logging.WARNING)
+    # One line and exit 2 for unusable credentials or a missing CRD; an API server that does not
+    # answer yet is waited for (adapters/credentials.py says why Kopf is not left to it).
+    where = credentials.Where(settings.kubeconfig, settings.context)
+    credentials.wait_for_api(where, credentials.load(where))
     kopf_toggles.install()  # linear start-up with thousands of objects (see the module)
     kopf_watches.install()  # re-listed caches forget deletions; a failed watch lists again
     handlers.register_optional(prometheus_rules=settings.prometheus_rules, keda=settings.keda)

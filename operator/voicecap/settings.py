@@ -35,6 +35,8 @@ class Settings:
     clock_speed: float = 1.0
     clock_origin: float | None = None  # Unix time at which the clock reads clock_start
     identity: str = "voicecap-operator"  # this process, in peering objects and Events
+    kubeconfig: str | None = None  # None: $KUBECONFIG, ~/.kube/config, or in-cluster
+    context: str | None = None  # None: the kubeconfig's current context
 
     @property
     def prometheus_url(self) -> str:

@@ -1,9 +1,8 @@
 """The operator on the real control plane, installed the way a user installs it.
 
 - the control plane of support.control_plane, with Prometheus scraping a session exporter;
-- the CRDs applied server-side (`kubectl apply --server-side -f crds/`) and Established;
-- the chart installed by the real helm (`helm install voicecap-operator`), its ServiceAccount and
-  RBAC included; the chart's own Deployment gets a kwok pod, which runs nothing;
+- the chart installed by the real helm (`helm install voicecap-operator`), its CRDs (templates),
+  ServiceAccount and RBAC included; the chart's own Deployment gets a kwok pod, which runs nothing;
 - `voicecap run` as a process authenticated with a token of the chart's ServiceAccount
   (`kubectl create token`), so every call it makes is authorized by the chart's RBAC.
 
@@ -51,8 +50,8 @@ def helm(plane: ControlPlane, home: Path, *args: str) -> str:
     return result.stdout
 
 
-def install_crds(plane: ControlPlane) -> None:
-    plane.kubectl("apply", "--server-side", "-f", str(ROOT / "crds"))
+def wait_for_crds(plane: ControlPlane) -> None:
+    """The chart's CRDs (templates since chart 0.2.0) Established: objects can be created."""
     plane.kubectl(
         "wait", "--for=condition=Established", "--timeout=60s",
         "crd/voicecapacities.voicecap.io", "crd/tokenbudgets.voicecap.io",
@@ -110,7 +109,6 @@ class RealStack:
             )
             self._stops.add(self.plane.stop)
             self.plane.start()
-            install_crds(self.plane)
             self.helm_home = workdir / "helm"
             helm(
                 self.plane, self.helm_home,
@@ -118,6 +116,7 @@ class RealStack:
                 "--create-namespace", "--set", f"operator.prometheusUrl={self.plane.prometheus_url}",
                 "--set", "rbac.busyPods=true",  # the e2e suite tests busy pods last
             )  # fmt: skip
+            wait_for_crds(self.plane)
             self.operator_kubeconfig = service_account_kubeconfig(
                 self.plane, workdir / "operator.kubeconfig", OPERATOR_NAMESPACE, RELEASE
             )

@@ -107,11 +107,21 @@ class KubeApi:
 
     @classmethod
     async def connect(
-        cls, *, max_connections: int = 16, on_write: WriteCounter | None = None
+        cls,
+        *,
+        max_connections: int = 16,
+        on_write: WriteCounter | None = None,
+        kubeconfig: str | None = None,
+        context: str | None = None,
     ) -> KubeApi:
-        """In-cluster credentials when running in a pod, else KUBECONFIG (or ~/.kube/config)."""
+        """In-cluster credentials when running in a pod, else KUBECONFIG (or ~/.kube/config);
+        `kubeconfig` and `context` (voicecap run --kubeconfig/--context) choose others."""
         configuration = client.Configuration()
-        if os.environ.get("KUBERNETES_SERVICE_HOST"):
+        if kubeconfig is not None or context is not None:
+            await config.load_kube_config(
+                config_file=kubeconfig, context=context, client_configuration=configuration
+            )
+        elif os.environ.get("KUBERNETES_SERVICE_HOST"):
             try:
                 config.load_incluster_config(client_configuration=configuration)
             except ConfigException:

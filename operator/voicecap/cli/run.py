@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Literal
 
+from voicecap.adapters.prometheus_access import PrometheusAccess
 from voicecap.cli.args import UsageError, duration, instant
 from voicecap.cli.prometheus_flags import add_prometheus_flags, prometheus_access
 from voicecap.settings import Settings
@@ -20,6 +21,12 @@ def add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "or from the pod's service account in a cluster.",
     )
     add_prometheus_flags(run)
+    run.add_argument(
+        "--kubeconfig",
+        metavar="FILE",
+        help="kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, or in-cluster in a pod)",
+    )
+    run.add_argument("--context", help="kubeconfig context to use (default: its current one)")
     where = run.add_mutually_exclusive_group()
     where.add_argument(
         "--namespace",
@@ -139,28 +146,36 @@ def start_operator(args: argparse.Namespace) -> int:
     if args.peering_lifetime < 11:  # Kopf sends keep-alives every lifetime - 5..10 s
         raise UsageError("--peering-lifetime must be at least 11 seconds")
     from voicecap import runner  # noqa: PLC0415  (kopf and API clients load only for `run`)
+    from voicecap.adapters.credentials import CredentialsError  # noqa: PLC0415
 
-    return runner.run(
-        Settings(
-            prometheus=access,
-            namespaces=tuple(args.namespace),
-            interval=args.interval,
-            metrics_port=args.metrics_port or None,
-            health_port=args.health_port or None,
-            bind_address=args.bind_address,
-            hpa_metric_grace=args.hpa_metric_grace,
-            prometheus_failure_grace=args.prometheus_failure_grace,
-            peering=args.peering,
-            standalone=args.standalone,
-            priority=0 if args.priority == "auto" else args.priority,
-            auto_priority=args.priority == "auto",
-            peering_lifetime=args.peering_lifetime,
-            prometheus_rules=args.prometheus_rules,
-            keda=args.keda,
-            log_format=args.log_format,
-            verbose=args.verbose,
-            clock_start=args.clock_start,
-            clock_speed=args.clock_speed,
-            clock_origin=args.clock_origin,
-        )
+    try:
+        return runner.run(_settings(args, access))
+    except CredentialsError as error:
+        raise UsageError(str(error)) from None
+
+
+def _settings(args: argparse.Namespace, access: PrometheusAccess) -> Settings:
+    return Settings(
+        prometheus=access,
+        namespaces=tuple(args.namespace),
+        interval=args.interval,
+        metrics_port=args.metrics_port or None,
+        health_port=args.health_port or None,
+        bind_address=args.bind_address,
+        hpa_metric_grace=args.hpa_metric_grace,
+        prometheus_failure_grace=args.prometheus_failure_grace,
+        peering=args.peering,
+        standalone=args.standalone,
+        priority=0 if args.priority == "auto" else args.priority,
+        auto_priority=args.priority == "auto",
+        peering_lifetime=args.peering_lifetime,
+        prometheus_rules=args.prometheus_rules,
+        keda=args.keda,
+        log_format=args.log_format,
+        verbose=args.verbose,
+        clock_start=args.clock_start,
+        clock_speed=args.clock_speed,
+        clock_origin=args.clock_origin,
+        kubeconfig=args.kubeconfig,
+        context=args.context,
     )
