@@ -134,6 +134,7 @@ async def startup(
             identity=config.identity,
             prometheus_failure_grace=config.prometheus_failure_grace,
             hpa_metric_grace=timedelta(seconds=config.hpa_metric_grace),
+            runbooks=config.runbook_base_url,
         ),
     )
     gate = PeeringGate(

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Literal
 
 from voicecap.adapters.prometheus_access import PrometheusAccess
+from voicecap.core.alerts.rules import RUNBOOKS
 
 LogFormat = Literal["plain", "full", "json"]
 
@@ -35,6 +36,7 @@ class Settings:
     clock_speed: float = 1.0
     clock_origin: float | None = None  # Unix time at which the clock reads clock_start
     identity: str = "voicecap-operator"  # this process, in peering objects and Events
+    runbook_base_url: str = RUNBOOKS  # the alerts' runbook_url: this page + #alertname
     kubeconfig: str | None = None  # None: $KUBECONFIG, ~/.kube/config, or in-cluster
     context: str | None = None  # None: the kubeconfig's current context
 

@@ -366,6 +366,33 @@ def test_the_operator_alerts_ship_as_the_cluster_can_load_them(helm_env: dict[st
     assert not by_kind(render(helm_env, "--set", "operatorAlerts.enabled=false"), "ConfigMap")
 
 
+def test_a_hosted_runbooks_page_reaches_every_alert(helm_env: dict[str, str]) -> None:
+    """operator.runbookBaseUrl: the chart's alerts point at it, and the operator is told, so the
+    alerts it writes for each VoiceCapacity do too."""
+    base = "https://wiki.example.com/voicecap"
+    docs = render(helm_env, "--set", f"operator.runbookBaseUrl={base}")
+    (config_map,) = [c for c in by_kind(docs, "ConfigMap") if "rules" in _name(c)]
+    shipped = yaml.safe_load(config_map["data"]["voicecap-operator.rules.yaml"])
+    assert shipped == operator_rules.operator_rule_file(base)
+    container = only(docs, "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    assert f"--runbook-base-url={base}" in container["args"]
+    default = only(render(helm_env), "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    assert not any(arg.startswith("--runbook-base-url") for arg in default["args"])
+
+
+def test_the_service_monitor_names_the_job_the_operator_alerts_select(
+    helm_env: dict[str, str],
+) -> None:
+    monitor = only(
+        render(helm_env, "--set", "metrics.service.enabled=true",
+               "--set", "metrics.serviceMonitor.enabled=true"),
+        "ServiceMonitor",
+    )  # fmt: skip
+    (endpoint,) = monitor["spec"]["endpoints"]
+    assert {"targetLabel": "job", "replacement": "voicecap-operator"} in endpoint["relabelings"]
+    assert operator_rules.JOB == 'job="voicecap-operator"'
+
+
 def test_optional_objects_are_off_by_default(helm_env: dict[str, str]) -> None:
     kinds = {doc["kind"] for doc in render(helm_env)}
     assert kinds == {

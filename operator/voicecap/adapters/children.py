@@ -195,7 +195,9 @@ def rules_file_name(capacity: VoiceCapacity) -> str:
     return f"voicecap-{capacity.namespace}-{capacity.metadata.name}.rules.yaml"
 
 
-def render_rules(capacity: VoiceCapacity, kind: RulesKind) -> dict[str, Any]:
+def render_rules(
+    capacity: VoiceCapacity, kind: RulesKind, runbooks: str = rules.RUNBOOKS
+) -> dict[str, Any]:
     """The owned PrometheusRule (prometheus-operator) or, without it, a ConfigMap with the file.
 
     headroom.ruleLabels go on the object too: a Prometheus ruleSelector matches object labels."""
@@ -210,13 +212,13 @@ def render_rules(capacity: VoiceCapacity, kind: RulesKind) -> dict[str, Any]:
             "apiVersion": PROMETHEUS_RULE_API_VERSION,
             "kind": "PrometheusRule",
             "metadata": metadata,
-            "spec": {"groups": [rules.rule_group(capacity)]},
+            "spec": {"groups": [rules.rule_group(capacity, runbooks)]},
         }
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": metadata,
-        "data": {rules_file_name(capacity): rules_yaml(rules.rule_file([capacity]))},
+        "data": {rules_file_name(capacity): rules_yaml(rules.rule_file([capacity], runbooks))},
     }
 
 

@@ -85,6 +85,17 @@ class OperatorMetrics:
             ("reason",),
             registry=r,
         )
+        self.heartbeat = Gauge(
+            "voicecap_cycle_heartbeat_timestamp_seconds",
+            "Unix time the fleet loop last finished a pass (a cycle, or a skip as a standby or "
+            "while caches re-list): alert VoicecapOperatorHeartbeatStale when it stops moving.",
+            registry=r,
+        )
+        self.interval = Gauge(
+            "voicecap_cycle_interval_seconds",
+            "The fleet cycle's configured interval (--interval).",
+            registry=r,
+        )
         self.writer = Gauge(
             "voicecap_writer",
             "1 while this replica is the one that writes (Kopf peering), else 0.",

@@ -10,7 +10,7 @@ from importlib import metadata
 from pathlib import Path
 
 from voicecap.cli import offline
-from voicecap.cli.args import EXIT_INVALID, UsageError, duration, instant
+from voicecap.cli.args import EXIT_INVALID, UsageError, add_runbook_flag, duration, instant
 from voicecap.cli.history_commands import add_history_commands
 from voicecap.cli.run import add_run
 
@@ -99,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="rulefile: a Prometheus rule file; prometheusrule/configmap: the objects the "
         "operator applies with and without prometheus-operator",
     )
+    add_runbook_flag(rules)
     rules.set_defaults(handler=offline.rules)
 
     crds = commands.add_parser(

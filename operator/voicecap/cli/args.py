@@ -7,6 +7,7 @@ import math
 from datetime import UTC, datetime
 
 from voicecap.api.types import parse_duration
+from voicecap.core.alerts.rules import RUNBOOKS
 
 EXIT_INVALID = 2
 
@@ -40,3 +41,14 @@ def duration(text: str) -> float:
     if not math.isfinite(seconds) or seconds <= 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be a finite time longer than zero")
     return seconds
+
+
+def add_runbook_flag(parser: argparse.ArgumentParser) -> None:
+    """--runbook-base-url: where every alert's runbook_url points (the section is #alertname)."""
+    parser.add_argument(
+        "--runbook-base-url",
+        default=RUNBOOKS,
+        metavar="URL",
+        help="the runbooks page the alerts' runbook_url points at, + #alertname "
+        f"(default {RUNBOOKS})",
+    )

@@ -114,16 +114,19 @@ def rules(args: argparse.Namespace) -> int:
     if args.operator:
         if args.files or args.output != "rulefile":
             raise UsageError("--operator takes no FILE and prints a rule file only")
-        print(children.rules_yaml(operator_rule_file()), end="")
+        print(children.rules_yaml(operator_rule_file(args.runbook_base_url)), end="")
         return 0
     if not args.files:
         raise UsageError("give the VoiceCapacity files (or --operator)")
     loaded = _load(args.files)
     if args.output == "rulefile":
-        print(children.rules_yaml(rule_file(loaded.capacities)), end="")
+        print(children.rules_yaml(rule_file(loaded.capacities, args.runbook_base_url)), end="")
         return 0
     kind: children.RulesKind = "PrometheusRule" if args.output == "prometheusrule" else "ConfigMap"
-    objects = [children.render_rules(capacity, kind) for capacity in loaded.capacities]
+    objects = [
+        children.render_rules(capacity, kind, args.runbook_base_url)
+        for capacity in loaded.capacities
+    ]
     print(children.manifests_yaml(objects), end="")
     return 0
 

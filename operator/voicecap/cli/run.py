@@ -6,7 +6,7 @@ import argparse
 from typing import Literal
 
 from voicecap.adapters.prometheus_access import PrometheusAccess
-from voicecap.cli.args import UsageError, duration, instant
+from voicecap.cli.args import UsageError, add_runbook_flag, duration, instant
 from voicecap.cli.prometheus_flags import add_prometheus_flags, prometheus_access
 from voicecap.settings import Settings
 
@@ -27,6 +27,7 @@ def add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         help="kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, or in-cluster in a pod)",
     )
     run.add_argument("--context", help="kubeconfig context to use (default: its current one)")
+    add_runbook_flag(run)
     where = run.add_mutually_exclusive_group()
     where.add_argument(
         "--namespace",
@@ -176,6 +177,7 @@ def _settings(args: argparse.Namespace, access: PrometheusAccess) -> Settings:
         clock_start=args.clock_start,
         clock_speed=args.clock_speed,
         clock_origin=args.clock_origin,
+        runbook_base_url=args.runbook_base_url,
         kubeconfig=args.kubeconfig,
         context=args.context,
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from voicecap.adapters.metrics import OperatorMetrics
+from voicecap.core.alerts.rules import RUNBOOKS
 from voicecap.service.admission import AdmissionPublisher
 from voicecap.service.applier import ChildApplier
 from voicecap.service.budget_reporter import BudgetReporter
@@ -55,6 +56,7 @@ class Tuning:
     prometheus_failure_grace: float = 30.0  # seconds a failed session query keeps its answer
     hpa_metric_grace: timedelta = timedelta(seconds=45)
     concurrency: int = 16  # reconciles in flight: no more than the API client's pool
+    runbooks: str = RUNBOOKS  # where the alerts' runbook_url points (--runbook-base-url)
 
 
 def assemble(
@@ -75,7 +77,7 @@ def assemble(
     session_cache = SessionCache(sessions, clock, metrics, grace=tuning.prometheus_failure_grace)
     history_cache = HistoryCache(history, clock, metrics)
     calibration = CalibrationCache(calibrations, clock, metrics)
-    writer = ChildWriter(kube, metrics, identity=tuning.identity)
+    writer = ChildWriter(kube, metrics, identity=tuning.identity, runbooks=tuning.runbooks)
     book = TokenBook()
     calendars = CalendarCache(kube)
     tenant_caps = TenantCapsCache(kube)

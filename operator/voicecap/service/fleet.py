@@ -138,7 +138,9 @@ async def run_cycles(
     """The periodic re-evaluation of every object (docs/reliability.md F7): survives any
     error, stops on `stop`. Writes only as the peering's writer (F6) and only from watch caches
     that missed nothing (`caches_fresh`: F23)."""
+    metrics.interval.set(interval)
     while not ready.is_set() and not stop.is_set():
+        metrics.heartbeat.set(time.time())  # alive while the caches fill
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(ready.wait(), timeout=interval)
     while not stop.is_set():
@@ -159,6 +161,7 @@ async def run_cycles(
         except Exception:
             metrics.reconcile_errors.labels("CycleFailed").inc()
             log.exception("cycle failed; the next one starts on schedule")
+        metrics.heartbeat.set(time.time())  # wall time: Prometheus compares it with time()
         remaining = max(0.0, interval - (time.monotonic() - started))
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=remaining)

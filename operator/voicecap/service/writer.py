@@ -25,7 +25,7 @@ from voicecap.api.names import (
     VOICECAPACITIES,
 )
 from voicecap.api.timefmt import iso
-from voicecap.core.alerts.rules import rule_group
+from voicecap.core.alerts.rules import RUNBOOKS, rule_group
 from voicecap.core.apply.outcome import Transition
 from voicecap.service.ports import Kube
 
@@ -47,6 +47,7 @@ class ChildWriter:
     kube: Kube
     metrics: OperatorMetrics
     identity: str = "voicecap-operator"
+    runbooks: str = RUNBOOKS  # the runbooks page the alerts' runbook_url points at
     # Rendered rule objects per VoiceCapacity version: rendering YAML is the slow part.
     _rendered_rules: dict[str, tuple[tuple[Any, ...], dict[str, Any], str]] = field(
         default_factory=dict
@@ -171,8 +172,8 @@ class ChildWriter:
         cached = self._rendered_rules.get(capacity.key)
         if cached is not None and meta.generation is not None and cached[0] == signature:
             return cached[1], cached[2]
-        desired = children.render_rules(capacity, kind)
-        group = rule_group(capacity)["rules"]
+        desired = children.render_rules(capacity, kind, self.runbooks)
+        group = rule_group(capacity, self.runbooks)["rules"]
         alerts = sum(1 for rule in group if "alert" in rule)
         summary = f"{alerts} alerts, {len(group) - alerts} recording rules"
         self._rendered_rules[capacity.key] = (signature, desired, summary)

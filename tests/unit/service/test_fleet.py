@@ -3,11 +3,16 @@ retried as soon as the API answers again, not after their backoff (up to 300 s).
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import pytest
 
 from support.objects import capacity_body
 from support.world import MemoryWorld, service_for
 from voicecap.adapters.kube import Ref, TransientError
+from voicecap.adapters.metrics import OperatorMetrics
+from voicecap.service.fleet import run_cycles
 from voicecap.service.retries import RetryBook
 
 
@@ -78,3 +83,32 @@ async def test_the_cycle_reconciles_from_the_newest_copy_not_its_listing() -> No
     assert service.kube.status_writes() == writes, "the listing's old status is not diffed"
     await service.reconciler.reconcile(listed, trigger="cycle")  # the stale copy writes again
     assert service.kube.status_writes() == writes + 1
+
+
+@pytest.mark.asyncio
+async def test_the_loop_beats_every_pass_standby_or_not_and_exports_its_interval() -> None:
+    """voicecap_cycle_heartbeat_timestamp_seconds moves at every pass (the alert
+    VoicecapOperatorHeartbeatStale reads it), even as a standby that writes nothing."""
+    world, _ = fleet_world(1)
+    service = service_for(world, {"healthcare": 10.0})
+    metrics = OperatorMetrics()
+
+    class Standby:
+        async def may_write(self) -> bool:
+            return False
+
+    ready, stop = asyncio.Event(), asyncio.Event()
+    ready.set()
+    before = time.time()
+    loop = asyncio.create_task(
+        run_cycles(service.fleet, Standby(), metrics=metrics, caches_fresh=lambda: True,  # type: ignore[arg-type]
+                   interval=0.05, ready=ready, stop=stop)
+    )  # fmt: skip
+    await asyncio.sleep(0.2)
+    stop.set()
+    await asyncio.wait_for(loop, timeout=5)
+    value = metrics.registry.get_sample_value
+    assert value("voicecap_cycle_interval_seconds") == 0.05
+    assert (value("voicecap_cycle_heartbeat_timestamp_seconds") or 0) >= before
+    assert (value("voicecap_cycles_skipped_total", {"reason": "Peer"}) or 0) >= 2
+    assert value("voicecap_writer") == 0

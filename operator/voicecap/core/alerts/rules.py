@@ -21,7 +21,8 @@ recordings):
     VoiceCapacityLatencyAboveTarget  the latency quantile > latency.target  for latency.for
                                    (spec.latency)
 
-Every rule carries `namespace` and `vertical`; alerts also `severity` and headroom.ruleLabels.
+Every rule carries `namespace` and `vertical`; alerts also `severity` and headroom.ruleLabels,
+and a `runbook_url` annotation: the runbooks page (docs/runbooks.md) at the alert's section.
 A Warning alert keeps firing while Critical fires too (as kube-prometheus does); route or inhibit
 in Alertmanager (README "Alerts").
 """
@@ -53,18 +54,40 @@ ALERTS = (
     "VoiceCapacityBurstAboveFactor",
 )
 OVER_ADMISSION_FOR = "2m"  # calls past the limit hit 429s or full pods: short, but not one scrape
+# The docs site's runbooks page (mkdocs.yml site_url + runbooks/); `--runbook-base-url` and the
+# chart's `alerts.runbookBaseUrl` point alerts at a copy you host.
+RUNBOOKS = "https://voicecap-operator.github.io/voicecap-operator/runbooks/"
+
+
+def runbook_url(base: str, alert: str) -> str:
+    """The alert's section of the runbooks page: mkdocs anchors a heading by its lowercased
+    text."""
+    return f"{base}#{alert.lower()}"
+
+
+def with_runbooks(rules: list[dict[str, Any]], base: str) -> list[dict[str, Any]]:
+    """Every alert of `rules` with its runbook_url annotation (recording rules unchanged)."""
+    return [
+        {
+            **rule,
+            "annotations": {**rule["annotations"], "runbook_url": runbook_url(base, rule["alert"])},
+        }
+        if "alert" in rule
+        else rule
+        for rule in rules
+    ]
 
 
 def group_name(capacity: VoiceCapacity) -> str:
     return f"voicecap.{capacity.namespace}.{capacity.metadata.name}"
 
 
-def rule_file(capacities: list[VoiceCapacity]) -> dict[str, Any]:
+def rule_file(capacities: list[VoiceCapacity], runbooks: str = RUNBOOKS) -> dict[str, Any]:
     """A Prometheus rule file (`promtool check rules` reads it) with one group per object."""
-    return {"groups": [rule_group(capacity) for capacity in capacities]}
+    return {"groups": [rule_group(capacity, runbooks) for capacity in capacities]}
 
 
-def rule_group(capacity: VoiceCapacity) -> dict[str, Any]:
+def rule_group(capacity: VoiceCapacity, runbooks: str = RUNBOOKS) -> dict[str, Any]:
     spec = capacity.spec
     where = _selector(capacity)
     identity = {"namespace": capacity.namespace, "vertical": capacity.vertical}
@@ -222,7 +245,7 @@ def rule_group(capacity: VoiceCapacity) -> dict[str, Any]:
         rules.append(_latency_alert(capacity, spec.latency, where, show))
     if spec.peaks:
         rules.append(_burst_alert(capacity, where, sustain, show))
-    return {"name": group_name(capacity), "rules": rules}
+    return {"name": group_name(capacity), "rules": with_runbooks(rules, runbooks)}
 
 
 def _rate_limited_alert(

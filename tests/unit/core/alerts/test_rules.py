@@ -61,9 +61,10 @@ def without_annotations(document: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize("suite", sorted(SUITES.glob("*.test.yaml")), ids=lambda p: p.stem)
 def test_promtool_suite(suite: Path, tmp_path: Path) -> None:
     document = rules.rule_file([fixture_capacity()])
-    (tmp_path / "operator.rules.yaml").write_text(
-        children.rules_yaml(operator_rules.operator_rule_file())
-    )
+    operator = operator_rules.operator_rule_file()
+    (tmp_path / "operator.rules.yaml").write_text(children.rules_yaml(operator))
+    bare_operator = children.rules_yaml(without_annotations(operator))
+    (tmp_path / "operator-bare.rules.yaml").write_text(bare_operator)
     (tmp_path / "rules.yaml").write_text(children.rules_yaml(document))
     (tmp_path / "rules-bare.yaml").write_text(children.rules_yaml(without_annotations(document)))
     shutil.copy(suite, tmp_path / suite.name)
@@ -131,7 +132,7 @@ def test_one_group_per_object_with_the_contract_names_and_labels() -> None:
         if "alert" in rule:
             assert rule["labels"]["team"] == "voice-sre"
             assert rule["labels"]["severity"] in {"warning", "critical"}
-            assert set(rule["annotations"]) == {"summary", "description", "action"}
+            assert set(rule["annotations"]) == {"summary", "description", "action", "runbook_url"}
     sustained = {rule["alert"]: rule["for"] for rule in group["rules"] if "alert" in rule}
     assert sustained == {
         "VoiceCapacityHeadroomWarning": "10m",
@@ -254,3 +255,18 @@ def test_every_status_field_an_alert_names_exists() -> None:
             node = node["properties"][name]
             if part.endswith("[]"):
                 node = node["items"]
+
+
+def test_every_alert_has_a_runbook_url_to_its_section_of_the_runbooks_page() -> None:
+    """docs/runbooks.md has a `## <alert>` section for every alert voicecap generates or ships,
+    and each alert's runbook_url points at it (mkdocs anchors a heading by its lowercase text)."""
+    page = (ROOT / "docs" / "runbooks.md").read_text()
+    sections = {line[3:].strip() for line in page.splitlines() if line.startswith("## ")}
+    groups = [rules.rule_group(fixture_capacity()), *operator_rules.operator_rule_file()["groups"]]
+    alerts = [rule for group in groups for rule in group["rules"] if "alert" in rule]
+    assert {rule["alert"] for rule in alerts} == sections
+    for rule in alerts:
+        url = rule["annotations"]["runbook_url"]
+        assert url == f"{rules.RUNBOOKS}#{rule['alert'].lower()}"
+    hosted = rules.rule_group(fixture_capacity(), "https://wiki.example.com/voicecap")["rules"]
+    assert hosted[-1]["annotations"]["runbook_url"].startswith("https://wiki.example.com/voicecap#")
