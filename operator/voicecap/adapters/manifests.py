@@ -11,10 +11,11 @@ object and the field path, e.g.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import yaml
 from pydantic import ValidationError
@@ -152,32 +153,73 @@ def parse_object(body: Any, source: str) -> VoiceCapacity | TokenBudget | Proble
         return validation_problems(f"{source} ({label})", error)
 
 
-def _documents(path: Path) -> Iterator[tuple[str, Any]]:
-    text = path.read_text(encoding="utf-8")
+STDIN = "-"
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def expand(paths: Iterable[str | Path]) -> list[Path]:
+    """The files `paths` name, as `kubectl apply -f` takes them: a file, `-` for stdin, or a
+    directory, recursed for .yaml, .yml and .json files in name order."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if str(raw) != STDIN and path.is_dir():
+            found.extend(
+                sorted(
+                    item
+                    for item in path.rglob("*")
+                    if item.suffix in MANIFEST_SUFFIXES and item.is_file()
+                )
+            )
+        else:
+            found.append(path)
+    return found
+
+
+def _text(path: Path, stdin: TextIO) -> str:
+    if str(path) == STDIN:
+        return stdin.read()
+    return path.read_bytes().decode("utf-8")
+
+
+def _documents(path: Path, stdin: TextIO) -> Iterator[tuple[str, Any]]:
+    text = _text(path, stdin)
+    name = "<stdin>" if str(path) == STDIN else str(path)
     for index, document in enumerate(yaml.safe_load_all(text), start=1):
         if document is None:
             continue
         if isinstance(document, dict) and document.get("kind") == "List":
             for item_index, item in enumerate(document.get("items") or [], start=1):
-                yield f"{path}: document {index} item {item_index}", item
+                yield f"{name}: document {index} item {item_index}", item
         else:
-            yield f"{path}: document {index}", document
+            yield f"{name}: document {index}", document
 
 
-def load(paths: Iterable[str | Path]) -> Manifests:
+def load(paths: Iterable[str | Path], stdin: TextIO | None = None) -> Manifests:
+    """Every VoiceCapacity and TokenBudget (and the ConfigMaps and Deployments they read) in
+    `paths` (files, `-` for stdin, directories); what cannot be read or parsed is a Problem
+    naming the file, never an exception."""
     manifests = Manifests()
     seen: dict[tuple[str, str, str], str] = {}
-    for raw in paths:
-        path = Path(raw)
+    files = expand(paths)
+    if sum(1 for path in files if str(path) == STDIN) > 1:
+        manifests.problems.append(Problem(STDIN, "", "stdin can be read once: give - only once"))
+        return manifests
+    for path in files:
+        source = "<stdin>" if str(path) == STDIN else str(path)
         try:
-            documents = list(_documents(path))
+            documents = list(_documents(path, stdin or sys.stdin))
+        except UnicodeDecodeError as error:
+            manifests.problems.append(
+                Problem(source, "", f"not UTF-8 text (byte {error.object[error.start]:#04x} at "
+                        f"offset {error.start}): YAML manifests are UTF-8")
+            )  # fmt: skip
+            continue
         except OSError as error:
-            manifests.problems.append(Problem(str(path), "", error.strerror or str(error)))
+            manifests.problems.append(Problem(source, "", error.strerror or str(error)))
             continue
         except yaml.YAMLError as error:
-            manifests.problems.append(
-                Problem(str(path), "", f"invalid YAML: {_yaml_message(error)}")
-            )
+            manifests.problems.append(Problem(source, "", f"invalid YAML: {_yaml_message(error)}"))
             continue
         for source, body in documents:
             if isinstance(body, dict) and _other_object(body, manifests):

@@ -9,9 +9,13 @@ from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
+import shtab
+
 from voicecap.cli import offline
 from voicecap.cli.args import EXIT_INVALID, UsageError, add_runbook_flag, duration, instant
+from voicecap.cli.calendar import add_calendar
 from voicecap.cli.history_commands import add_history_commands
+from voicecap.cli.output import OUTPUTS
 from voicecap.cli.run import add_run
 
 
@@ -20,6 +24,9 @@ def _version() -> str:
         return metadata.version("voicecap-operator")
     except metadata.PackageNotFoundError:  # run from a source tree that was not installed
         return "unknown"
+
+
+FILES_HELP = "YAML or JSON files, directories (recursed for .yaml, .yml, .json) or - for stdin"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -52,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Plan floors and ceilings for VoiceCapacity and TokenBudget objects in YAML "
         "files (multi-document files and kind: List work), without a cluster.",
     )
-    plan.add_argument("files", nargs="+", metavar="FILE")
+    plan.add_argument("files", nargs="+", metavar="FILE", help=FILES_HELP).complete = shtab.FILE  # type: ignore[attr-defined]
     plan.add_argument(
         "--at",
         type=instant,
@@ -74,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="VERTICAL=N",
         help="ready pods of a vertical, for utilization and headroom; default: the floor",
     )
-    plan.add_argument("--output", "-o", choices=("table", "json"), default="table")
+    plan.add_argument("--output", "-o", choices=OUTPUTS, default="table")
     plan.set_defaults(handler=offline.plan)
 
     rules = commands.add_parser(
@@ -84,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
         "VoiceCapacity: by default one rule file (`voicecap rules vcaps.yaml > r.yaml && "
         "promtool check rules r.yaml`), or the PrometheusRule / ConfigMap objects themselves.",
     )
-    rules.add_argument("files", nargs="*", metavar="FILE")
+    rules.add_argument("files", nargs="*", metavar="FILE", help=FILES_HELP).complete = shtab.FILE  # type: ignore[attr-defined]
     rules.add_argument(
         "--operator",
         action="store_true",
@@ -110,8 +117,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     crds.set_defaults(handler=offline.crds)
     add_history_commands(commands, instant, duration)
+    add_calendar(commands)
     add_run(commands)
+    add_completion(commands, parser)
     return parser
+
+
+def add_completion(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    parser: argparse.ArgumentParser,
+) -> None:
+    """`voicecap completion bash|zsh|tcsh`: a completion script generated from this parser by
+    shtab (kept with argparse, so it never drifts from the commands and flags)."""
+    completion = commands.add_parser(
+        "completion",
+        help="print a shell completion script: source <(voicecap completion bash)",
+        description="Print a completion script for the shell, generated from the parser: "
+        "`source <(voicecap completion bash)`, or write it to your shell's completion directory.",
+    )
+    completion.add_argument("shell", choices=shtab.SUPPORTED_SHELLS)
+    completion.set_defaults(handler=lambda args: print(shtab.complete(parser, args.shell)) or 0)
 
 
 __all__ = ["EXIT_INVALID", "UsageError", "main"]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +20,7 @@ from voicecap.api.timefmt import iso
 from voicecap.cli.args import UsageError
 from voicecap.cli.history import connect_to, service_quiet, short, text
 from voicecap.cli.offline import load_capacities
+from voicecap.cli.output import STRUCTURED, structured
 from voicecap.cli.report import columns
 from voicecap.core.measured.calibration import Calibration, per_pod_verdict, verdict
 from voicecap.core.numbers import num
@@ -59,8 +59,8 @@ def calibrate(args: argparse.Namespace) -> int:
         _row(capacity, calibrations.view(capacity), histories.view(capacity).forecasts)
         for capacity in capacities
     ]
-    if args.output == "json":
-        print(json.dumps(rows, indent=2))
+    if args.output in STRUCTURED:
+        print(structured(rows, args.output))
     else:
         print(_table(rows))
     return 0

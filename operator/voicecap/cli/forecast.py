@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +18,7 @@ from voicecap.api.types import format_duration
 from voicecap.cli.args import UsageError
 from voicecap.cli.history import connect, finite, service_quiet, short, text
 from voicecap.cli.offline import load_capacities
+from voicecap.cli.output import STRUCTURED, structured
 from voicecap.cli.report import columns
 from voicecap.core import sizing
 from voicecap.core.numbers import num
@@ -57,8 +57,8 @@ def forecast(args: argparse.Namespace) -> int:
             rows.append(
                 _forecast_row(capacity, peak, result, history.burst_factor, at, scale_up=took)
             )
-    if args.output == "json":
-        print(json.dumps(rows, indent=2))
+    if args.output in STRUCTURED:
+        print(structured(rows, args.output))
     else:
         print(_forecast_table(rows))
     return 0

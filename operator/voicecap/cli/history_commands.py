@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from voicecap.cli import calibrate, forecast, replay
+from voicecap.cli.output import OUTPUTS
 from voicecap.cli.prometheus_flags import add_prometheus_flags
 
 
@@ -19,12 +20,17 @@ def add_history_commands(
     """Add `forecast` and `replay`, the commands that read history from Prometheus."""
 
     def common(command: argparse.ArgumentParser) -> None:
-        command.add_argument("files", nargs="+", metavar="FILE")
+        command.add_argument(
+            "files",
+            nargs="+",
+            metavar="FILE",
+            help="YAML or JSON files, directories (recursed for .yaml, .yml, .json) or - for stdin",
+        )
         add_prometheus_flags(command)
         command.add_argument(
             "--timeout", type=duration, default=30.0, help="per query (default 30s)"
         )
-        command.add_argument("--output", "-o", choices=("table", "json"), default="table")
+        command.add_argument("--output", "-o", choices=OUTPUTS, default="table")
 
     forecast_parser = commands.add_parser(
         "forecast",

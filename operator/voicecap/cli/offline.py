@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -13,6 +12,7 @@ from voicecap.adapters import children, manifests
 from voicecap.api.crd import all_crds
 from voicecap.api.models import VoiceCapacity
 from voicecap.cli.args import UsageError
+from voicecap.cli.output import STRUCTURED, structured
 from voicecap.cli.report import plan_to_json, plans_table
 from voicecap.core.alerts.operator_rules import operator_rule_file
 from voicecap.core.alerts.rules import rule_file
@@ -58,8 +58,8 @@ def plan(args: argparse.Namespace) -> int:
     }
     capacities = [item.capacity for item in resolved]
     plans = plan_fleet(capacities, loaded.budgets, observations, now)
-    if args.output == "json":
-        print(json.dumps([plan_to_json(plan) for plan in plans], indent=2))
+    if args.output in STRUCTURED:
+        print(structured([plan_to_json(plan) for plan in plans], args.output))
     else:
         print(plans_table(plans))
     return 0
@@ -137,9 +137,13 @@ def crds(args: argparse.Namespace) -> int:
     if args.output_dir is None:
         print(render_yaml(*documents.values()), end="")
         return 0
-    args.output_dir.mkdir(parents=True, exist_ok=True)
-    for file_name, crd in documents.items():
-        (args.output_dir / file_name).write_text(render_yaml(crd), encoding="utf-8")
+    try:
+        args.output_dir.mkdir(parents=True, exist_ok=True)
+        for file_name, crd in documents.items():
+            (args.output_dir / file_name).write_text(render_yaml(crd), encoding="utf-8")
+    except OSError as error:
+        where = error.filename or args.output_dir
+        raise UsageError(f"--output-dir {args.output_dir}: {where}: {error.strerror}") from None
     return 0
 
 

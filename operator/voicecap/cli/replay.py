@@ -5,7 +5,6 @@ size."""
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -20,6 +19,7 @@ from voicecap.api.timefmt import iso
 from voicecap.cli.args import UsageError
 from voicecap.cli.history import connect, finite, short, text
 from voicecap.cli.offline import load_capacities
+from voicecap.cli.output import STRUCTURED, structured
 from voicecap.cli.report import columns
 from voicecap.core.numbers import num
 from voicecap.core.peaks.forecast import PeakForecast, forecast_from
@@ -85,12 +85,12 @@ def replay_command(args: argparse.Namespace) -> int:
     ]
     if args.png is not None:
         _chart(args.png, results, start, end)
-    if args.output == "json":
+    if args.output in STRUCTURED:
         price = args.cost_per_pod_hour
         print(
-            json.dumps(
+            structured(
                 [_replay_json(c, r, start, end, step, cost_per_pod_hour=price) for c, r in results],
-                indent=2,
+                args.output,
             )
         )
     else:

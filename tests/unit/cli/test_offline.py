@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -314,3 +315,50 @@ def test_plan_reads_tenant_caps_from_the_files_and_names_their_bad_lines(
     assert row["admission"]["tenants"] is None
     code, out, _ = run(capsys, "plan", str(alone), "--at", MONDAY_0855_NEW_YORK)
     assert "tenant caps: ConfigMap tenant-caps not in the files" in out
+
+
+def test_crds_into_a_path_that_cannot_be_a_directory_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    code, out, err = run(capsys, "crds", "--output-dir", str(blocker / "crds"))
+    assert (code, out) == (2, "")
+    assert (
+        err == f"voicecap: --output-dir {blocker / 'crds'}: {blocker / 'crds'}: Not a directory\n"
+    )
+
+
+def test_plan_of_a_file_that_is_not_utf8_exits_2_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    binary = tmp_path / "vcap.yaml"
+    binary.write_bytes(b"\xff\xfe")
+    code, _, err = run(capsys, "plan", str(binary))
+    assert code == 2
+    assert (
+        err.strip()
+        == f"voicecap: {binary}: not UTF-8 text (byte 0xff at offset 0): YAML manifests are UTF-8"
+    )
+
+
+def test_plan_reads_stdin_and_directories(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = ("--at", "2026-11-23T08:55:00-05:00", "-o", "json")
+    _, from_dir, _ = run(capsys, "plan", str(EXAMPLES[0].parent), *at)
+    piped = "\n---\n".join(path.read_text() for path in EXAMPLES)  # cat examples/*.yaml |
+    monkeypatch.setattr("sys.stdin", io.StringIO(piped))
+    code, from_stdin, err = run(capsys, "plan", "-", *at)
+    assert code == 0, err
+    assert len(json.loads(from_dir)) == 4  # every vertical of examples/, the budget beside
+    assert json.loads(from_stdin) == json.loads(from_dir)
+
+
+def test_completion_scripts_know_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    for shell in ("bash", "zsh", "fish"):
+        code, out, _ = run(capsys, "completion", shell)
+        assert code == 0
+        for command in ("plan", "rules", "calendar", "forecast", "run"):
+            assert command in out
+    assert run(capsys, "completion", "cmd")[0] == 2  # argparse: not a shell shtab writes
