@@ -41,3 +41,34 @@ def test_every_run_flag_is_in_the_cli_reference() -> None:
     # the prose pages point to it instead of repeating the flags
     operating = (ROOT / "docs" / "operating.md").read_text()
     assert not re.search(r"^\| `--interval`", operating, re.MULTILINE)
+
+
+def test_the_architecture_picture_is_drawn_in_the_site() -> None:
+    """docs/concepts.md's Mermaid diagram: the theme draws ```mermaid blocks (mkdocs.yml), and it
+    names every object the operator reads and writes."""
+    config = (ROOT / "mkdocs.yml").read_text()
+    assert "name: mermaid" in config and "fence_code_format" in config
+    concepts = (ROOT / "docs" / "concepts.md").read_text()
+    diagram = concepts.split("```mermaid", 1)[1].split("```", 1)[0]
+    for node in ("VoiceCapacity", "TokenBudget", "Prometheus", "HPA", "PrometheusRule",
+                 "limits.json", "Deployment", "gateway"):  # fmt: skip
+        assert node in diagram
+
+
+def test_the_contract_carries_no_editing_marks_and_concepts_one_heading() -> None:
+    api = (ROOT / "docs" / "api.md").read_text()
+    assert "REVISED" not in api and "Refine and extend" not in api
+    headings = [
+        line for line in (ROOT / "docs" / "concepts.md").read_text().splitlines()
+        if line.lstrip("#").strip() == "Concepts" and line.startswith("#")
+    ]  # fmt: skip
+    assert len(headings) == 1
+
+
+def test_the_suite_time_is_said_once_the_same_way() -> None:
+    """README and the docs index quote the same measured suite time."""
+    said = [
+        re.findall(r"suite itself takes about (\d+) minutes", (ROOT / page).read_text())
+        for page in ("README.md", "docs/index.md")
+    ]
+    assert said[0] and said[0] == said[1]
