@@ -27,7 +27,10 @@ import yaml
 from e2e.conftest import Where
 from e2e.workloads import NAMESPACE, agent, eventually, hpa_path, voice_capacity
 from support.objects import ROOT
+from support.paths import path_of
 from support.reads import condition
+from support.real_stack import CHART, helm
+from support.registry import Registry
 from support.servers import answers_healthz, free_port, wait_until
 
 MAX_IMAGE_MB = 450  # the base (Debian's python3, 225 MB) plus the locked dependencies
@@ -188,3 +191,53 @@ def _uids_of(health_port: int) -> set[int]:
             continue
         uids.add(int(re.search(r"^Uid:\s+(\d+)", status, re.MULTILINE).group(1)))  # type: ignore[union-attr]
     return uids
+
+
+def test_the_chart_and_the_image_install_from_a_registry(
+    image: str, where: Where, tmp_path: Path
+) -> None:
+    """`helm package` + `helm push` of the chart as an OCI artifact and `buildah push` of the
+    image, to a real registry (distribution v3.0.0 from Go modules); then `helm install
+    oci://...` with the image by digest. kwok runs no container, so the pull by digest is
+    buildah's, from the reference the installed Deployment names."""
+    if where.real is None:
+        pytest.skip("installs on the real control plane this suite starts")
+    stack, home = where.real, tmp_path / "helm"
+    registry = Registry(tmp_path)
+    chart = yaml.safe_load((CHART / "Chart.yaml").read_text())
+    version, app = chart["version"], chart["appVersion"]
+    namespace, reference = "from-registry", f"{registry.host}/voicecap-operator"
+    pulled: list[str] = []
+    try:
+        helm(stack.plane, home, "package", str(CHART), "--destination", str(tmp_path))
+        helm(stack.plane, home, "push", str(tmp_path / f"voicecap-operator-{version}.tgz"),
+             f"oci://{registry.host}/charts", "--plain-http")  # fmt: skip
+        assert registry.tags("charts/voicecap-operator") == [version]
+        digest_file = tmp_path / "digest"
+        buildah("push", "--quiet", "--tls-verify=false", "--digestfile", str(digest_file), image,
+                f"docker://{reference}:{app}", timeout=600)  # fmt: skip
+        digest = digest_file.read_text().strip()
+        assert registry.manifest_digest("voicecap-operator", app) == digest
+
+        helm(
+            stack.plane, home, "install", "voicecap", f"oci://{registry.host}/charts/voicecap-operator",
+            "--version", version, "--plain-http", "--namespace", namespace, "--create-namespace",
+            "--set", "crds.install=false",  # the suite's release owns them
+            "--set", f"image.registry={registry.host}", "--set", f"image.digest={digest}",
+            "--set", f"operator.prometheusUrl={stack.plane.prometheus_url}",
+        )  # fmt: skip
+        cluster = where.cluster
+        (deployment,) = cluster.items(path_of("apps/v1", "deployments", namespace))
+        installed = deployment["spec"]["template"]["spec"]["containers"][0]["image"]
+        assert installed == f"{reference}@{digest}"
+        buildah("pull", "--quiet", "--tls-verify=false", installed, timeout=600)
+        pulled.append(installed)
+        assert (
+            buildah("inspect", "--type", "image", "--format", "{{.FromImageDigest}}", installed)
+            == digest
+        )
+        helm(stack.plane, home, "uninstall", "voicecap", "--namespace", namespace, "--wait")
+    finally:
+        for name in pulled:  # the local copy only: the operator image itself stays cached
+            subprocess.run(["buildah", "rmi", name], capture_output=True, timeout=120, check=False)
+        registry.stop()

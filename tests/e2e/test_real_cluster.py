@@ -210,6 +210,7 @@ def test_the_chart_installs_with_every_ci_values_file(stack: RealStack, values: 
         stack.plane, stack.helm_home,
         "install", release, str(CHART), "--namespace", release, "--create-namespace",
         "--values", str(values), "--wait", "--timeout", "90s",
+        "--set", "crds.install=false",  # one release per cluster owns them: the suite's
     )  # fmt: skip
     try:
         deployed = yaml.safe_load(
@@ -238,6 +239,7 @@ def test_a_namespaced_install_reconciles_its_namespace_with_only_its_roles(
         stack.plane, stack.helm_home,
         "install", release, str(CHART), "--namespace", release, "--create-namespace",
         "--values", str(CHART / "ci" / "namespaced-values.yaml"),
+        "--set", "crds.install=false",  # one release per cluster owns them: the suite's
     )  # fmt: skip
     kubeconfig = service_account_kubeconfig(
         stack.plane, tmp_path / "scoped.kubeconfig", release, f"{release}-voicecap-operator"

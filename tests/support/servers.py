@@ -93,11 +93,13 @@ def answers_healthz(port: int) -> bool:
         return False
 
 
-class _ReadyServer:
-    """A Prometheus-project binary started by PID: ready when /-/ready answers 200."""
+class ReadyServer:
+    """A server binary started by PID, its output in a log: ready when `ready_path` answers 200
+    (Prometheus-project binaries: /-/ready)."""
 
     url: str
     process: subprocess.Popen[bytes]
+    ready_path = "/-/ready"
 
     def _launch(self, command: list[str], log_path: Path, what: str) -> None:
         self.what = what
@@ -113,7 +115,7 @@ class _ReadyServer:
         if self.process.poll() is not None:
             raise RuntimeError(f"{self.what} exited with {self.process.returncode}")
         try:
-            with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as response:
+            with urllib.request.urlopen(f"{self.url}{self.ready_path}", timeout=1) as response:
                 return bool(response.status == 200)
         except OSError:
             return False
@@ -123,7 +125,7 @@ class _ReadyServer:
         self.log.close()
 
 
-class Prometheus(_ReadyServer):
+class Prometheus(ReadyServer):
     """The Debian package's Prometheus, scraping the given targets every `scrape_interval`."""
 
     def __init__(
@@ -251,7 +253,7 @@ class WebhookReceiver:
         self._thread.join(timeout=5)
 
 
-class Alertmanager(_ReadyServer):
+class Alertmanager(ReadyServer):
     """The Debian package's Alertmanager, routing everything to one webhook, quickly."""
 
     def __init__(self, workdir: Path, webhook_url: str) -> None:

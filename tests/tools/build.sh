@@ -4,6 +4,7 @@
 # control plane):
 #   labelproxy/  prom-label-proxy: a tenant header checked in front of Prometheus
 #   livekit/     livekit-server v1.13.5: a real media server for the LiveKit agents test
+#   registry/    distribution v3.0.0: a real OCI registry the chart and the image are pushed to
 # The binaries land in $VOICECAP_TOOLS_CACHE/<key>/ (default ~/.cache/voicecap/tools), keyed on
 # every go.mod and go.sum here, this script and the Go version. Prints the directory.
 set -euo pipefail
@@ -25,6 +26,8 @@ trap 'rm -rf "$tmp"' EXIT
   github.com/prometheus-community/prom-label-proxy)
 (cd "$here/livekit" && go build -trimpath -ldflags="-s -w" -o "$tmp/livekit-server" \
   github.com/livekit/livekit-server/cmd/server)
+(cd "$here/registry" && go build -trimpath -ldflags="-s -w" -o "$tmp/registry" \
+  github.com/distribution/distribution/v3/cmd/registry)
 touch "$tmp/.complete"
 rm -rf "$out"
 mv "$tmp" "$out"
