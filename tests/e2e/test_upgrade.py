@@ -26,7 +26,8 @@ from support.control_plane import ControlPlane, control_plane
 from support.objects import budget_body, vertical_body
 from support.real_stack import CHART, OPERATOR_NAMESPACE, RELEASE, ROOT, helm, wait_for_crds
 
-PREVIOUS = "e8f3159~1"  # chart 0.1.0 as released before admission tiers (spec.admission.reserve)
+# chart 0.1.0 as released before admission tiers (spec.admission.reserve): e8f3159's parent
+PREVIOUS = "ea6141e7b4e6f5b4daef17282390debc5ef84185"
 RESERVE = [{"name": "vip", "sessions": 50}]
 
 
@@ -39,9 +40,18 @@ def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
 
 
 def previous_chart(into: Path) -> Path:
-    """The chart folder at PREVIOUS, from git history."""
+    """The chart folder at PREVIOUS, from git history (fetched from origin when a shallow clone
+    does not have it)."""
+    git = ["git", "-C", str(ROOT)]
+    if subprocess.run([*git, "cat-file", "-e", f"{PREVIOUS}^{{commit}}"], capture_output=True,
+                      timeout=30, check=False).returncode != 0:  # fmt: skip
+        fetched = subprocess.run([*git, "fetch", "--quiet", "--depth=1", "origin", PREVIOUS],
+                                 capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+        assert fetched.returncode == 0, (
+            f"chart 0.1.0 ({PREVIOUS}) is not in this clone: {fetched.stderr}"
+        )
     archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", "--format=tar", PREVIOUS, "charts/voicecap-operator"],
+        [*git, "archive", "--format=tar", PREVIOUS, "charts/voicecap-operator"],
         capture_output=True, timeout=60, check=True,
     ).stdout  # fmt: skip
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
