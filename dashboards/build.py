@@ -222,6 +222,20 @@ def build() -> Dashboard:
         )
         .with_panel(
             timeseries(
+                "Loop heartbeat age, writers",
+                "short",
+                query(
+                    "time() - max by (instance) (voicecap_cycle_heartbeat_timestamp_seconds)",
+                    "seconds since {{instance}}'s last pass",
+                ),
+                query("sum(voicecap_writer)", "replicas writing (want 1)"),
+                description="Seconds since each replica's fleet loop last finished a pass "
+                "(VoicecapOperatorHeartbeatStale past 3 intervals), and how many replicas write "
+                "(VoicecapOperatorWriters when not 1).",
+            )
+        )
+        .with_panel(
+            timeseries(
                 "Reconcile errors",
                 "short",
                 query(
