@@ -19,11 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from e2e.workloads import NAMESPACE, agent, eventually, vcap_path, voice_capacity
 from support.client import Client
+from support.control_plane import KubectlError
 from support.livekit import AgentPods, AgentWorker, LiveKitServer, callers, write_limits
-from support.real_stack import RealStack
+from support.objects import ROOT
+from support.real_stack import RealStack, service_account_kubeconfig
 from support.servers import wait_until
 
 SPACING = 1.0  # seconds between dispatches: LiveKit offers jobs one worker status at a time
@@ -248,3 +251,51 @@ def test_voicecap_scales_the_workers_and_they_never_admit_past_its_limit(
         pods.stop()
         cluster.delete(vcap_path("livekit"))
     assert stack.forbidden() == []
+
+
+def test_the_documented_role_reads_and_watches_only_the_admission_config_map(
+    cluster: Client, stack: RealStack, tmp_path: Path
+) -> None:
+    """docs/instrument.md's Role, applied as written: the agents' ServiceAccount may get, list
+    and watch (by name) the admission ConfigMap, and no other ConfigMap."""
+    page = (ROOT / "docs" / "instrument.md").read_text()
+    role = page.split("kind: Role\n", 1)[0].rsplit("```yaml\n", 1)[1]
+    role += "kind: Role\n" + page.split("kind: Role\n", 1)[1].split("```", 1)[0]
+    # in a namespace of its own: the suite's operator owns voice/voice-admission
+    namespace = "role-check"
+    role = role.replace(f"namespace: {NAMESPACE}", f"namespace: {namespace}")
+    cluster.ensure_namespace(namespace)
+    objects = [
+        {"apiVersion": "v1", "kind": "ServiceAccount",
+         "metadata": {"name": "healthcare-agent", "namespace": namespace}},
+        *({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": namespace},
+           "data": {"limits.json": "{}"}} for name in ("voice-admission", "someone-else")),
+    ]  # fmt: skip
+    stack.plane.kubectl("apply", "-f", "-", stdin=yaml.safe_dump_all(objects))
+    stack.plane.kubectl("apply", "-f", "-", stdin=role)
+    agent_config = service_account_kubeconfig(
+        stack.plane, tmp_path / "agent.kubeconfig", namespace, "healthcare-agent"
+    )
+    as_agent = {"kubeconfig": agent_config}
+
+    def allowed() -> bool:
+        try:
+            stack.plane.kubectl("get", "configmap", "voice-admission", "-n", namespace, **as_agent)
+        except KubectlError:
+            return False
+        return True
+
+    eventually(allowed, "the Role bound (the authorizer's cache)", 30)
+    listed = stack.plane.kubectl(
+        "get", "configmaps", "-n", namespace, "--field-selector=metadata.name=voice-admission",
+        "-o", "name", **as_agent,
+    )  # fmt: skip
+    assert listed.strip() == "configmap/voice-admission"
+    watch = (
+        f"/api/v1/namespaces/{namespace}/configmaps?watch=true&timeoutSeconds=1"
+        "&fieldSelector=metadata.name%3Dvoice-admission"
+    )
+    watched = stack.plane.kubectl("get", "--raw", watch, **as_agent)  # a real watch, 1 s long
+    assert '"name":"voice-admission"' in watched and "someone-else" not in watched
+    with pytest.raises(KubectlError, match=r"[Ff]orbidden"):
+        stack.plane.kubectl("get", "configmap", "someone-else", "-n", namespace, **as_agent)
