@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import argparse
 import math
+import random
 import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 COUNTERS = (
     "voice_calls_rejected_total",
@@ -52,10 +54,35 @@ class LatencyHistogram:
         self.total += answers * self.seconds
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A loopback port nobody listens on, for a server a test starts next. Chosen below the
+    kernel's ephemeral range: a port from that range can be taken, before the server binds it,
+    as the local port of any outgoing connection (seen as EADDRINUSE in a LiveKit worker). Never
+    the same port twice in one process."""
+    low, high = 10000, _ephemeral_start() - 1
+    for _ in range(500):
+        port = random.randint(low, high)
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
+        return port
+    raise RuntimeError(f"no free port between {low} and {high}")
+
+
+def _ephemeral_start() -> int:
+    try:
+        first = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        first = 32768  # Linux's default range starts here
+    return max(first, 20000)
 
 
 class SessionExporter:
