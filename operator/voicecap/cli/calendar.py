@@ -8,7 +8,6 @@ countries and their regions, kept current by its maintainers) instead of dates t
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from importlib.metadata import version
 from typing import Any
@@ -51,38 +50,40 @@ def add_calendar(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def print_calendar(args: argparse.Namespace) -> int:
     """`voicecap calendar`: the ConfigMap on stdout; an unknown country or subdivision is one
     line and exit 2."""
-    days = public_holidays(args.country, args.subdivision, args.years)
-    name = args.name or "-".join(["holidays", *filter(None, (args.country, args.subdivision))])
-    print(structured(config_map(name.lower(), args.namespace, days, args), args.output))
+    country = args.country.upper()
+    subdivision = args.subdivision.upper() if args.subdivision else None
+    years = sorted(set(args.years))
+    days = public_holidays(country, subdivision, years)
+    where = "-".join(filter(None, (country, subdivision)))
+    name = args.name or f"holidays-{where.lower()}"
+    print(structured(config_map(name, args.namespace, days, where, years), args.output))
     return 0
 
 
 def public_holidays(
-    country: str, subdivision: str | None, years: Iterable[int]
+    country: str, subdivision: str | None, years: list[int]
 ) -> list[tuple[date, str]]:
-    """(day, name) for every public holiday, in order; UsageError names what is unknown."""
-    wanted = sorted(set(years))
-    if not wanted or any(year < 1900 or year > 2200 for year in wanted):
+    """(day, name) for every public holiday of the (upper-case) country or subdivision, in
+    order; UsageError names what is unknown."""
+    if not years or any(year < 1900 or year > 2200 for year in years):
         raise UsageError(f"--years {' '.join(map(str, years))}: years between 1900 and 2200")
     supported = holidays.list_supported_countries()
-    code = country.upper()
-    if code not in supported:
+    if country not in supported:
         raise UsageError(
             f"unknown country {country!r}: give an ISO 3166-1 alpha-2 code the holidays "
             "package knows (US, GB, DE, FR, IN, ...)"
         )
-    subdivisions = supported[code]
-    if subdivision is not None and subdivision.upper() not in {s.upper() for s in subdivisions}:
+    subdivisions = supported[country]
+    if subdivision is not None and subdivision not in {s.upper() for s in subdivisions}:
         known = ", ".join(subdivisions[:12]) + (", ..." if len(subdivisions) > 12 else "")
-        raise UsageError(f"unknown subdivision {subdivision!r} of {code}: {known or 'it has none'}")
-    found = holidays.country_holidays(
-        code, subdiv=subdivision and subdivision.upper(), years=wanted
-    )
-    return sorted(found.items())
+        raise UsageError(
+            f"unknown subdivision {subdivision!r} of {country}: {known or 'it has none'}"
+        )
+    return sorted(holidays.country_holidays(country, subdiv=subdivision, years=years).items())
 
 
 def config_map(
-    name: str, namespace: str | None, days: list[tuple[date, str]], args: argparse.Namespace
+    name: str, namespace: str | None, days: list[tuple[date, str]], where: str, years: list[int]
 ) -> dict[str, Any]:
     """The calendar ConfigMap: one key per year, a `YYYY-MM-DD  # name` line per day (the
     operator's own reader, core/peaks/calendar.py, reads it back: a unit test checks)."""
@@ -90,15 +91,13 @@ def config_map(
     for day, title in days:
         data.setdefault(str(day.year), "")
         data[str(day.year)] += f"{day.isoformat()}  # {title}\n"
-    where = args.country.upper() + (f"-{args.subdivision.upper()}" if args.subdivision else "")
     metadata: dict[str, Any] = {
         "name": name,
         **({"namespace": namespace} if namespace else {}),
         "labels": {"app.kubernetes.io/managed-by": "voicecap-calendar"},
         "annotations": {
             "voicecap.io/calendar": f"public holidays of {where}, "
-            f"{' '.join(map(str, sorted(set(args.years))))}, from holidays "
-            f"{version('holidays')}"
+            f"{' '.join(map(str, years))}, from holidays {version('holidays')}"
         },
     }
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata, "data": data}
