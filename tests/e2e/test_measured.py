@@ -21,7 +21,6 @@ import math
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 
@@ -29,7 +28,7 @@ from e2e.workloads import agent, eventually, voice_capacity
 from support import history, measured_history
 from support.client import Client, Sessions
 from support.paths import path_of
-from support.reads import condition, status
+from support.reads import condition, ready_pods, status
 from support.real_stack import RealStack
 from support.servers import OperatorProcess, Prometheus
 from voicecap.api.types import parse_quantity as quantity
@@ -125,23 +124,10 @@ def _budget() -> dict[str, Any]:
     }
 
 
-def _ready_pods(cluster: Client, app: str) -> list[str]:
-    path = path_of("v1", "pods", NS) + "?labelSelector=" + quote(f"app={app}")
-    return sorted(
-        pod["metadata"]["name"]
-        for pod in cluster.items(path)
-        if not pod["metadata"].get("deletionTimestamp")
-        and any(
-            c["type"] == "Ready" and c["status"] == "True"
-            for c in pod.get("status", {}).get("conditions", [])
-        )
-    )
-
-
 def _calls_on_ready_pods(cluster: Client, sessions: Sessions, total: float) -> int:
     """`total` calls spread over the measured vertical's Ready pods, each answering in 450ms;
     the number of those pods."""
-    pods = _ready_pods(cluster, f"{MEASURED}-agent")
+    pods = ready_pods(cluster, NS, f"{MEASURED}-agent")
     sessions.clear_vertical(NS, MEASURED)
     for pod in pods:
         sessions.set(NS, MEASURED, pod, total / max(len(pods), 1))

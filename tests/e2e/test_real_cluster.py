@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 import yaml
@@ -27,7 +26,7 @@ from support.client import Client, Sessions
 from support.kube_schema import admission_errors
 from support.objects import BROKEN, ROOT, Broken, example_documents
 from support.paths import path_of
-from support.reads import condition, condition_in, status
+from support.reads import condition, condition_in, ready_pods, status
 from support.real_stack import (
     CHART,
     WRITE_VERBS,
@@ -48,22 +47,9 @@ def deployment_path(name: str) -> str:
     return path_of("apps/v1", "deployments", NAMESPACE, name)
 
 
-def ready_pods(cluster: Client, app: str) -> list[str]:
-    path = path_of("v1", "pods", NAMESPACE) + "?labelSelector=" + quote(f"app={app}")
-    return sorted(
-        pod["metadata"]["name"]
-        for pod in cluster.items(path)
-        if not pod["metadata"].get("deletionTimestamp")
-        and any(
-            c["type"] == "Ready" and c["status"] == "True"
-            for c in pod.get("status", {}).get("conditions", [])
-        )
-    )
-
-
 def spread(cluster: Client, sessions: Sessions, vertical: str, app: str, total: float) -> int:
     """The traffic generator: `total` calls spread evenly over the workload's real Ready pods."""
-    pods = ready_pods(cluster, app)
+    pods = ready_pods(cluster, NAMESPACE, app)
     assert pods, f"{app} has no ready pods to take calls"
     sessions.clear_vertical(NAMESPACE, vertical)
     for pod in pods:
@@ -306,7 +292,7 @@ def test_every_example_reaches_its_floor_with_ready_pods_and_kubectl_shows_every
             f"{target} has {floor} Ready pods (HPA, Deployment and ReplicaSet controllers, kwok)",
             timeout=90,
         )
-        assert len(ready_pods(cluster, target)) == floor
+        assert len(ready_pods(cluster, NAMESPACE, target)) == floor
         eventually(
             lambda name=name, floor=floor: (
                 status(cluster, NAMESPACE, name)["replicas"].get("current") == floor

@@ -19,6 +19,7 @@ from typing import Any
 
 from support.client import Client
 from support.paths import path_of
+from support.reads import ready_pods
 from support.servers import free_port, stop_process, tool, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -215,7 +216,7 @@ class AgentPods:
 
     def tick(self) -> None:
         self._copy_limits()
-        ready = self._ready_pods()
+        ready = set(ready_pods(self._cluster, "voice", self.app))
         with self._lock:
             for name in sorted(ready - set(self.running)):
                 if not self.free_ports or not self.limits.exists():
@@ -228,19 +229,6 @@ class AgentPods:
                 worker = self.running.pop(name)
                 worker.terminate()
                 self.draining.append(worker)
-
-    def _ready_pods(self) -> set[str]:
-        pods = self._cluster.items(path_of("v1", "pods", "voice"))
-        return {
-            pod["metadata"]["name"]
-            for pod in pods
-            if pod["metadata"].get("labels", {}).get("app") == self.app
-            and not pod["metadata"].get("deletionTimestamp")
-            and any(
-                c["type"] == "Ready" and c["status"] == "True"
-                for c in pod.get("status", {}).get("conditions", [])
-            )
-        }
 
     def _copy_limits(self) -> None:
         found = self._cluster.get(path_of("v1", "configmaps", "voice", self.config_map))

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from support.client import Client
 from support.paths import path_of
@@ -50,3 +51,17 @@ def events(
         if (name is None or (event.get("regarding") or {}).get("name") == name)
         and (reason is None or event.get("reason") == reason)
     ]
+
+
+def ready_pods(client: Client, namespace: str, app: str) -> list[str]:
+    """The names of the pods labelled app=`app` that are Ready and not being deleted, sorted."""
+    path = path_of("v1", "pods", namespace) + "?labelSelector=" + quote(f"app={app}")
+    return sorted(
+        pod["metadata"]["name"]
+        for pod in client.items(path)
+        if not pod["metadata"].get("deletionTimestamp")
+        and any(
+            c["type"] == "Ready" and c["status"] == "True"
+            for c in pod.get("status", {}).get("conditions", [])
+        )
+    )
